@@ -1,0 +1,19 @@
+# The two commands of the README, and the steps they are made of.
+.PHONY: setup build release run test
+
+setup:
+	scripts/setup.sh
+
+build: setup
+	scripts/build-site.sh
+
+release: setup
+	scripts/build-site.sh --release
+
+# Sets up, builds and starts edgeshare with its database under ./data; prints the console URL.
+run: build
+	"$${CARGO_TARGET_DIR:-target}/debug/edgeshare" --data-dir ./data serve
+
+# Sets up and runs every check: formatting, clippy (ssr and hydrate), Rust tests, browser tests.
+test:
+	scripts/test.sh

@@ -1,0 +1,81 @@
+//! The audit log: every administrative action and security event, newest first.
+
+use leptos::prelude::*;
+use serde::{Deserialize, Serialize};
+
+use crate::error::AppError;
+
+pub const PAGE_SIZE: u32 = 50;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Outcome {
+    Success,
+    Failure,
+}
+
+impl Outcome {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Outcome::Success => "success",
+            Outcome::Failure => "failure",
+        }
+    }
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AuditEvent {
+    pub id: i64,
+    /// RFC 3339, UTC.
+    pub at: String,
+    pub actor: String,
+    pub action: String,
+    pub target: String,
+    pub outcome: Outcome,
+    pub detail: String,
+    pub source: String,
+}
+
+/// Filters of the audit page; empty strings mean "any".
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AuditFilter {
+    /// An action code or a category prefix such as `account.`.
+    pub action: String,
+    pub actor: String,
+    pub outcome: String,
+    /// Free text searched in target and detail.
+    pub text: String,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AuditPage {
+    pub events: Vec<AuditEvent>,
+    /// 1-based.
+    pub page: u32,
+    pub page_count: u32,
+    pub total: u64,
+}
+
+/// The action codes recorded so far, with the words the page shows for them.
+pub const ACTIONS: &[(&str, &str)] = &[
+    ("console.sign_in", "Console sign-in"),
+    ("console.sign_out", "Console sign-out"),
+    ("account.create", "Console account created"),
+    ("account.remove", "Console account removed"),
+    ("account.role", "Console account role changed"),
+    ("account.password", "Console account password changed"),
+];
+
+pub fn action_label(code: &str) -> &str {
+    ACTIONS.iter().find(|(c, _)| *c == code).map_or(code, |(_, label)| label)
+}
+
+#[server(endpoint = "list_audit")]
+pub async fn list_audit(filter: AuditFilter, page: u32) -> Result<AuditPage, AppError> {
+    crate::backend::respond(async move {
+        use crate::backend::{audit, session, state};
+        session::require_signed_in().await?;
+        audit::list(&state()?.db, &filter, page.max(1)).await
+    })
+    .await
+}

@@ -1,0 +1,173 @@
+//! Console sign-in: the first administrator, sign in, sign out, and who is looking.
+
+use leptos::prelude::*;
+use serde::{Deserialize, Serialize};
+
+use crate::error::{AppError, AppResult};
+
+/// What a console account may do. Readers see everything and change nothing.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Role {
+    Admin,
+    Reader,
+}
+
+impl Role {
+    pub const ALL: [Role; 2] = [Role::Admin, Role::Reader];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Role::Admin => "admin",
+            Role::Reader => "reader",
+        }
+    }
+
+    pub fn label(self) -> &'static str {
+        match self {
+            Role::Admin => "Administrator",
+            Role::Reader => "Reader",
+        }
+    }
+}
+
+impl std::str::FromStr for Role {
+    type Err = AppError;
+
+    fn from_str(text: &str) -> AppResult<Self> {
+        match text.trim().to_ascii_lowercase().as_str() {
+            "admin" | "administrator" => Ok(Role::Admin),
+            "reader" => Ok(Role::Reader),
+            _ => Err(AppError::invalid("role", "Choose a role: admin or reader.")),
+        }
+    }
+}
+
+impl std::fmt::Display for Role {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// The signed-in console user.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Viewer {
+    pub name: String,
+    pub role: Role,
+}
+
+impl Viewer {
+    pub fn can_change(&self) -> bool {
+        self.role == Role::Admin
+    }
+}
+
+/// What every page needs before it renders: whether setup is pending and who is signed in.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ConsoleState {
+    pub server_name: String,
+    pub setup_needed: bool,
+    pub viewer: Option<Viewer>,
+}
+
+#[server(endpoint = "console_state")]
+pub async fn get_console_state() -> Result<ConsoleState, AppError> {
+    crate::backend::respond(async move {
+        use crate::backend::{accounts, session, state};
+        let state = state()?;
+        let setup_needed = !accounts::any_exists(&state.db).await?;
+        let viewer = session::current_account().await?.map(|account| account.viewer());
+        Ok(ConsoleState { server_name: state.info.server_name.clone(), setup_needed, viewer })
+    })
+    .await
+}
+
+/// Creates the first administrator; refused as soon as any console account exists.
+#[server(endpoint = "create_first_admin")]
+pub async fn create_first_admin(name: String, password: String, confirm: String) -> Result<(), AppError> {
+    crate::backend::respond(async move {
+        use crate::backend::{accounts, audit, session, state};
+        let state = state()?;
+        crate::api::accounts::check_new_password(&password, &confirm)?;
+        let source = session::client_address().await;
+        let account = accounts::create_first_admin(&state.db, &name, &password).await?;
+        audit::record(
+            &state.db,
+            audit::Entry::success(&account.name, "account.create", &account.name)
+                .detail("first administrator, created from the setup page")
+                .source(&source),
+        )
+        .await;
+        session::sign_in(&account).await
+    })
+    .await
+}
+
+#[server(endpoint = "sign_in")]
+pub async fn sign_in(name: String, password: String) -> Result<(), AppError> {
+    crate::backend::respond(async move {
+        use crate::backend::{accounts, audit, session, state, throttle};
+        let state = state()?;
+        let name = name.trim().to_owned();
+        if name.is_empty() {
+            return Err(AppError::invalid("name", "Enter your account name."));
+        }
+        if password.is_empty() {
+            return Err(AppError::invalid("password", "Enter your password."));
+        }
+        let source = session::client_address().await;
+        let keys = throttle::keys(&name, &source);
+        if let Some(retry_after_seconds) = throttle::blocked_for(&state.db, &keys).await? {
+            audit::record(
+                &state.db,
+                audit::Entry::failure(&name, "console.sign_in", &name)
+                    .detail(format!("refused: throttled for {retry_after_seconds} more seconds"))
+                    .source(&source),
+            )
+            .await;
+            return Err(AppError::Throttled { retry_after_seconds });
+        }
+        match accounts::verify(&state.db, &name, &password).await? {
+            Some(account) => {
+                throttle::clear(&state.db, &keys).await?;
+                accounts::touch_sign_in(&state.db, account.id).await?;
+                audit::record(
+                    &state.db,
+                    audit::Entry::success(&account.name, "console.sign_in", &account.name).source(&source),
+                )
+                .await;
+                session::sign_in(&account).await
+            }
+            None => {
+                throttle::record_failure(&state.db, &keys).await?;
+                audit::record(
+                    &state.db,
+                    audit::Entry::failure(&name, "console.sign_in", &name)
+                        .detail("wrong account name or password")
+                        .source(&source),
+                )
+                .await;
+                Err(AppError::invalid("password", "The account name or password is wrong."))
+            }
+        }
+    })
+    .await
+}
+
+#[server(endpoint = "sign_out")]
+pub async fn sign_out() -> Result<(), AppError> {
+    crate::backend::respond(async move {
+        use crate::backend::{audit, session, state};
+        let state = state()?;
+        if let Some(account) = session::current_account().await? {
+            let source = session::client_address().await;
+            audit::record(
+                &state.db,
+                audit::Entry::success(&account.name, "console.sign_out", &account.name).source(&source),
+            )
+            .await;
+        }
+        session::sign_out().await
+    })
+    .await
+}

@@ -1,0 +1,84 @@
+//! The document shell, the router and the console-wide sign-in state.
+
+use leptos::prelude::*;
+use leptos_meta::{MetaTags, Title, provide_meta_context};
+use leptos_router::components::{ParentRoute, Route, Router, Routes};
+use leptos_router::{SsrMode, path};
+
+use crate::api::auth::{ConsoleState, get_console_state};
+use crate::components::layout::ConsoleLayout;
+use crate::error::AppError;
+use crate::pages::{
+    accounts::AccountsPage, audit::AuditPage, dashboard::DashboardPage, login::LoginPage, not_found::NotFoundPage,
+    setup::SetupPage,
+};
+
+/// The name of the browser bundle and stylesheet under `/pkg`.
+pub const OUTPUT_NAME: &str = "edgeshare";
+
+pub fn shell(options: LeptosOptions) -> impl IntoView {
+    view! {
+        <!DOCTYPE html>
+        <html lang="en">
+            <head>
+                <meta charset="utf-8"/>
+                <meta name="viewport" content="width=device-width, initial-scale=1"/>
+                <meta name="color-scheme" content="light"/>
+                <link rel="stylesheet" href=format!("/pkg/{OUTPUT_NAME}.css")/>
+                <link rel="icon" type="image/svg+xml" href="/favicon.svg"/>
+                <HydrationScripts options/>
+                <MetaTags/>
+            </head>
+            <body>
+                <App/>
+            </body>
+        </html>
+    }
+}
+
+/// Who is signed in, shared by every page; refreshed after sign-in and sign-out.
+#[derive(Clone, Copy)]
+pub struct Auth {
+    pub state: Resource<Result<ConsoleState, AppError>>,
+    version: RwSignal<u64>,
+}
+
+impl Auth {
+    pub fn refresh(&self) {
+        self.version.update(|v| *v += 1);
+    }
+}
+
+pub fn use_auth() -> Auth {
+    expect_context::<Auth>()
+}
+
+#[component]
+pub fn App() -> impl IntoView {
+    provide_meta_context();
+    let version = RwSignal::new(0_u64);
+    let state = Resource::new(move || version.get(), |_| get_console_state());
+    provide_context(Auth { state, version });
+    // Effects run only in the browser, once the page is hydrated: tests and styles can tell.
+    Effect::new(|_| {
+        #[cfg(feature = "hydrate")]
+        if let Some(body) = document().body() {
+            let _ = body.set_attribute("data-hydrated", "true");
+        }
+    });
+
+    view! {
+        <Title formatter=|page: String| format!("{page} · EdgeShare")/>
+        <Router>
+            <Routes fallback=NotFoundPage>
+                <Route path=path!("/setup") view=SetupPage ssr=SsrMode::Async/>
+                <Route path=path!("/login") view=LoginPage ssr=SsrMode::Async/>
+                <ParentRoute path=path!("") view=ConsoleLayout ssr=SsrMode::Async>
+                    <Route path=path!("/") view=DashboardPage ssr=SsrMode::Async/>
+                    <Route path=path!("/audit") view=AuditPage ssr=SsrMode::Async/>
+                    <Route path=path!("/accounts") view=AccountsPage ssr=SsrMode::Async/>
+                </ParentRoute>
+            </Routes>
+        </Router>
+    }
+}

@@ -1,0 +1,54 @@
+//! The table of audit events, shared by the dashboard and the audit page.
+
+use leptos::prelude::*;
+
+use crate::api::audit::{AuditEvent, Outcome, action_label};
+use crate::components::format::timestamp;
+
+#[component]
+pub fn EventsTable(events: Vec<AuditEvent>) -> impl IntoView {
+    if events.is_empty() {
+        return view! { <p class="empty">"No events match."</p> }.into_any();
+    }
+    view! {
+        <div class="table-wrap">
+            <table class="events">
+                <thead>
+                    <tr>
+                        <th scope="col">"Time"</th>
+                        <th scope="col">"Action"</th>
+                        <th scope="col">"By"</th>
+                        <th scope="col">"Target"</th>
+                        <th scope="col">"Result"</th>
+                        <th scope="col">"Details"</th>
+                        <th scope="col">"From"</th>
+                    </tr>
+                </thead>
+                <tbody>
+                    {events
+                        .into_iter()
+                        .map(|event| {
+                            let failed = event.outcome == Outcome::Failure;
+                            view! {
+                                <tr class:failure=failed data-action=event.action.clone()>
+                                    <td class="nowrap">{timestamp(&event.at)}</td>
+                                    <td>{action_label(&event.action).to_owned()}</td>
+                                    <td>{event.actor}</td>
+                                    <td>{event.target}</td>
+                                    <td>
+                                        <span class=if failed { "badge bad" } else { "badge good" }>
+                                            {if failed { "Failed" } else { "Succeeded" }}
+                                        </span>
+                                    </td>
+                                    <td>{event.detail}</td>
+                                    <td class="nowrap">{event.source}</td>
+                                </tr>
+                            }
+                        })
+                        .collect_view()}
+                </tbody>
+            </table>
+        </div>
+    }
+    .into_any()
+}

@@ -1,0 +1,112 @@
+//! The frame of every signed-in page: header, navigation, and the sign-in guard.
+
+use leptos::either::EitherOf4;
+use leptos::prelude::*;
+use leptos_router::components::{A, Outlet, Redirect};
+use leptos_router::hooks::{use_location, use_navigate};
+
+use crate::api::auth::{ConsoleState, SignOut, Viewer};
+use crate::app::use_auth;
+
+/// The pages of the console, in navigation order.
+const PAGES: &[(&str, &str)] = &[("/", "Dashboard"), ("/accounts", "Console accounts"), ("/audit", "Audit log")];
+
+/// Guards the signed-in pages: setup first, then sign-in, then the page.
+#[component]
+pub fn ConsoleLayout() -> impl IntoView {
+    let auth = use_auth();
+    let location = use_location();
+    let login_path = move || {
+        let here = location.pathname.get_untracked();
+        if here == "/" { "/login".to_owned() } else { format!("/login?next={here}") }
+    };
+    view! {
+        <Transition fallback=|| view! { <p class="loading">"Loading…"</p> }>
+            {move || {
+                auth.state
+                    .get()
+                    .map(|state| match state {
+                        Ok(ConsoleState { setup_needed: true, .. }) => {
+                            EitherOf4::A(view! { <Redirect path="/setup"/> })
+                        }
+                        Ok(ConsoleState { viewer: Some(viewer), server_name, .. }) => {
+                            EitherOf4::B(view! { <Frame viewer server_name/> })
+                        }
+                        Ok(ConsoleState { viewer: None, .. }) => {
+                            EitherOf4::C(view! { <Redirect path=login_path()/> })
+                        }
+                        Err(error) => {
+                            EitherOf4::D(
+                                view! {
+                                    <main class="centered">
+                                        <div class="form-error" role="alert">{error.to_string()}</div>
+                                    </main>
+                                },
+                            )
+                        }
+                    })
+            }}
+        </Transition>
+    }
+}
+
+#[component]
+fn Frame(viewer: Viewer, server_name: String) -> impl IntoView {
+    provide_context(viewer.clone());
+    let auth = use_auth();
+    let sign_out = ServerAction::<SignOut>::new();
+    let navigate = use_navigate();
+    Effect::new(move |_| {
+        if let Some(Ok(())) = sign_out.value().get() {
+            auth.refresh();
+            navigate("/login", Default::default());
+        }
+    });
+    let menu_open = RwSignal::new(false);
+    view! {
+        <div class="frame">
+            <header class="topbar">
+                <button
+                    class="menu-toggle"
+                    aria-label="Navigation"
+                    aria-expanded=move || menu_open.get().to_string()
+                    aria-controls="console-nav"
+                    on:click=move |_| menu_open.update(|open| *open = !*open)
+                >
+                    "☰"
+                </button>
+                <a class="brand" href="/">"EdgeShare"</a>
+                <span class="server-name" title="Server name">{server_name}</span>
+                <div class="viewer">
+                    <span class="viewer-name" data-testid="viewer-name">{viewer.name.clone()}</span>
+                    <span class=format!("badge role-{}", viewer.role.as_str())>{viewer.role.label()}</span>
+                    <ActionForm action=sign_out>
+                        <button type="submit" class="link-button">"Sign out"</button>
+                    </ActionForm>
+                </div>
+            </header>
+            <nav id="console-nav" class="sidebar" class:open=move || menu_open.get() aria-label="Console">
+                <ul>
+                    {PAGES
+                        .iter()
+                        .map(|(href, label)| {
+                            view! {
+                                <li>
+                                    <A href=*href exact=true on:click=move |_| menu_open.set(false)>{*label}</A>
+                                </li>
+                            }
+                        })
+                        .collect_view()}
+                </ul>
+            </nav>
+            <main class="content" id="main">
+                <Outlet/>
+            </main>
+        </div>
+    }
+}
+
+/// The signed-in viewer, for pages that hide what a reader may not do.
+pub fn use_viewer() -> Viewer {
+    expect_context::<Viewer>()
+}

@@ -1,0 +1,6 @@
+//! Reusable pieces of the console's pages.
+
+pub mod events;
+pub mod form;
+pub mod format;
+pub mod layout;

@@ -1,0 +1,186 @@
+use leptos::prelude::*;
+use leptos_meta::Title;
+
+use crate::api::accounts::{
+    AccountSummary, CreateAccount, MIN_PASSWORD_CHARS, RemoveAccount, ResetAccountPassword, SetAccountRole,
+    list_accounts,
+};
+use crate::api::auth::Role;
+use crate::components::form::{Field, FormError, Submit, action_error};
+use crate::components::format::timestamp;
+use crate::components::layout::use_viewer;
+
+#[component]
+pub fn AccountsPage() -> impl IntoView {
+    let viewer = use_viewer();
+    let create = ServerAction::<CreateAccount>::new();
+    let remove = ServerAction::<RemoveAccount>::new();
+    let set_role = ServerAction::<SetAccountRole>::new();
+    let reset = ServerAction::<ResetAccountPassword>::new();
+    let accounts = Resource::new(
+        move || (create.version().get(), remove.version().get(), set_role.version().get()),
+        |_| list_accounts(),
+    );
+    let row_error =
+        Signal::derive(move || [action_error(remove).get(), action_error(set_role).get()].into_iter().flatten().next());
+    let can_change = viewer.can_change();
+    view! {
+        <Title text="Console accounts"/>
+        <h1>"Console accounts"</h1>
+        <p class="lead">
+            "People who may use this console. Administrators change settings; readers see everything and change nothing. "
+            "These accounts do not give access to shares."
+        </p>
+        <FormError error=row_error/>
+        <Transition fallback=|| view! { <p class="loading">"Loading…"</p> }>
+            {move || {
+                accounts
+                    .get()
+                    .map(|result| match result {
+                        Ok(list) => view! { <AccountsTable list can_change remove set_role/> }.into_any(),
+                        Err(error) => view! { <div class="form-error" role="alert">{error.to_string()}</div> }.into_any(),
+                    })
+            }}
+        </Transition>
+        <Show when=move || can_change>
+            <div class="cards">
+                <CreateForm create/>
+                <ResetForm reset accounts/>
+            </div>
+        </Show>
+    }
+}
+
+#[component]
+fn AccountsTable(
+    list: Vec<AccountSummary>,
+    can_change: bool,
+    remove: ServerAction<RemoveAccount>,
+    set_role: ServerAction<SetAccountRole>,
+) -> impl IntoView {
+    view! {
+        <div class="table-wrap">
+            <table class="accounts">
+                <thead>
+                    <tr>
+                        <th scope="col">"Name"</th>
+                        <th scope="col">"Role"</th>
+                        <th scope="col">"Created"</th>
+                        <th scope="col">"Last sign-in"</th>
+                        {can_change.then(|| view! { <th scope="col">"Actions"</th> })}
+                    </tr>
+                </thead>
+                <tbody>
+                    {list
+                        .into_iter()
+                        .map(|account| {
+                            let name = account.name.clone();
+                            view! {
+                                <tr data-account=name.clone()>
+                                    <td>{account.name.clone()}</td>
+                                    <td><span class=format!("badge role-{}", account.role.as_str())>{account.role.label()}</span></td>
+                                    <td class="nowrap">{timestamp(&account.created_at)}</td>
+                                    <td class="nowrap">{account.last_sign_in_at.as_deref().map_or("Never".to_owned(), timestamp)}</td>
+                                    {can_change.then(|| view! { <RowActions account remove set_role/> })}
+                                </tr>
+                            }
+                        })
+                        .collect_view()}
+                </tbody>
+            </table>
+        </div>
+    }
+}
+
+#[component]
+fn RowActions(
+    account: AccountSummary,
+    remove: ServerAction<RemoveAccount>,
+    set_role: ServerAction<SetAccountRole>,
+) -> impl IntoView {
+    let other = if account.role == Role::Admin { Role::Reader } else { Role::Admin };
+    let (name, role_name) = (account.name.clone(), account.name.clone());
+    let question = format!("Remove the console account '{name}'? Its sessions end at once.");
+    view! {
+        <td class="row-actions">
+            <ActionForm action=set_role>
+                <input type="hidden" name="name" value=role_name/>
+                <input type="hidden" name="role" value=other.as_str()/>
+                <button type="submit" class="small">{format!("Make {}", other.label().to_lowercase())}</button>
+            </ActionForm>
+            <details class="confirm">
+                <summary class="small danger">"Remove…"</summary>
+                <ActionForm action=remove>
+                    <input type="hidden" name="name" value=name/>
+                    <p>{question}</p>
+                    <button type="submit" class="small danger">"Remove account"</button>
+                </ActionForm>
+            </details>
+        </td>
+    }
+}
+
+#[component]
+fn CreateForm(create: ServerAction<CreateAccount>) -> impl IntoView {
+    let error = action_error(create);
+    let form_ref = NodeRef::<leptos::html::Form>::new();
+    Effect::new(move |_| {
+        if let (Some(Ok(())), Some(form)) = (create.value().get(), form_ref.get()) {
+            form.reset();
+        }
+    });
+    view! {
+        <section class="card" aria-labelledby="create-account-title">
+            <h2 id="create-account-title">"Add an account"</h2>
+            <ActionForm action=create node_ref=form_ref>
+                <FormError error/>
+                <Field form="create" name="name" label="Account name" error autocomplete="off" required=true/>
+                <div class="field">
+                    <label for="create-role">"Role"</label>
+                    <select id="create-role" name="role">
+                        {Role::ALL.map(|role| view! { <option value=role.as_str()>{role.label()}</option> }).collect_view()}
+                    </select>
+                </div>
+                <Field form="create" name="password" label="Password" kind="password" error autocomplete="new-password"
+                    hint=format!("At least {MIN_PASSWORD_CHARS} characters.") required=true/>
+                <Field form="create" name="confirm" label="Confirm password" kind="password" error autocomplete="new-password" required=true/>
+                <Submit pending=create.pending() label="Add account" busy_label="Adding…"/>
+                <Show when=move || matches!(create.value().get(), Some(Ok(())))>
+                    <p class="ok-text" role="status">"Account added."</p>
+                </Show>
+            </ActionForm>
+        </section>
+    }
+}
+
+#[component]
+fn ResetForm(
+    reset: ServerAction<ResetAccountPassword>,
+    accounts: Resource<Result<Vec<AccountSummary>, crate::error::AppError>>,
+) -> impl IntoView {
+    let error = action_error(reset);
+    let names = move || accounts.get().and_then(Result::ok).unwrap_or_default();
+    view! {
+        <section class="card" aria-labelledby="reset-title">
+            <h2 id="reset-title">"Reset a password"</h2>
+            <ActionForm action=reset>
+                <FormError error/>
+                <div class="field">
+                    <label for="reset-name">"Account"</label>
+                    <select id="reset-name" name="name">
+                        {move || names().into_iter().map(|a| {
+                            let label = a.name.clone();
+                            view! { <option value=a.name>{label}</option> }
+                        }).collect_view()}
+                    </select>
+                </div>
+                <Field form="reset" name="password" label="New password" kind="password" error autocomplete="new-password" required=true/>
+                <Field form="reset" name="confirm" label="Confirm password" kind="password" error autocomplete="new-password" required=true/>
+                <Submit pending=reset.pending() label="Reset password" busy_label="Saving…"/>
+                <Show when=move || matches!(reset.value().get(), Some(Ok(())))>
+                    <p class="ok-text" role="status">"Password changed. The account's open sessions have ended."</p>
+                </Show>
+            </ActionForm>
+        </section>
+    }
+}

@@ -1,0 +1,110 @@
+use leptos::prelude::*;
+use leptos_meta::Title;
+
+use crate::api::overview::{Overview, get_overview};
+use crate::components::events::EventsTable;
+use crate::components::format::{bytes, duration, timestamp};
+
+#[component]
+pub fn DashboardPage() -> impl IntoView {
+    let data = Resource::new(|| (), |_| get_overview());
+    view! {
+        <Title text="Dashboard"/>
+        <h1>"Dashboard"</h1>
+        <Transition fallback=|| view! { <p class="loading">"Loading…"</p> }>
+            {move || {
+                data.get()
+                    .map(|result| match result {
+                        Ok(overview) => view! { <Cards overview/> }.into_any(),
+                        Err(error) => view! { <div class="form-error" role="alert">{error.to_string()}</div> }.into_any(),
+                    })
+            }}
+        </Transition>
+    }
+}
+
+#[component]
+fn Cards(overview: Overview) -> impl IntoView {
+    let certificate = match (&overview.console_tls, overview.console_tls_days_left) {
+        (Some(tls), Some(days)) => {
+            let (class, state) = match days {
+                d if d < 0 => ("badge bad", "Expired".to_owned()),
+                d if d < 30 => ("badge warn", format!("Expires in {d} days")),
+                d => ("badge good", format!("{d} days left")),
+            };
+            view! {
+                <dl>
+                    <dt>"Certificate"</dt>
+                    <dd>{tls.subject.clone()} " " <span class=class>{state}</span></dd>
+                    <dt>"Names"</dt>
+                    <dd>{tls.names.join(", ")}</dd>
+                    <dt>"Valid until"</dt>
+                    <dd>{timestamp(&tls.not_after)}</dd>
+                    <dt>"Issued by"</dt>
+                    <dd>
+                        {if tls.self_signed {
+                            "Itself (self-signed): browsers warn until you configure a trusted certificate."
+                        } else {
+                            "A certificate authority"
+                        }}
+                    </dd>
+                    <dt>"File"</dt>
+                    <dd class="mono">{tls.path.clone()}</dd>
+                </dl>
+            }
+            .into_any()
+        }
+        _ => view! { <p class="warn-text">"Plain HTTP on a loopback address: reachable from this machine only."</p> }
+            .into_any(),
+    };
+    let failures_warn = overview.failed_sign_ins_24h > 0;
+    view! {
+        <div class="cards">
+            <section class="card" aria-labelledby="card-server">
+                <h2 id="card-server">"Server"</h2>
+                <dl>
+                    <dt>"Name"</dt>
+                    <dd>{overview.server_name}</dd>
+                    <dt>"Version"</dt>
+                    <dd>{overview.version}</dd>
+                    <dt>"Running for"</dt>
+                    <dd>{duration(overview.uptime_seconds)} " (since " {timestamp(&overview.started_at)} ")"</dd>
+                </dl>
+            </section>
+            <section class="card" aria-labelledby="card-console">
+                <h2 id="card-console">"Console"</h2>
+                <dl>
+                    <dt>"Address"</dt>
+                    <dd class="mono">{overview.console_url}</dd>
+                </dl>
+                {certificate}
+            </section>
+            <section class="card" aria-labelledby="card-accounts">
+                <h2 id="card-accounts">"Console accounts"</h2>
+                <dl>
+                    <dt>"Administrators"</dt>
+                    <dd>{overview.admins}</dd>
+                    <dt>"Readers"</dt>
+                    <dd>{overview.readers}</dd>
+                    <dt>"Failed sign-ins, last 24 h"</dt>
+                    <dd class:warn-text=failures_warn>{overview.failed_sign_ins_24h}</dd>
+                </dl>
+                <p><a href="/accounts">"Manage console accounts"</a></p>
+            </section>
+            <section class="card" aria-labelledby="card-database">
+                <h2 id="card-database">"Configuration database"</h2>
+                <dl>
+                    <dt>"File"</dt>
+                    <dd class="mono">{overview.database_path}</dd>
+                    <dt>"Size"</dt>
+                    <dd>{bytes(overview.database_bytes)}</dd>
+                </dl>
+            </section>
+        </div>
+        <section class="card wide" aria-labelledby="card-recent">
+            <h2 id="card-recent">"Recent activity"</h2>
+            <EventsTable events=overview.recent_events/>
+            <p><a href="/audit">"Open the audit log"</a></p>
+        </section>
+    }
+}

@@ -1,0 +1,61 @@
+use leptos::either::Either;
+use leptos::prelude::*;
+use leptos_meta::Title;
+use leptos_router::components::Redirect;
+use leptos_router::hooks::use_navigate;
+
+use crate::api::accounts::MIN_PASSWORD_CHARS;
+use crate::api::auth::CreateFirstAdmin;
+use crate::app::use_auth;
+use crate::components::form::{Field, FormError, Submit, action_error};
+
+/// First start: create the first administrator. Offered only while no console account exists.
+#[component]
+pub fn SetupPage() -> impl IntoView {
+    let auth = use_auth();
+    let create = ServerAction::<CreateFirstAdmin>::new();
+    let error = action_error(create);
+    let navigate = use_navigate();
+    Effect::new(move |_| {
+        if let Some(Ok(())) = create.value().get() {
+            auth.refresh();
+            navigate("/", Default::default());
+        }
+    });
+    view! {
+        <Title text="Create the first administrator"/>
+        <main class="centered">
+            <Transition fallback=|| view! { <p class="loading">"Loading…"</p> }>
+                {move || {
+                    auth.state
+                        .get()
+                        .map(|state| match state {
+                            Ok(state) if !state.setup_needed && create.value().get_untracked().is_none() => {
+                                Either::Left(view! { <Redirect path="/login"/> })
+                            }
+                            _ => {
+                                Either::Right(
+                                    view! {
+                                        <section class="card narrow">
+                                            <h1>"Welcome to EdgeShare"</h1>
+                                            <p>
+                                                "Create the first administrator of this console. "
+                                                "Administrators can add more accounts later, including read-only ones."
+                                            </p>
+                                            <ActionForm action=create>
+                                                <FormError error/>
+                                                <Field form="setup" name="name" label="Account name" error autocomplete="username" required=true/>
+                                                <Field form="setup" name="password" label="Password" kind="password" error autocomplete="new-password" hint=format!("At least {MIN_PASSWORD_CHARS} characters.") required=true/>
+                                                <Field form="setup" name="confirm" label="Confirm password" kind="password" error autocomplete="new-password" required=true/>
+                                                <Submit pending=create.pending() label="Create administrator" busy_label="Creating…"/>
+                                            </ActionForm>
+                                        </section>
+                                    },
+                                )
+                            }
+                        })
+                }}
+            </Transition>
+        </main>
+    }
+}

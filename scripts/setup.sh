@@ -1,0 +1,48 @@
+#!/usr/bin/env bash
+# Installs what this project needs on a Debian 12 machine, reaching only Debian's archive,
+# crates.io and npm. Idempotent and quick when everything is already there: each step checks first.
+#   - Debian's rustc-web 1.96 (one toolchain for the server and the browser bundle), its clippy,
+#     rustfmt and std source, LLVM 22's wasm-ld, Chromium for the browser tests
+#   - a wasm32 standard library for that compiler (scripts/build-wasm-sysroot.sh)
+#   - wasm-bindgen-cli at exactly the version Cargo.toml pins
+#   - cargo-nextest, when the machine lacks it
+#   - the browser-test packages of end2end/ (Playwright, npm's binaryen for wasm-opt)
+set -euo pipefail
+root=$(cd "$(dirname "$0")/.." && pwd)
+export PATH="${CARGO_HOME:-$HOME/.cargo}/bin:$PATH"
+export DEBIAN_FRONTEND=noninteractive
+started=$(date +%s)
+step() { echo "setup [$(( $(date +%s) - started ))s] $*"; }
+
+apt_packages=(rustc-web cargo-web rust-web-src rustfmt-web rust-web-clippy lld-22 chromium)
+missing=()
+for package in "${apt_packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q 'install ok installed' || missing+=("$package")
+done
+if [ ${#missing[@]} -gt 0 ]; then
+  step "apt-get install ${missing[*]}"
+  apt-get update -qq
+  apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
+
+"$root/scripts/build-wasm-sysroot.sh"
+
+# Host tools are built with the same Debian toolchain (the machine's rustup toolchain may be older).
+wasm_bindgen_version=$(sed -n 's/^wasm-bindgen = "=\([0-9.]*\)".*/\1/p' "$root/Cargo.toml")
+if [ "$(wasm-bindgen --version 2>/dev/null | awk '{print $2}')" != "$wasm_bindgen_version" ]; then
+  step "cargo install wasm-bindgen-cli $wasm_bindgen_version (a few minutes, once)"
+  # Not --locked: its lock file pins a crate version that the registry mirror here lacks.
+  RUSTC=/usr/bin/rustc /usr/bin/cargo install --quiet wasm-bindgen-cli --version "$wasm_bindgen_version" --force
+fi
+if ! command -v cargo-nextest >/dev/null; then
+  step "cargo install cargo-nextest"
+  RUSTC=/usr/bin/rustc /usr/bin/cargo install --quiet cargo-nextest --locked
+fi
+
+stamp="$root/end2end/node_modules/.edgeshare-lock-$(sha256sum "$root/end2end/package-lock.json" | cut -c1-16)"
+if [ ! -f "$stamp" ]; then
+  step "npm ci (end2end)"
+  ( cd "$root/end2end" && PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1 npm ci --no-audit --no-fund --loglevel=error >/dev/null )
+  touch "$stamp"
+fi
+step "ready"

@@ -1,0 +1,148 @@
+//! Command line and environment: every setting is a flag with an `EDGESHARE_*` variable.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand};
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "edgeshare",
+    version,
+    about = "EdgeShare: an SMB file server for the internet edge, with its web console"
+)]
+pub struct Cli {
+    /// Directory holding the configuration database, the console certificate and other state.
+    #[arg(long, global = true, env = "EDGESHARE_DATA_DIR", default_value = "./data")]
+    pub data_dir: PathBuf,
+
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Run the server: the web console and the SMB engine.
+    Serve(ServeConfig),
+    /// Manage console accounts (the people who may use the web console).
+    #[command(subcommand)]
+    Admin(AdminCommand),
+}
+
+#[derive(Clone, Debug, Args)]
+pub struct ServeConfig {
+    /// Address and port of the web console.
+    #[arg(long, env = "EDGESHARE_CONSOLE_ADDR", default_value = "127.0.0.1:8443")]
+    pub console_addr: SocketAddr,
+
+    /// Serve the console over plain HTTP instead of HTTPS. Allowed only on a loopback address.
+    #[arg(long, env = "EDGESHARE_CONSOLE_PLAIN_HTTP")]
+    pub console_plain_http: bool,
+
+    /// PEM certificate chain for the console. Default: a self-signed certificate generated at first
+    /// start and kept in the data directory.
+    #[arg(long, env = "EDGESHARE_CONSOLE_CERT", requires = "console_key")]
+    pub console_cert: Option<PathBuf>,
+
+    /// PEM private key of --console-cert.
+    #[arg(long, env = "EDGESHARE_CONSOLE_KEY", requires = "console_cert")]
+    pub console_key: Option<PathBuf>,
+
+    /// Name shown in the console header. Default: this machine's host name.
+    #[arg(long, env = "EDGESHARE_SERVER_NAME")]
+    pub server_name: Option<String>,
+
+    /// Directory of the console's browser files (the built site: pkg/, favicon).
+    #[arg(long, env = "EDGESHARE_SITE_ROOT", default_value = "target/site")]
+    pub site_root: PathBuf,
+
+    /// Minutes of inactivity after which a console session ends.
+    #[arg(long, env = "EDGESHARE_SESSION_IDLE_MINUTES", default_value_t = 30,
+          value_parser = clap::value_parser!(u32).range(1..=1440))]
+    pub session_idle_minutes: u32,
+
+    /// Seconds to wait for open requests at shutdown before closing them.
+    #[arg(long, env = "EDGESHARE_SHUTDOWN_GRACE_SECONDS", default_value_t = 10)]
+    pub shutdown_grace_seconds: u64,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum AdminCommand {
+    /// Create a console account.
+    Add {
+        name: String,
+        /// admin (changes settings) or reader (sees everything, changes nothing).
+        #[arg(long, default_value = "admin")]
+        role: String,
+        /// Read the password from the first line of standard input.
+        #[arg(long, required = true)]
+        password_stdin: bool,
+    },
+    /// List console accounts.
+    List,
+    /// Remove a console account (never the last administrator).
+    Remove { name: String },
+    /// Set a new password; the account's console sessions end.
+    SetPassword {
+        name: String,
+        /// Read the password from the first line of standard input.
+        #[arg(long, required = true)]
+        password_stdin: bool,
+    },
+    /// Change the role of a console account.
+    SetRole {
+        name: String,
+        #[arg(long)]
+        role: String,
+    },
+}
+
+impl ServeConfig {
+    /// Refuses settings that cannot work together, before anything starts.
+    pub fn check(&self) -> anyhow::Result<()> {
+        if self.console_plain_http && !self.console_addr.ip().is_loopback() {
+            anyhow::bail!(
+                "--console-plain-http is allowed only on a loopback address, not {}: \
+                 passwords would cross the network in clear text",
+                self.console_addr
+            );
+        }
+        if self.console_plain_http && self.console_cert.is_some() {
+            anyhow::bail!("--console-plain-http and --console-cert exclude each other");
+        }
+        Ok(())
+    }
+
+    pub fn console_url(&self) -> String {
+        let scheme = if self.console_plain_http { "http" } else { "https" };
+        format!("{scheme}://{}/", self.console_addr)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::CommandFactory;
+
+    #[test]
+    fn the_command_line_definition_is_consistent() {
+        Cli::command().debug_assert();
+    }
+
+    #[test]
+    fn plain_http_is_refused_off_loopback() {
+        let cli = Cli::try_parse_from(["edgeshare", "serve", "--console-addr", "0.0.0.0:8080", "--console-plain-http"])
+            .unwrap();
+        let Command::Serve(config) = cli.command else { panic!("not serve") };
+        assert!(config.check().is_err());
+    }
+
+    #[test]
+    fn plain_http_is_allowed_on_loopback() {
+        let cli = Cli::try_parse_from(["edgeshare", "serve", "--console-addr", "[::1]:8080", "--console-plain-http"])
+            .unwrap();
+        let Command::Serve(config) = cli.command else { panic!("not serve") };
+        config.check().unwrap();
+        assert_eq!(config.console_url(), "http://[::1]:8080/");
+    }
+}

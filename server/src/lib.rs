@@ -1,0 +1,114 @@
+//! The `edgeshare` binary as a library, so that tests can boot the console in-process.
+
+pub mod admin;
+pub mod config;
+pub mod console_tls;
+pub mod db;
+pub mod serve;
+pub mod web;
+
+use std::path::Path;
+use std::time::Duration;
+
+use anyhow::Context;
+use app::backend::ServerInfo;
+use leptos::config::{Env, LeptosOptions};
+
+use crate::config::{Cli, Command, ServeConfig};
+
+pub fn run(cli: Cli) -> anyhow::Result<()> {
+    init_logging();
+    let runtime =
+        tokio::runtime::Builder::new_multi_thread().enable_all().build().context("cannot start the runtime")?;
+    runtime.block_on(async move {
+        match cli.command {
+            Command::Serve(config) => serve(&cli.data_dir, config).await,
+            Command::Admin(command) => admin::run(&cli.data_dir, command).await,
+        }
+    })
+}
+
+fn init_logging() {
+    use tracing_subscriber::EnvFilter;
+    let filter = EnvFilter::try_from_env("EDGESHARE_LOG").unwrap_or_else(|_| EnvFilter::new("info"));
+    let _ = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr).try_init();
+}
+
+/// The server name shown in the console: configured, or this machine's host name.
+pub fn server_name(configured: Option<&str>) -> String {
+    configured
+        .map(str::to_owned)
+        .or_else(|| hostname::get().ok().and_then(|name| name.into_string().ok()))
+        .unwrap_or_else(|| "edgeshare".to_owned())
+}
+
+pub fn leptos_options(site_root: &Path, config: &ServeConfig) -> LeptosOptions {
+    LeptosOptions::builder()
+        .output_name(app::app::OUTPUT_NAME)
+        .site_root(site_root.display().to_string())
+        .site_pkg_dir("pkg")
+        .site_addr(config.console_addr)
+        .env(Env::PROD)
+        .build()
+}
+
+async fn serve(data_dir: &Path, config: ServeConfig) -> anyhow::Result<()> {
+    config.check()?;
+    let bundle = config.site_root.join("pkg").join(format!("{}.js", app::app::OUTPUT_NAME));
+    if !bundle.is_file() {
+        anyhow::bail!(
+            "the console's browser files are missing ({} not found): build them with `make build`, \
+             or point --site-root at them",
+            bundle.display()
+        );
+    }
+    let (db, sessions) = db::open(data_dir).await?;
+    let server_name = server_name(config.server_name.as_deref());
+    let tls = if config.console_plain_http {
+        None
+    } else {
+        Some(console_tls::load(data_dir, config.console_cert.as_deref(), config.console_key.as_deref(), &server_name)?)
+    };
+    let info = ServerInfo {
+        server_name,
+        version: env!("CARGO_PKG_VERSION").to_owned(),
+        started_at: app::backend::now(),
+        console_url: config.console_url(),
+        console_tls: tls.as_ref().map(|tls| tls.info.clone()),
+        database_path: db::path(data_dir).canonicalize().unwrap_or_else(|_| db::path(data_dir)),
+    };
+    let router = web::router(web::WebConfig {
+        leptos_options: leptos_options(&config.site_root, &config),
+        db: db.clone(),
+        sessions: sessions.clone(),
+        info,
+        tls: tls.is_some(),
+        session_idle_minutes: config.session_idle_minutes,
+    });
+    let expired_sessions = tokio::spawn(async move {
+        use tower_sessions::ExpiredDeletion;
+        if let Err(error) = sessions.continuously_delete_expired(Duration::from_secs(300)).await {
+            tracing::error!(%error, "deleting expired console sessions stopped");
+        }
+    });
+    let listener = tokio::net::TcpListener::bind(config.console_addr)
+        .await
+        .with_context(|| format!("cannot listen on {} for the console", config.console_addr))?;
+    tracing::info!(url = %config.console_url(), "console listening");
+    println!("EdgeShare console: {}", config.console_url());
+    if !app::backend::accounts::any_exists(&db).await.unwrap_or(true) {
+        println!("No console account exists yet: open the console to create the first administrator.");
+    }
+    serve::serve(
+        listener,
+        tls.map(|tls| tls.config),
+        router,
+        serve::stop_signal(),
+        Duration::from_secs(config.shutdown_grace_seconds),
+    )
+    .await;
+    expired_sessions.abort();
+    db.close().await;
+    tracing::info!("stopped");
+    Ok(())
+}
