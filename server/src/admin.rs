@@ -91,7 +91,7 @@ pub async fn run(data_dir: &Path, command: AdminCommand) -> anyhow::Result<()> {
 }
 
 /// The first line of standard input, without its line ending.
-fn read_password() -> anyhow::Result<String> {
+pub fn read_password() -> anyhow::Result<String> {
     let mut line = String::new();
     std::io::stdin().lock().read_line(&mut line).context("cannot read the password from standard input")?;
     let password = line.strip_suffix('\n').unwrap_or(&line);
@@ -102,7 +102,7 @@ fn plain(error: AppError) -> anyhow::Error {
     anyhow::Error::msg(error.to_string())
 }
 
-fn current_uid() -> u32 {
+pub fn current_uid() -> u32 {
     #[cfg(unix)]
     {
         use std::os::unix::fs::MetadataExt;

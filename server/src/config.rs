@@ -27,6 +27,77 @@ pub enum Command {
     /// Manage console accounts (the people who may use the web console).
     #[command(subcommand)]
     Admin(AdminCommand),
+    /// Manage SMB users (the accounts clients sign in with).
+    #[command(subcommand)]
+    User(UserCommand),
+    /// Manage shares.
+    #[command(subcommand)]
+    Share(ShareCommand),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum UserCommand {
+    /// Create an SMB user.
+    Add {
+        name: String,
+        /// Read the password from the first line of standard input.
+        #[arg(long, required = true)]
+        password_stdin: bool,
+    },
+    /// List SMB users.
+    List,
+    /// Set a new password.
+    SetPassword {
+        name: String,
+        /// Read the password from the first line of standard input.
+        #[arg(long, required = true)]
+        password_stdin: bool,
+    },
+    /// Remove an SMB user (and its share permissions).
+    Remove { name: String },
+    /// Allow a disabled user to sign in again.
+    Enable { name: String },
+    /// Refuse a user's sign-ins without removing it.
+    Disable { name: String },
+    /// End a user's lockout now.
+    Unlock { name: String },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ShareCommand {
+    /// Share an existing directory.
+    Add {
+        name: String,
+        /// Absolute path of an existing directory.
+        path: std::path::PathBuf,
+        /// Users (or Everyone) with full control.
+        #[arg(long, value_name = "USER")]
+        full: Vec<String>,
+        /// Users (or Everyone) who may read, write and delete.
+        #[arg(long, value_name = "USER")]
+        change: Vec<String>,
+        /// Users (or Everyone) who may read.
+        #[arg(long, value_name = "USER")]
+        read: Vec<String>,
+        /// Users (or Everyone) denied access, whatever else applies.
+        #[arg(long, value_name = "USER")]
+        deny: Vec<String>,
+        /// Require SMB encryption for this share.
+        #[arg(long)]
+        encrypt: bool,
+        /// List the share only to users who may open it.
+        #[arg(long)]
+        access_based_enumeration: bool,
+        /// Most users connected at once.
+        #[arg(long)]
+        max_users: Option<u32>,
+        #[arg(long, default_value = "")]
+        description: String,
+    },
+    /// List shares with their permissions.
+    List,
+    /// Stop sharing a directory (its files stay).
+    Remove { name: String },
 }
 
 #[derive(Clone, Debug, Args)]
@@ -60,6 +131,11 @@ pub struct ServeConfig {
     #[arg(long, env = "EDGESHARE_SESSION_IDLE_MINUTES", default_value_t = 30,
           value_parser = clap::value_parser!(u32).range(1..=1440))]
     pub session_idle_minutes: u32,
+
+    /// Address and port for SMB over TCP (e.g. 127.0.0.1:4445). Off unless given: at the edge,
+    /// clients should reach the server over QUIC only.
+    #[arg(long, env = "EDGESHARE_SMB_TCP_ADDR")]
+    pub smb_tcp_addr: Option<SocketAddr>,
 
     /// Seconds to wait for open requests at shutdown before closing them.
     #[arg(long, env = "EDGESHARE_SHUTDOWN_GRACE_SECONDS", default_value_t = 10)]

@@ -19,17 +19,24 @@ pub fn path(data_dir: &Path) -> PathBuf {
 /// name the file, so that a bad data directory is one clear line at start.
 pub async fn open(data_dir: &Path) -> anyhow::Result<(SqlitePool, SqliteStore)> {
     let path = path(data_dir);
-    let pool = connect(&path).await.with_context(|| format!("cannot open the database {}", path.display()))?;
+    let pool = connect(&path)
+        .await
+        .map_err(|e| anyhow::anyhow!("cannot open the database {}: {}", path.display(), root_cause(&e)))?;
     sqlx::migrate!("./migrations")
         .run(&pool)
         .await
-        .with_context(|| format!("cannot migrate the database {}", path.display()))?;
+        .map_err(|e| anyhow::anyhow!("cannot migrate the database {}: {e}", path.display()))?;
     let sessions = SqliteStore::new(pool.clone()).with_table_name("console_sessions").map_err(anyhow::Error::msg)?;
     sessions
         .migrate()
         .await
         .with_context(|| format!("cannot prepare console sessions in the database {}", path.display()))?;
     Ok((pool, sessions))
+}
+
+/// The innermost cause of an error: sqlx repeats its cause in its own message.
+fn root_cause(error: &anyhow::Error) -> String {
+    error.chain().last().map(ToString::to_string).unwrap_or_default()
 }
 
 async fn connect(path: &Path) -> anyhow::Result<SqlitePool> {

@@ -4,7 +4,9 @@ pub mod admin;
 pub mod config;
 pub mod console_tls;
 pub mod db;
+pub mod engine;
 pub mod serve;
+pub mod smb_cli;
 pub mod web;
 
 use std::path::Path;
@@ -24,6 +26,8 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
         match cli.command {
             Command::Serve(config) => serve(&cli.data_dir, config).await,
             Command::Admin(command) => admin::run(&cli.data_dir, command).await,
+            Command::User(command) => smb_cli::users(&cli.data_dir, command).await,
+            Command::Share(command) => smb_cli::shares(&cli.data_dir, command).await,
         }
     })
 }
@@ -77,6 +81,13 @@ async fn serve(data_dir: &Path, config: ServeConfig) -> anyhow::Result<()> {
         console_tls: tls.as_ref().map(|tls| tls.info.clone()),
         database_path: db::path(data_dir).canonicalize().unwrap_or_else(|_| db::path(data_dir)),
     };
+    let engine = engine::start(&db, &info.server_name).await?;
+    let config_watcher = engine::watch_config(db.clone(), engine.clone(), info.server_name.clone());
+    let event_recorder = engine::record_events(db.clone(), &engine);
+    if let Some(address) = config.smb_tcp_addr {
+        engine.listen_tcp(address).await.with_context(|| format!("cannot listen on {address} for SMB over TCP"))?;
+        println!("SMB over TCP: {address}");
+    }
     let router = web::router(web::WebConfig {
         leptos_options: leptos_options(&config.site_root, &config),
         db: db.clone(),
@@ -84,6 +95,7 @@ async fn serve(data_dir: &Path, config: ServeConfig) -> anyhow::Result<()> {
         info,
         tls: tls.is_some(),
         session_idle_minutes: config.session_idle_minutes,
+        engine: engine.clone(),
     });
     let expired_sessions = tokio::spawn(async move {
         use tower_sessions::ExpiredDeletion;
@@ -108,6 +120,11 @@ async fn serve(data_dir: &Path, config: ServeConfig) -> anyhow::Result<()> {
     )
     .await;
     expired_sessions.abort();
+    engine.shutdown();
+    config_watcher.abort();
+    // Give the engine's last events (disconnects) a moment to reach the audit log.
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    event_recorder.abort();
     db.close().await;
     tracing::info!("stopped");
     Ok(())

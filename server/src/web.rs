@@ -28,10 +28,16 @@ pub struct WebConfig {
     /// Whether the console is served over TLS: cookies are then `Secure` and `__Host-` prefixed.
     pub tls: bool,
     pub session_idle_minutes: u32,
+    pub engine: smb_core::EngineHandle,
 }
 
 pub fn router(config: WebConfig) -> Router {
-    let state = AppState { leptos_options: config.leptos_options, db: config.db, info: Arc::new(config.info) };
+    let state = AppState {
+        leptos_options: config.leptos_options,
+        db: config.db,
+        info: Arc::new(config.info),
+        engine: config.engine,
+    };
     let session_layer = SessionManagerLayer::new(config.sessions)
         .with_name(if config.tls { "__Host-edgeshare_session" } else { "edgeshare_session" })
         .with_secure(config.tls)

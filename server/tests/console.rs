@@ -43,6 +43,7 @@ impl Console {
             site_root: "target/site".into(),
             session_idle_minutes: 30,
             shutdown_grace_seconds: 1,
+            smb_tcp_addr: None,
         };
         let router = server::web::router(server::web::WebConfig {
             leptos_options: server::leptos_options(Path::new("target/site"), &config),
@@ -58,6 +59,7 @@ impl Console {
             },
             tls: true,
             session_idle_minutes: 30,
+            engine: smb_core::EngineHandle::new(smb_core::EngineConfig::default()),
         });
         Console { router, _data: data }
     }

@@ -1,7 +1,20 @@
 //! EdgeShare's SMB engine.
 //!
-//! [`proto`] is the wire codec: it does no I/O and never trusts a length or offset it has not
-//! checked. The engine state, the transports and the handle through which the rest of the program
-//! drives them build on it.
+//! [`proto`] is the wire codec, [`auth`] the SPNEGO/NTLMv2 acceptor and [`crypto`] the key
+//! derivation, signing and encryption: none of them does I/O. [`engine`] holds connection,
+//! session, tree and open state, driven by parsed requests through one dispatch table, with
+//! shares on local directories ([`vfs`]) and named-pipe RPC ([`rpc`]). [`transport`] owns the
+//! sockets; [`EngineHandle`] is how the rest of the program drives it all.
 
+pub mod auth;
+pub mod crypto;
+pub mod engine;
+mod handle;
 pub mod proto;
+pub mod rpc;
+pub mod transport;
+pub mod vfs;
+
+pub use engine::config::{Access, EVERYONE, EngineConfig, LockoutPolicy, ServerSettings, ShareConfig, UserConfig};
+pub use engine::events::{Counters, Event, OpenFileStatus, SessionStatus, Transport};
+pub use handle::EngineHandle;

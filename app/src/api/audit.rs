@@ -64,6 +64,20 @@ pub const ACTIONS: &[(&str, &str)] = &[
     ("account.remove", "Console account removed"),
     ("account.role", "Console account role changed"),
     ("account.password", "Console account password changed"),
+    ("smb.logon", "SMB sign-in"),
+    ("smb.lockout", "SMB account locked out"),
+    ("smb.connect", "SMB client connected"),
+    ("smb.disconnect", "SMB client disconnected"),
+    ("smb.tree_connect", "SMB share connection"),
+    ("smb.user.create", "SMB user created"),
+    ("smb.user.remove", "SMB user removed"),
+    ("smb.user.password", "SMB user password changed"),
+    ("smb.user.enable", "SMB user enabled or disabled"),
+    ("smb.user.unlock", "SMB user unlocked"),
+    ("smb.share.create", "Share created"),
+    ("smb.share.remove", "Share removed"),
+    ("smb.session.close", "SMB session closed by an administrator"),
+    ("smb.file.close", "Open file closed by an administrator"),
 ];
 
 pub fn action_label(code: &str) -> &str {

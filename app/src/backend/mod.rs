@@ -4,6 +4,7 @@
 pub mod accounts;
 pub mod audit;
 pub mod session;
+pub mod smb;
 pub mod throttle;
 
 use std::path::PathBuf;
@@ -34,6 +35,7 @@ pub struct AppState {
     pub leptos_options: LeptosOptions,
     pub db: SqlitePool,
     pub info: Arc<ServerInfo>,
+    pub engine: smb_core::EngineHandle,
 }
 
 impl FromRef<AppState> for LeptosOptions {

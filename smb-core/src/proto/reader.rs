@@ -140,9 +140,14 @@ pub fn slice_at<'a>(
 }
 
 /// Little-endian output with the padding and back-patching SMB2 encoders need.
+///
+/// A writer may start with a reserved prefix (room for the Direct-TCP and transform headers the
+/// transport adds later, so a large READ response is never copied): lengths, offsets and patches
+/// all count from the end of that prefix.
 #[derive(Clone, Debug, Default)]
 pub struct Writer {
     bytes: Vec<u8>,
+    base: usize,
 }
 
 impl Writer {
@@ -151,15 +156,22 @@ impl Writer {
     }
 
     pub fn with_capacity(capacity: usize) -> Self {
-        Writer { bytes: Vec::with_capacity(capacity) }
+        Writer { bytes: Vec::with_capacity(capacity), base: 0 }
+    }
+
+    /// A writer whose first `prefix` bytes are reserved (zero) and not counted.
+    pub fn with_prefix(prefix: usize, capacity: usize) -> Self {
+        let mut bytes = Vec::with_capacity(prefix + capacity);
+        bytes.resize(prefix, 0);
+        Writer { bytes, base: prefix }
     }
 
     pub fn len(&self) -> usize {
-        self.bytes.len()
+        self.bytes.len() - self.base
     }
 
     pub fn is_empty(&self) -> bool {
-        self.bytes.is_empty()
+        self.len() == 0
     }
 
     pub fn u8(&mut self, value: u8) -> &mut Self {
@@ -202,27 +214,49 @@ impl Writer {
         self
     }
 
-    /// Pads with zeros to a multiple of `alignment` (counted from the start of this writer).
+    /// Pads with zeros to a multiple of `alignment` (counted from the start of the output).
     pub fn align(&mut self, alignment: usize) -> &mut Self {
-        let padding = self.bytes.len().next_multiple_of(alignment) - self.bytes.len();
+        let padding = self.len().next_multiple_of(alignment) - self.len();
         self.zeros(padding)
     }
 
     /// Overwrites a u16 written earlier (for lengths and offsets known only later).
     pub fn patch_u16(&mut self, at: usize, value: u16) {
+        let at = self.base + at;
         self.bytes[at..at + 2].copy_from_slice(&value.to_le_bytes());
     }
 
     pub fn patch_u32(&mut self, at: usize, value: u32) {
+        let at = self.base + at;
         self.bytes[at..at + 4].copy_from_slice(&value.to_le_bytes());
     }
 
-    pub fn as_slice(&self) -> &[u8] {
-        &self.bytes
+    /// Drops output after `len` bytes (for replacing a body that turned out to be an error).
+    pub fn truncate(&mut self, len: usize) {
+        self.bytes.truncate(self.base + len);
     }
 
-    pub fn into_vec(self) -> Vec<u8> {
-        self.bytes
+    pub fn as_slice(&self) -> &[u8] {
+        &self.bytes[self.base..]
+    }
+
+    pub fn as_mut_slice(&mut self) -> &mut [u8] {
+        &mut self.bytes[self.base..]
+    }
+
+    /// The underlying buffer, to append to it directly (e.g. reading file data into it).
+    pub fn vec_mut(&mut self) -> &mut Vec<u8> {
+        &mut self.bytes
+    }
+
+    /// The output without the prefix.
+    pub fn into_vec(mut self) -> Vec<u8> {
+        if self.base == 0 { self.bytes } else { self.bytes.split_off(self.base) }
+    }
+
+    /// The whole buffer and the length of its reserved prefix.
+    pub fn into_parts(self) -> (Vec<u8>, usize) {
+        (self.bytes, self.base)
     }
 }
 
@@ -270,6 +304,16 @@ mod tests {
         let mut reader = Reader::new(&[1, 2]);
         reader.u8("a").unwrap();
         assert_eq!(reader.finish("s"), Err(DecodeError::TrailingBytes { what: "s", count: 1 }));
+    }
+
+    #[test]
+    fn a_prefix_is_invisible_to_lengths_offsets_and_patches() {
+        let mut writer = Writer::with_prefix(4, 16);
+        writer.u8(1).align(4).u16(0);
+        writer.patch_u16(4, 0x0102);
+        assert_eq!(writer.as_slice(), &[1, 0, 0, 0, 2, 1]);
+        let (bytes, base) = writer.into_parts();
+        assert_eq!((bytes.len(), base), (10, 4));
     }
 
     #[test]

@@ -1,0 +1,439 @@
+//! SMB users, shares and engine settings in the database, and the engine configuration built
+//! from them. Every change bumps `config_version`, which a running server watches.
+
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use smb_core::proto::negotiate::Dialect;
+use smb_core::{Access, EngineConfig, LockoutPolicy, ServerSettings, ShareConfig, UserConfig};
+use sqlx::SqlitePool;
+
+use crate::backend::now;
+use crate::error::{AppError, AppResult};
+
+pub const MIN_SMB_PASSWORD_CHARS: usize = 8;
+/// Windows limits share names to 80 characters (MS-SRVS 2.2.4.x `shi*_netname`).
+pub const MAX_SHARE_NAME_CHARS: usize = 80;
+/// SAM account names: at most 20 characters.
+pub const MAX_USER_NAME_CHARS: usize = 20;
+
+/// Names that are the server's own: IPC$ and the administrative shares Windows clients expect.
+const RESERVED_SHARES: &[&str] = &["IPC$", "ADMIN$", "PRINT$", "C$", "D$", "E$"];
+
+pub async fn bump_version(db: &SqlitePool) -> AppResult<()> {
+    sqlx::query("UPDATE settings SET value = CAST(value AS INTEGER) + 1 WHERE key = 'config_version'")
+        .execute(db)
+        .await?;
+    Ok(())
+}
+
+pub async fn config_version(db: &SqlitePool) -> AppResult<i64> {
+    let value: String =
+        sqlx::query_scalar("SELECT value FROM settings WHERE key = 'config_version'").fetch_one(db).await?;
+    Ok(value.parse().unwrap_or(0))
+}
+
+pub async fn setting(db: &SqlitePool, key: &str) -> AppResult<Option<String>> {
+    Ok(sqlx::query_scalar("SELECT value FROM settings WHERE key = ?").bind(key).fetch_optional(db).await?)
+}
+
+pub async fn set_setting(db: &SqlitePool, key: &str, value: &str) -> AppResult<()> {
+    sqlx::query("INSERT INTO settings (key, value) VALUES (?1, ?2) ON CONFLICT (key) DO UPDATE SET value = ?2")
+        .bind(key)
+        .bind(value)
+        .execute(db)
+        .await?;
+    bump_version(db).await
+}
+
+/// The server's GUID (MS-SMB2 ServerGuid), made once and kept.
+async fn server_guid(db: &SqlitePool) -> AppResult<[u8; 16]> {
+    if let Some(hex) = setting(db, "server_guid").await?
+        && let Some(guid) = decode_hex16(&hex)
+    {
+        return Ok(guid);
+    }
+    let guid: [u8; 16] = rand::random();
+    let hex: String = guid.iter().map(|b| format!("{b:02x}")).collect();
+    sqlx::query("INSERT OR IGNORE INTO settings (key, value) VALUES ('server_guid', ?)").bind(&hex).execute(db).await?;
+    Ok(guid)
+}
+
+fn decode_hex16(text: &str) -> Option<[u8; 16]> {
+    let bytes: Vec<u8> = (0..text.len())
+        .step_by(2)
+        .map(|i| text.get(i..i + 2).and_then(|b| u8::from_str_radix(b, 16).ok()))
+        .collect::<Option<_>>()?;
+    bytes.try_into().ok()
+}
+
+/// NetBIOS-style computer name: letters, digits and '-', at most 15 characters, upper case.
+pub fn computer_name(server_name: &str) -> String {
+    let host = server_name.split('.').next().unwrap_or(server_name);
+    let name: String = host.chars().filter(|c| c.is_ascii_alphanumeric() || *c == '-').take(15).collect();
+    if name.is_empty() { "EDGESHARE".into() } else { name.to_uppercase() }
+}
+
+/// The engine's configuration as the database holds it.
+pub async fn engine_config(db: &SqlitePool, server_name: &str) -> AppResult<EngineConfig> {
+    let get = |key: &'static str| async move { setting(db, key).await };
+    let defaults = ServerSettings::default();
+    let dialect = |value: Option<String>, default: Dialect| value.and_then(|v| Dialect::parse(&v)).unwrap_or(default);
+    let flag = |value: Option<String>, default: bool| value.map_or(default, |v| v == "true");
+    let number = |value: Option<String>, default: u64| value.and_then(|v| v.parse().ok()).unwrap_or(default);
+    let server = ServerSettings {
+        computer_name: computer_name(server_name),
+        workgroup: get("workgroup").await?.unwrap_or_else(|| "WORKGROUP".into()),
+        dns_name: server_name.to_owned(),
+        server_guid: server_guid(db).await?,
+        min_dialect: dialect(get("smb_min_dialect").await?, defaults.min_dialect),
+        max_dialect: dialect(get("smb_max_dialect").await?, defaults.max_dialect),
+        signing_required: flag(get("smb_signing_required").await?, defaults.signing_required),
+        encryption_required: flag(get("smb_encryption_required").await?, defaults.encryption_required),
+        lockout: LockoutPolicy {
+            threshold: number(get("lockout_threshold").await?, u64::from(defaults.lockout.threshold)) as u32,
+            window: Duration::from_secs(number(
+                get("lockout_window_seconds").await?,
+                defaults.lockout.window.as_secs(),
+            )),
+            duration: Duration::from_secs(number(
+                get("lockout_duration_seconds").await?,
+                defaults.lockout.duration.as_secs(),
+            )),
+        },
+        skip_encryption_on_secure_transport: !flag(get("quic_encrypt_smb").await?, false),
+        ..defaults
+    };
+    let users = sqlx::query_as::<_, (String, Vec<u8>, bool, Option<i64>)>(
+        "SELECT name, nt_hash, enabled, locked_until FROM smb_users",
+    )
+    .fetch_all(db)
+    .await?
+    .into_iter()
+    .filter_map(|(name, hash, enabled, locked_until)| {
+        Some(UserConfig {
+            name,
+            nt_hash: hash.try_into().ok()?,
+            enabled,
+            locked_until: locked_until.filter(|t| *t > now()),
+        })
+    })
+    .collect();
+    let shares = list_shares(db).await?.into_iter().map(|s| s.config).collect();
+    Ok(EngineConfig { server, users, shares })
+}
+
+/// An SMB user as the console and command line show it (never with its hash).
+#[derive(Clone, Debug)]
+pub struct SmbUser {
+    pub name: String,
+    pub enabled: bool,
+    pub locked_until: Option<i64>,
+    pub created_at: i64,
+    pub password_changed_at: i64,
+}
+
+pub fn check_user_name(name: &str) -> AppResult<&str> {
+    let name = name.trim();
+    if name.is_empty() {
+        return Err(AppError::invalid("name", "Enter a user name."));
+    }
+    if name.chars().count() > MAX_USER_NAME_CHARS {
+        return Err(AppError::invalid("name", format!("Use at most {MAX_USER_NAME_CHARS} characters.")));
+    }
+    // Windows forbids these in account names (and '@' would read as a UPN).
+    if let Some(bad) = name.chars().find(|c| c.is_control() || "\"/\\[]:;|=,+*?<>@%".contains(*c)) {
+        return Err(AppError::invalid("name", format!("'{bad}' is not allowed in a user name.")));
+    }
+    if name.ends_with('.') {
+        return Err(AppError::invalid("name", "A user name cannot end with a dot."));
+    }
+    if name.eq_ignore_ascii_case(smb_core::EVERYONE) {
+        return Err(AppError::invalid("name", "'Everyone' names all users; choose another name."));
+    }
+    Ok(name)
+}
+
+pub fn check_smb_password(password: &str) -> AppResult<()> {
+    if password.chars().count() < MIN_SMB_PASSWORD_CHARS {
+        return Err(AppError::invalid("password", format!("Use at least {MIN_SMB_PASSWORD_CHARS} characters.")));
+    }
+    if password.len() > 256 {
+        return Err(AppError::invalid("password", "Use at most 256 bytes."));
+    }
+    Ok(())
+}
+
+fn taken(what: &str, field: &str, name: &str) -> AppError {
+    AppError::Invalid { field: field.into(), message: format!("A {what} named '{name}' already exists.") }
+}
+
+fn unique_violation(error: &sqlx::Error) -> bool {
+    matches!(error, sqlx::Error::Database(db) if db.is_unique_violation())
+}
+
+pub async fn add_user(db: &SqlitePool, name: &str, password: &str) -> AppResult<String> {
+    let name = check_user_name(name)?;
+    check_smb_password(password)?;
+    let hash = smb_core::auth::ntlm::nt_hash(password);
+    let at = now();
+    sqlx::query("INSERT INTO smb_users (name, nt_hash, created_at, password_changed_at) VALUES (?, ?, ?, ?)")
+        .bind(name)
+        .bind(&hash[..])
+        .bind(at)
+        .bind(at)
+        .execute(db)
+        .await
+        .map_err(|e| if unique_violation(&e) { taken("user", "name", name) } else { e.into() })?;
+    bump_version(db).await?;
+    Ok(name.to_owned())
+}
+
+fn no_user(name: &str) -> AppError {
+    AppError::NotFound(format!("There is no SMB user named '{}'.", name.trim()))
+}
+
+pub async fn set_user_password(db: &SqlitePool, name: &str, password: &str) -> AppResult<String> {
+    check_smb_password(password)?;
+    let hash = smb_core::auth::ntlm::nt_hash(password);
+    let done = sqlx::query("UPDATE smb_users SET nt_hash = ?, password_changed_at = ? WHERE name = ?")
+        .bind(&hash[..])
+        .bind(now())
+        .bind(name.trim())
+        .execute(db)
+        .await?;
+    if done.rows_affected() == 0 {
+        return Err(no_user(name));
+    }
+    bump_version(db).await?;
+    canonical_user(db, name).await
+}
+
+async fn canonical_user(db: &SqlitePool, name: &str) -> AppResult<String> {
+    sqlx::query_scalar("SELECT name FROM smb_users WHERE name = ?")
+        .bind(name.trim())
+        .fetch_optional(db)
+        .await?
+        .ok_or_else(|| no_user(name))
+}
+
+pub async fn remove_user(db: &SqlitePool, name: &str) -> AppResult<String> {
+    let canonical = canonical_user(db, name).await?;
+    sqlx::query("DELETE FROM smb_users WHERE name = ?").bind(&canonical).execute(db).await?;
+    sqlx::query("DELETE FROM share_permissions WHERE principal = ?").bind(&canonical).execute(db).await?;
+    bump_version(db).await?;
+    Ok(canonical)
+}
+
+pub async fn set_user_enabled(db: &SqlitePool, name: &str, enabled: bool) -> AppResult<String> {
+    let canonical = canonical_user(db, name).await?;
+    sqlx::query("UPDATE smb_users SET enabled = ? WHERE name = ?").bind(enabled).bind(&canonical).execute(db).await?;
+    bump_version(db).await?;
+    Ok(canonical)
+}
+
+/// Records (or clears, with `None`) a lockout; the engine's own lockout is told separately.
+pub async fn set_user_locked_until(db: &SqlitePool, name: &str, until: Option<i64>) -> AppResult<()> {
+    sqlx::query("UPDATE smb_users SET locked_until = ? WHERE name = ?")
+        .bind(until)
+        .bind(name.trim())
+        .execute(db)
+        .await?;
+    bump_version(db).await
+}
+
+pub async fn list_users(db: &SqlitePool) -> AppResult<Vec<SmbUser>> {
+    let rows: Vec<(String, bool, Option<i64>, i64, i64)> = sqlx::query_as(
+        "SELECT name, enabled, locked_until, created_at, password_changed_at FROM smb_users ORDER BY name COLLATE NOCASE",
+    )
+    .fetch_all(db)
+    .await?;
+    Ok(rows
+        .into_iter()
+        .map(|(name, enabled, locked_until, created_at, password_changed_at)| SmbUser {
+            name,
+            enabled,
+            locked_until: locked_until.filter(|t| *t > now()),
+            created_at,
+            password_changed_at,
+        })
+        .collect())
+}
+
+/// A share with its configuration and bookkeeping.
+#[derive(Clone, Debug)]
+pub struct Share {
+    pub config: ShareConfig,
+    pub created_at: i64,
+}
+
+pub fn check_share_name(name: &str) -> AppResult<&str> {
+    let name = name.trim();
+    if name.is_empty() {
+        return Err(AppError::invalid("name", "Enter a share name."));
+    }
+    if name.chars().count() > MAX_SHARE_NAME_CHARS {
+        return Err(AppError::invalid("name", format!("Use at most {MAX_SHARE_NAME_CHARS} characters.")));
+    }
+    if let Some(bad) = name.chars().find(|c| c.is_control() || "\"/\\[]:|<>+=;,*?".contains(*c)) {
+        return Err(AppError::invalid("name", format!("'{bad}' is not allowed in a share name.")));
+    }
+    if RESERVED_SHARES.iter().any(|r| r.eq_ignore_ascii_case(name)) {
+        return Err(AppError::invalid("name", format!("'{name}' is reserved by the server.")));
+    }
+    Ok(name)
+}
+
+/// A share's directory must be an absolute path to an existing directory.
+pub fn check_share_path(path: &str) -> AppResult<PathBuf> {
+    let path = Path::new(path.trim());
+    if !path.is_absolute() {
+        return Err(AppError::invalid("path", "Give an absolute path, such as /srv/shares/sales."));
+    }
+    if path.components().any(|c| matches!(c, std::path::Component::ParentDir)) {
+        return Err(AppError::invalid("path", "The path cannot contain '..'."));
+    }
+    match std::fs::metadata(path) {
+        Ok(meta) if meta.is_dir() => Ok(path.to_owned()),
+        Ok(_) => Err(AppError::invalid("path", format!("{} is not a directory.", path.display()))),
+        Err(_) => Err(AppError::invalid("path", format!("{} does not exist.", path.display()))),
+    }
+}
+
+pub async fn add_share(db: &SqlitePool, share: &ShareConfig) -> AppResult<()> {
+    let name = check_share_name(&share.name)?;
+    let path = check_share_path(&share.path.display().to_string())?;
+    let mut tx = db.begin().await?;
+    let id = sqlx::query(
+        "INSERT INTO shares (name, path, description, encrypt_data, access_based_enumeration, max_users, created_at)
+         VALUES (?, ?, ?, ?, ?, ?, ?)",
+    )
+    .bind(name)
+    .bind(path.display().to_string())
+    .bind(&share.description)
+    .bind(share.encrypt_data)
+    .bind(share.access_based_enumeration)
+    .bind(share.max_users.map(i64::from))
+    .bind(now())
+    .execute(&mut *tx)
+    .await
+    .map_err(|e| if unique_violation(&e) { taken("share", "name", name) } else { e.into() })?
+    .last_insert_rowid();
+    for (principal, access) in &share.permissions {
+        sqlx::query(
+            "INSERT INTO share_permissions (share_id, principal, access) VALUES (?, ?, ?)
+                     ON CONFLICT (share_id, principal) DO UPDATE SET access = excluded.access",
+        )
+        .bind(id)
+        .bind(principal)
+        .bind(access.as_str())
+        .execute(&mut *tx)
+        .await?;
+    }
+    tx.commit().await?;
+    bump_version(db).await
+}
+
+pub async fn remove_share(db: &SqlitePool, name: &str) -> AppResult<String> {
+    let canonical: String = sqlx::query_scalar("SELECT name FROM shares WHERE name = ?")
+        .bind(name.trim())
+        .fetch_optional(db)
+        .await?
+        .ok_or_else(|| AppError::NotFound(format!("There is no share named '{}'.", name.trim())))?;
+    sqlx::query("DELETE FROM shares WHERE name = ?").bind(&canonical).execute(db).await?;
+    bump_version(db).await?;
+    Ok(canonical)
+}
+
+#[derive(sqlx::FromRow)]
+struct ShareRow {
+    id: i64,
+    name: String,
+    path: String,
+    description: String,
+    encrypt_data: bool,
+    access_based_enumeration: bool,
+    max_users: Option<i64>,
+    created_at: i64,
+}
+
+pub async fn list_shares(db: &SqlitePool) -> AppResult<Vec<Share>> {
+    let rows: Vec<ShareRow> = sqlx::query_as(
+        "SELECT id, name, path, description, encrypt_data, access_based_enumeration, max_users, created_at
+         FROM shares ORDER BY name COLLATE NOCASE",
+    )
+    .fetch_all(db)
+    .await?;
+    let permissions: Vec<(i64, String, String)> =
+        sqlx::query_as("SELECT share_id, principal, access FROM share_permissions ORDER BY principal COLLATE NOCASE")
+            .fetch_all(db)
+            .await?;
+    Ok(rows
+        .into_iter()
+        .map(
+            |ShareRow {
+                 id,
+                 name,
+                 path,
+                 description,
+                 encrypt_data,
+                 access_based_enumeration,
+                 max_users,
+                 created_at,
+             }| Share {
+                config: ShareConfig {
+                    name,
+                    path: path.into(),
+                    description,
+                    permissions: permissions
+                        .iter()
+                        .filter(|(share, _, _)| *share == id)
+                        .filter_map(|(_, principal, access)| Some((principal.clone(), Access::parse(access)?)))
+                        .collect(),
+                    encrypt_data,
+                    access_based_enumeration,
+                    max_users: max_users.map(|m| m.clamp(0, i64::from(u32::MAX)) as u32),
+                },
+                created_at,
+            },
+        )
+        .collect())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn computer_names_follow_netbios_rules() {
+        assert_eq!(computer_name("files.example.com"), "FILES");
+        assert_eq!(computer_name("a-very-long-host-name-indeed"), "A-VERY-LONG-HOS");
+        assert_eq!(computer_name("..."), "EDGESHARE");
+    }
+
+    #[test]
+    fn share_names_refuse_reserved_names_and_characters() {
+        assert!(check_share_name("Sales Team").is_ok());
+        assert!(check_share_name("ipc$").is_err());
+        assert!(check_share_name("a/b").is_err());
+        assert!(check_share_name(&"x".repeat(81)).is_err());
+        assert!(check_share_name(&"x".repeat(80)).is_ok());
+    }
+
+    #[test]
+    fn user_names_follow_windows_rules() {
+        assert!(check_user_name("alice").is_ok());
+        assert!(check_user_name("al@ce").is_err());
+        assert!(check_user_name("everyone").is_err());
+        assert!(check_user_name(&"x".repeat(21)).is_err());
+    }
+
+    #[test]
+    fn share_paths_must_be_absolute_existing_directories() {
+        let dir = tempfile::tempdir().unwrap();
+        assert!(check_share_path(&dir.path().display().to_string()).is_ok());
+        assert!(check_share_path("relative/path").is_err());
+        assert!(check_share_path(&format!("{}/missing", dir.path().display())).is_err());
+        assert!(check_share_path(&format!("{}/../x", dir.path().display())).is_err());
+    }
+}

@@ -1,0 +1,811 @@
+//! One client connection: the pipeline every message goes through. Decryption, compound
+//! splitting, credits, the dispatch table's checks, signing and encryption all happen here, once,
+//! over whole messages; handlers only see parsed requests and write response bodies.
+
+use std::collections::HashMap;
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Instant;
+
+use crate::crypto::PreauthHash;
+use crate::engine::credits::Credits;
+use crate::engine::dispatch::{self, Outcome, Request};
+use crate::engine::events::{SessionStatus, Transport};
+use crate::engine::files::OpenRef;
+use crate::engine::session::{Session, SessionState};
+use crate::engine::shared::{Shared, lock};
+use crate::proto::error::ErrorResponse;
+use crate::proto::framing;
+use crate::proto::header::{self, Command, HEADER_SIZE, Header, flags};
+use crate::proto::negotiate::{Cipher, Dialect, SigningAlgorithm};
+use crate::proto::transform::{self, TransformHeader};
+use crate::proto::{FileId, NtStatus, Reader, Writer};
+
+/// Room reserved before every response: the Direct-TCP length and a transform header.
+pub const PREFIX: usize = framing::HEADER_LENGTH + transform::SIZE;
+
+/// What NEGOTIATE settled for the connection (MS-SMB2 3.3.1.7).
+#[derive(Debug)]
+pub struct Negotiated {
+    pub dialect: Dialect,
+    pub client_guid: [u8; 16],
+    pub client_capabilities: u32,
+    pub client_security_mode: u16,
+    pub client_dialects: Vec<Dialect>,
+    pub server_security_mode: u16,
+    pub server_capabilities: u32,
+    pub cipher: Option<Cipher>,
+    pub signing_algorithm: SigningAlgorithm,
+    /// Connection.PreauthIntegrityHashValue (3.1.1): seeds each new session's hash.
+    pub preauth: PreauthHash,
+    /// Both sides agreed to rely on the transport's protection (QUIC) instead of SMB encryption.
+    pub transport_security: bool,
+    pub max_io: u32,
+}
+
+impl Negotiated {
+    pub fn large_mtu(&self) -> bool {
+        self.dialect != Dialect::SMB2_0_2
+    }
+}
+
+/// Facts about the transport, fixed for the connection's life.
+#[derive(Clone, Debug)]
+pub struct ConnectionInfo {
+    pub id: u64,
+    pub client: SocketAddr,
+    pub transport: Transport,
+    /// Whether the transport itself authenticates and encrypts (QUIC with TLS 1.3).
+    pub transport_secure: bool,
+    /// For QUIC: whether the certificate mapping allows named pipes (IPC$).
+    pub allow_named_pipes: bool,
+    pub connected: Instant,
+}
+
+/// An async operation waiting to complete (MS-SMB2 3.3.4.2).
+#[derive(Debug)]
+pub struct Pending {
+    pub async_id: u64,
+    pub message_id: u64,
+    pub session_id: u64,
+    pub tree_id: u32,
+    pub command: Command,
+    pub kind: PendingKind,
+    pub encrypted: bool,
+    pub signed: bool,
+}
+
+#[derive(Debug)]
+pub enum PendingKind {
+    Notify { volatile: u64, output_buffer_length: u32 },
+    Lock { volatile: u64, request: Vec<u8>, deadline: Option<Instant> },
+}
+
+/// A frame to send: `bytes[start..]`, Direct-TCP header included. Kept as the buffer the
+/// response was built in, so that large reads are not copied to drop the reserved prefix.
+#[derive(Debug)]
+pub struct Frame {
+    pub bytes: Vec<u8>,
+    pub start: usize,
+}
+
+impl Frame {
+    pub fn as_slice(&self) -> &[u8] {
+        &self.bytes[self.start..]
+    }
+}
+
+/// What one incoming message produced.
+#[derive(Debug, Default)]
+pub struct Output {
+    /// Whole frames, in order.
+    pub frames: Vec<Frame>,
+    /// The connection must end after these frames are sent.
+    pub close: bool,
+}
+
+pub struct Connection {
+    pub shared: Arc<Shared>,
+    pub info: ConnectionInfo,
+    pub negotiated: Option<Negotiated>,
+    pub credits: Credits,
+    pub sessions: HashMap<u64, Session>,
+    pub pending: HashMap<u64, Pending>,
+    pub close: bool,
+    pub last_activity: Instant,
+    /// Responses to async requests that completed while another request was handled (e.g. a
+    /// CLOSE ending a pending CHANGE_NOTIFY): sent before that request's own response.
+    pub deferred: Vec<Frame>,
+}
+
+/// A response message being built, and how to protect it.
+struct Reply {
+    writer: Writer,
+    /// Sign with this session's key.
+    sign_with: Option<u64>,
+}
+
+/// What related compound requests inherit (MS-SMB2 3.3.5.2.7.2).
+#[derive(Default)]
+struct Related {
+    session_id: u64,
+    tree_id: u32,
+    file_id: Option<FileId>,
+    failed: Option<NtStatus>,
+}
+
+impl Connection {
+    pub fn new(shared: Arc<Shared>, info: ConnectionInfo) -> Connection {
+        Connection {
+            shared,
+            info,
+            negotiated: None,
+            credits: Credits::default(),
+            sessions: HashMap::new(),
+            pending: HashMap::new(),
+            close: false,
+            last_activity: Instant::now(),
+            deferred: Vec::new(),
+        }
+    }
+
+    /// Handles one message the transport received (without its Direct-TCP header).
+    pub fn receive(&mut self, mut message: Vec<u8>) -> Output {
+        self.last_activity = Instant::now();
+        let mut output = Output::default();
+        match message.get(..4) {
+            Some(id) if id == header::PROTOCOL_ID => self.process_chain(&message, None, &mut output),
+            Some(id) if id == transform::PROTOCOL_ID => match self.decrypt(&mut message) {
+                Ok(session_id) => {
+                    let plaintext = &message[transform::SIZE..];
+                    self.process_chain(plaintext, Some(session_id), &mut output);
+                }
+                Err(reason) => {
+                    tracing::info!(connection = self.info.id, client = %self.info.client, reason, "dropping the connection");
+                    self.close = true;
+                }
+            },
+            Some(id) if id == crate::proto::smb1::PROTOCOL_ID => self.smb1_negotiate(&message, &mut output),
+            _ => {
+                tracing::info!(connection = self.info.id, client = %self.info.client, "not an SMB message: dropping the connection");
+                self.close = true;
+            }
+        }
+        if !self.deferred.is_empty() {
+            let mut frames = std::mem::take(&mut self.deferred);
+            frames.append(&mut output.frames);
+            output.frames = frames;
+        }
+        output.close = self.close;
+        self.publish();
+        output
+    }
+
+    /// Decrypts a transformed message in place (MS-SMB2 3.3.5.2.1.1); returns its session.
+    fn decrypt(&mut self, message: &mut Vec<u8>) -> Result<u64, &'static str> {
+        let header = TransformHeader::decode(message).map_err(|_| "malformed transform header")?;
+        if header.flags != transform::FLAGS_ENCRYPTED {
+            return Err("transform header without the encrypted flag");
+        }
+        if header.original_message_size as usize != message.len() - transform::SIZE
+            || (header.original_message_size as usize) < HEADER_SIZE
+        {
+            return Err("transform header states a wrong message size");
+        }
+        let session = self.sessions.get(&header.session_id).ok_or("encrypted message for an unknown session")?;
+        let decryptor = session
+            .crypto()
+            .and_then(|c| c.decryptor.as_ref())
+            .ok_or("encrypted message for a session without encryption keys")?;
+        let head: [u8; transform::SIZE] = message[..transform::SIZE].try_into().expect("length checked");
+        decryptor
+            .open(&head[20..36], &head[transform::AAD_RANGE], message, transform::SIZE, &header.signature)
+            .map_err(|_| "a message failed decryption")?;
+        Ok(header.session_id)
+    }
+
+    /// MS-SMB2 3.3.5.3.1: an SMB1 NEGOTIATE offering SMB2 gets an SMB2 NEGOTIATE response.
+    fn smb1_negotiate(&mut self, message: &[u8], output: &mut Output) {
+        if self.negotiated.is_some() {
+            self.close = true;
+            return;
+        }
+        let Ok(dialects) = crate::proto::smb1::negotiate_dialects(message) else {
+            self.close = true;
+            return;
+        };
+        let Some(dialect) = crate::engine::handlers::negotiate::smb1_dialect(self, &dialects) else {
+            tracing::info!(connection = self.info.id, ?dialects, "SMB1 negotiate without an SMB2 dialect: dropping");
+            self.close = true;
+            return;
+        };
+        let mut writer = Writer::with_prefix(PREFIX, 256);
+        writer.zeros(HEADER_SIZE);
+        crate::engine::handlers::negotiate::respond_to_smb1(self, dialect, &mut writer);
+        let credits = self.credits.grant(1);
+        // The response to an SMB1 negotiate is message 0; the window now starts at 1.
+        self.credits.consume(0, 1);
+        let header =
+            Header { command: Command::NEGOTIATE, credits, flags: flags::SERVER_TO_REDIR, ..Header::default() };
+        write_header(&mut writer, &header);
+        output.frames.push(frame(writer));
+    }
+
+    fn process_chain(&mut self, chain: &[u8], encrypted: Option<u64>, output: &mut Output) {
+        let mut offset = 0;
+        let mut related = Related::default();
+        let mut replies: Vec<Reply> = Vec::new();
+        let mut index = 0;
+        loop {
+            let element_start = offset;
+            let mut reader = Reader::new(&chain[element_start..]);
+            let header = match Header::decode(&mut reader) {
+                Ok(header) => header,
+                Err(error) => {
+                    tracing::info!(connection = self.info.id, %error, "malformed SMB2 header: dropping the connection");
+                    self.close = true;
+                    break;
+                }
+            };
+            if header.is_response() {
+                self.close = true;
+                break;
+            }
+            let rest = chain.len() - element_start;
+            let next = header.next_command as usize;
+            let (length, bad_next) = match next {
+                0 => (rest, false),
+                n if n < HEADER_SIZE || n > rest => (rest, true),
+                n => (n, n % 8 != 0),
+            };
+            let element = &chain[element_start..element_start + length];
+            let reply = if bad_next {
+                // MS-SMB2 3.3.5.2.7: a chain whose NextCommand is misaligned or out of range.
+                self.consume_credits(&header);
+                let credits = self.grant(&header);
+                Some(self.error_reply(&header, NtStatus::INVALID_PARAMETER, credits))
+            } else {
+                self.process_one(element, &header, &mut related, index, encrypted, output)
+            };
+            if let Some(reply) = reply {
+                replies.push(reply);
+            }
+            if self.close || next == 0 || bad_next {
+                break;
+            }
+            offset += next;
+            index += 1;
+        }
+        if !replies.is_empty() {
+            self.send_replies(replies, encrypted, output);
+        }
+    }
+
+    fn consume_credits(&mut self, header: &Header) -> bool {
+        if header.command == Command::CANCEL {
+            return true;
+        }
+        if !self.credits.consume(header.message_id, header.credit_charge) {
+            tracing::info!(
+                connection = self.info.id,
+                client = %self.info.client,
+                message_id = header.message_id,
+                charge = header.credit_charge,
+                "request beyond the granted credits: dropping the connection"
+            );
+            self.close = true;
+            return false;
+        }
+        true
+    }
+
+    fn grant(&mut self, header: &Header) -> u16 {
+        self.credits.grant(header.credits)
+    }
+
+    /// One request of a chain: the checks of the dispatch table, then its handler.
+    fn process_one(
+        &mut self,
+        element: &[u8],
+        raw_header: &Header,
+        related: &mut Related,
+        index: usize,
+        encrypted: Option<u64>,
+        output: &mut Output,
+    ) -> Option<Reply> {
+        let mut header = raw_header.clone();
+        if !self.consume_credits(&header) {
+            return None;
+        }
+        if self.negotiated.is_none() && header.command != Command::NEGOTIATE {
+            self.close = true;
+            return None;
+        }
+        if header.command == Command::CANCEL {
+            if let Some(cancelled) = crate::engine::handlers::cancel::handle(self, &header) {
+                output.frames.extend(cancelled.frames);
+            }
+            return None;
+        }
+        let credits = self.grant(&header);
+        if header.is_related() {
+            if index == 0 {
+                return Some(self.error_reply(&header, NtStatus::INVALID_PARAMETER, credits));
+            }
+            header.session_id = related.session_id;
+            header.tree_id = related.tree_id;
+        } else if index > 0 {
+            related.failed = None;
+        }
+        if header.is_related()
+            && let Some(status) = related.failed
+        {
+            return Some(self.error_reply(&header, status, credits));
+        }
+        let spec = dispatch::spec(header.command);
+        let Some(spec) = spec else {
+            return Some(self.error_reply(&header, NtStatus::INVALID_PARAMETER, credits));
+        };
+        if let Some(session_id) = encrypted
+            && session_id != header.session_id
+            && header.command != Command::NEGOTIATE
+        {
+            return Some(self.error_reply(&header, NtStatus::ACCESS_DENIED, credits));
+        }
+        // Body checks: the structure size at least (handlers decode the rest).
+        if element.len() < HEADER_SIZE + 2 {
+            return Some(self.error_reply(&header, NtStatus::INVALID_PARAMETER, credits));
+        }
+        let checks = self.check(&header, spec, element, encrypted.is_some(), related);
+        let (sign_with, file_id) = match checks {
+            Ok(ok) => ok,
+            Err(status) => {
+                related.failed = Some(status);
+                let mut reply = self.error_reply(&header, status, credits);
+                // A failed signature check is not answered with a signature (we could not trust it).
+                if status == NtStatus::ACCESS_DENIED {
+                    reply.sign_with = None;
+                }
+                return Some(reply);
+            }
+        };
+        if spec.needs_session
+            && let Some(session) = self.sessions.get_mut(&header.session_id)
+        {
+            session.last_activity = Instant::now();
+        }
+        let mut writer = Writer::with_prefix(PREFIX, 512);
+        writer.zeros(HEADER_SIZE);
+        let request = Request { header: &header, message: element, file_id, encrypted: encrypted.is_some(), index };
+        let result = (spec.handler)(self, &request, &mut writer);
+        let mut response = Header {
+            credit_charge: header.credit_charge,
+            command: header.command,
+            credits,
+            flags: flags::SERVER_TO_REDIR | (header.flags & (flags::RELATED_OPERATIONS | flags::PRIORITY_MASK)),
+            message_id: header.message_id,
+            tree_id: header.tree_id,
+            session_id: header.session_id,
+            ..Header::default()
+        };
+        match result {
+            Ok(Outcome::Done(done)) => {
+                if let Some(id) = done.session_id {
+                    response.session_id = id;
+                }
+                if let Some(id) = done.tree_id {
+                    response.tree_id = id;
+                }
+                response.status = done.status;
+                let new_file = done.new_file;
+                related.session_id = response.session_id;
+                related.tree_id = response.tree_id;
+                if let Some(file) = new_file {
+                    related.file_id = Some(file);
+                }
+                write_header(&mut writer, &response);
+                match done.preauth {
+                    Some(dispatch::Preauth::Connection) => {
+                        if let Some(negotiated) = &mut self.negotiated {
+                            negotiated.preauth.update(writer.as_slice());
+                        }
+                    }
+                    Some(dispatch::Preauth::Session(id)) => {
+                        if let Some(hash) = self.sessions.get_mut(&id).and_then(Session::preauth_mut) {
+                            hash.update(writer.as_slice());
+                        }
+                    }
+                    None => {}
+                }
+                let sign_with = self.response_signer(&header, &response, sign_with);
+                Some(Reply { writer, sign_with })
+            }
+            Ok(Outcome::Pending(kind)) => {
+                let async_id = self.shared.next_id();
+                response.flags |= flags::ASYNC_COMMAND;
+                response.async_id = async_id;
+                response.status = NtStatus::PENDING;
+                self.pending.insert(
+                    async_id,
+                    Pending {
+                        async_id,
+                        message_id: header.message_id,
+                        session_id: header.session_id,
+                        tree_id: header.tree_id,
+                        command: header.command,
+                        kind,
+                        encrypted: encrypted.is_some(),
+                        signed: sign_with.is_some(),
+                    },
+                );
+                writer.truncate(HEADER_SIZE);
+                ErrorResponse::default().encode(&mut writer);
+                write_header(&mut writer, &response);
+                self.register_pending(async_id);
+                // Interim responses are signed like any other (MS-SMB2 3.3.4.2).
+                Some(Reply { writer, sign_with })
+            }
+            Ok(Outcome::NoResponse) => None,
+            Err(error) => {
+                related.failed = Some(error.status);
+                writer.truncate(HEADER_SIZE);
+                ErrorResponse { data: error.data }.encode(&mut writer);
+                response.status = error.status;
+                write_header(&mut writer, &response);
+                let sign_with = self.response_signer(&header, &response, sign_with);
+                Some(Reply { writer, sign_with })
+            }
+        }
+    }
+
+    /// The table's checks for one request (MS-SMB2 3.3.5.2.4 - 3.3.5.2.11). Returns the session
+    /// whose key verifies and signs, and the file id (with related substitution).
+    fn check(
+        &mut self,
+        header: &Header,
+        spec: &dispatch::Spec,
+        element: &[u8],
+        encrypted: bool,
+        related: &Related,
+    ) -> Result<(Option<u64>, Option<FileId>), NtStatus> {
+        let mut signer_session = None;
+        if header.session_id != 0 || spec.needs_session {
+            match self.sessions.get(&header.session_id) {
+                Some(session) => {
+                    if let Some(crypto) = session.crypto() {
+                        if header.is_signed() && !encrypted {
+                            let mut copy = element.to_vec();
+                            copy[header::SIGNATURE_OFFSET..HEADER_SIZE].fill(0);
+                            let expected =
+                                crypto.signer.sign(&copy, header.message_id, false, header.command == Command::CANCEL);
+                            if expected != header.signature {
+                                tracing::info!(connection = self.info.id, session = header.session_id, command = ?header.command, "bad signature");
+                                return Err(NtStatus::ACCESS_DENIED);
+                            }
+                            signer_session = Some(header.session_id);
+                        } else if session.signing_required && !encrypted && header.command != Command::SESSION_SETUP {
+                            return Err(NtStatus::ACCESS_DENIED);
+                        } else if session.signing_required || encrypted {
+                            signer_session = Some(header.session_id);
+                        }
+                        if session.encrypt_data
+                            && !encrypted
+                            && !self.transport_protects()
+                            && header.command != Command::SESSION_SETUP
+                        {
+                            return Err(NtStatus::ACCESS_DENIED);
+                        }
+                    } else if spec.needs_session {
+                        return Err(NtStatus::USER_SESSION_DELETED);
+                    }
+                }
+                None if spec.needs_session
+                    || header.command != Command::SESSION_SETUP
+                        && header.command != Command::NEGOTIATE
+                        && header.command != Command::ECHO =>
+                {
+                    return Err(NtStatus::USER_SESSION_DELETED);
+                }
+                None => {}
+            }
+        }
+        if spec.needs_tree {
+            let session = self.sessions.get(&header.session_id).ok_or(NtStatus::USER_SESSION_DELETED)?;
+            let tree = session.trees.get(&header.tree_id).ok_or(NtStatus::NETWORK_NAME_DELETED)?;
+            if tree.encrypt_data && !encrypted && !self.transport_protects() {
+                return Err(NtStatus::ACCESS_DENIED);
+            }
+            if let crate::engine::session::TreeKind::Disk(share) = &tree.kind {
+                // A share removed (or re-pointed) since the tree connect is gone for this tree.
+                let current = self.shared.runtime();
+                if current.share(&share.config.name).is_none_or(|s| s.config.path != share.config.path) {
+                    return Err(NtStatus::NETWORK_NAME_DELETED);
+                }
+            }
+        }
+        let mut file_id = None;
+        if spec.needs_file {
+            let id = dispatch::file_id_of(header.command, element).map_err(|_| NtStatus::INVALID_PARAMETER)?;
+            let id = match id {
+                Some(id) if id == FileId::RELATED => related.file_id.ok_or(NtStatus::FILE_CLOSED)?,
+                Some(id) => id,
+                None => FileId::default(),
+            };
+            let needs_open = !(header.command == Command::IOCTL && id == FileId::RELATED);
+            if needs_open {
+                let session = self.sessions.get(&header.session_id).ok_or(NtStatus::USER_SESSION_DELETED)?;
+                match session.opens.get(&id.volatile) {
+                    Some(open) if open.file_id.persistent == id.persistent && open.tree_id == header.tree_id => {}
+                    _ if header.command == Command::IOCTL => {}
+                    _ => return Err(NtStatus::FILE_CLOSED),
+                }
+            }
+            file_id = Some(id);
+        }
+        Ok((signer_session, file_id))
+    }
+
+    /// Whether the transport's own protection replaces SMB encryption (QUIC, agreed in NEGOTIATE).
+    pub fn transport_protects(&self) -> bool {
+        self.negotiated.as_ref().is_some_and(|n| n.transport_security)
+            && self.shared.runtime().config.server.skip_encryption_on_secure_transport
+    }
+
+    /// Which session signs a response (MS-SMB2 3.3.4.1.1).
+    fn response_signer(&self, request: &Header, response: &Header, verified: Option<u64>) -> Option<u64> {
+        if let Some(id) = verified {
+            return Some(id);
+        }
+        let session = self.sessions.get(&response.session_id)?;
+        let valid = matches!(session.state, SessionState::Valid { .. } | SessionState::Reauthenticating { .. });
+        if !valid {
+            return None;
+        }
+        // The final SESSION_SETUP response of 3.1.1 is always signed; others when required.
+        let final_setup = request.command == Command::SESSION_SETUP && response.status == NtStatus::SUCCESS;
+        let dialect = self.negotiated.as_ref().map(|n| n.dialect);
+        if session.signing_required || request.is_signed() || (final_setup && dialect == Some(Dialect::SMB3_1_1)) {
+            Some(response.session_id)
+        } else {
+            None
+        }
+    }
+
+    fn error_reply(&mut self, request: &Header, status: NtStatus, credits: u16) -> Reply {
+        let mut writer = Writer::with_prefix(PREFIX, 128);
+        writer.zeros(HEADER_SIZE);
+        ErrorResponse::default().encode(&mut writer);
+        let response = Header {
+            credit_charge: request.credit_charge,
+            status,
+            command: request.command,
+            credits,
+            flags: flags::SERVER_TO_REDIR | (request.flags & flags::RELATED_OPERATIONS),
+            message_id: request.message_id,
+            tree_id: request.tree_id,
+            session_id: request.session_id,
+            ..Header::default()
+        };
+        write_header(&mut writer, &response);
+        let sign_with = self
+            .response_signer(request, &response, None)
+            .filter(|_| status != NtStatus::ACCESS_DENIED && status != NtStatus::USER_SESSION_DELETED);
+        Reply { writer, sign_with }
+    }
+
+    /// Signs each reply, chains them, encrypts the chain when the request was encrypted or the
+    /// session requires it, and frames the result.
+    fn send_replies(&mut self, mut replies: Vec<Reply>, encrypted: Option<u64>, output: &mut Output) {
+        let count = replies.len();
+        for (index, reply) in replies.iter_mut().enumerate() {
+            if index + 1 < count {
+                reply.writer.align(8);
+                let next = reply.writer.len() as u32;
+                reply.writer.patch_u32(20, next);
+            }
+            if let Some(session_id) = reply.sign_with {
+                self.sign(&mut reply.writer, session_id);
+            }
+        }
+        let encrypt_with = encrypted.or_else(|| {
+            let session_id = u64::from_le_bytes(replies[0].writer.as_slice()[40..48].try_into().expect("session id"));
+            let session = self.sessions.get(&session_id)?;
+            let command = u16::from_le_bytes(replies[0].writer.as_slice()[12..14].try_into().expect("command"));
+            (session.encrypt_data && !self.transport_protects() && command != Command::SESSION_SETUP.0)
+                .then_some(session_id)
+        });
+        let writer = if count == 1 {
+            replies.pop().expect("one reply").writer
+        } else {
+            let total = replies.iter().map(|r| r.writer.len()).sum();
+            let mut chained = Writer::with_prefix(PREFIX, total);
+            for reply in &replies {
+                chained.bytes(reply.writer.as_slice());
+            }
+            chained
+        };
+        if let Some(session_id) = encrypt_with {
+            match self.encrypt(writer, session_id) {
+                Some(frame) => output.frames.push(frame),
+                None => self.close = true,
+            }
+            return;
+        }
+        output.frames.push(frame(writer));
+    }
+
+    fn sign(&self, writer: &mut Writer, session_id: u64) {
+        let Some(crypto) = self.sessions.get(&session_id).and_then(|s| s.crypto()) else { return };
+        let message = writer.as_mut_slice();
+        let flags_value = u32::from_le_bytes(message[16..20].try_into().expect("flags")) | flags::SIGNED;
+        message[16..20].copy_from_slice(&flags_value.to_le_bytes());
+        message[header::SIGNATURE_OFFSET..HEADER_SIZE].fill(0);
+        let message_id = u64::from_le_bytes(message[24..32].try_into().expect("message id"));
+        let signature = crypto.signer.sign(message, message_id, true, false);
+        message[header::SIGNATURE_OFFSET..HEADER_SIZE].copy_from_slice(&signature);
+    }
+
+    /// Wraps a response chain in a transform header and encrypts it (MS-SMB2 3.3.4.1.4).
+    fn encrypt(&self, writer: Writer, session_id: u64) -> Option<Frame> {
+        let crypto = self.sessions.get(&session_id).and_then(|s| s.crypto())?;
+        let encryptor = crypto.encryptor.as_ref()?;
+        let length = writer.len();
+        let (mut bytes, base) = writer.into_parts();
+        debug_assert_eq!(base, PREFIX);
+        let mut nonce = [0_u8; 16];
+        let random: [u8; 16] = rand::random();
+        nonce[..encryptor.nonce_len()].copy_from_slice(&random[..encryptor.nonce_len()]);
+        let header = TransformHeader {
+            signature: [0; 16],
+            nonce,
+            original_message_size: length as u32,
+            flags: transform::FLAGS_ENCRYPTED,
+            session_id,
+        };
+        let mut head = Writer::with_capacity(transform::SIZE);
+        header.encode(&mut head);
+        let transform_start = framing::HEADER_LENGTH;
+        bytes[transform_start..transform_start + transform::SIZE].copy_from_slice(head.as_slice());
+        let (front, body) = bytes.split_at_mut(PREFIX);
+        let aad = &front[transform_start + 20..transform_start + 52];
+        let tag = encryptor.seal(&nonce, aad, body);
+        bytes[transform_start + 4..transform_start + 20].copy_from_slice(&tag);
+        let frame_length = transform::SIZE + length;
+        bytes[..4].copy_from_slice(&framing::frame_header(frame_length).ok()?);
+        Some(Frame { bytes, start: 0 })
+    }
+
+    /// Lets the waiting operation's source know who waits (a watch, a lock queue).
+    fn register_pending(&mut self, async_id: u64) {
+        match self.pending.get(&async_id).map(|p| &p.kind) {
+            Some(PendingKind::Notify { .. }) => crate::engine::handlers::change_notify::register(self, async_id),
+            Some(PendingKind::Lock { .. }) => crate::engine::handlers::lock::register(self, async_id),
+            None => {}
+        }
+    }
+
+    /// Something a pending operation waits for happened: complete it if it can.
+    pub fn wake(&mut self, async_id: u64) -> Output {
+        let output = match self.pending.get(&async_id).map(|p| &p.kind) {
+            Some(PendingKind::Notify { .. }) => crate::engine::handlers::change_notify::deliver(self, async_id),
+            Some(PendingKind::Lock { .. }) => crate::engine::handlers::lock::retry(self, async_id),
+            None => None,
+        };
+        let mut output = output.unwrap_or_default();
+        if !self.deferred.is_empty() {
+            let mut frames = std::mem::take(&mut self.deferred);
+            frames.append(&mut output.frames);
+            output.frames = frames;
+        }
+        output.close = self.close;
+        self.publish();
+        output
+    }
+
+    /// Sends the final response of an async operation (after its interim STATUS_PENDING).
+    pub fn complete(
+        &mut self,
+        async_id: u64,
+        result: Result<NtStatus, dispatch::Error>,
+        body: impl FnOnce(&mut Writer),
+    ) -> Output {
+        let mut output = Output::default();
+        let Some(pending) = self.pending.remove(&async_id) else { return output };
+        let mut writer = Writer::with_prefix(PREFIX, 256);
+        writer.zeros(HEADER_SIZE);
+        let status = match result {
+            Ok(status) => {
+                body(&mut writer);
+                status
+            }
+            Err(error) => {
+                ErrorResponse { data: error.data }.encode(&mut writer);
+                error.status
+            }
+        };
+        let header = Header {
+            credit_charge: 0,
+            status,
+            command: pending.command,
+            credits: 0,
+            flags: flags::SERVER_TO_REDIR | flags::ASYNC_COMMAND,
+            message_id: pending.message_id,
+            async_id,
+            session_id: pending.session_id,
+            ..Header::default()
+        };
+        write_header(&mut writer, &header);
+        let sign = (pending.signed || self.sessions.get(&pending.session_id).is_some_and(|s| s.signing_required))
+            .then_some(pending.session_id)
+            .filter(|id| self.sessions.contains_key(id));
+        let reply = Reply { writer, sign_with: sign };
+        let encrypted = pending.encrypted.then_some(pending.session_id).filter(|id| self.sessions.contains_key(id));
+        self.send_replies(vec![reply], encrypted, &mut output);
+        output.close = self.close;
+        output
+    }
+
+    /// Keeps the registry's view of this connection's sessions current.
+    pub fn publish(&self) {
+        let files = lock(&self.shared.files);
+        let sessions: Vec<SessionStatus> = self
+            .sessions
+            .values()
+            .filter_map(|session| {
+                let identity = session.identity()?;
+                let crypto = session.crypto()?;
+                let negotiated = self.negotiated.as_ref()?;
+                let opens = session.opens.len();
+                let _ = &files;
+                Some(SessionStatus {
+                    connection: self.info.id,
+                    session_id: session.id,
+                    user: identity.user.clone(),
+                    client: self.info.client,
+                    transport: self.info.transport,
+                    dialect: negotiated.dialect.name(),
+                    signing: (session.signing_required).then(|| crypto.signing_algorithm.name().to_owned()),
+                    encryption: (session.encrypt_data && !self.transport_protects())
+                        .then(|| crypto.cipher.map_or("AES-128-CCM", Cipher::name).to_owned()),
+                    shares: session.trees.values().map(|t| t.share_name.clone()).collect(),
+                    opens,
+                    connected_seconds: session.created.elapsed().as_secs(),
+                    idle_seconds: session.last_activity.elapsed().as_secs(),
+                })
+            })
+            .collect();
+        drop(files);
+        if let Some(entry) = lock(&self.shared.connections).get_mut(&self.info.id) {
+            entry.sessions = sessions;
+        }
+    }
+
+    /// Closes everything this connection holds (the transport is gone).
+    pub fn shutdown(&mut self) {
+        let ids: Vec<u64> = self.sessions.keys().copied().collect();
+        for id in ids {
+            crate::engine::handlers::logoff::end_session(self, id);
+        }
+        self.pending.clear();
+    }
+
+    pub fn open_ref(&self, volatile: u64) -> OpenRef {
+        OpenRef { connection: self.info.id, volatile }
+    }
+}
+
+/// Writes `header` into the first 64 bytes of a response.
+pub fn write_header(writer: &mut Writer, header: &Header) {
+    let mut encoded = Writer::with_capacity(HEADER_SIZE);
+    header.encode(&mut encoded);
+    writer.as_mut_slice()[..HEADER_SIZE].copy_from_slice(encoded.as_slice());
+}
+
+/// The frame for a plain (unencrypted) message chain: the length goes in just before it.
+fn frame(writer: Writer) -> Frame {
+    let length = writer.len();
+    let (mut bytes, base) = writer.into_parts();
+    let start = base - framing::HEADER_LENGTH;
+    bytes[start..base].copy_from_slice(&framing::frame_header(length).unwrap_or([0, 0xFF, 0xFF, 0xFF]));
+    Frame { bytes, start }
+}

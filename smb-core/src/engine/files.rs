@@ -1,0 +1,361 @@
+//! What every connection must see the same way about a file: who has it open with which access
+//! and sharing (MS-SMB2 3.3.5.9 sharing checks, MS-FSA 2.1.5.1.2), whether its deletion is
+//! pending, and its byte-range locks (MS-FSA 2.1.5.7).
+
+use std::collections::HashMap;
+
+use crate::proto::NtStatus;
+use crate::proto::create::share_access;
+use crate::vfs::SharePath;
+
+/// A file's identity: device and inode (stable across renames and links).
+pub type FileKey = (u64, u64);
+
+/// Who holds an open: connection and the open's volatile id.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct OpenRef {
+    pub connection: u64,
+    pub volatile: u64,
+}
+
+/// Access mask bits (MS-SMB2 2.2.13.1.1).
+pub mod access {
+    pub const FILE_READ_DATA: u32 = 0x0000_0001;
+    pub const FILE_WRITE_DATA: u32 = 0x0000_0002;
+    pub const FILE_APPEND_DATA: u32 = 0x0000_0004;
+    pub const FILE_READ_EA: u32 = 0x0000_0008;
+    pub const FILE_WRITE_EA: u32 = 0x0000_0010;
+    pub const FILE_EXECUTE: u32 = 0x0000_0020;
+    pub const FILE_DELETE_CHILD: u32 = 0x0000_0040;
+    pub const FILE_READ_ATTRIBUTES: u32 = 0x0000_0080;
+    pub const FILE_WRITE_ATTRIBUTES: u32 = 0x0000_0100;
+    pub const DELETE: u32 = 0x0001_0000;
+    pub const READ_CONTROL: u32 = 0x0002_0000;
+    pub const WRITE_DAC: u32 = 0x0004_0000;
+    pub const WRITE_OWNER: u32 = 0x0008_0000;
+    pub const SYNCHRONIZE: u32 = 0x0010_0000;
+    pub const ACCESS_SYSTEM_SECURITY: u32 = 0x0100_0000;
+    pub const MAXIMUM_ALLOWED: u32 = 0x0200_0000;
+    pub const GENERIC_ALL: u32 = 0x1000_0000;
+    pub const GENERIC_EXECUTE: u32 = 0x2000_0000;
+    pub const GENERIC_WRITE: u32 = 0x4000_0000;
+    pub const GENERIC_READ: u32 = 0x8000_0000;
+    /// Every specific right defined for files (FILE_ALL_ACCESS).
+    pub const FILE_ALL: u32 = 0x001F_01FF;
+
+    /// Maps generic rights to the file rights they stand for (MS-SMB2 3.3.5.9 / MS-DTYP 2.4.3).
+    pub fn map_generic(mask: u32) -> u32 {
+        let mut mapped = mask & !(GENERIC_ALL | GENERIC_EXECUTE | GENERIC_WRITE | GENERIC_READ);
+        if mask & GENERIC_READ != 0 {
+            mapped |= READ_CONTROL | FILE_READ_DATA | FILE_READ_ATTRIBUTES | FILE_READ_EA | SYNCHRONIZE;
+        }
+        if mask & GENERIC_WRITE != 0 {
+            mapped |=
+                READ_CONTROL | FILE_WRITE_DATA | FILE_WRITE_ATTRIBUTES | FILE_WRITE_EA | FILE_APPEND_DATA | SYNCHRONIZE;
+        }
+        if mask & GENERIC_EXECUTE != 0 {
+            mapped |= READ_CONTROL | FILE_READ_ATTRIBUTES | FILE_EXECUTE | SYNCHRONIZE;
+        }
+        if mask & GENERIC_ALL != 0 {
+            mapped |= FILE_ALL;
+        }
+        mapped
+    }
+}
+
+/// One open as the other opens (and the console's open-files list) see it.
+#[derive(Clone, Debug)]
+pub struct SharedOpen {
+    pub owner: OpenRef,
+    pub access: u32,
+    pub share: u32,
+    pub session_id: u64,
+    pub user: String,
+    pub is_directory: bool,
+}
+
+/// A byte-range lock (MS-FSA 2.1.1.3: offset, length, exclusive, owning open).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct ByteLock {
+    pub owner: OpenRef,
+    pub offset: u64,
+    pub length: u64,
+    pub exclusive: bool,
+}
+
+impl ByteLock {
+    /// Whether two ranges overlap. Zero-length ranges overlap nothing (MS-FSA 2.1.5.7).
+    fn overlaps(&self, offset: u64, length: u64) -> bool {
+        if self.length == 0 || length == 0 {
+            return false;
+        }
+        let self_end = self.offset.saturating_add(self.length);
+        let end = offset.saturating_add(length);
+        self.offset < end && offset < self_end
+    }
+}
+
+/// The shared state of one file.
+#[derive(Debug)]
+pub struct FileState {
+    /// The current share-relative path (updated on rename), and the share it lives in.
+    pub share: String,
+    pub path: SharePath,
+    pub opens: Vec<SharedOpen>,
+    pub delete_pending: bool,
+    pub locks: Vec<ByteLock>,
+    /// Connections waiting for a blocking lock on this file: (connection, async id).
+    pub lock_waiters: Vec<(u64, u64)>,
+}
+
+#[derive(Debug, Default)]
+pub struct FileTable {
+    files: HashMap<FileKey, FileState>,
+}
+
+/// Access bits that count for sharing (MS-FSA 2.1.5.1.2.1: data and delete access).
+const DATA_ACCESS: u32 =
+    access::FILE_READ_DATA | access::FILE_EXECUTE | access::FILE_WRITE_DATA | access::FILE_APPEND_DATA | access::DELETE;
+
+fn conflicts(access: u32, share: u32, other_access: u32, other_share: u32) -> bool {
+    let reads = |a: u32| a & (access::FILE_READ_DATA | access::FILE_EXECUTE) != 0;
+    let writes = |a: u32| a & (access::FILE_WRITE_DATA | access::FILE_APPEND_DATA) != 0;
+    let deletes = |a: u32| a & access::DELETE != 0;
+    (reads(access) && other_share & share_access::READ == 0)
+        || (writes(access) && other_share & share_access::WRITE == 0)
+        || (deletes(access) && other_share & share_access::DELETE == 0)
+        || (reads(other_access) && share & share_access::READ == 0)
+        || (writes(other_access) && share & share_access::WRITE == 0)
+        || (deletes(other_access) && share & share_access::DELETE == 0)
+}
+
+impl FileTable {
+    pub fn get(&self, key: &FileKey) -> Option<&FileState> {
+        self.files.get(key)
+    }
+
+    pub fn get_mut(&mut self, key: &FileKey) -> Option<&mut FileState> {
+        self.files.get_mut(key)
+    }
+
+    /// Checks sharing against the file's other opens (MS-FSA 2.1.5.1.2).
+    pub fn check_sharing(&self, key: &FileKey, access: u32, share: u32) -> Result<(), NtStatus> {
+        let Some(state) = self.files.get(key) else { return Ok(()) };
+        if state.delete_pending {
+            return Err(NtStatus::DELETE_PENDING);
+        }
+        if access & DATA_ACCESS == 0 {
+            return Ok(());
+        }
+        for other in &state.opens {
+            if other.access & DATA_ACCESS != 0 && conflicts(access, share, other.access, other.share) {
+                return Err(NtStatus::SHARING_VIOLATION);
+            }
+        }
+        Ok(())
+    }
+
+    /// Records an open (after [`FileTable::check_sharing`] allowed it).
+    pub fn add(&mut self, key: FileKey, share_name: &str, path: &SharePath, open: SharedOpen) {
+        let state = self.files.entry(key).or_insert_with(|| FileState {
+            share: share_name.to_owned(),
+            path: path.clone(),
+            opens: Vec::new(),
+            delete_pending: false,
+            locks: Vec::new(),
+            lock_waiters: Vec::new(),
+        });
+        state.opens.push(open);
+    }
+
+    /// Forgets an open and its locks. Returns whether it was the last open, with the file's
+    /// state then (for delete-on-close), and the lock waiters to wake.
+    pub fn remove(&mut self, key: &FileKey, owner: OpenRef) -> Removal {
+        let Some(state) = self.files.get_mut(key) else { return Removal::default() };
+        state.opens.retain(|o| o.owner != owner);
+        let released = state.locks.iter().any(|l| l.owner == owner);
+        state.locks.retain(|l| l.owner != owner);
+        let waiters = if released { state.lock_waiters.clone() } else { Vec::new() };
+        if state.opens.is_empty() {
+            let state = self.files.remove(key).expect("present");
+            Removal { last: true, delete_pending: state.delete_pending, path: Some(state.path), waiters }
+        } else {
+            Removal { last: false, delete_pending: state.delete_pending, path: Some(state.path.clone()), waiters }
+        }
+    }
+
+    /// Every file whose path is `dir` or below it, in `share`.
+    pub fn open_below(&self, share: &str, dir: &SharePath) -> bool {
+        self.files.values().any(|s| s.share.eq_ignore_ascii_case(share) && s.path.starts_with(dir) && s.path != *dir)
+    }
+
+    /// Updates paths after a rename of `from` to `to` (the file itself and, for a directory,
+    /// everything below it).
+    pub fn renamed(&mut self, share: &str, from: &SharePath, to: &SharePath) {
+        for state in self.files.values_mut().filter(|s| s.share.eq_ignore_ascii_case(share)) {
+            if state.path.starts_with(from) {
+                let rest = &state.path.components()[from.components().len()..];
+                let mut components = to.components().to_vec();
+                components.extend_from_slice(rest);
+                state.path = SharePath::from_components(components);
+            }
+        }
+    }
+
+    /// Whether an I/O of `length` bytes at `offset` by `owner` conflicts with a lock
+    /// (MS-FSA 2.1.4.10): reads conflict with others' exclusive locks, writes with every other
+    /// lock and with the writer's own shared locks.
+    pub fn io_conflicts(&self, key: &FileKey, owner: OpenRef, offset: u64, length: u64, write: bool) -> bool {
+        let Some(state) = self.files.get(key) else { return false };
+        state.locks.iter().any(|lock| {
+            lock.overlaps(offset, length)
+                && if write { lock.owner != owner || !lock.exclusive } else { lock.owner != owner && lock.exclusive }
+        })
+    }
+
+    /// Takes a lock if no other lock conflicts (MS-FSA 2.1.5.7).
+    pub fn try_lock(&mut self, key: &FileKey, lock: ByteLock) -> Result<(), NtStatus> {
+        let state = self.files.get_mut(key).ok_or(NtStatus::FILE_CLOSED)?;
+        let conflict = state.locks.iter().any(|held| {
+            let overlaps = held.overlaps(lock.offset, lock.length)
+                // Zero-length locks conflict with an exclusive lock that strictly contains the offset.
+                || (lock.length == 0 && held.exclusive && held.length > 0
+                    && lock.offset > held.offset && lock.offset < held.offset.saturating_add(held.length));
+            // Shared locks never conflict with each other, whoever holds them.
+            overlaps && (held.exclusive || lock.exclusive)
+        });
+        if conflict {
+            return Err(NtStatus::LOCK_NOT_GRANTED);
+        }
+        state.locks.push(lock);
+        Ok(())
+    }
+
+    /// Releases the lock with exactly this range held by `owner` (MS-FSA 2.1.5.8). Returns the
+    /// waiters to wake.
+    pub fn unlock(
+        &mut self,
+        key: &FileKey,
+        owner: OpenRef,
+        offset: u64,
+        length: u64,
+    ) -> Result<Vec<(u64, u64)>, NtStatus> {
+        let state = self.files.get_mut(key).ok_or(NtStatus::FILE_CLOSED)?;
+        let index = state
+            .locks
+            .iter()
+            .position(|l| l.owner == owner && l.offset == offset && l.length == length)
+            .ok_or(NtStatus::RANGE_NOT_LOCKED)?;
+        state.locks.remove(index);
+        Ok(state.lock_waiters.clone())
+    }
+
+    pub fn add_waiter(&mut self, key: &FileKey, waiter: (u64, u64)) {
+        if let Some(state) = self.files.get_mut(key) {
+            state.lock_waiters.push(waiter);
+        }
+    }
+
+    pub fn remove_waiter(&mut self, key: &FileKey, waiter: (u64, u64)) {
+        if let Some(state) = self.files.get_mut(key) {
+            state.lock_waiters.retain(|w| *w != waiter);
+        }
+    }
+
+    /// Every open file: its state and its opens.
+    pub fn iter(&self) -> impl Iterator<Item = &FileState> {
+        self.files.values()
+    }
+
+    pub fn lock_count(&self, key: &FileKey, owner: OpenRef) -> usize {
+        self.files.get(key).map_or(0, |s| s.locks.iter().filter(|l| l.owner == owner).count())
+    }
+}
+
+/// What closing an open left behind.
+#[derive(Debug, Default)]
+pub struct Removal {
+    pub last: bool,
+    pub delete_pending: bool,
+    pub path: Option<SharePath>,
+    pub waiters: Vec<(u64, u64)>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const KEY: FileKey = (1, 2);
+
+    fn open(volatile: u64, access: u32, share: u32) -> SharedOpen {
+        SharedOpen {
+            owner: OpenRef { connection: 1, volatile },
+            access,
+            share,
+            session_id: 1,
+            user: "u".into(),
+            is_directory: false,
+        }
+    }
+
+    #[test]
+    fn a_writer_is_refused_when_another_open_does_not_share_write() {
+        let mut table = FileTable::default();
+        table.add(KEY, "s", &SharePath::root(), open(1, access::FILE_READ_DATA, share_access::READ));
+        assert_eq!(
+            table.check_sharing(&KEY, access::FILE_WRITE_DATA, share_access::ALL),
+            Err(NtStatus::SHARING_VIOLATION)
+        );
+        assert_eq!(table.check_sharing(&KEY, access::FILE_READ_DATA, share_access::READ), Ok(()));
+        // Attribute-only opens never conflict.
+        assert_eq!(table.check_sharing(&KEY, access::FILE_READ_ATTRIBUTES, 0), Ok(()));
+    }
+
+    #[test]
+    fn an_open_that_shares_nothing_blocks_readers() {
+        let mut table = FileTable::default();
+        table.add(KEY, "s", &SharePath::root(), open(1, access::FILE_READ_DATA, 0));
+        assert_eq!(
+            table.check_sharing(&KEY, access::FILE_READ_DATA, share_access::ALL),
+            Err(NtStatus::SHARING_VIOLATION)
+        );
+    }
+
+    #[test]
+    fn exclusive_locks_block_others_and_shared_locks_block_writers() {
+        let mut table = FileTable::default();
+        table.add(KEY, "s", &SharePath::root(), open(1, access::FILE_ALL, share_access::ALL));
+        table.add(KEY, "s", &SharePath::root(), open(2, access::FILE_ALL, share_access::ALL));
+        let (a, b) = (OpenRef { connection: 1, volatile: 1 }, OpenRef { connection: 1, volatile: 2 });
+        table.try_lock(&KEY, ByteLock { owner: a, offset: 0, length: 10, exclusive: true }).unwrap();
+        assert_eq!(
+            table.try_lock(&KEY, ByteLock { owner: b, offset: 5, length: 10, exclusive: false }),
+            Err(NtStatus::LOCK_NOT_GRANTED)
+        );
+        assert!(table.io_conflicts(&KEY, b, 0, 1, false));
+        assert!(!table.io_conflicts(&KEY, a, 0, 1, true));
+        table.unlock(&KEY, a, 0, 10).unwrap();
+        table.try_lock(&KEY, ByteLock { owner: b, offset: 5, length: 10, exclusive: false }).unwrap();
+        assert!(table.io_conflicts(&KEY, b, 6, 1, true), "a shared lock blocks even its owner's writes");
+        assert!(!table.io_conflicts(&KEY, a, 6, 1, false));
+        assert_eq!(table.unlock(&KEY, a, 5, 10), Err(NtStatus::RANGE_NOT_LOCKED));
+    }
+
+    #[test]
+    fn closing_releases_locks_and_reports_the_last_open() {
+        let mut table = FileTable::default();
+        let owner = OpenRef { connection: 1, volatile: 1 };
+        table.add(KEY, "s", &SharePath::root(), open(1, access::FILE_ALL, share_access::ALL));
+        table.try_lock(&KEY, ByteLock { owner, offset: 0, length: 1, exclusive: true }).unwrap();
+        table.get_mut(&KEY).unwrap().delete_pending = true;
+        let removal = table.remove(&KEY, owner);
+        assert!(removal.last && removal.delete_pending);
+        assert!(table.get(&KEY).is_none());
+    }
+
+    #[test]
+    fn generic_rights_map_to_file_rights() {
+        assert_eq!(access::map_generic(access::GENERIC_ALL), access::FILE_ALL);
+        assert_eq!(access::map_generic(access::GENERIC_READ) & access::FILE_WRITE_DATA, 0);
+    }
+}

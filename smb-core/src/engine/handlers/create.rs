@@ -1,0 +1,369 @@
+//! CREATE (MS-SMB2 3.3.5.9, with MS-FSA 2.1.5.1's open rules): dispositions, options, access
+//! and share-permission checks, sharing, delete-on-close, create contexts; pipes on IPC$.
+
+use std::os::fd::AsFd;
+
+use crate::engine::connection::Connection;
+use crate::engine::dispatch::{Done, Error, Outcome, Request};
+use crate::engine::files::{OpenRef, SharedOpen, access};
+use crate::engine::notify::Change;
+use crate::engine::session::{Enumeration, Open, OpenKind, TreeKind};
+use crate::engine::shared::lock;
+use crate::proto::change_notify::{action, filter};
+use crate::proto::create::{
+    CreateRequest, CreateResponse, IMPERSONATION_DELEGATE, context_name, create_action, disposition,
+    maximal_access_response, on_disk_id_response, options,
+};
+use crate::proto::fscc::{FileMeta, attributes};
+use crate::proto::{FileId, NtStatus, Writer};
+use crate::vfs::local::{self, write_dos};
+use crate::vfs::{OpenMode, SharePath, ShareRoot};
+
+/// Option bits a client may not send (MS-SMB2 2.2.13: reserved, or not over the network).
+const INVALID_OPTIONS: u32 = 0xFF00_0000 | options::OPEN_BY_FILE_ID | options::OPEN_REMOTE_INSTANCE | 0x0000_0080;
+const VALID_ATTRIBUTES: u32 = 0x0007_FFB7;
+
+pub fn handle(conn: &mut Connection, req: &Request<'_>, out: &mut Writer) -> Result<Outcome, Error> {
+    let request = CreateRequest::decode(req.message)?;
+    validate(&request)?;
+    let session_id = req.header.session_id;
+    let tree = &conn.sessions[&session_id].trees[&req.header.tree_id];
+    let share = match &tree.kind {
+        TreeKind::Ipc => return open_pipe(conn, req, &request, out),
+        TreeKind::Disk(share) => share.clone(),
+    };
+    let root = share.root.as_ref().map_err(|_| NtStatus::BAD_NETWORK_NAME)?;
+    // Permissions are read afresh: a change an administrator makes applies to the next open.
+    let user = conn.sessions[&session_id].user().to_owned();
+    let share_access = conn.shared.runtime().share(&share.config.name).map_or(0, |s| s.config.access_for(&user).mask());
+    if request.context(context_name::TIMEWARP_TOKEN).is_some() {
+        // No previous versions are kept.
+        return Err(NtStatus::OBJECT_NAME_NOT_FOUND.into());
+    }
+    if request.context(context_name::EA_BUFFER).is_some() {
+        return Err(NtStatus::EAS_NOT_SUPPORTED.into());
+    }
+    let path = SharePath::parse(&request.name)?;
+    let found = root.resolve(&path)?;
+    let wants_directory = request.create_options & options::DIRECTORY_FILE != 0;
+    let wants_file = request.create_options & options::NON_DIRECTORY_FILE != 0;
+    let mut desired = access::map_generic(request.desired_access);
+    if desired & access::ACCESS_SYSTEM_SECURITY != 0 {
+        return Err(NtStatus::PRIVILEGE_NOT_HELD.into());
+    }
+
+    let (path, meta, action_taken, handle) = match found {
+        Some(found) => {
+            if request.create_disposition == disposition::CREATE {
+                return Err(NtStatus::OBJECT_NAME_COLLISION.into());
+            }
+            if found.meta.is_directory && wants_file {
+                return Err(NtStatus::FILE_IS_A_DIRECTORY.into());
+            }
+            if !found.meta.is_directory && wants_directory {
+                return Err(NtStatus::NOT_A_DIRECTORY.into());
+            }
+            let overwrite = matches!(
+                request.create_disposition,
+                disposition::OVERWRITE | disposition::OVERWRITE_IF | disposition::SUPERSEDE
+            );
+            if overwrite && found.meta.is_directory {
+                return Err(NtStatus::INVALID_PARAMETER.into());
+            }
+            let maximal = maximal_access(share_access, &found.meta);
+            if desired & access::MAXIMUM_ALLOWED != 0 {
+                desired = (desired & !access::MAXIMUM_ALLOWED) | maximal;
+            }
+            if desired & !maximal != 0 {
+                return Err(NtStatus::ACCESS_DENIED.into());
+            }
+            if overwrite {
+                if share_access & access::FILE_WRITE_DATA == 0 {
+                    return Err(NtStatus::ACCESS_DENIED.into());
+                }
+                // Windows refuses to overwrite a hidden or system file unless asked to keep those bits.
+                let kept = found.meta.attributes & (attributes::HIDDEN | attributes::SYSTEM);
+                if kept & !request.file_attributes != 0 {
+                    return Err(NtStatus::ACCESS_DENIED.into());
+                }
+                if found.meta.attributes & attributes::READONLY != 0 {
+                    return Err(NtStatus::ACCESS_DENIED.into());
+                }
+            }
+            if request.create_options & options::DELETE_ON_CLOSE != 0
+                && found.meta.attributes & attributes::READONLY != 0
+            {
+                return Err(NtStatus::CANNOT_DELETE.into());
+            }
+            let mode = if found.meta.is_directory { OpenMode::Directory } else { data_mode(desired, overwrite) };
+            let file = open_fallback(root, &found.path, mode)?;
+            let key = local::identity(file.as_fd())?;
+            lock(&conn.shared.files).check_sharing(&key, desired, request.share_access)?;
+            let mut meta = found.meta;
+            let action_taken = if overwrite {
+                file.set_len(0).map_err(|e| local::status_of(&e))?;
+                let attrs = (request.file_attributes & attributes::SETTABLE)
+                    | attributes::ARCHIVE
+                    | (meta.attributes & (attributes::HIDDEN | attributes::SYSTEM));
+                let _ = write_dos(file.as_fd(), attrs, meta.creation_time);
+                meta = local::meta_of(file.as_fd())?;
+                conn.shared.changed(Change {
+                    share: &share.config.name,
+                    path: &found.path,
+                    action: action::MODIFIED,
+                    filter: filter::SIZE | filter::LAST_WRITE | filter::ATTRIBUTES,
+                });
+                if request.create_disposition == disposition::SUPERSEDE {
+                    create_action::SUPERSEDED
+                } else {
+                    create_action::OVERWRITTEN
+                }
+            } else {
+                create_action::OPENED
+            };
+            (found.path, meta, action_taken, (file, key))
+        }
+        None => {
+            if matches!(request.create_disposition, disposition::OPEN | disposition::OVERWRITE) {
+                return Err(NtStatus::OBJECT_NAME_NOT_FOUND.into());
+            }
+            if path.is_root() {
+                return Err(NtStatus::ACCESS_DENIED.into());
+            }
+            let needed = if wants_directory { access::FILE_APPEND_DATA } else { access::FILE_WRITE_DATA };
+            if share_access & needed == 0 {
+                return Err(NtStatus::ACCESS_DENIED.into());
+            }
+            if wants_directory && !matches!(request.create_disposition, disposition::CREATE | disposition::OPEN_IF) {
+                return Err(NtStatus::INVALID_PARAMETER.into());
+            }
+            if request.file_attributes & attributes::READONLY != 0
+                && request.create_options & options::DELETE_ON_CLOSE != 0
+            {
+                return Err(NtStatus::CANNOT_DELETE.into());
+            }
+            // The parent's spelling on disk, and the new name as the client wrote it.
+            let parent = root.resolve(&path.parent().expect("not root"))?.ok_or(NtStatus::OBJECT_PATH_NOT_FOUND)?;
+            if !parent.meta.is_directory {
+                return Err(NtStatus::OBJECT_PATH_NOT_FOUND.into());
+            }
+            let new_path = parent.path.join(path.file_name().expect("not root"));
+            let maximal = share_access;
+            if desired & access::MAXIMUM_ALLOWED != 0 {
+                desired = (desired & !access::MAXIMUM_ALLOWED) | maximal;
+            }
+            if desired & !maximal != 0 {
+                return Err(NtStatus::ACCESS_DENIED.into());
+            }
+            let file = if wants_directory {
+                root.create_dir(&new_path)?;
+                root.open_existing(&new_path, OpenMode::Directory)?
+            } else {
+                root.create_file(&new_path)?
+            };
+            let now = now_filetime();
+            let mut attrs = request.file_attributes & attributes::SETTABLE;
+            if !wants_directory {
+                attrs |= attributes::ARCHIVE;
+            }
+            let _ = write_dos(file.as_fd(), attrs, now);
+            if let Some(size) = request
+                .context(context_name::ALLOCATION_SIZE)
+                .and_then(|c| c.data.get(..8))
+                .map(|b| u64::from_le_bytes(b.try_into().expect("8 bytes")))
+                && size > 0
+                && !wants_directory
+            {
+                let _ = rustix::fs::fallocate(&file, rustix::fs::FallocateFlags::KEEP_SIZE, 0, size);
+            }
+            if let Some(sd) = request.context(context_name::SD_BUFFER) {
+                let _ = local::write_security(file.as_fd(), &sd.data);
+            }
+            let key = local::identity(file.as_fd())?;
+            let meta = local::meta_of(file.as_fd())?;
+            let change_filter = if wants_directory { filter::DIR_NAME } else { filter::FILE_NAME };
+            conn.shared.changed(Change {
+                share: &share.config.name,
+                path: &new_path,
+                action: action::ADDED,
+                filter: change_filter,
+            });
+            (new_path, meta, create_action::CREATED, (file, key))
+        }
+    };
+    let (file, key) = handle;
+    let mut delete_on_close = false;
+    if request.create_options & options::DELETE_ON_CLOSE != 0 {
+        if desired & access::DELETE == 0 {
+            return Err(NtStatus::ACCESS_DENIED.into());
+        }
+        delete_on_close = true;
+    }
+    let volatile = conn.shared.next_id();
+    let file_id = FileId { persistent: volatile, volatile };
+    let owner = OpenRef { connection: conn.info.id, volatile };
+    let shared_open = SharedOpen {
+        owner,
+        access: desired,
+        share: request.share_access,
+        session_id,
+        user: user.clone(),
+        is_directory: meta.is_directory,
+    };
+    lock(&conn.shared.files).add(key, &share.config.name, &path, shared_open);
+
+    let mut contexts = Vec::new();
+    if request.context(context_name::QUERY_MAXIMAL_ACCESS).is_some() {
+        contexts.push(maximal_access_response(0, maximal_access(share_access, &meta)));
+    }
+    if request.context(context_name::QUERY_ON_DISK_ID).is_some() {
+        contexts.push(on_disk_id_response(meta.file_id, key.0));
+    }
+    CreateResponse {
+        oplock_level: 0,
+        flags: 0,
+        create_action: action_taken,
+        creation_time: meta.creation_time,
+        last_access_time: meta.last_access_time,
+        last_write_time: meta.last_write_time,
+        change_time: meta.change_time,
+        allocation_size: meta.allocation_size,
+        end_of_file: meta.end_of_file,
+        file_attributes: meta.attributes,
+        file_id,
+        contexts,
+    }
+    .encode(out);
+    let kind = if meta.is_directory {
+        OpenKind::Directory { handle: file, enumeration: Enumeration::default() }
+    } else {
+        OpenKind::File(file)
+    };
+    let open = Open {
+        file_id,
+        tree_id: req.header.tree_id,
+        kind,
+        key: Some(key),
+        granted_access: desired,
+        share_access: request.share_access,
+        create_options: request.create_options,
+        delete_on_close,
+        position: 0,
+        mode: request.create_options
+            & (options::WRITE_THROUGH
+                | options::SEQUENTIAL_ONLY
+                | options::NO_INTERMEDIATE_BUFFERING
+                | options::SYNCHRONOUS_IO_ALERT
+                | options::SYNCHRONOUS_IO_NONALERT
+                | options::DELETE_ON_CLOSE),
+        path,
+        frozen_write_time: None,
+        last_failed_lock: None,
+        lock_sequences: Default::default(),
+    };
+    conn.sessions.get_mut(&session_id).expect("checked").opens.insert(volatile, open);
+    Ok(Outcome::Done(Done { new_file: Some(file_id), ..Done::default() }))
+}
+
+/// MS-SMB2 3.3.5.9's request checks, before anything is looked up.
+fn validate(request: &CreateRequest) -> Result<(), NtStatus> {
+    if request.impersonation_level > IMPERSONATION_DELEGATE {
+        return Err(NtStatus::BAD_IMPERSONATION_LEVEL);
+    }
+    if request.create_disposition > disposition::OVERWRITE_IF {
+        return Err(NtStatus::INVALID_PARAMETER);
+    }
+    if request.create_options & INVALID_OPTIONS != 0 {
+        return Err(if request.create_options & (options::OPEN_BY_FILE_ID | options::OPEN_REMOTE_INSTANCE) != 0 {
+            NtStatus::NOT_SUPPORTED
+        } else {
+            NtStatus::INVALID_PARAMETER
+        });
+    }
+    if request.create_options & options::DIRECTORY_FILE != 0
+        && request.create_options & options::NON_DIRECTORY_FILE != 0
+    {
+        return Err(NtStatus::INVALID_PARAMETER);
+    }
+    if request.file_attributes & !VALID_ATTRIBUTES != 0 {
+        return Err(NtStatus::INVALID_PARAMETER);
+    }
+    if request.desired_access & 0x0CE0_FE00 != 0 {
+        // Reserved access bits (MS-SMB2 2.2.13.1).
+        return Err(NtStatus::ACCESS_DENIED);
+    }
+    if !matches!(request.requested_oplock_level, 0 | 1 | 8 | 9 | 0xFF) {
+        return Err(NtStatus::INVALID_PARAMETER);
+    }
+    Ok(())
+}
+
+/// The most a user may do with this file: the share permission, less writing a read-only file.
+pub fn maximal_access(share_access: u32, meta: &FileMeta) -> u32 {
+    if meta.attributes & attributes::READONLY != 0 && !meta.is_directory {
+        share_access & !(access::FILE_WRITE_DATA | access::FILE_APPEND_DATA)
+    } else {
+        share_access
+    }
+}
+
+fn data_mode(granted: u32, overwrite: bool) -> OpenMode {
+    OpenMode::File {
+        read: true,
+        write: overwrite || granted & (access::FILE_WRITE_DATA | access::FILE_APPEND_DATA) != 0,
+    }
+}
+
+/// Opens for data; a file the server itself cannot read is still opened for metadata.
+fn open_fallback(root: &ShareRoot, path: &SharePath, mode: OpenMode) -> Result<std::fs::File, NtStatus> {
+    match root.open_existing(path, mode) {
+        Err(NtStatus::ACCESS_DENIED) if matches!(mode, OpenMode::File { write: false, .. }) => root.open_path(path),
+        other => other,
+    }
+}
+
+pub fn now_filetime() -> u64 {
+    let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap_or_default();
+    crate::proto::fscc::filetime(now.as_secs() as i64, now.subsec_nanos())
+}
+
+/// IPC$: named pipes of the RPC services EdgeShare offers.
+fn open_pipe(
+    conn: &mut Connection,
+    req: &Request<'_>,
+    request: &CreateRequest,
+    out: &mut Writer,
+) -> Result<Outcome, Error> {
+    let name = request.name.trim_start_matches('\\');
+    let Some(pipe) = crate::rpc::Pipe::open(name) else {
+        return Err(NtStatus::OBJECT_NAME_NOT_FOUND.into());
+    };
+    let volatile = conn.shared.next_id();
+    let file_id = FileId { persistent: volatile, volatile };
+    CreateResponse {
+        create_action: create_action::OPENED,
+        allocation_size: 4096,
+        file_attributes: attributes::NORMAL,
+        file_id,
+        ..CreateResponse::default()
+    }
+    .encode(out);
+    let open = Open {
+        file_id,
+        tree_id: req.header.tree_id,
+        kind: OpenKind::Pipe(Box::new(pipe)),
+        key: None,
+        granted_access: access::map_generic(request.desired_access),
+        share_access: request.share_access,
+        create_options: request.create_options,
+        delete_on_close: false,
+        position: 0,
+        mode: 0,
+        path: SharePath::root(),
+        frozen_write_time: None,
+        last_failed_lock: None,
+        lock_sequences: Default::default(),
+    };
+    conn.sessions.get_mut(&req.header.session_id).expect("checked").opens.insert(volatile, open);
+    Ok(Outcome::Done(Done { new_file: Some(file_id), ..Done::default() }))
+}

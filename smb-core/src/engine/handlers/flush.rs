@@ -1,0 +1,25 @@
+//! FLUSH (MS-SMB2 3.3.5.11): the file's data and metadata to stable storage.
+
+use crate::engine::connection::Connection;
+use crate::engine::dispatch::{Error, Outcome, Request};
+use crate::engine::files::access;
+use crate::engine::handlers::open_of;
+use crate::engine::session::OpenKind;
+use crate::proto::flush::{FlushRequest, FlushResponse};
+use crate::proto::{NtStatus, Writer};
+use crate::vfs::local::status_of;
+
+pub fn handle(conn: &mut Connection, req: &Request<'_>, out: &mut Writer) -> Result<Outcome, Error> {
+    FlushRequest::decode(req.message)?;
+    let open = open_of(conn, req)?;
+    if open.granted_access & (access::FILE_WRITE_DATA | access::FILE_APPEND_DATA) == 0 {
+        return Err(NtStatus::ACCESS_DENIED.into());
+    }
+    match &open.kind {
+        OpenKind::File(file) => file.sync_all().map_err(|e| status_of(&e))?,
+        OpenKind::Directory { handle, .. } => handle.sync_all().map_err(|e| status_of(&e))?,
+        OpenKind::Pipe(_) => {}
+    }
+    FlushResponse::default().encode(out);
+    Outcome::ok()
+}

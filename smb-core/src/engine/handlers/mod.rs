@@ -1,0 +1,65 @@
+//! One file per command: decode the request, act, encode the response body. The pipeline
+//! ([`super::connection`]) has already applied the dispatch table's checks.
+
+pub mod cancel;
+pub mod change_notify;
+pub mod close;
+pub mod create;
+pub mod echo;
+pub mod flush;
+pub mod ioctl;
+pub mod lock;
+pub mod logoff;
+pub mod negotiate;
+pub mod oplock_break;
+pub mod query_directory;
+pub mod query_info;
+pub mod read;
+pub mod session_setup;
+pub mod set_info;
+pub mod tree_connect;
+pub mod tree_disconnect;
+pub mod write;
+
+use crate::engine::connection::Connection;
+use crate::engine::dispatch::Request;
+use crate::engine::session::{Open, TreeKind};
+use crate::engine::shared::ShareRuntime;
+use crate::proto::NtStatus;
+use std::sync::Arc;
+
+/// The open a request names (the table has checked that it exists).
+pub fn open_of<'c>(conn: &'c mut Connection, req: &Request<'_>) -> Result<&'c mut Open, NtStatus> {
+    let file_id = req.file_id.ok_or(NtStatus::FILE_CLOSED)?;
+    conn.sessions
+        .get_mut(&req.header.session_id)
+        .and_then(|s| s.opens.get_mut(&file_id.volatile))
+        .ok_or(NtStatus::FILE_CLOSED)
+}
+
+/// The share of the request's tree, when it is a disk share.
+pub fn share_of(conn: &Connection, req: &Request<'_>) -> Option<Arc<ShareRuntime>> {
+    match &conn.sessions.get(&req.header.session_id)?.trees.get(&req.header.tree_id)?.kind {
+        TreeKind::Disk(share) => Some(share.clone()),
+        TreeKind::Ipc => None,
+    }
+}
+
+/// MS-SMB2 3.3.5.2.5: with large MTU, a request moving `bytes` must be charged enough credits
+/// (one per 64 KiB); and no request may move more than the negotiated maximum.
+pub fn check_charge(conn: &Connection, req: &Request<'_>, bytes: usize) -> Result<(), NtStatus> {
+    let Some(negotiated) = &conn.negotiated else { return Err(NtStatus::INVALID_PARAMETER) };
+    if bytes > negotiated.max_io as usize {
+        return Err(NtStatus::INVALID_PARAMETER);
+    }
+    if negotiated.large_mtu() {
+        let needed = bytes.div_ceil(65536).max(1);
+        let charged = usize::from(req.header.credit_charge.max(1));
+        if charged < needed {
+            return Err(NtStatus::INVALID_PARAMETER);
+        }
+    } else if bytes > 65536 {
+        return Err(NtStatus::INVALID_PARAMETER);
+    }
+    Ok(())
+}

@@ -1,0 +1,204 @@
+//! SESSION_SETUP (MS-SMB2 3.3.5.5): authentication legs, account lockout, key derivation and
+//! the session's signing and encryption requirements.
+
+use crate::auth::{self, Step};
+use crate::crypto::{Encryptor, SessionKeys, Signer};
+use crate::engine::connection::Connection;
+use crate::engine::dispatch::{Done, Error, Outcome, Preauth, Request};
+use crate::engine::events::Event;
+use crate::engine::session::{Identity, Session, SessionCrypto, SessionState};
+use crate::engine::shared::{Counter, Users};
+use crate::proto::negotiate::{Dialect, security_mode};
+use crate::proto::session_setup::{SESSION_BINDING, SessionSetupRequest, SessionSetupResponse, session_flags};
+use crate::proto::{NtStatus, Writer};
+
+fn now_filetime() -> u64 {
+    let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap_or_default();
+    crate::proto::fscc::filetime(now.as_secs() as i64, now.subsec_nanos())
+}
+
+pub fn handle(conn: &mut Connection, req: &Request<'_>, out: &mut Writer) -> Result<Outcome, Error> {
+    let request = SessionSetupRequest::decode(req.message)?;
+    if request.flags & SESSION_BINDING != 0 {
+        // Multichannel is not offered, so there is no session to bind to.
+        return Err(NtStatus::REQUEST_NOT_ACCEPTED.into());
+    }
+    let negotiated = conn.negotiated.as_ref().ok_or(NtStatus::INVALID_PARAMETER)?;
+    let dialect = negotiated.dialect;
+    let session_id = if req.header.session_id == 0 {
+        let id = conn.shared.next_id();
+        conn.sessions.insert(id, Session::new(id, negotiated.preauth.clone()));
+        id
+    } else {
+        let session = conn.sessions.get_mut(&req.header.session_id).ok_or(NtStatus::USER_SESSION_DELETED)?;
+        if let SessionState::Valid { .. } = session.state {
+            // Re-authentication: the session keeps serving (and its keys) meanwhile.
+            let SessionState::Valid { identity, crypto } = std::mem::replace(
+                &mut session.state,
+                SessionState::InProgress { acceptor: auth::Acceptor::default(), preauth: Default::default() },
+            ) else {
+                unreachable!("matched above")
+            };
+            session.state = SessionState::Reauthenticating {
+                identity,
+                crypto,
+                acceptor: auth::Acceptor::default(),
+                preauth: negotiated.preauth.clone(),
+            };
+        }
+        req.header.session_id
+    };
+    let runtime = conn.shared.runtime();
+    let settings = &runtime.config.server;
+    let identity = auth::ServerIdentity {
+        computer: settings.computer_name.to_uppercase(),
+        domain: settings.workgroup.to_uppercase(),
+        dns_computer: settings.dns_name.clone(),
+        dns_domain: settings.dns_name.split_once('.').map_or("", |(_, d)| d).to_owned(),
+    };
+    let session = conn.sessions.get_mut(&session_id).expect("created or found above");
+    if let Some(preauth) = session.preauth_mut() {
+        preauth.update(req.message);
+    }
+    let acceptor = match &mut session.state {
+        SessionState::InProgress { acceptor, .. } | SessionState::Reauthenticating { acceptor, .. } => acceptor,
+        SessionState::Valid { .. } => unreachable!("valid sessions were switched to re-authentication"),
+    };
+    let step = if request.security_buffer.is_empty() {
+        Step::Continue(auth::negotiate_hint())
+    } else {
+        acceptor.step(&request.security_buffer, &identity, &Users(&runtime), now_filetime(), rand::random())
+    };
+    match step {
+        Step::Continue(token) => {
+            SessionSetupResponse { session_flags: 0, security_buffer: token }.encode(out);
+            Ok(Outcome::Done(Done {
+                status: NtStatus::MORE_PROCESSING_REQUIRED,
+                session_id: Some(session_id),
+                preauth: Some(Preauth::Session(session_id)),
+                ..Done::default()
+            }))
+        }
+        Step::Failed(failure) => {
+            let user = failure.user().map(str::to_owned);
+            let locked = user.as_deref().is_some_and(|u| conn.shared.locked_out(u));
+            if let (Some(user), auth::Failure::WrongPassword { .. }, false) = (&user, &failure, locked)
+                && let Some((until, failures)) = conn.shared.logon_failed(user)
+            {
+                conn.shared.emit(Event::AccountLockedOut { user: user.clone(), until, failures });
+            }
+            let status = if locked || user.as_deref().is_some_and(|u| conn.shared.locked_out(u)) {
+                NtStatus::ACCOUNT_LOCKED_OUT
+            } else if matches!(failure, auth::Failure::Malformed(_)) {
+                NtStatus::INVALID_PARAMETER
+            } else {
+                NtStatus::LOGON_FAILURE
+            };
+            fail(conn, session_id, user, failure.reason(), status)
+        }
+        Step::Done(authenticated) => {
+            if conn.shared.locked_out(&authenticated.user) {
+                let reason = "account locked out".to_owned();
+                return fail(conn, session_id, Some(authenticated.user.clone()), reason, NtStatus::ACCOUNT_LOCKED_OUT);
+            }
+            let negotiated = conn.negotiated.as_ref().expect("negotiated above");
+            let transport_protects = conn.transport_protects();
+            let can_encrypt = dialect.is_smb3() && negotiated.cipher.is_some();
+            if settings.encryption_required && !can_encrypt && !transport_protects {
+                let reason = "the server requires encryption and the client cannot encrypt".to_owned();
+                return fail(conn, session_id, Some(authenticated.user.clone()), reason, NtStatus::ACCESS_DENIED);
+            }
+            let session = conn.sessions.get_mut(&session_id).expect("present");
+            let previous = std::mem::replace(
+                &mut session.state,
+                SessionState::InProgress { acceptor: auth::Acceptor::default(), preauth: Default::default() },
+            );
+            let (crypto, reauthenticated) = match previous {
+                SessionState::Reauthenticating { crypto, .. } => (crypto, true),
+                SessionState::InProgress { preauth, .. } => {
+                    let keys =
+                        SessionKeys::derive(dialect, authenticated.session_key.as_ref(), &preauth.0, negotiated.cipher);
+                    let signer = Signer::new(dialect, negotiated.signing_algorithm, &keys.signing)
+                        .ok_or(NtStatus::INTERNAL_ERROR)?;
+                    let (decryptor, encryptor) = match negotiated.cipher.filter(|_| dialect.is_smb3()) {
+                        Some(cipher) => (
+                            Some(Encryptor::new(cipher, &keys.decryption).map_err(|_| NtStatus::INTERNAL_ERROR)?),
+                            Some(Encryptor::new(cipher, &keys.encryption).map_err(|_| NtStatus::INTERNAL_ERROR)?),
+                        ),
+                        None => (None, None),
+                    };
+                    let signing_algorithm = match dialect {
+                        Dialect::SMB3_1_1 => negotiated.signing_algorithm,
+                        d if d.is_smb3() => crate::proto::negotiate::SigningAlgorithm::AES_CMAC,
+                        _ => crate::proto::negotiate::SigningAlgorithm::HMAC_SHA256,
+                    };
+                    (
+                        Box::new(SessionCrypto {
+                            signer,
+                            signing_algorithm,
+                            decryptor,
+                            encryptor,
+                            cipher: negotiated.cipher,
+                            application_key: keys.application.to_vec(),
+                        }),
+                        false,
+                    )
+                }
+                SessionState::Valid { crypto, .. } => (crypto, true),
+            };
+            session.signing_required = settings.signing_required
+                || u16::from(request.security_mode) & security_mode::SIGNING_REQUIRED != 0
+                || session.signing_required;
+            session.encrypt_data = settings.encryption_required && can_encrypt && !transport_protects;
+            let user = authenticated.user.clone();
+            session.state = SessionState::Valid { identity: Identity { user: user.clone() }, crypto };
+            let flags = if session.encrypt_data { session_flags::ENCRYPT_DATA } else { 0 };
+            let signing = if session.signing_required {
+                session.crypto().map_or("", |c| c.signing_algorithm.name()).to_owned()
+            } else {
+                "off".to_owned()
+            };
+            let encryption = if session.encrypt_data {
+                negotiated.cipher.map_or("AES-128-CCM", |c| c.name()).to_owned()
+            } else if transport_protects {
+                "QUIC (TLS 1.3)".to_owned()
+            } else {
+                "off".to_owned()
+            };
+            SessionSetupResponse { session_flags: flags, security_buffer: authenticated.response_token.clone() }
+                .encode(out);
+            conn.shared.logon_succeeded(&user);
+            conn.shared.count(Counter::Logons, 1);
+            if !reauthenticated {
+                conn.shared.emit(Event::LogonSucceeded {
+                    connection: conn.info.id,
+                    client: conn.info.client,
+                    user,
+                    dialect: dialect.name(),
+                    signing,
+                    encryption,
+                });
+            }
+            Ok(Outcome::Done(Done { session_id: Some(session_id), ..Done::default() }))
+        }
+    }
+}
+
+/// Ends a failed session setup: the session goes, the failure is counted and told.
+fn fail(
+    conn: &mut Connection,
+    session_id: u64,
+    user: Option<String>,
+    reason: String,
+    status: NtStatus,
+) -> Result<Outcome, Error> {
+    if let Some(session) = conn.sessions.get(&session_id)
+        && !matches!(session.state, SessionState::Valid { .. })
+    {
+        crate::engine::handlers::logoff::end_session(conn, session_id);
+    }
+    tracing::info!(connection = conn.info.id, client = %conn.info.client, user = user.as_deref().unwrap_or("-"), %reason, ?status, "logon failed");
+    conn.shared.count(Counter::LogonFailures, 1);
+    conn.shared.emit(Event::LogonFailed { connection: conn.info.id, client: conn.info.client, user, reason, status });
+    Err(status.into())
+}

@@ -1,0 +1,77 @@
+//! WRITE (MS-SMB2 3.3.5.13): file data at an offset (or appended); pipe data on IPC$.
+
+use std::os::unix::fs::FileExt;
+
+use crate::engine::connection::Connection;
+use crate::engine::dispatch::{Error, Outcome, Request};
+use crate::engine::files::access;
+use crate::engine::handlers::{check_charge, open_of, share_of};
+use crate::engine::notify::Change;
+use crate::engine::session::OpenKind;
+use crate::engine::shared::{Counter, lock};
+use crate::proto::change_notify::{action, filter};
+use crate::proto::write::{WriteRequest, WriteResponse, write_flags};
+use crate::proto::{NtStatus, Writer};
+use crate::vfs::local::{self, status_of};
+
+/// Writing at this offset means "at the end of the file" (MS-FSA 2.1.5.3).
+const APPEND: u64 = u64::MAX;
+/// The largest file offset NTFS allows.
+const MAX_OFFSET: u64 = 0x0000_FFFF_FFFF_0000;
+
+pub fn handle(conn: &mut Connection, req: &Request<'_>, out: &mut Writer) -> Result<Outcome, Error> {
+    let request = WriteRequest::decode(req.message)?;
+    check_charge(conn, req, request.data.len())?;
+    let owner = conn.open_ref(req.file_id.map_or(0, |f| f.volatile));
+    let shared = conn.shared.clone();
+    let share = share_of(conn, req);
+    let user = conn.sessions.get(&req.header.session_id).map(|s| s.user().to_owned()).unwrap_or_default();
+    let open = open_of(conn, req)?;
+    let writes = open.granted_access & access::FILE_WRITE_DATA != 0;
+    let appends = open.granted_access & access::FILE_APPEND_DATA != 0;
+    if !writes && !appends {
+        return Err(NtStatus::ACCESS_DENIED.into());
+    }
+    let path = open.path.clone();
+    let frozen = open.frozen_write_time;
+    let file = match &mut open.kind {
+        OpenKind::File(file) => file,
+        OpenKind::Directory { .. } => return Err(NtStatus::INVALID_DEVICE_REQUEST.into()),
+        OpenKind::Pipe(pipe) => {
+            pipe.write(request.data, &crate::rpc::Context::new(&shared, &user));
+            WriteResponse { count: request.data.len() as u32 }.encode(out);
+            return Outcome::ok();
+        }
+    };
+    let size = file.metadata().map_err(|e| status_of(&e))?.len();
+    let offset = if request.offset == APPEND || (!writes && appends) { size } else { request.offset };
+    if !writes && request.offset != APPEND && request.offset != size {
+        return Err(NtStatus::ACCESS_DENIED.into());
+    }
+    let length = request.data.len() as u64;
+    if offset.checked_add(length).is_none_or(|end| end > MAX_OFFSET) {
+        return Err(NtStatus::INVALID_PARAMETER.into());
+    }
+    let key = open.key.ok_or(NtStatus::INVALID_HANDLE)?;
+    if length > 0 && lock(&shared.files).io_conflicts(&key, owner, offset, length, true) {
+        return Err(NtStatus::FILE_LOCK_CONFLICT.into());
+    }
+    file.write_all_at(request.data, offset).map_err(|e| status_of(&e))?;
+    if request.flags & write_flags::WRITE_THROUGH != 0 {
+        file.sync_data().map_err(|e| status_of(&e))?;
+    }
+    if let Some(time) = frozen {
+        let _ = local::set_times(std::os::fd::AsFd::as_fd(file), None, Some(time));
+    }
+    shared.count(Counter::BytesWritten, length);
+    WriteResponse { count: request.data.len() as u32 }.encode(out);
+    if let Some(share) = share {
+        shared.changed(Change {
+            share: &share.config.name,
+            path: &path,
+            action: action::MODIFIED,
+            filter: filter::SIZE | filter::LAST_WRITE,
+        });
+    }
+    Outcome::ok()
+}

@@ -1,0 +1,179 @@
+//! Sessions, tree connects and opens of one connection (MS-SMB2 3.3.1.8 - 3.3.1.10).
+
+use std::collections::HashMap;
+use std::fs::File;
+use std::sync::Arc;
+use std::time::Instant;
+
+use crate::auth::Acceptor;
+use crate::crypto::{Encryptor, PreauthHash, Signer};
+use crate::engine::files::FileKey;
+use crate::engine::shared::ShareRuntime;
+use crate::proto::FileId;
+use crate::proto::negotiate::{Cipher, SigningAlgorithm};
+use crate::rpc::Pipe;
+use crate::vfs::SharePath;
+
+/// An authenticated user: the proof a session needs before it can serve anything.
+#[derive(Clone, Debug)]
+pub struct Identity {
+    pub user: String,
+}
+
+/// The keys of an established session.
+pub struct SessionCrypto {
+    pub signer: Signer,
+    pub signing_algorithm: SigningAlgorithm,
+    /// Client-to-server (requests).
+    pub decryptor: Option<Encryptor>,
+    /// Server-to-client (responses).
+    pub encryptor: Option<Encryptor>,
+    pub cipher: Option<Cipher>,
+    pub application_key: Vec<u8>,
+}
+
+pub enum SessionState {
+    /// SESSION_SETUP legs still to come.
+    InProgress {
+        acceptor: Acceptor,
+        preauth: PreauthHash,
+    },
+    Valid {
+        identity: Identity,
+        crypto: Box<SessionCrypto>,
+    },
+    /// Re-authenticating an established session (MS-SMB2 3.3.5.5.2): still serving.
+    Reauthenticating {
+        identity: Identity,
+        crypto: Box<SessionCrypto>,
+        acceptor: Acceptor,
+        preauth: PreauthHash,
+    },
+}
+
+pub struct Session {
+    pub id: u64,
+    pub state: SessionState,
+    pub signing_required: bool,
+    pub encrypt_data: bool,
+    pub trees: HashMap<u32, Tree>,
+    pub opens: HashMap<u64, Open>,
+    pub next_tree_id: u32,
+    pub created: Instant,
+    pub last_activity: Instant,
+}
+
+impl Session {
+    pub fn new(id: u64, preauth: PreauthHash) -> Session {
+        Session {
+            id,
+            state: SessionState::InProgress { acceptor: Acceptor::default(), preauth },
+            signing_required: false,
+            encrypt_data: false,
+            trees: HashMap::new(),
+            opens: HashMap::new(),
+            next_tree_id: 1,
+            created: Instant::now(),
+            last_activity: Instant::now(),
+        }
+    }
+
+    pub fn identity(&self) -> Option<&Identity> {
+        match &self.state {
+            SessionState::Valid { identity, .. } | SessionState::Reauthenticating { identity, .. } => Some(identity),
+            SessionState::InProgress { .. } => None,
+        }
+    }
+
+    pub fn crypto(&self) -> Option<&SessionCrypto> {
+        match &self.state {
+            SessionState::Valid { crypto, .. } | SessionState::Reauthenticating { crypto, .. } => Some(crypto),
+            SessionState::InProgress { .. } => None,
+        }
+    }
+
+    /// The hash a session setup in progress extends.
+    pub fn preauth_mut(&mut self) -> Option<&mut PreauthHash> {
+        match &mut self.state {
+            SessionState::InProgress { preauth, .. } | SessionState::Reauthenticating { preauth, .. } => Some(preauth),
+            SessionState::Valid { .. } => None,
+        }
+    }
+
+    pub fn user(&self) -> &str {
+        self.identity().map_or("", |i| i.user.as_str())
+    }
+}
+
+/// What a tree connect reaches.
+pub enum TreeKind {
+    Disk(Arc<ShareRuntime>),
+    /// IPC$: named pipes for RPC.
+    Ipc,
+}
+
+pub struct Tree {
+    pub id: u32,
+    pub share_name: String,
+    pub kind: TreeKind,
+    /// The most a user may do on this tree (share permission).
+    pub maximal_access: u32,
+    pub encrypt_data: bool,
+}
+
+/// The state of a directory enumeration (MS-SMB2 3.3.5.18).
+#[derive(Default)]
+pub struct Enumeration {
+    /// Entries still to return (name, metadata), with `.` and `..` first.
+    pub entries: Vec<(String, crate::proto::fscc::FileMeta)>,
+    pub position: usize,
+    pub pattern: Option<String>,
+    pub started: bool,
+}
+
+pub enum OpenKind {
+    File(File),
+    /// A directory handle, its enumeration state, and whether a change watch exists for it.
+    Directory {
+        handle: File,
+        enumeration: Enumeration,
+    },
+    Pipe(Box<Pipe>),
+}
+
+pub struct Open {
+    pub file_id: FileId,
+    pub tree_id: u32,
+    pub kind: OpenKind,
+    /// The file's identity in the file table (none for pipes).
+    pub key: Option<FileKey>,
+    pub granted_access: u32,
+    pub share_access: u32,
+    pub create_options: u32,
+    /// Set by DELETE_ON_CLOSE: the file goes when its last open closes.
+    pub delete_on_close: bool,
+    /// FilePositionInformation / FileModeInformation, kept for the client.
+    pub position: u64,
+    pub mode: u32,
+    /// The path at open time (the file table has the current one).
+    pub path: SharePath,
+    /// Timestamps the client froze with -1 (MS-FSA 2.1.5.14.2): write and change times stay.
+    pub frozen_write_time: Option<u64>,
+    /// The last failed lock offset, for Windows' lock-conflict status rule.
+    pub last_failed_lock: Option<u64>,
+    pub lock_sequences: HashMap<u32, u8>,
+}
+
+impl Open {
+    pub fn is_directory(&self) -> bool {
+        matches!(self.kind, OpenKind::Directory { .. })
+    }
+
+    pub fn file(&self) -> Option<&File> {
+        match &self.kind {
+            OpenKind::File(file) => Some(file),
+            OpenKind::Directory { handle, .. } => Some(handle),
+            OpenKind::Pipe(_) => None,
+        }
+    }
+}

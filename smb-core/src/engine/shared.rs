@@ -1,0 +1,252 @@
+//! State every connection shares: the live configuration, the file table, change watches, the
+//! connection registry, account lockout, counters and the event stream.
+
+use std::collections::HashMap;
+use std::net::SocketAddr;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard, RwLock};
+use std::time::{Instant, SystemTime, UNIX_EPOCH};
+
+use tokio::sync::{broadcast, mpsc};
+
+use crate::auth::UserLookup;
+use crate::engine::config::{EngineConfig, ShareConfig, UserConfig};
+use crate::engine::events::{Counters, Event, SessionStatus, Transport};
+use crate::engine::files::FileTable;
+use crate::engine::notify::{Change, Watches};
+use crate::vfs::ShareRoot;
+
+/// A share as served: its configuration and its opened root (or why it could not be opened).
+#[derive(Debug)]
+pub struct ShareRuntime {
+    pub config: ShareConfig,
+    pub root: Result<ShareRoot, String>,
+}
+
+/// One applied configuration, with lookups built once.
+#[derive(Debug, Default)]
+pub struct Runtime {
+    pub config: EngineConfig,
+    pub shares: HashMap<String, Arc<ShareRuntime>>,
+    users: HashMap<String, usize>,
+}
+
+impl Runtime {
+    pub fn new(config: EngineConfig, previous: Option<&Runtime>) -> Runtime {
+        let shares = config
+            .shares
+            .iter()
+            .map(|share| {
+                let key = share.name.to_lowercase();
+                // Keep the opened root of an unchanged share, so open handles and trees stay valid.
+                let reused = previous
+                    .and_then(|p| p.shares.get(&key))
+                    .filter(|old| old.config.path == share.path && old.root.is_ok());
+                let root = match reused {
+                    Some(old) if old.config == *share => return (key, old.clone()),
+                    Some(_) | None => {
+                        ShareRoot::open(&share.path).map_err(|e| format!("cannot open {}: {e}", share.path.display()))
+                    }
+                };
+                (key, Arc::new(ShareRuntime { config: share.clone(), root }))
+            })
+            .collect();
+        let users = config.users.iter().enumerate().map(|(i, u)| (u.name.to_lowercase(), i)).collect();
+        Runtime { config, shares, users }
+    }
+
+    pub fn user(&self, name: &str) -> Option<&UserConfig> {
+        self.users.get(&name.to_lowercase()).map(|&i| &self.config.users[i])
+    }
+
+    pub fn share(&self, name: &str) -> Option<&Arc<ShareRuntime>> {
+        self.shares.get(&name.to_lowercase())
+    }
+}
+
+/// Messages to a connection's driver from outside its own request flow.
+#[derive(Debug)]
+pub enum Control {
+    /// An async request may now complete (lock released, change recorded).
+    Wake { async_id: u64 },
+    /// An administrator closes a session.
+    CloseSession { session_id: u64 },
+    /// An administrator closes an open file.
+    CloseFile { volatile: u64 },
+    /// Drop the connection (engine stopping, or the client's address was blocked).
+    Disconnect,
+}
+
+/// A connection as the registry knows it.
+#[derive(Debug)]
+pub struct ConnectionEntry {
+    pub client: SocketAddr,
+    pub transport: Transport,
+    pub control: mpsc::UnboundedSender<Control>,
+    pub sessions: Vec<SessionStatus>,
+}
+
+#[derive(Debug, Default)]
+struct LockoutState {
+    failures: Vec<Instant>,
+    locked_until: Option<SystemTime>,
+}
+
+pub struct Shared {
+    config: RwLock<Arc<Runtime>>,
+    pub files: Mutex<FileTable>,
+    pub watches: Mutex<Watches>,
+    pub connections: Mutex<HashMap<u64, ConnectionEntry>>,
+    lockout: Mutex<HashMap<String, LockoutState>>,
+    events: broadcast::Sender<Event>,
+    next_id: AtomicU64,
+    pub started: SystemTime,
+    counters: [AtomicU64; 5],
+}
+
+/// Locks a mutex, recovering the data of a poisoned one (a panicking handler must not take the
+/// whole server down with it).
+pub fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
+    mutex.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+}
+
+pub enum Counter {
+    Connections = 0,
+    Logons = 1,
+    LogonFailures = 2,
+    BytesRead = 3,
+    BytesWritten = 4,
+}
+
+impl Shared {
+    pub fn new(config: EngineConfig) -> Arc<Shared> {
+        let (events, _) = broadcast::channel(4096);
+        Arc::new(Shared {
+            config: RwLock::new(Arc::new(Runtime::new(config, None))),
+            files: Mutex::default(),
+            watches: Mutex::default(),
+            connections: Mutex::default(),
+            lockout: Mutex::default(),
+            events,
+            // Ids start high and odd-looking, so that a client's stale or guessed ids do not hit.
+            next_id: AtomicU64::new(0x0000_0400_0000_0001),
+            started: SystemTime::now(),
+            counters: Default::default(),
+        })
+    }
+
+    pub fn runtime(&self) -> Arc<Runtime> {
+        self.config.read().unwrap_or_else(|p| p.into_inner()).clone()
+    }
+
+    pub fn apply(&self, config: EngineConfig) -> Arc<Runtime> {
+        let mut current = self.config.write().unwrap_or_else(|p| p.into_inner());
+        let runtime = Arc::new(Runtime::new(config, Some(&current)));
+        // Accounts the new configuration locks or unlocks take effect now.
+        let mut lockout = lock(&self.lockout);
+        for user in &runtime.config.users {
+            let state = lockout.entry(user.name.to_lowercase()).or_default();
+            state.locked_until =
+                user.locked_until.map(|t| UNIX_EPOCH + std::time::Duration::from_secs(t.max(0) as u64));
+            if state.locked_until.is_none() {
+                state.failures.clear();
+            }
+        }
+        *current = runtime.clone();
+        runtime
+    }
+
+    /// A fresh id for sessions, opens, async operations and connections.
+    pub fn next_id(&self) -> u64 {
+        self.next_id.fetch_add(1, Ordering::Relaxed)
+    }
+
+    pub fn emit(&self, event: Event) {
+        tracing::debug!(?event, "engine event");
+        let _ = self.events.send(event);
+    }
+
+    pub fn subscribe(&self) -> broadcast::Receiver<Event> {
+        self.events.subscribe()
+    }
+
+    pub fn count(&self, counter: Counter, amount: u64) {
+        self.counters[counter as usize].fetch_add(amount, Ordering::Relaxed);
+    }
+
+    pub fn counters(&self) -> Counters {
+        let get = |c: Counter| self.counters[c as usize].load(Ordering::Relaxed);
+        Counters {
+            connections_accepted: get(Counter::Connections),
+            logons: get(Counter::Logons),
+            logon_failures: get(Counter::LogonFailures),
+            bytes_read: get(Counter::BytesRead),
+            bytes_written: get(Counter::BytesWritten),
+        }
+    }
+
+    /// Whether `user` is locked out now.
+    pub fn locked_out(&self, user: &str) -> bool {
+        let lockout = lock(&self.lockout);
+        lockout.get(&user.to_lowercase()).and_then(|s| s.locked_until).is_some_and(|until| until > SystemTime::now())
+    }
+
+    /// Counts a failed logon; returns the lock's end (Unix seconds) and the failure count when
+    /// this failure locks the account.
+    pub fn logon_failed(&self, user: &str) -> Option<(i64, u32)> {
+        let policy = self.runtime().config.server.lockout;
+        if policy.threshold == 0 {
+            return None;
+        }
+        let now = Instant::now();
+        let mut lockout = lock(&self.lockout);
+        let state = lockout.entry(user.to_lowercase()).or_default();
+        state.failures.retain(|t| now.duration_since(*t) < policy.window);
+        state.failures.push(now);
+        let count = state.failures.len() as u32;
+        if count >= policy.threshold && state.locked_until.is_none_or(|t| t <= SystemTime::now()) {
+            let until = SystemTime::now() + policy.duration;
+            state.locked_until = Some(until);
+            state.failures.clear();
+            let seconds = until.duration_since(UNIX_EPOCH).map_or(0, |d| d.as_secs() as i64);
+            return Some((seconds, count));
+        }
+        None
+    }
+
+    pub fn logon_succeeded(&self, user: &str) {
+        if let Some(state) = lock(&self.lockout).get_mut(&user.to_lowercase()) {
+            state.failures.clear();
+        }
+    }
+
+    /// Unlocks an account now (an administrator's action).
+    pub fn unlock(&self, user: &str) {
+        if let Some(state) = lock(&self.lockout).get_mut(&user.to_lowercase()) {
+            state.failures.clear();
+            state.locked_until = None;
+        }
+    }
+
+    /// Sends a control message to a connection; false if it is gone.
+    pub fn control(&self, connection: u64, message: Control) -> bool {
+        lock(&self.connections).get(&connection).is_some_and(|c| c.control.send(message).is_ok())
+    }
+
+    /// Records a change and wakes the requests waiting for it.
+    pub fn changed(&self, change: Change<'_>) {
+        let ready = lock(&self.watches).record(&change);
+        for (connection, async_id) in ready {
+            self.control(connection, Control::Wake { async_id });
+        }
+    }
+}
+
+/// Users as the authenticator sees them: disabled users do not exist.
+pub struct Users<'a>(pub &'a Runtime);
+
+impl UserLookup for Users<'_> {
+    fn nt_hash(&self, user: &str) -> Option<[u8; 16]> {
+        self.0.user(user).filter(|u| u.enabled).map(|u| u.nt_hash)
+    }
+}

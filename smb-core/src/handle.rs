@@ -1,0 +1,173 @@
+//! [`EngineHandle`]: the only way the rest of the program talks to the engine.
+
+use std::collections::HashMap;
+use std::net::SocketAddr;
+use std::sync::{Arc, Mutex};
+
+use tokio::sync::{broadcast, watch};
+
+use crate::engine::config::EngineConfig;
+use crate::engine::events::{Counters, Event, OpenFileStatus, SessionStatus};
+use crate::engine::files::access;
+use crate::engine::shared::{Control, Shared, lock};
+use crate::transport;
+
+/// A running listener: its bound address and the switch that stops it.
+struct Listener {
+    address: SocketAddr,
+    stop: watch::Sender<bool>,
+}
+
+/// Cloneable handle on one engine.
+#[derive(Clone)]
+pub struct EngineHandle {
+    shared: Arc<Shared>,
+    tcp: Arc<Mutex<Option<Listener>>>,
+    /// Connections of stopped listeners end with them; this stops everything at shutdown.
+    all: Arc<Mutex<HashMap<&'static str, watch::Sender<bool>>>>,
+}
+
+impl EngineHandle {
+    pub fn new(config: EngineConfig) -> EngineHandle {
+        EngineHandle { shared: Shared::new(config), tcp: Arc::default(), all: Arc::default() }
+    }
+
+    /// Replaces the configuration. New connections, tree connects and opens see it at once;
+    /// established sessions keep their keys, and removed shares end their tree connects.
+    pub fn apply(&self, config: EngineConfig) {
+        self.shared.apply(config);
+    }
+
+    pub fn config(&self) -> EngineConfig {
+        self.shared.runtime().config.clone()
+    }
+
+    /// Starts SMB over TCP on `address` (replacing a running TCP listener); returns the address
+    /// actually bound (useful with port 0).
+    pub async fn listen_tcp(&self, address: SocketAddr) -> std::io::Result<SocketAddr> {
+        self.stop_tcp();
+        let listener = transport::tcp::bind(address)?;
+        let bound = listener.local_addr()?;
+        if !bound.ip().is_loopback() {
+            tracing::warn!(%bound, "SMB over TCP listens on a non-loopback address: at the edge, expose only SMB over QUIC");
+        }
+        let (stop, stopped) = watch::channel(false);
+        tokio::spawn(transport::tcp::serve(listener, self.shared.clone(), stopped));
+        *lock(&self.tcp) = Some(Listener { address: bound, stop });
+        tracing::info!(%bound, "SMB over TCP listening");
+        Ok(bound)
+    }
+
+    /// Stops the TCP listener and ends its connections.
+    pub fn stop_tcp(&self) {
+        if let Some(listener) = lock(&self.tcp).take() {
+            let _ = listener.stop.send(true);
+            tracing::info!(address = %listener.address, "SMB over TCP stopped");
+        }
+    }
+
+    pub fn tcp_address(&self) -> Option<SocketAddr> {
+        lock(&self.tcp).as_ref().map(|l| l.address)
+    }
+
+    /// Stops every listener and connection.
+    pub fn shutdown(&self) {
+        self.stop_tcp();
+        for (_, stop) in lock(&self.all).drain() {
+            let _ = stop.send(true);
+        }
+        for connection in lock(&self.shared.connections).values() {
+            let _ = connection.control.send(Control::Disconnect);
+        }
+    }
+
+    pub fn sessions(&self) -> Vec<SessionStatus> {
+        let mut sessions: Vec<SessionStatus> =
+            lock(&self.shared.connections).values().flat_map(|c| c.sessions.iter().cloned()).collect();
+        sessions.sort_by_key(|s| (s.connection, s.session_id));
+        sessions
+    }
+
+    pub fn open_files(&self) -> Vec<OpenFileStatus> {
+        let clients: HashMap<u64, SocketAddr> =
+            lock(&self.shared.connections).iter().map(|(id, c)| (*id, c.client)).collect();
+        let files = lock(&self.shared.files);
+        let mut opens = Vec::new();
+        for state in files.iter() {
+            for open in &state.opens {
+                let Some(client) = clients.get(&open.owner.connection) else { continue };
+                let mut granted = Vec::new();
+                if open.access & (access::FILE_READ_DATA | access::FILE_EXECUTE) != 0 {
+                    granted.push("read");
+                }
+                if open.access & (access::FILE_WRITE_DATA | access::FILE_APPEND_DATA) != 0 {
+                    granted.push("write");
+                }
+                if open.access & access::DELETE != 0 {
+                    granted.push("delete");
+                }
+                opens.push(OpenFileStatus {
+                    connection: open.owner.connection,
+                    session_id: open.session_id,
+                    file_id: open.owner.volatile,
+                    user: open.user.clone(),
+                    client: *client,
+                    share: state.share.clone(),
+                    path: state.path.to_windows(),
+                    access: granted,
+                    locks: state.locks.iter().filter(|l| l.owner == open.owner).count(),
+                    is_directory: open.is_directory,
+                });
+            }
+        }
+        opens.sort_by(|a, b| (&a.share, &a.path).cmp(&(&b.share, &b.path)));
+        opens
+    }
+
+    /// Ends a session (its client sees STATUS_USER_SESSION_DELETED next). False if not found.
+    pub fn close_session(&self, connection: u64, session_id: u64) -> bool {
+        let found = self.shared.control(connection, Control::CloseSession { session_id });
+        if found {
+            self.shared.emit(Event::ClosedByAdministrator {
+                what: format!("session {session_id:#x} on connection {connection}"),
+            });
+        }
+        found
+    }
+
+    /// Closes an open file (its client sees STATUS_FILE_CLOSED next). False if not found.
+    pub fn close_file(&self, connection: u64, file_id: u64) -> bool {
+        let found = self.shared.control(connection, Control::CloseFile { volatile: file_id });
+        if found {
+            self.shared
+                .emit(Event::ClosedByAdministrator { what: format!("open {file_id:#x} on connection {connection}") });
+        }
+        found
+    }
+
+    /// Drops a whole connection.
+    pub fn disconnect(&self, connection: u64) -> bool {
+        self.shared.control(connection, Control::Disconnect)
+    }
+
+    pub fn subscribe(&self) -> broadcast::Receiver<Event> {
+        self.shared.subscribe()
+    }
+
+    pub fn unlock_user(&self, name: &str) {
+        self.shared.unlock(name);
+    }
+
+    pub fn is_locked_out(&self, name: &str) -> bool {
+        self.shared.locked_out(name)
+    }
+
+    pub fn counters(&self) -> Counters {
+        self.shared.counters()
+    }
+
+    /// For transports living outside this crate's TCP listener (QUIC).
+    pub fn shared(&self) -> &Arc<Shared> {
+        &self.shared
+    }
+}

@@ -1,0 +1,182 @@
+//! NDR marshalling (C706 chapter 14 for NDR 2.0, MS-RPCE 2.2.5 for NDR64), as much as srvsvc
+//! needs: integers, unique pointers, conformant arrays and conformant varying strings.
+//! Alignment counts from the start of the stub data.
+
+use crate::proto::{DecodeError, Reader, Writer, utf16};
+
+/// Which transfer syntax a context was bound with.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Syntax {
+    Ndr20,
+    Ndr64,
+}
+
+/// Output in one syntax. Pointer referent ids are non-zero and increase, as Windows writes them.
+pub struct NdrWriter {
+    out: Writer,
+    syntax: Syntax,
+    next_referent: u64,
+}
+
+impl NdrWriter {
+    pub fn new(syntax: Syntax) -> NdrWriter {
+        NdrWriter { out: Writer::new(), syntax, next_referent: 0x0002_0000 }
+    }
+
+    pub fn is_ndr64(&self) -> bool {
+        self.syntax == Syntax::Ndr64
+    }
+
+    pub fn align(&mut self, alignment: usize) -> &mut Self {
+        self.out.align(alignment);
+        self
+    }
+
+    /// The alignment of a structure holding pointers or sizes (4 in NDR 2.0, 8 in NDR64).
+    pub fn align_struct(&mut self) -> &mut Self {
+        let alignment = if self.is_ndr64() { 8 } else { 4 };
+        self.align(alignment)
+    }
+
+    pub fn u16(&mut self, value: u16) -> &mut Self {
+        self.align(2);
+        self.out.u16(value);
+        self
+    }
+
+    pub fn u32(&mut self, value: u32) -> &mut Self {
+        self.align(4);
+        self.out.u32(value);
+        self
+    }
+
+    /// A conformance or variance count: 32 bits in NDR 2.0, 64 in NDR64.
+    pub fn size(&mut self, value: usize) -> &mut Self {
+        if self.is_ndr64() {
+            self.align(8);
+            self.out.u64(value as u64);
+        } else {
+            self.u32(value as u32);
+        }
+        self
+    }
+
+    /// A unique pointer's referent id (zero for null).
+    pub fn pointer(&mut self, present: bool) -> &mut Self {
+        let referent = if present {
+            let id = self.next_referent;
+            self.next_referent += 4;
+            id
+        } else {
+            0
+        };
+        if self.is_ndr64() {
+            self.align(8);
+            self.out.u64(referent);
+        } else {
+            self.u32(referent as u32);
+        }
+        self
+    }
+
+    /// A NUL-terminated UTF-16 conformant varying string (`[string] wchar_t*` pointee).
+    pub fn string(&mut self, text: &str) -> &mut Self {
+        let mut units = utf16::encode(text);
+        units.extend_from_slice(&[0, 0]);
+        let count = units.len() / 2;
+        self.size(count).size(0).size(count);
+        self.out.bytes(&units);
+        self
+    }
+
+    pub fn into_vec(self) -> Vec<u8> {
+        self.out.into_vec()
+    }
+}
+
+/// Input in one syntax.
+pub struct NdrReader<'a> {
+    bytes: &'a [u8],
+    reader: Reader<'a>,
+    syntax: Syntax,
+}
+
+impl<'a> NdrReader<'a> {
+    pub fn new(bytes: &'a [u8], syntax: Syntax) -> NdrReader<'a> {
+        NdrReader { bytes, reader: Reader::new(bytes), syntax }
+    }
+
+    fn align(&mut self, alignment: usize) -> Result<(), DecodeError> {
+        let position = self.bytes.len() - self.reader.remaining();
+        self.reader.skip(position.next_multiple_of(alignment) - position, "NDR padding")
+    }
+
+    pub fn u32(&mut self) -> Result<u32, DecodeError> {
+        self.align(4)?;
+        self.reader.u32("NDR u32")
+    }
+
+    fn size(&mut self) -> Result<usize, DecodeError> {
+        if self.syntax == Syntax::Ndr64 {
+            self.align(8)?;
+            Ok(self.reader.u64("NDR64 size")? as usize)
+        } else {
+            Ok(self.u32()? as usize)
+        }
+    }
+
+    /// A unique pointer: whether its referent follows.
+    pub fn pointer(&mut self) -> Result<bool, DecodeError> {
+        if self.syntax == Syntax::Ndr64 {
+            self.align(8)?;
+            Ok(self.reader.u64("NDR64 pointer")? != 0)
+        } else {
+            Ok(self.u32()? != 0)
+        }
+    }
+
+    /// A conformant varying UTF-16 string, without its terminating NUL.
+    pub fn string(&mut self) -> Result<String, DecodeError> {
+        let maximum = self.size()?;
+        let offset = self.size()?;
+        let actual = self.size()?;
+        if offset != 0 || actual > maximum {
+            return Err(DecodeError::invalid("NDR string", "offset or length out of range"));
+        }
+        let bytes = self
+            .reader
+            .take(actual.checked_mul(2).ok_or_else(|| DecodeError::invalid("NDR string", "too long"))?, "NDR string")?;
+        let text = utf16::decode(bytes, "NDR string")?;
+        Ok(text.trim_end_matches('\0').to_owned())
+    }
+
+    /// A unique pointer to a string.
+    pub fn optional_string(&mut self) -> Result<Option<String>, DecodeError> {
+        if self.pointer()? { self.string().map(Some) } else { Ok(None) }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn strings_round_trip_in_both_syntaxes() {
+        for syntax in [Syntax::Ndr20, Syntax::Ndr64] {
+            let mut writer = NdrWriter::new(syntax);
+            writer.pointer(true).string("\\\\server").u32(7);
+            let bytes = writer.into_vec();
+            let mut reader = NdrReader::new(&bytes, syntax);
+            assert_eq!(reader.optional_string().unwrap().as_deref(), Some("\\\\server"));
+            assert_eq!(reader.u32().unwrap(), 7);
+        }
+    }
+
+    #[test]
+    fn a_string_longer_than_its_maximum_is_refused() {
+        let mut writer = NdrWriter::new(Syntax::Ndr20);
+        writer.size(1).size(0).size(5);
+        let bytes = writer.into_vec();
+        assert!(NdrReader::new(&bytes, Syntax::Ndr20).string().is_err());
+    }
+}

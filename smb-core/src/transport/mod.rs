@@ -1,0 +1,118 @@
+//! The only code that owns sockets. A transport accepts connections and moves Direct-TCP framed
+//! bytes between its stream and a [`Connection`]; TCP and QUIC share [`drive`].
+
+pub mod tcp;
+
+use std::sync::Arc;
+
+use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
+use tokio::sync::{mpsc, watch};
+
+use crate::engine::connection::{Connection, ConnectionInfo, Frame, Output};
+use crate::engine::events::Event;
+use crate::engine::shared::{ConnectionEntry, Control, Counter, Shared, lock};
+use crate::proto::framing;
+
+/// Largest message accepted: the largest READ/WRITE plus room for headers and a compound.
+fn max_message(shared: &Shared) -> usize {
+    shared.runtime().config.server.max_io as usize + (1 << 20)
+}
+
+/// Runs one connection until the client leaves, the connection must end, or `stop` turns true.
+pub async fn drive<R, W>(
+    mut reader: R,
+    writer: W,
+    shared: Arc<Shared>,
+    info: ConnectionInfo,
+    mut stop: watch::Receiver<bool>,
+) where
+    R: AsyncRead + Unpin + Send,
+    W: AsyncWrite + Unpin + Send + 'static,
+{
+    let (control_tx, mut control_rx) = mpsc::unbounded_channel();
+    lock(&shared.connections).insert(
+        info.id,
+        ConnectionEntry { client: info.client, transport: info.transport, control: control_tx, sessions: Vec::new() },
+    );
+    shared.count(Counter::Connections, 1);
+    shared.emit(Event::Connected { connection: info.id, client: info.client, transport: info.transport });
+    let (frames_tx, frames_rx) = mpsc::channel::<Frame>(64);
+    let writer_task = tokio::spawn(write_frames(writer, frames_rx));
+    let mut connection = Connection::new(shared.clone(), info.clone());
+    let limit = max_message(&shared);
+    loop {
+        let output = tokio::select! {
+            message = read_message(&mut reader, limit) => match message {
+                Ok(Some(message)) => tokio::task::block_in_place(|| connection.receive(message)),
+                Ok(None) => break,
+                Err(error) => {
+                    tracing::debug!(connection = info.id, client = %info.client, %error, "connection ended");
+                    break;
+                }
+            },
+            Some(control) = control_rx.recv() => match control {
+                Control::Wake { async_id } => tokio::task::block_in_place(|| connection.wake(async_id)),
+                Control::CloseSession { session_id } => {
+                    crate::engine::handlers::logoff::end_session(&mut connection, session_id);
+                    connection.publish();
+                    Output::default()
+                }
+                Control::CloseFile { volatile } => {
+                    let session = connection.sessions.iter().find(|(_, s)| s.opens.contains_key(&volatile)).map(|(id, _)| *id);
+                    if let Some(session_id) = session {
+                        crate::engine::handlers::close::close_open(&mut connection, session_id, volatile);
+                    }
+                    let mut output = Output::default();
+                    output.frames.append(&mut connection.deferred);
+                    connection.publish();
+                    output
+                }
+                Control::Disconnect => break,
+            },
+            _ = stop.changed() => break,
+        };
+        let close = output.close;
+        for frame in output.frames {
+            if frames_tx.send(frame).await.is_err() {
+                break;
+            }
+        }
+        if close {
+            break;
+        }
+    }
+    drop(frames_tx);
+    let _ = writer_task.await;
+    tokio::task::block_in_place(|| connection.shutdown());
+    lock(&shared.connections).remove(&info.id);
+    shared.emit(Event::Disconnected { connection: info.id, client: info.client, transport: info.transport });
+}
+
+/// One framed message, or `None` at a clean end of stream.
+async fn read_message<R: AsyncRead + Unpin>(reader: &mut R, limit: usize) -> std::io::Result<Option<Vec<u8>>> {
+    let mut header = [0_u8; framing::HEADER_LENGTH];
+    match reader.read_exact(&mut header).await {
+        Ok(_) => {}
+        Err(error) if error.kind() == std::io::ErrorKind::UnexpectedEof => return Ok(None),
+        Err(error) => return Err(error),
+    }
+    let length = framing::frame_length(header).map_err(|e| std::io::Error::new(std::io::ErrorKind::InvalidData, e))?;
+    if length > limit {
+        return Err(std::io::Error::new(
+            std::io::ErrorKind::InvalidData,
+            format!("a {length}-byte message exceeds the limit"),
+        ));
+    }
+    let mut message = vec![0; length];
+    reader.read_exact(&mut message).await?;
+    Ok(Some(message))
+}
+
+async fn write_frames<W: AsyncWrite + Unpin>(mut writer: W, mut frames: mpsc::Receiver<Frame>) {
+    while let Some(frame) = frames.recv().await {
+        if writer.write_all(frame.as_slice()).await.is_err() {
+            return;
+        }
+    }
+    let _ = writer.shutdown().await;
+}

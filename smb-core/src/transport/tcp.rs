@@ -1,0 +1,49 @@
+//! SMB over TCP (MS-SMB2 2.1, Direct TCP transport).
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Instant;
+
+use tokio::net::TcpListener;
+use tokio::sync::watch;
+
+use crate::engine::connection::ConnectionInfo;
+use crate::engine::events::Transport;
+use crate::engine::shared::Shared;
+
+/// Accepts connections until `stop` turns true; each runs on its own task.
+pub async fn serve(listener: TcpListener, shared: Arc<Shared>, stop: watch::Receiver<bool>) {
+    let mut stop_accepting = stop.clone();
+    loop {
+        let (stream, client) = tokio::select! {
+            accepted = listener.accept() => match accepted {
+                Ok(accepted) => accepted,
+                Err(error) => {
+                    tracing::warn!(%error, "SMB over TCP: accept failed");
+                    tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+                    continue;
+                }
+            },
+            _ = stop_accepting.changed() => return,
+        };
+        let _ = stream.set_nodelay(true);
+        let info = ConnectionInfo {
+            id: shared.next_id(),
+            client,
+            transport: Transport::Tcp,
+            transport_secure: false,
+            allow_named_pipes: true,
+            connected: Instant::now(),
+        };
+        let (reader, writer) = stream.into_split();
+        tokio::spawn(super::drive(reader, writer, shared.clone(), info, stop.clone()));
+    }
+}
+
+/// Binds a TCP listener (with address reuse, so a restart rebinds at once).
+pub fn bind(address: SocketAddr) -> std::io::Result<TcpListener> {
+    let socket = if address.is_ipv4() { tokio::net::TcpSocket::new_v4()? } else { tokio::net::TcpSocket::new_v6()? };
+    socket.set_reuseaddr(true)?;
+    socket.bind(address)?;
+    socket.listen(1024)
+}
