@@ -116,13 +116,30 @@ pub struct Connection {
     /// Responses to async requests that completed while another request was handled (e.g. a
     /// CLOSE ending a pending CHANGE_NOTIFY): sent before that request's own response.
     pub deferred: Vec<Frame>,
+    /// Sessions a LOGOFF ends once its (signed) response is on its way.
+    pub ending_sessions: Vec<u64>,
+}
+
+/// How a response is signed.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Sign {
+    No,
+    /// With this session's signing key.
+    Key(u64),
+    /// Flagged as signed with a zero signature: the answer to a signed request that failed before
+    /// its session could be found or trusted (what Windows sends, and what clients accept for
+    /// USER_SESSION_DELETED and the like instead of dropping the connection).
+    FlagOnly,
 }
 
 /// A response message being built, and how to protect it.
 struct Reply {
     writer: Writer,
-    /// Sign with this session's key.
-    sign_with: Option<u64>,
+    sign: Sign,
+}
+
+fn sign_of(session: Option<u64>) -> Sign {
+    session.map_or(Sign::No, Sign::Key)
 }
 
 /// What related compound requests inherit (MS-SMB2 3.3.5.2.7.2).
@@ -146,6 +163,7 @@ impl Connection {
             close: false,
             last_activity: Instant::now(),
             deferred: Vec::new(),
+            ending_sessions: Vec::new(),
         }
     }
 
@@ -279,6 +297,9 @@ impl Connection {
         if !replies.is_empty() {
             self.send_replies(replies, encrypted, output);
         }
+        for session_id in std::mem::take(&mut self.ending_sessions) {
+            crate::engine::handlers::logoff::end_session(self, session_id);
+        }
     }
 
     fn consume_credits(&mut self, header: &Header) -> bool {
@@ -362,9 +383,9 @@ impl Connection {
             Err(status) => {
                 related.failed = Some(status);
                 let mut reply = self.error_reply(&header, status, credits);
-                // A failed signature check is not answered with a signature (we could not trust it).
-                if status == NtStatus::ACCESS_DENIED {
-                    reply.sign_with = None;
+                // A request whose signature failed is not answered with that session's key.
+                if status == NtStatus::ACCESS_DENIED && header.is_signed() {
+                    reply.sign = Sign::FlagOnly;
                 }
                 return Some(reply);
             }
@@ -417,8 +438,8 @@ impl Connection {
                     }
                     None => {}
                 }
-                let sign_with = self.response_signer(&header, &response, sign_with);
-                Some(Reply { writer, sign_with })
+                let sign = sign_of(self.response_signer(&header, &response, sign_with));
+                Some(Reply { writer, sign })
             }
             Ok(Outcome::Pending(kind)) => {
                 let async_id = self.shared.next_id();
@@ -443,7 +464,7 @@ impl Connection {
                 write_header(&mut writer, &response);
                 self.register_pending(async_id);
                 // Interim responses are signed like any other (MS-SMB2 3.3.4.2).
-                Some(Reply { writer, sign_with })
+                Some(Reply { writer, sign: sign_of(sign_with) })
             }
             Ok(Outcome::NoResponse) => None,
             Err(error) => {
@@ -452,8 +473,8 @@ impl Connection {
                 ErrorResponse { data: error.data }.encode(&mut writer);
                 response.status = error.status;
                 write_header(&mut writer, &response);
-                let sign_with = self.response_signer(&header, &response, sign_with);
-                Some(Reply { writer, sign_with })
+                let sign = sign_of(self.response_signer(&header, &response, sign_with));
+                Some(Reply { writer, sign })
             }
         }
     }
@@ -587,10 +608,12 @@ impl Connection {
             ..Header::default()
         };
         write_header(&mut writer, &response);
-        let sign_with = self
-            .response_signer(request, &response, None)
-            .filter(|_| status != NtStatus::ACCESS_DENIED && status != NtStatus::USER_SESSION_DELETED);
-        Reply { writer, sign_with }
+        let sign = match self.response_signer(request, &response, None) {
+            Some(id) if status != NtStatus::USER_SESSION_DELETED => Sign::Key(id),
+            _ if request.is_signed() => Sign::FlagOnly,
+            _ => Sign::No,
+        };
+        Reply { writer, sign }
     }
 
     /// Signs each reply, chains them, encrypts the chain when the request was encrypted or the
@@ -603,8 +626,15 @@ impl Connection {
                 let next = reply.writer.len() as u32;
                 reply.writer.patch_u32(20, next);
             }
-            if let Some(session_id) = reply.sign_with {
-                self.sign(&mut reply.writer, session_id);
+            match reply.sign {
+                Sign::Key(session_id) => self.sign(&mut reply.writer, session_id),
+                Sign::FlagOnly => {
+                    let message = reply.writer.as_mut_slice();
+                    let flags_value = u32::from_le_bytes(message[16..20].try_into().expect("flags")) | flags::SIGNED;
+                    message[16..20].copy_from_slice(&flags_value.to_le_bytes());
+                    message[header::SIGNATURE_OFFSET..HEADER_SIZE].fill(0);
+                }
+                Sign::No => {}
             }
         }
         let encrypt_with = encrypted.or_else(|| {
@@ -738,7 +768,7 @@ impl Connection {
         let sign = (pending.signed || self.sessions.get(&pending.session_id).is_some_and(|s| s.signing_required))
             .then_some(pending.session_id)
             .filter(|id| self.sessions.contains_key(id));
-        let reply = Reply { writer, sign_with: sign };
+        let reply = Reply { writer, sign: sign_of(sign) };
         let encrypted = pending.encrypted.then_some(pending.session_id).filter(|id| self.sessions.contains_key(id));
         self.send_replies(vec![reply], encrypted, &mut output);
         output.close = self.close;

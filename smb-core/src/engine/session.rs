@@ -121,11 +121,12 @@ pub struct Tree {
     pub encrypt_data: bool,
 }
 
-/// The state of a directory enumeration (MS-SMB2 3.3.5.18).
+/// The state of a directory enumeration (MS-SMB2 3.3.5.18): the matching names, `.` and `..`
+/// first; each entry's metadata is read when it is returned, so that files deleted meanwhile are
+/// skipped and sizes are current.
 #[derive(Default)]
 pub struct Enumeration {
-    /// Entries still to return (name, metadata), with `.` and `..` first.
-    pub entries: Vec<(String, crate::proto::fscc::FileMeta)>,
+    pub names: Vec<String>,
     pub position: usize,
     pub pattern: Option<String>,
     pub started: bool,

@@ -32,23 +32,16 @@ pub struct Runtime {
 }
 
 impl Runtime {
-    pub fn new(config: EngineConfig, previous: Option<&Runtime>) -> Runtime {
+    /// Opens every share's root afresh: a directory replaced since the last configuration is
+    /// served as it is now. Trees connected earlier keep the root they opened.
+    pub fn new(config: EngineConfig) -> Runtime {
         let shares = config
             .shares
             .iter()
             .map(|share| {
-                let key = share.name.to_lowercase();
-                // Keep the opened root of an unchanged share, so open handles and trees stay valid.
-                let reused = previous
-                    .and_then(|p| p.shares.get(&key))
-                    .filter(|old| old.config.path == share.path && old.root.is_ok());
-                let root = match reused {
-                    Some(old) if old.config == *share => return (key, old.clone()),
-                    Some(_) | None => {
-                        ShareRoot::open(&share.path).map_err(|e| format!("cannot open {}: {e}", share.path.display()))
-                    }
-                };
-                (key, Arc::new(ShareRuntime { config: share.clone(), root }))
+                let root =
+                    ShareRoot::open(&share.path).map_err(|e| format!("cannot open {}: {e}", share.path.display()));
+                (share.name.to_lowercase(), Arc::new(ShareRuntime { config: share.clone(), root }))
             })
             .collect();
         let users = config.users.iter().enumerate().map(|(i, u)| (u.name.to_lowercase(), i)).collect();
@@ -122,7 +115,7 @@ impl Shared {
     pub fn new(config: EngineConfig) -> Arc<Shared> {
         let (events, _) = broadcast::channel(4096);
         Arc::new(Shared {
-            config: RwLock::new(Arc::new(Runtime::new(config, None))),
+            config: RwLock::new(Arc::new(Runtime::new(config))),
             files: Mutex::default(),
             watches: Mutex::default(),
             connections: Mutex::default(),
@@ -141,7 +134,7 @@ impl Shared {
 
     pub fn apply(&self, config: EngineConfig) -> Arc<Runtime> {
         let mut current = self.config.write().unwrap_or_else(|p| p.into_inner());
-        let runtime = Arc::new(Runtime::new(config, Some(&current)));
+        let runtime = Arc::new(Runtime::new(config));
         // Accounts the new configuration locks or unlocks take effect now.
         let mut lockout = lock(&self.lockout);
         for user in &runtime.config.users {

@@ -224,6 +224,101 @@ impl BasicInformation {
     }
 }
 
+/// MS-FSCC 2.4.15 FILE_FULL_EA_INFORMATION: one extended attribute.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct FullEa {
+    /// FILE_NEED_EA (0x80) or 0.
+    pub flags: u8,
+    pub name: String,
+    pub value: Vec<u8>,
+}
+
+/// Characters an EA name cannot hold (MS-FSCC 2.4.15: those of file names, and no controls).
+pub fn valid_ea_name(name: &str) -> bool {
+    !name.is_empty()
+        && name.len() <= 255
+        && name.bytes().all(|b| b > 0x1F && b < 0x7F && !b"\"*+,/:;<=>?[\\]|".contains(&b))
+}
+
+impl FullEa {
+    /// A chain of entries, each 4-byte aligned and linked by NextEntryOffset.
+    pub fn encode_all(entries: &[FullEa]) -> Vec<u8> {
+        let mut out = Writer::new();
+        for (index, entry) in entries.iter().enumerate() {
+            let start = out.len();
+            out.u32(0).u8(entry.flags).u8(entry.name.len() as u8).u16(entry.value.len() as u16);
+            out.bytes(entry.name.as_bytes()).u8(0).bytes(&entry.value);
+            if index + 1 < entries.len() {
+                out.align(4);
+                let next = (out.len() - start) as u32;
+                out.patch_u32(start, next);
+            }
+        }
+        out.into_vec()
+    }
+
+    /// The size clients are told the EAs take (FileEaInformation, directory entries).
+    pub fn size_of_all(entries: &[FullEa]) -> u32 {
+        if entries.is_empty() { 0 } else { Self::encode_all(entries).len() as u32 }
+    }
+
+    pub fn decode_all(bytes: &[u8]) -> Result<Vec<FullEa>, DecodeError> {
+        let mut entries = Vec::new();
+        let mut position = 0;
+        loop {
+            let mut r = Reader::new(super::reader::slice_at(
+                bytes,
+                position,
+                bytes.len().saturating_sub(position),
+                "FILE_FULL_EA_INFORMATION",
+            )?);
+            let next = r.u32("NextEntryOffset")? as usize;
+            let flags = r.u8("Flags")?;
+            let name_length = usize::from(r.u8("EaNameLength")?);
+            let value_length = usize::from(r.u16("EaValueLength")?);
+            let name = r.take(name_length, "EaName")?;
+            if r.u8("EaName terminator")? != 0 {
+                return Err(DecodeError::invalid("FILE_FULL_EA_INFORMATION", "EaName is not NUL-terminated"));
+            }
+            let value = r.take(value_length, "EaValue")?.to_vec();
+            let name = String::from_utf8(name.to_vec()).map_err(|_| DecodeError::invalid("EaName", "not ASCII"))?;
+            entries.push(FullEa { flags, name, value });
+            if next == 0 {
+                return Ok(entries);
+            }
+            if next < 8 + name_length + 1 {
+                return Err(DecodeError::invalid("FILE_FULL_EA_INFORMATION", "NextEntryOffset inside the entry"));
+            }
+            position += next;
+        }
+    }
+}
+
+/// MS-FSCC 2.4.15.1 FILE_GET_EA_INFORMATION: the names a query asks for.
+pub fn decode_get_ea_names(bytes: &[u8]) -> Result<Vec<String>, DecodeError> {
+    let mut names = Vec::new();
+    let mut position = 0;
+    loop {
+        let mut r = Reader::new(super::reader::slice_at(
+            bytes,
+            position,
+            bytes.len().saturating_sub(position),
+            "FILE_GET_EA_INFORMATION",
+        )?);
+        let next = r.u32("NextEntryOffset")? as usize;
+        let length = usize::from(r.u8("EaNameLength")?);
+        let name = r.take(length, "EaName")?;
+        names.push(String::from_utf8_lossy(name).into_owned());
+        if next == 0 {
+            return Ok(names);
+        }
+        if next < 5 + length {
+            return Err(DecodeError::invalid("FILE_GET_EA_INFORMATION", "NextEntryOffset inside the entry"));
+        }
+        position += next;
+    }
+}
+
 /// MS-FSCC 2.4.37.2 FILE_RENAME_INFORMATION_TYPE_2 (and 2.4.23 FileLinkInformation, the same
 /// layout).
 #[derive(Clone, Debug, PartialEq, Eq, Default)]
@@ -387,6 +482,18 @@ mod tests {
     fn filetime_conversion_round_trips_and_matches_the_unix_epoch() {
         assert_eq!(filetime(0, 0), 116_444_736_000_000_000);
         assert_eq!(from_filetime(filetime(1_700_000_000, 123_456_700)), (1_700_000_000, 123_456_700));
+    }
+
+    #[test]
+    fn extended_attributes_round_trip_aligned() {
+        let entries = vec![
+            FullEa { flags: 0, name: "FIRST".into(), value: b"one".to_vec() },
+            FullEa { flags: 0x80, name: "SECOND.EA".into(), value: Vec::new() },
+        ];
+        let bytes = FullEa::encode_all(&entries);
+        assert_eq!(&bytes[..4], &16u32.to_le_bytes());
+        assert_eq!(FullEa::decode_all(&bytes).unwrap(), entries);
+        assert!(!valid_ea_name("a:b") && valid_ea_name("user.ea"));
     }
 
     #[test]

@@ -234,35 +234,33 @@ impl ShareRoot {
         rustix::fs::linkat(&from_dir, from_name, &to_dir, to_name, AtFlags::empty()).map_err(|e| status_of(&io_err(e)))
     }
 
-    /// The names in a directory (actual spelling), without `.` and `..`, with their metadata.
-    /// Names that are not UTF-8, or links leading outside the share, are left out.
-    pub fn list(&self, path: &SharePath) -> Result<Vec<(String, FileMeta)>, NtStatus> {
+    /// The names in a directory (actual spelling), without `.` and `..`. Names that are not
+    /// UTF-8 are left out: no client could ask for them.
+    pub fn names(&self, path: &SharePath) -> Result<Vec<String>, NtStatus> {
         let dir = self.open_dir(path).map_err(|e| status_of(&e))?;
         let mut entries = rustix::fs::Dir::read_from(&dir).map_err(|e| status_of(&io_err(e)))?;
-        let mut listing = Vec::new();
+        let mut names = Vec::new();
         while let Some(entry) = entries.read() {
             let entry = entry.map_err(|e| status_of(&io_err(e)))?;
             let bytes = entry.file_name().to_bytes();
             if bytes == b"." || bytes == b".." {
                 continue;
             }
-            let Ok(name) = String::from_utf8(bytes.to_vec()) else { continue };
-            let meta = match rustix::fs::openat2(
-                &self.root,
-                format!("{}/{}", path.to_relative(), name).as_str(),
-                OFlags::PATH | OFlags::CLOEXEC,
-                Mode::empty(),
-                ResolveFlags::BENEATH | ResolveFlags::NO_MAGICLINKS,
-            ) {
-                Ok(fd) => match meta_of(fd.as_fd()) {
-                    Ok(meta) => meta,
-                    Err(_) => continue,
-                },
-                Err(_) => continue,
-            };
-            listing.push((name, meta));
+            if let Ok(name) = String::from_utf8(bytes.to_vec()) {
+                names.push(name);
+            }
         }
-        Ok(listing)
+        Ok(names)
+    }
+
+    /// The names in a directory with their metadata; links leading outside the share are left
+    /// out.
+    pub fn list(&self, path: &SharePath) -> Result<Vec<(String, FileMeta)>, NtStatus> {
+        Ok(self
+            .names(path)?
+            .into_iter()
+            .filter_map(|name| Some((name.clone(), self.meta(&path.join(&name)).ok()?)))
+            .collect())
     }
 
     /// Total and free bytes of the file system holding the share, and its block size.
@@ -304,27 +302,131 @@ fn set_xattr(fd: BorrowedFd<'_>, name: &str, value: &[u8]) -> io::Result<()> {
     }
 }
 
-/// The stored DOS attributes and creation time, when the file has them.
-fn read_dos(fd: BorrowedFd<'_>) -> Option<(u32, u64)> {
-    let mut buffer = [0_u8; 16];
-    let length = get_xattr(fd, DOS_XATTR, &mut buffer).ok()?;
-    if length != 13 || buffer[0] != 1 {
-        return None;
-    }
-    let attributes = u32::from_le_bytes([buffer[1], buffer[2], buffer[3], buffer[4]]);
-    let mut created = [0; 8];
-    created.copy_from_slice(&buffer[5..13]);
-    Some((attributes, u64::from_le_bytes(created)))
+/// What EdgeShare keeps beside POSIX metadata (version 2 of its xattr: 33 bytes).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+struct Dos {
+    attributes: u32,
+    creation_time: u64,
+    /// A change time a client set, valid while the file's modification time is still the one
+    /// recorded with it (a later write means a later change).
+    change: Option<(u64, i64, u32)>,
 }
 
-/// Stores DOS attributes and the creation time. File systems without user xattrs (or O_PATH
-/// handles, where xattrs are refused) keep only what POSIX can: the result says which.
-pub fn write_dos(fd: BorrowedFd<'_>, attributes: u32, creation_time: u64) -> io::Result<()> {
-    let mut value = [0_u8; 13];
-    value[0] = 1;
-    value[1..5].copy_from_slice(&(attributes & attributes::SETTABLE).to_le_bytes());
-    value[5..13].copy_from_slice(&creation_time.to_le_bytes());
+fn read_dos(fd: BorrowedFd<'_>) -> Option<Dos> {
+    let mut buffer = [0_u8; 64];
+    let length = get_xattr(fd, DOS_XATTR, &mut buffer).ok()?;
+    let u32_at = |at: usize| u32::from_le_bytes(buffer[at..at + 4].try_into().expect("4 bytes"));
+    let u64_at = |at: usize| u64::from_le_bytes(buffer[at..at + 8].try_into().expect("8 bytes"));
+    match (buffer[0], length) {
+        (1, 13) => Some(Dos { attributes: u32_at(1), creation_time: u64_at(5), change: None }),
+        (2, 33) => {
+            let change = u64_at(13);
+            Some(Dos {
+                attributes: u32_at(1),
+                creation_time: u64_at(5),
+                change: (change != 0).then(|| (change, u64_at(21) as i64, u32_at(29))),
+            })
+        }
+        _ => None,
+    }
+}
+
+fn store_dos(fd: BorrowedFd<'_>, dos: &Dos) -> io::Result<()> {
+    let mut value = [0_u8; 33];
+    value[0] = 2;
+    value[1..5].copy_from_slice(&(dos.attributes & attributes::SETTABLE).to_le_bytes());
+    value[5..13].copy_from_slice(&dos.creation_time.to_le_bytes());
+    if let Some((time, seconds, nanos)) = dos.change {
+        value[13..21].copy_from_slice(&time.to_le_bytes());
+        value[21..29].copy_from_slice(&seconds.to_le_bytes());
+        value[29..33].copy_from_slice(&nanos.to_le_bytes());
+    }
     set_xattr(fd, DOS_XATTR, &value)
+}
+
+/// Stores DOS attributes and the creation time (keeping a change time set earlier). File
+/// systems without user xattrs keep only what POSIX can: the result says so.
+pub fn write_dos(fd: BorrowedFd<'_>, attributes: u32, creation_time: u64) -> io::Result<()> {
+    let change = read_dos(fd).and_then(|d| d.change);
+    store_dos(fd, &Dos { attributes: attributes & attributes::SETTABLE, creation_time, change })
+}
+
+/// Records a change time a client set (MS-FSA 2.1.5.14.2), valid until the file is next written.
+pub fn set_change_time(fd: BorrowedFd<'_>, change_time: u64) -> Result<(), NtStatus> {
+    let meta = meta_of(fd)?;
+    let stat = rustix::fs::statx(fd, "", AtFlags::EMPTY_PATH, StatxFlags::MTIME).map_err(|e| status_of(&io_err(e)))?;
+    let dos = Dos {
+        attributes: meta.attributes & attributes::SETTABLE,
+        creation_time: meta.creation_time,
+        change: Some((change_time, stat.stx_mtime.tv_sec, stat.stx_mtime.tv_nsec)),
+    };
+    store_dos(fd, &dos).map_err(|e| status_of(&e))
+}
+
+/// Where each extended attribute a client sets is kept: `user.edgeshare.ea.<NAME>`, one byte of
+/// flags before the value.
+const EA_PREFIX: &str = "user.edgeshare.ea.";
+
+fn list_xattr(fd: BorrowedFd<'_>) -> io::Result<Vec<String>> {
+    let mut buffer = vec![0_u8; 64 * 1024];
+    let length = match rustix::fs::flistxattr(fd, &mut buffer) {
+        Err(rustix::io::Errno::BADF) => {
+            let path = format!("/proc/self/fd/{}", std::os::fd::AsRawFd::as_raw_fd(&fd));
+            rustix::fs::listxattr(path.as_str(), &mut buffer).map_err(io_err)?
+        }
+        other => other.map_err(io_err)?,
+    };
+    Ok(buffer[..length]
+        .split(|b| *b == 0)
+        .filter(|n| !n.is_empty())
+        .map(|n| String::from_utf8_lossy(n).into_owned())
+        .collect())
+}
+
+/// The file's extended attributes, names upper case, in name order.
+pub fn read_eas(fd: BorrowedFd<'_>) -> Vec<crate::proto::fscc::FullEa> {
+    let Ok(names) = list_xattr(fd) else { return Vec::new() };
+    let mut eas: Vec<_> = names
+        .iter()
+        .filter_map(|name| name.strip_prefix(EA_PREFIX))
+        .filter_map(|ea| {
+            let mut buffer = vec![0_u8; 65536 + 1];
+            let length = get_xattr(fd, &format!("{EA_PREFIX}{ea}"), &mut buffer).ok()?;
+            let (flags, value) = buffer[..length].split_first()?;
+            Some(crate::proto::fscc::FullEa { flags: *flags, name: ea.to_owned(), value: value.to_vec() })
+        })
+        .collect();
+    eas.sort_by(|a, b| a.name.cmp(&b.name));
+    eas
+}
+
+/// Sets (or, with an empty value, removes) one extended attribute.
+pub fn write_ea(fd: BorrowedFd<'_>, ea: &crate::proto::fscc::FullEa) -> Result<(), NtStatus> {
+    let name = format!("{EA_PREFIX}{}", ea.name.to_uppercase());
+    if ea.value.is_empty() {
+        let result = match rustix::fs::fremovexattr(fd, name.as_str()) {
+            Err(rustix::io::Errno::BADF) => {
+                let path = format!("/proc/self/fd/{}", std::os::fd::AsRawFd::as_raw_fd(&fd));
+                rustix::fs::removexattr(path.as_str(), name.as_str())
+            }
+            other => other,
+        };
+        return match result {
+            Ok(()) | Err(rustix::io::Errno::NODATA) => Ok(()),
+            Err(rustix::io::Errno::NOTSUP) => Err(NtStatus::EAS_NOT_SUPPORTED),
+            Err(error) => Err(status_of(&io_err(error))),
+        };
+    }
+    let mut value = Vec::with_capacity(ea.value.len() + 1);
+    value.push(ea.flags);
+    value.extend_from_slice(&ea.value);
+    set_xattr(fd, &name, &value).map_err(|e| {
+        if e.raw_os_error() == Some(rustix::io::Errno::NOTSUP.raw_os_error()) {
+            NtStatus::EAS_NOT_SUPPORTED
+        } else {
+            status_of(&e)
+        }
+    })
 }
 
 /// The security descriptor a client stored on the file, if any.
@@ -347,8 +449,12 @@ pub fn meta_of(fd: BorrowedFd<'_>) -> Result<FileMeta, NtStatus> {
     let time = |t: rustix::fs::StatxTimestamp| fscc::filetime(t.tv_sec, t.tv_nsec);
     let birth = if stat.stx_mask & StatxFlags::BTIME.bits() != 0 { time(stat.stx_btime) } else { time(stat.stx_mtime) };
     let dos = read_dos(fd);
+    let change_time = match dos.and_then(|d| d.change) {
+        Some((time, seconds, nanos)) if seconds == stat.stx_mtime.tv_sec && nanos == stat.stx_mtime.tv_nsec => time,
+        _ => time(stat.stx_ctime),
+    };
     let (mut attributes, creation_time) = match dos {
-        Some((stored, created)) => (stored & attributes::SETTABLE, created),
+        Some(stored) => (stored.attributes & attributes::SETTABLE, stored.creation_time),
         None => {
             let mut attributes = if is_directory { 0 } else { attributes::ARCHIVE };
             if stat.stx_mode & 0o200 == 0 {
@@ -370,7 +476,7 @@ pub fn meta_of(fd: BorrowedFd<'_>) -> Result<FileMeta, NtStatus> {
         creation_time,
         last_access_time: time(stat.stx_atime),
         last_write_time: time(stat.stx_mtime),
-        change_time: time(stat.stx_ctime),
+        change_time,
         end_of_file,
         allocation_size,
         attributes,

@@ -8,9 +8,8 @@ use crate::proto::logoff::{LogoffRequest, LogoffResponse};
 pub fn handle(conn: &mut Connection, req: &Request<'_>, out: &mut Writer) -> Result<Outcome, Error> {
     LogoffRequest::decode(req.message)?;
     LogoffResponse::default().encode(out);
-    // The response is built before the session goes; it is sent unsigned since the key goes too
-    // (MS-SMB2 3.3.5.6 leaves signing it optional).
-    end_session(conn, req.header.session_id);
+    // The session ends once its response is signed and sent (MS-SMB2 3.3.5.6).
+    conn.ending_sessions.push(req.header.session_id);
     Outcome::ok()
 }
 

@@ -47,26 +47,35 @@ pub fn handle(conn: &mut Connection, req: &Request<'_>, out: &mut Writer) -> Res
         if pattern.contains(['\\', '/']) || pattern.chars().any(|c| c < ' ') {
             return Err(NtStatus::OBJECT_NAME_INVALID.into());
         }
-        let mut entries = root.list(&path)?;
-        entries.sort_by_cached_key(|(name, _)| name.to_lowercase());
-        let own = local::meta_of(handle.as_fd())?;
-        let parent = path.parent().and_then(|p| root.meta(&p).ok()).unwrap_or_else(|| own.clone());
-        entries.insert(0, ("..".to_owned(), parent));
-        entries.insert(0, (".".to_owned(), own));
-        let matching = entries.into_iter().filter(|(name, _)| matches(&pattern, name)).collect();
-        *enumeration = Enumeration { entries: matching, position: 0, pattern: Some(pattern), started: true };
-        if enumeration.entries.is_empty() {
+        let mut names = root.names(&path)?;
+        names.sort_by_cached_key(|name| name.to_lowercase());
+        names.insert(0, "..".to_owned());
+        names.insert(0, ".".to_owned());
+        let matching: Vec<String> = names.into_iter().filter(|name| matches(&pattern, name)).collect();
+        *enumeration = Enumeration { names: matching, position: 0, pattern: Some(pattern), started: true };
+        if enumeration.names.is_empty() {
             return Err(NtStatus::NO_SUCH_FILE.into());
         }
     }
-    if enumeration.position >= enumeration.entries.len() {
+    if enumeration.position >= enumeration.names.len() {
         return Err(NtStatus::NO_MORE_FILES.into());
     }
     let space = request.output_buffer_length as usize;
     let mut buffer = Writer::with_capacity(space.min(1 << 20));
     let mut last_entry = None;
-    while enumeration.position < enumeration.entries.len() {
-        let (name, meta) = &enumeration.entries[enumeration.position];
+    while enumeration.position < enumeration.names.len() {
+        let name = &enumeration.names[enumeration.position];
+        let meta = match name.as_str() {
+            "." => local::meta_of(handle.as_fd()),
+            ".." => path.parent().map_or_else(|| local::meta_of(handle.as_fd()), |parent| root.meta(&parent)),
+            _ => root.meta(&path.join(name)),
+        };
+        let Ok(meta) = meta else {
+            // Gone since the enumeration began (or a link leading outside the share).
+            enumeration.position += 1;
+            continue;
+        };
+        let meta = &meta;
         let start = buffer.len().next_multiple_of(8);
         if start > space {
             break;
@@ -87,6 +96,9 @@ pub fn handle(conn: &mut Connection, req: &Request<'_>, out: &mut Writer) -> Res
         }
     }
     if last_entry.is_none() {
+        if enumeration.position >= enumeration.names.len() {
+            return Err(NtStatus::NO_MORE_FILES.into());
+        }
         // Not even one entry fits the client's buffer.
         return Err(NtStatus::INFO_LENGTH_MISMATCH.into());
     }

@@ -1,5 +1,7 @@
 //! QUERY_INFO (MS-SMB2 3.3.5.20): file, file-system and security information.
 
+use crate::proto::fscc::FullEa;
+use crate::proto::negotiate::Dialect;
 use std::os::fd::{AsFd, BorrowedFd};
 
 use crate::engine::connection::Connection;
@@ -22,6 +24,7 @@ pub fn handle(conn: &mut Connection, req: &Request<'_>, out: &mut Writer) -> Res
         return Err(NtStatus::INVALID_PARAMETER.into());
     }
     let share = share_of(conn, req);
+    let dialect = conn.negotiated.as_ref().map_or(Dialect::SMB2_0_2, |n| n.dialect);
     let key = open_of(conn, req)?.key;
     let (delete_pending, current_path) = key
         .and_then(|k| lock(&conn.shared.files).get(&k).map(|s| (s.delete_pending, Some(s.path.clone()))))
@@ -29,7 +32,9 @@ pub fn handle(conn: &mut Connection, req: &Request<'_>, out: &mut Writer) -> Res
     let open = open_of(conn, req)?;
     let path = current_path.unwrap_or_else(|| open.path.clone());
     let data = match request.info_type {
-        info_type::FILE => file_info(open, request.file_info_class, delete_pending, &path.to_windows())?,
+        info_type::FILE => {
+            file_info(open, request.file_info_class, delete_pending, &path.to_windows(), dialect, &request)?
+        }
         info_type::FILESYSTEM => {
             let share = share.ok_or(NtStatus::INVALID_PARAMETER)?;
             let root = share.root.as_ref().map_err(|_| NtStatus::BAD_NETWORK_NAME)?;
@@ -50,10 +55,18 @@ pub fn handle(conn: &mut Connection, req: &Request<'_>, out: &mut Writer) -> Res
         _ => return Err(NtStatus::INVALID_PARAMETER.into()),
     };
     let limit = request.output_buffer_length as usize;
-    if data.len() > limit {
-        if limit < fixed_size(request.info_type, request.file_info_class) {
+    let mut data = data;
+    if request.info_type != info_type::SECURITY {
+        let fixed = fixed_size(request.info_type, request.file_info_class);
+        if limit < fixed {
             return Err(NtStatus::INFO_LENGTH_MISMATCH.into());
         }
+        // Answers are never shorter than their structure, as Windows' are not.
+        if data.len() < fixed && !data.is_empty() {
+            data.resize(fixed, 0);
+        }
+    }
+    if data.len() > limit {
         // The fixed part fits, the variable part does not: as much as fits, and a warning.
         QueryInfoResponse { buffer: data[..limit].to_vec() }.encode(out);
         return Outcome::status(NtStatus::BUFFER_OVERFLOW);
@@ -62,15 +75,32 @@ pub fn handle(conn: &mut Connection, req: &Request<'_>, out: &mut Writer) -> Res
     Outcome::ok()
 }
 
-/// Bytes a class needs before any variable-length part (MS-FSCC 2.4 / 2.5).
+/// The smallest output buffer a class accepts (smaller: INFO_LENGTH_MISMATCH; enough for this
+/// but not the whole answer: BUFFER_OVERFLOW). These are the structure sizes Windows checks,
+/// rounded as its C structures are (MS-FSCC 2.4, 2.5).
 fn fixed_size(info_type: u8, class: u8) -> usize {
     match (info_type, class) {
-        (info_type::FILE, file_class::ALL) => 100,
-        (info_type::FILE, file_class::NAME | file_class::NORMALIZED_NAME) => 4,
-        (info_type::FILE, file_class::STREAM) => 24,
-        (info_type::FILESYSTEM, fs_class::VOLUME) => 18,
-        (info_type::FILESYSTEM, fs_class::ATTRIBUTE) => 12,
-        _ => usize::MAX,
+        (info_type::FILE, file_class::BASIC) => 40,
+        (info_type::FILE, file_class::STANDARD) => 24,
+        (info_type::FILE, file_class::INTERNAL | file_class::POSITION) => 8,
+        (info_type::FILE, file_class::EA | file_class::ACCESS | file_class::MODE | file_class::ALIGNMENT) => 4,
+        (info_type::FILE, file_class::ALL) => 104,
+        (info_type::FILE, file_class::NAME | file_class::NORMALIZED_NAME | file_class::ALTERNATE_NAME) => 8,
+        (info_type::FILE, file_class::STREAM) => 32,
+        (info_type::FILE, file_class::COMPRESSION) => 16,
+        (info_type::FILE, file_class::NETWORK_OPEN) => 56,
+        (info_type::FILE, file_class::ATTRIBUTE_TAG) => 8,
+        (info_type::FILE, file_class::FULL_EA) => 12,
+        (info_type::FILE, file_class::ID) => 24,
+        (info_type::FILESYSTEM, fs_class::VOLUME) => 24,
+        (info_type::FILESYSTEM, fs_class::SIZE) => 24,
+        (info_type::FILESYSTEM, fs_class::DEVICE) => 8,
+        (info_type::FILESYSTEM, fs_class::ATTRIBUTE) => 16,
+        (info_type::FILESYSTEM, fs_class::CONTROL) => 48,
+        (info_type::FILESYSTEM, fs_class::FULL_SIZE) => 32,
+        (info_type::FILESYSTEM, fs_class::OBJECT_ID) => 64,
+        (info_type::FILESYSTEM, fs_class::SECTOR_SIZE) => 28,
+        _ => 0,
     }
 }
 
@@ -90,7 +120,35 @@ fn needs(open: &Open, right: u32) -> Result<(), NtStatus> {
     if open.granted_access & right == 0 { Err(NtStatus::ACCESS_DENIED) } else { Ok(()) }
 }
 
-fn file_info(open: &Open, class: u8, delete_pending: bool, path: &str) -> Result<Vec<u8>, NtStatus> {
+/// MS-FSCC 2.1.5.2.1 8.3 names: the name itself when it already is one, else a mangled
+/// `STEM~1.EXT` in the manner of Windows' short-name generation.
+pub fn short_name(name: &str) -> String {
+    let valid = |c: char| c.is_ascii_alphanumeric() || "!#$%&'()-@^_`{}~".contains(c);
+    let (stem, extension) = match name.rsplit_once('.') {
+        Some((stem, extension)) if !stem.is_empty() => (stem, extension),
+        _ => (name, ""),
+    };
+    let is_short =
+        !stem.is_empty() && stem.len() <= 8 && extension.len() <= 3 && stem.chars().chain(extension.chars()).all(valid);
+    if is_short {
+        return name.to_uppercase();
+    }
+    let clean =
+        |text: &str, length: usize| text.chars().filter(|c| valid(*c)).take(length).collect::<String>().to_uppercase();
+    let stem = clean(stem, 6);
+    let extension = clean(extension, 3);
+    let stem = if stem.is_empty() { "FILE".to_owned() } else { stem };
+    if extension.is_empty() { format!("{stem}~1") } else { format!("{stem}~1.{extension}") }
+}
+
+fn file_info(
+    open: &Open,
+    class: u8,
+    delete_pending: bool,
+    path: &str,
+    dialect: Dialect,
+    request: &QueryInfoRequest,
+) -> Result<Vec<u8>, NtStatus> {
     let mut out = Writer::new();
     let meta = meta_of(open)?;
     match class {
@@ -103,12 +161,20 @@ fn file_info(open: &Open, class: u8, delete_pending: bool, path: &str) -> Result
             out.u64(meta.file_id);
         }
         file_class::EA => {
-            out.u32(0);
+            let eas = open.file().map(|f| local::read_eas(f.as_fd())).unwrap_or_default();
+            out.u32(FullEa::size_of_all(&eas));
         }
         file_class::ACCESS => {
             out.u32(open.granted_access);
         }
-        file_class::NAME | file_class::NORMALIZED_NAME => fscc::name(&format!("\\{path}"), &mut out),
+        file_class::NAME => fscc::name(&format!("\\{path}"), &mut out),
+        file_class::NORMALIZED_NAME => {
+            // Windows offers it from SMB 3.1.1 on; the root's name is empty.
+            if dialect < Dialect::SMB3_1_1 {
+                return Err(NtStatus::NOT_SUPPORTED);
+            }
+            fscc::name(path, &mut out);
+        }
         file_class::POSITION => {
             out.u64(open.position);
         }
@@ -132,7 +198,13 @@ fn file_info(open: &Open, class: u8, delete_pending: bool, path: &str) -> Result
                 &mut out,
             );
         }
-        file_class::ALTERNATE_NAME => return Err(NtStatus::OBJECT_NAME_NOT_FOUND),
+        file_class::ALTERNATE_NAME => {
+            let name = path.rsplit('\\').next().unwrap_or_default();
+            if name.is_empty() {
+                return Err(NtStatus::OBJECT_NAME_NOT_FOUND);
+            }
+            fscc::name(&short_name(name), &mut out);
+        }
         file_class::STREAM => {
             if !meta.is_directory {
                 fscc::data_stream(&meta, &mut out);
@@ -156,7 +228,32 @@ fn file_info(open: &Open, class: u8, delete_pending: bool, path: &str) -> Result
             // MS-FSCC 2.4.33 FilePipeInformation: message mode reads and writes, waiting.
             out.u32(1).u32(0);
         }
-        file_class::FULL_EA => return Err(NtStatus::NO_EAS_ON_FILE),
+        file_class::FULL_EA => {
+            needs(open, access::FILE_READ_EA)?;
+            let eas = open.file().map(|f| local::read_eas(f.as_fd())).unwrap_or_default();
+            let wanted = if request.input.is_empty() {
+                None
+            } else {
+                Some(fscc::decode_get_ea_names(&request.input).map_err(|_| NtStatus::INVALID_PARAMETER)?)
+            };
+            let selected: Vec<FullEa> = match wanted {
+                Some(names) => names
+                    .iter()
+                    .map(|name| {
+                        eas.iter().find(|ea| ea.name.eq_ignore_ascii_case(name)).cloned().unwrap_or(FullEa {
+                            flags: 0,
+                            name: name.to_uppercase(),
+                            value: Vec::new(),
+                        })
+                    })
+                    .collect(),
+                None => eas,
+            };
+            if selected.is_empty() {
+                return Err(NtStatus::NO_EAS_ON_FILE);
+            }
+            out.bytes(&FullEa::encode_all(&selected));
+        }
         _ => return Err(NtStatus::INVALID_INFO_CLASS),
     }
     Ok(out.into_vec())
@@ -190,7 +287,10 @@ fn fs_info(root: &crate::vfs::ShareRoot, class: u8, share_name: &str) -> Result<
             out.bytes(&volume_serial(share_name).to_le_bytes()).zeros(12).zeros(48);
         }
         fs_class::SECTOR_SIZE => fscc::fs_sector_size(512, &mut out),
-        fs_class::CONTROL => return Err(NtStatus::NOT_SUPPORTED),
+        fs_class::CONTROL => {
+            // MS-FSCC 2.5.2 FileFsControlInformation: no quotas are kept; no thresholds or limits.
+            out.u64(0).u64(0).u64(0).u64(u64::MAX).u64(u64::MAX).u32(0).u32(0);
+        }
         _ => return Err(NtStatus::INVALID_INFO_CLASS),
     }
     Ok(out.into_vec())
@@ -240,5 +340,17 @@ fn default_descriptor(uid: u32, gid: u32) -> SecurityDescriptor {
                 Ace::allow(Sid::everyone(), access::FILE_ALL, inherit),
             ],
         }),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::short_name;
+
+    #[test]
+    fn short_names_keep_8_3_names_and_mangle_the_rest() {
+        assert_eq!(short_name("readme.txt"), "README.TXT");
+        assert_eq!(short_name("A long file name.html"), "ALONGF~1.HTM");
+        assert_eq!(short_name(".bashrc"), "BASHRC~1");
     }
 }

@@ -40,8 +40,17 @@ pub fn handle(conn: &mut Connection, req: &Request<'_>, out: &mut Writer) -> Res
     {
         return Err(NtStatus::FILE_LOCK_CONFLICT.into());
     }
+    // MS-FSA 2.1.5.2: offsets are signed 64-bit; a zero-length read anywhere valid succeeds.
+    let beyond = request.offset.checked_add(u64::from(request.length)).is_none_or(|end| end > i64::MAX as u64);
+    if request.offset > i64::MAX as u64 || (request.length > 0 && beyond) {
+        return Err(NtStatus::INVALID_PARAMETER.into());
+    }
+    if request.length == 0 && request.minimum_count == 0 {
+        ReadResponse::default().encode(out);
+        return Outcome::ok();
+    }
     let size = file.metadata().map_err(|e| status_of(&e))?.len();
-    if request.offset >= size && request.length > 0 || (request.length == 0 && request.offset > size) {
+    if request.offset >= size || request.minimum_count > request.length {
         return Err(NtStatus::END_OF_FILE.into());
     }
     let head = out.len();
@@ -55,6 +64,7 @@ pub fn handle(conn: &mut Connection, req: &Request<'_>, out: &mut Writer) -> Res
         return Err(NtStatus::END_OF_FILE.into());
     }
     out.patch_u32(head + 4, read as u32);
+    open.position = request.offset + read as u64;
     files.count(Counter::BytesRead, read as u64);
     Outcome::ok()
 }

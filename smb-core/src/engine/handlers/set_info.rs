@@ -11,8 +11,11 @@ use crate::engine::notify::Change;
 use crate::engine::session::OpenKind;
 use crate::engine::shared::lock;
 use crate::proto::change_notify::{action, filter};
+use crate::proto::create::share_access;
 use crate::proto::dtyp::{SecurityDescriptor, security_information};
-use crate::proto::fscc::{BasicInformation, RenameInformation, attributes, disposition_ex, file_class};
+use crate::proto::fscc::{
+    BasicInformation, FullEa, RenameInformation, attributes, disposition_ex, file_class, valid_ea_name,
+};
 use crate::proto::query_info::info_type;
 use crate::proto::set_info::{SetInfoRequest, SetInfoResponse};
 use crate::proto::{NtStatus, Writer};
@@ -124,6 +127,18 @@ fn file_info(conn: &mut Connection, req: &Request<'_>, request: &SetInfoRequest)
             let info = RenameInformation::decode(buffer).map_err(|_| NtStatus::INVALID_PARAMETER)?;
             link(conn, req, &info)?;
         }
+        file_class::FULL_EA => {
+            needs(granted, access::FILE_WRITE_EA)?;
+            let eas = FullEa::decode_all(buffer).map_err(|_| NtStatus::EA_LIST_INCONSISTENT)?;
+            if eas.iter().any(|ea| !valid_ea_name(&ea.name)) {
+                return Err(NtStatus::INVALID_EA_NAME);
+            }
+            let file = open.file().ok_or(NtStatus::INVALID_PARAMETER)?;
+            for ea in &eas {
+                local::write_ea(file.as_fd(), ea)?;
+            }
+            notify(conn, req, &share.config.name, filter::EA);
+        }
         _ => return Err(NtStatus::INVALID_INFO_CLASS),
     }
     Ok(())
@@ -180,6 +195,9 @@ fn set_basic(conn: &mut Connection, req: &Request<'_>, info: &BasicInformation) 
     if info.attributes != 0 || info.creation_time > 0 {
         local::write_dos(file.as_fd(), new_attributes & attributes::SETTABLE, creation).map_err(|e| status_of(&e))?;
     }
+    if info.change_time > 0 {
+        local::set_change_time(file.as_fd(), info.change_time as u64)?;
+    }
     Ok(())
 }
 
@@ -200,7 +218,7 @@ fn set_disposition(conn: &mut Connection, req: &Request<'_>, flags: u32) -> Resu
                 return Err(NtStatus::CANNOT_DELETE);
             }
             let root = share.root.as_ref().map_err(|_| NtStatus::BAD_NETWORK_NAME)?;
-            if !root.list(&path)?.is_empty() {
+            if !root.names(&path)?.is_empty() {
                 return Err(NtStatus::DIRECTORY_NOT_EMPTY);
             }
         }
@@ -273,6 +291,17 @@ fn rename(conn: &mut Connection, req: &Request<'_>, info: &RenameInformation) ->
     }
     if is_directory && lock(&conn.shared.files).open_below(&share.config.name, &from) {
         return Err(NtStatus::ACCESS_DENIED);
+    }
+    // Renaming removes a name from the parent directory: others' opens of that directory must
+    // share delete and not hold delete access themselves (as if the rename opened the parent for
+    // DELETE, sharing read and write).
+    if let Some(parent) = from.parent() {
+        let parent_key = local::identity(root.open_path(&parent)?.as_fd())?;
+        lock(&conn.shared.files).check_sharing(
+            &parent_key,
+            access::DELETE,
+            share_access::READ | share_access::WRITE,
+        )?;
     }
     root.rename(&from, &to, replace || same_file)?;
     lock(&conn.shared.files).renamed(&share.config.name, &from, &to);

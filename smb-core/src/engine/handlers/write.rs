@@ -14,10 +14,8 @@ use crate::proto::write::{WriteRequest, WriteResponse, write_flags};
 use crate::proto::{NtStatus, Writer};
 use crate::vfs::local::{self, status_of};
 
-/// Writing at this offset means "at the end of the file" (MS-FSA 2.1.5.3).
-const APPEND: u64 = u64::MAX;
-/// The largest file offset NTFS allows.
-const MAX_OFFSET: u64 = 0x0000_FFFF_FFFF_0000;
+/// The largest file size NTFS allows (16 TiB less 64 KiB).
+const MAX_FILE_SIZE: u64 = 0x0000_0FFF_FFFF_0000;
 
 pub fn handle(conn: &mut Connection, req: &Request<'_>, out: &mut Writer) -> Result<Outcome, Error> {
     let request = WriteRequest::decode(req.message)?;
@@ -43,20 +41,32 @@ pub fn handle(conn: &mut Connection, req: &Request<'_>, out: &mut Writer) -> Res
             return Outcome::ok();
         }
     };
-    let size = file.metadata().map_err(|e| status_of(&e))?.len();
-    let offset = if request.offset == APPEND || (!writes && appends) { size } else { request.offset };
-    if !writes && request.offset != APPEND && request.offset != size {
-        return Err(NtStatus::ACCESS_DENIED.into());
-    }
+    // MS-FSA 2.1.5.3: offsets are signed, and no file grows past NTFS's largest size. SMB2
+    // writes go where they are asked, even on an append-only open.
     let length = request.data.len() as u64;
-    if offset.checked_add(length).is_none_or(|end| end > MAX_OFFSET) {
+    let offset = request.offset;
+    if offset > i64::MAX as u64 || (length > 0 && offset.checked_add(length).is_none_or(|end| end > MAX_FILE_SIZE)) {
         return Err(NtStatus::INVALID_PARAMETER.into());
+    }
+    if length == 0 {
+        WriteResponse { count: 0 }.encode(out);
+        return Outcome::ok();
+    }
+    let size = file.metadata().map_err(|e| status_of(&e))?.len();
+    if offset + length > size {
+        // An extension the disk could not hold fails now, as on a disk without sparse files,
+        // rather than leaving a huge sparse file behind.
+        let free = rustix::fs::fstatvfs(&*file).map(|s| s.f_bavail * s.f_frsize).unwrap_or(u64::MAX);
+        if offset + length - size > free {
+            return Err(NtStatus::DISK_FULL.into());
+        }
     }
     let key = open.key.ok_or(NtStatus::INVALID_HANDLE)?;
     if length > 0 && lock(&shared.files).io_conflicts(&key, owner, offset, length, true) {
         return Err(NtStatus::FILE_LOCK_CONFLICT.into());
     }
     file.write_all_at(request.data, offset).map_err(|e| status_of(&e))?;
+    open.position = offset + length;
     if request.flags & write_flags::WRITE_THROUGH != 0 {
         file.sync_data().map_err(|e| status_of(&e))?;
     }
