@@ -54,6 +54,8 @@ impl Negotiated {
 pub struct ConnectionInfo {
     pub id: u64,
     pub client: SocketAddr,
+    /// The server's address the client reached.
+    pub local: SocketAddr,
     pub transport: Transport,
     /// Whether the transport itself authenticates and encrypts (QUIC with TLS 1.3).
     pub transport_secure: bool,
@@ -142,13 +144,15 @@ fn sign_of(session: Option<u64>) -> Sign {
     session.map_or(Sign::No, Sign::Key)
 }
 
-/// What related compound requests inherit (MS-SMB2 3.3.5.2.7.2).
+/// What related compound requests inherit (MS-SMB2 3.3.5.2.7.2): the session, tree and open the
+/// previous request found (zero / none when its lookup failed), and a failed CREATE's status,
+/// which later related requests on "the same file" answer with.
 #[derive(Default)]
 struct Related {
     session_id: u64,
     tree_id: u32,
     file_id: Option<FileId>,
-    failed: Option<NtStatus>,
+    create_error: Option<NtStatus>,
 }
 
 impl Connection {
@@ -283,7 +287,8 @@ impl Connection {
                 let credits = self.grant(&header);
                 Some(self.error_reply(&header, NtStatus::INVALID_PARAMETER, credits))
             } else {
-                self.process_one(element, &header, &mut related, index, encrypted, output)
+                let last = next == 0;
+                self.process_one(element, &header, &mut related, (index, last), encrypted, output)
             };
             if let Some(reply) = reply {
                 replies.push(reply);
@@ -330,7 +335,7 @@ impl Connection {
         element: &[u8],
         raw_header: &Header,
         related: &mut Related,
-        index: usize,
+        (index, last): (usize, bool),
         encrypted: Option<u64>,
         output: &mut Output,
     ) -> Option<Reply> {
@@ -351,17 +356,14 @@ impl Connection {
         let credits = self.grant(&header);
         if header.is_related() {
             if index == 0 {
+                related.session_id = 0;
+                related.tree_id = 0;
                 return Some(self.error_reply(&header, NtStatus::INVALID_PARAMETER, credits));
             }
             header.session_id = related.session_id;
             header.tree_id = related.tree_id;
-        } else if index > 0 {
-            related.failed = None;
-        }
-        if header.is_related()
-            && let Some(status) = related.failed
-        {
-            return Some(self.error_reply(&header, status, credits));
+        } else {
+            related.file_id = None;
         }
         let spec = dispatch::spec(header.command);
         let Some(spec) = spec else {
@@ -381,7 +383,6 @@ impl Connection {
         let (sign_with, file_id) = match checks {
             Ok(ok) => ok,
             Err(status) => {
-                related.failed = Some(status);
                 let mut reply = self.error_reply(&header, status, credits);
                 // A request whose signature failed is not answered with that session's key.
                 if status == NtStatus::ACCESS_DENIED && header.is_signed() {
@@ -419,10 +420,14 @@ impl Connection {
                 }
                 response.status = done.status;
                 let new_file = done.new_file;
-                related.session_id = response.session_id;
-                related.tree_id = response.tree_id;
                 if let Some(file) = new_file {
                     related.file_id = Some(file);
+                }
+                if let Some(id) = done.session_id {
+                    related.session_id = id;
+                }
+                if let Some(id) = done.tree_id {
+                    related.tree_id = id;
                 }
                 write_header(&mut writer, &response);
                 match done.preauth {
@@ -438,6 +443,16 @@ impl Connection {
                     }
                     None => {}
                 }
+                let sign = sign_of(self.response_signer(&header, &response, sign_with));
+                Some(Reply { writer, sign })
+            }
+            Ok(Outcome::Pending(_)) if !last => {
+                // Only the last request of a chain may go asynchronous (MS-SMB2 3.3.5.2.7, note
+                // on Windows behaviour): one in the middle fails and the chain goes on.
+                writer.truncate(HEADER_SIZE);
+                ErrorResponse::default().encode(&mut writer);
+                response.status = NtStatus::INTERNAL_ERROR;
+                write_header(&mut writer, &response);
                 let sign = sign_of(self.response_signer(&header, &response, sign_with));
                 Some(Reply { writer, sign })
             }
@@ -468,7 +483,9 @@ impl Connection {
             }
             Ok(Outcome::NoResponse) => None,
             Err(error) => {
-                related.failed = Some(error.status);
+                if header.command == Command::CREATE {
+                    related.create_error = Some(error.status);
+                }
                 writer.truncate(HEADER_SIZE);
                 ErrorResponse { data: error.data }.encode(&mut writer);
                 response.status = error.status;
@@ -487,12 +504,23 @@ impl Connection {
         spec: &dispatch::Spec,
         element: &[u8],
         encrypted: bool,
-        related: &Related,
+        related: &mut Related,
     ) -> Result<(Option<u64>, Option<FileId>), NtStatus> {
         let mut signer_session = None;
+        // Samba's rule, which smbtorture pins down: a related request whose predecessor found no
+        // session is invalid; each lookup re-arms what the next related request inherits.
+        let chained_session_missing = header.is_related() && related.session_id == 0;
+        related.session_id = 0;
+        related.tree_id = 0;
+        if chained_session_missing && (spec.needs_session || header.session_id != 0) {
+            return Err(NtStatus::INVALID_PARAMETER);
+        }
         if header.session_id != 0 || spec.needs_session {
             match self.sessions.get(&header.session_id) {
                 Some(session) => {
+                    if session.crypto().is_some() {
+                        related.session_id = header.session_id;
+                    }
                     if let Some(crypto) = session.crypto() {
                         if header.is_signed() && !encrypted {
                             let mut copy = element.to_vec();
@@ -533,6 +561,7 @@ impl Connection {
         if spec.needs_tree {
             let session = self.sessions.get(&header.session_id).ok_or(NtStatus::USER_SESSION_DELETED)?;
             let tree = session.trees.get(&header.tree_id).ok_or(NtStatus::NETWORK_NAME_DELETED)?;
+            related.tree_id = header.tree_id;
             if tree.encrypt_data && !encrypted && !self.transport_protects() {
                 return Err(NtStatus::ACCESS_DENIED);
             }
@@ -548,18 +577,22 @@ impl Connection {
         if spec.needs_file {
             let id = dispatch::file_id_of(header.command, element).map_err(|_| NtStatus::INVALID_PARAMETER)?;
             let id = match id {
-                Some(id) if id == FileId::RELATED => related.file_id.ok_or(NtStatus::FILE_CLOSED)?,
+                // "The file of the previous request" only means something in a related request.
+                Some(id) if id == FileId::RELATED && header.is_related() => related.file_id.unwrap_or(id),
                 Some(id) => id,
                 None => FileId::default(),
             };
-            let needs_open = !(header.command == Command::IOCTL && id == FileId::RELATED);
-            if needs_open {
-                let session = self.sessions.get(&header.session_id).ok_or(NtStatus::USER_SESSION_DELETED)?;
-                match session.opens.get(&id.volatile) {
-                    Some(open) if open.file_id.persistent == id.persistent && open.tree_id == header.tree_id => {}
-                    _ if header.command == Command::IOCTL => {}
-                    _ => return Err(NtStatus::FILE_CLOSED),
+            let session = self.sessions.get(&header.session_id).ok_or(NtStatus::USER_SESSION_DELETED)?;
+            match session.opens.get(&id.volatile) {
+                Some(open) if open.file_id.persistent == id.persistent && open.tree_id == header.tree_id => {
+                    related.file_id = Some(id);
                 }
+                _ if header.is_related() && related.create_error.is_some() => {
+                    return Err(related.create_error.unwrap_or(NtStatus::FILE_CLOSED));
+                }
+                // Some FSCTLs name no open (validate negotiate, DFS referrals): the handler decides.
+                _ if header.command == Command::IOCTL => {}
+                _ => return Err(NtStatus::FILE_CLOSED),
             }
             file_id = Some(id);
         }

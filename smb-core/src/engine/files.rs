@@ -84,14 +84,18 @@ pub struct ByteLock {
 }
 
 impl ByteLock {
-    /// Whether two ranges overlap. Zero-length ranges overlap nothing (MS-FSA 2.1.5.7).
+    /// Whether a range overlaps this lock's (MS-FSA 2.1.5.7, in 128 bits: a lock may end at
+    /// 2^64). A zero-length range meets a lock only strictly inside it; two zero-length ranges
+    /// never meet.
     fn overlaps(&self, offset: u64, length: u64) -> bool {
-        if self.length == 0 || length == 0 {
-            return false;
+        let (start, end) = (u128::from(self.offset), u128::from(self.offset) + u128::from(self.length));
+        let (other_start, other_end) = (u128::from(offset), u128::from(offset) + u128::from(length));
+        match (self.length, length) {
+            (0, 0) => false,
+            (0, _) => other_start < start && start < other_end,
+            (_, 0) => start < other_start && other_start < end,
+            _ => start < other_end && other_start < end,
         }
-        let self_end = self.offset.saturating_add(self.length);
-        let end = offset.saturating_add(length);
-        self.offset < end && offset < self_end
     }
 }
 
@@ -213,16 +217,14 @@ impl FileTable {
         })
     }
 
-    /// Takes a lock if no other lock conflicts (MS-FSA 2.1.5.7).
+    /// Takes a lock if no held lock conflicts (MS-FSA 2.1.5.7): an exclusive lock conflicts
+    /// with every overlapping lock except that its owner may stack shared locks on it; shared
+    /// locks conflict only with others' exclusive ones.
     pub fn try_lock(&mut self, key: &FileKey, lock: ByteLock) -> Result<(), NtStatus> {
         let state = self.files.get_mut(key).ok_or(NtStatus::FILE_CLOSED)?;
         let conflict = state.locks.iter().any(|held| {
-            let overlaps = held.overlaps(lock.offset, lock.length)
-                // Zero-length locks conflict with an exclusive lock that strictly contains the offset.
-                || (lock.length == 0 && held.exclusive && held.length > 0
-                    && lock.offset > held.offset && lock.offset < held.offset.saturating_add(held.length));
-            // Shared locks never conflict with each other, whoever holds them.
-            overlaps && (held.exclusive || lock.exclusive)
+            held.overlaps(lock.offset, lock.length)
+                && if held.exclusive { lock.exclusive || held.owner != lock.owner } else { lock.exclusive }
         });
         if conflict {
             return Err(NtStatus::LOCK_NOT_GRANTED);
@@ -339,6 +341,22 @@ mod tests {
         assert!(table.io_conflicts(&KEY, b, 6, 1, true), "a shared lock blocks even its owner's writes");
         assert!(!table.io_conflicts(&KEY, a, 6, 1, false));
         assert_eq!(table.unlock(&KEY, a, 5, 10), Err(NtStatus::RANGE_NOT_LOCKED));
+    }
+
+    #[test]
+    fn zero_length_locks_meet_only_ranges_strictly_around_them() {
+        let lock = |offset, length| ByteLock {
+            owner: OpenRef { connection: 1, volatile: 1 },
+            offset,
+            length,
+            exclusive: true,
+        };
+        let zero = lock(10, 0);
+        assert!(!zero.overlaps(10, 0) && !zero.overlaps(9, 1) && !zero.overlaps(10, 2));
+        assert!(zero.overlaps(9, 2) && zero.overlaps(9, 3));
+        assert!(lock(9, 2).overlaps(10, 0));
+        // A lock ending exactly at 2^64 still meets one at the last byte.
+        assert!(lock(u64::MAX, 1).overlaps(u64::MAX, 1));
     }
 
     #[test]

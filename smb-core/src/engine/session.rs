@@ -158,11 +158,22 @@ pub struct Open {
     pub mode: u32,
     /// The path at open time (the file table has the current one).
     pub path: SharePath,
-    /// Timestamps the client froze with -1 (MS-FSA 2.1.5.14.2): write and change times stay.
-    pub frozen_write_time: Option<u64>,
-    /// The last failed lock offset, for Windows' lock-conflict status rule.
-    pub last_failed_lock: Option<u64>,
+    /// How writes through this open move the file's last-write time.
+    pub write_time: WriteTime,
     pub lock_sequences: HashMap<u32, u8>,
+}
+
+/// Windows' last-write-time rules for one open (MS-FSA 2.1.5.14.2, and NTFS's delayed update
+/// that smbtorture's timestamps tests pin down): the first write sets it, later writes through
+/// the same open leave it until the close; a time the client set (or froze with -1) stays.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum WriteTime {
+    #[default]
+    Automatic,
+    /// Set by the first write; `dirty` when written again since.
+    Written { time: u64, dirty: bool },
+    /// Set (or frozen) by the client.
+    Fixed(u64),
 }
 
 impl Open {

@@ -93,6 +93,7 @@ pub struct Shared {
     lockout: Mutex<HashMap<String, LockoutState>>,
     events: broadcast::Sender<Event>,
     next_id: AtomicU64,
+    next_session_id: AtomicU64,
     pub started: SystemTime,
     counters: [AtomicU64; 5],
 }
@@ -123,6 +124,9 @@ impl Shared {
             events,
             // Ids start high and odd-looking, so that a client's stale or guessed ids do not hit.
             next_id: AtomicU64::new(0x0000_0400_0000_0001),
+            // Session ids stay within 32 bits: some clients (smbtorture among them) keep them in
+            // 32-bit variables. They start at a random point so that a restart does not reuse them.
+            next_session_id: AtomicU64::new(u64::from(rand::random::<u32>() >> 4) + 0x0001_0000),
             started: SystemTime::now(),
             counters: Default::default(),
         })
@@ -152,6 +156,15 @@ impl Shared {
     /// A fresh id for sessions, opens, async operations and connections.
     pub fn next_id(&self) -> u64 {
         self.next_id.fetch_add(1, Ordering::Relaxed)
+    }
+
+    /// A fresh session id (below 2^32).
+    pub fn next_session_id(&self) -> u64 {
+        let id = self.next_session_id.fetch_add(1, Ordering::Relaxed);
+        if id > u64::from(u32::MAX) {
+            self.next_session_id.store(0x0001_0000, Ordering::Relaxed)
+        }
+        id & u64::from(u32::MAX)
     }
 
     pub fn emit(&self, event: Event) {

@@ -27,9 +27,11 @@ pub async fn serve(listener: TcpListener, shared: Arc<Shared>, stop: watch::Rece
             _ = stop_accepting.changed() => return,
         };
         let _ = stream.set_nodelay(true);
+        let local = stream.local_addr().unwrap_or(client);
         let info = ConnectionInfo {
             id: shared.next_id(),
             client,
+            local,
             transport: Transport::Tcp,
             transport_secure: false,
             allow_named_pipes: true,

@@ -16,6 +16,8 @@ use crate::proto::fscc::{self, FileMeta, attributes};
 
 /// Where EdgeShare keeps what POSIX cannot: DOS attributes and the creation time.
 const DOS_XATTR: &str = "user.edgeshare.dos";
+/// Attributes kept in the xattr: what clients set, and the sparse flag FSCTL_SET_SPARSE sets.
+const KEPT: u32 = attributes::SETTABLE | attributes::SPARSE_FILE;
 /// Where EdgeShare keeps a security descriptor a client set.
 const SD_XATTR: &str = "user.edgeshare.sd";
 
@@ -334,7 +336,7 @@ fn read_dos(fd: BorrowedFd<'_>) -> Option<Dos> {
 fn store_dos(fd: BorrowedFd<'_>, dos: &Dos) -> io::Result<()> {
     let mut value = [0_u8; 33];
     value[0] = 2;
-    value[1..5].copy_from_slice(&(dos.attributes & attributes::SETTABLE).to_le_bytes());
+    value[1..5].copy_from_slice(&(dos.attributes & KEPT).to_le_bytes());
     value[5..13].copy_from_slice(&dos.creation_time.to_le_bytes());
     if let Some((time, seconds, nanos)) = dos.change {
         value[13..21].copy_from_slice(&time.to_le_bytes());
@@ -348,7 +350,7 @@ fn store_dos(fd: BorrowedFd<'_>, dos: &Dos) -> io::Result<()> {
 /// systems without user xattrs keep only what POSIX can: the result says so.
 pub fn write_dos(fd: BorrowedFd<'_>, attributes: u32, creation_time: u64) -> io::Result<()> {
     let change = read_dos(fd).and_then(|d| d.change);
-    store_dos(fd, &Dos { attributes: attributes & attributes::SETTABLE, creation_time, change })
+    store_dos(fd, &Dos { attributes: attributes & KEPT, creation_time, change })
 }
 
 /// Records a change time a client set (MS-FSA 2.1.5.14.2), valid until the file is next written.
@@ -356,7 +358,7 @@ pub fn set_change_time(fd: BorrowedFd<'_>, change_time: u64) -> Result<(), NtSta
     let meta = meta_of(fd)?;
     let stat = rustix::fs::statx(fd, "", AtFlags::EMPTY_PATH, StatxFlags::MTIME).map_err(|e| status_of(&io_err(e)))?;
     let dos = Dos {
-        attributes: meta.attributes & attributes::SETTABLE,
+        attributes: meta.attributes & KEPT,
         creation_time: meta.creation_time,
         change: Some((change_time, stat.stx_mtime.tv_sec, stat.stx_mtime.tv_nsec)),
     };
@@ -454,7 +456,7 @@ pub fn meta_of(fd: BorrowedFd<'_>) -> Result<FileMeta, NtStatus> {
         _ => time(stat.stx_ctime),
     };
     let (mut attributes, creation_time) = match dos {
-        Some(stored) => (stored.attributes & attributes::SETTABLE, stored.creation_time),
+        Some(stored) => (stored.attributes & KEPT, stored.creation_time),
         None => {
             let mut attributes = if is_directory { 0 } else { attributes::ARCHIVE };
             if stat.stx_mode & 0o200 == 0 {

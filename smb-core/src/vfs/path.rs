@@ -53,12 +53,13 @@ impl SharePath {
         if name.starts_with('\\') {
             return Err(NtStatus::INVALID_PARAMETER);
         }
-        let name = name.strip_suffix('\\').unwrap_or(name);
+        let name = name.strip_suffix(['\\', '/']).unwrap_or(name);
         if name.is_empty() {
             return Ok(SharePath::root());
         }
         let mut components = Vec::new();
-        let parts: Vec<&str> = name.split('\\').collect();
+        // Windows servers take '/' for '\\' in SMB2 paths (smbtorture's timestamps tests rely on it).
+        let parts: Vec<&str> = name.split(['\\', '/']).collect();
         for (index, part) in parts.iter().enumerate() {
             let last = index + 1 == parts.len();
             let part = match part.split_once(':') {
@@ -141,7 +142,8 @@ mod tests {
         assert_eq!(SharePath::parse("..\\etc\\passwd"), Err(NtStatus::OBJECT_PATH_SYNTAX_BAD));
         assert_eq!(SharePath::parse("a\\..\\..\\b"), Err(NtStatus::OBJECT_PATH_SYNTAX_BAD));
         assert_eq!(SharePath::parse("\\etc\\passwd"), Err(NtStatus::INVALID_PARAMETER));
-        assert!(SharePath::parse("a/../../b").is_err(), "forward slashes are not separators");
+        assert_eq!(SharePath::parse("a/../../b"), Err(NtStatus::OBJECT_PATH_SYNTAX_BAD), "'/' separates too");
+        assert_eq!(SharePath::parse("dir/file").unwrap().components(), ["dir", "file"]);
         assert!(SharePath::parse("C:\\Windows").is_err());
     }
 

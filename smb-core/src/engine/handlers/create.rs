@@ -282,8 +282,7 @@ pub fn handle(conn: &mut Connection, req: &Request<'_>, out: &mut Writer) -> Res
                 | options::SYNCHRONOUS_IO_NONALERT
                 | options::DELETE_ON_CLOSE),
         path,
-        frozen_write_time: None,
-        last_failed_lock: None,
+        write_time: Default::default(),
         lock_sequences: Default::default(),
     };
     conn.sessions.get_mut(&session_id).expect("checked").opens.insert(volatile, open);
@@ -402,8 +401,7 @@ fn open_pipe(
         position: 0,
         mode: 0,
         path: SharePath::root(),
-        frozen_write_time: None,
-        last_failed_lock: None,
+        write_time: Default::default(),
         lock_sequences: Default::default(),
     };
     conn.sessions.get_mut(&req.header.session_id).expect("checked").opens.insert(volatile, open);

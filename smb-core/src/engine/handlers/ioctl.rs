@@ -41,7 +41,7 @@ pub fn handle(conn: &mut Connection, req: &Request<'_>, out: &mut Writer) -> Res
         }
         ctl_code::FSCTL_PIPE_WAIT => pipe_wait(conn, req, &request)?,
         ctl_code::FSCTL_PIPE_TRANSCEIVE => transceive(conn, req, &request)?,
-        ctl_code::FSCTL_QUERY_NETWORK_INTERFACE_INFO => return Err(NtStatus::NOT_SUPPORTED.into()),
+        ctl_code::FSCTL_QUERY_NETWORK_INTERFACE_INFO => (NtStatus::SUCCESS, network_interfaces(conn)),
         ctl_code::FSCTL_SRV_ENUMERATE_SNAPSHOTS => {
             open_of(conn, req)?;
             if request.max_output_response < 16 {
@@ -166,6 +166,25 @@ fn transceive(
     Ok((status, output))
 }
 
+/// MS-SMB2 2.2.32.5 NETWORK_INTERFACE_INFO: the address this connection reached the server on
+/// (multichannel is not offered, so there is nothing else to spread over).
+fn network_interfaces(conn: &Connection) -> Vec<u8> {
+    let mut out = Writer::new();
+    let address = conn.info.local;
+    // Next (0: last), IfIndex, Capability (none), Reserved, LinkSpeed (bits per second).
+    out.u32(0).u32(1).u32(0).u32(0).u64(1_000_000_000);
+    // SOCKADDR_STORAGE, 128 bytes: family, port 0, then the address.
+    match address.ip() {
+        std::net::IpAddr::V4(ip) => {
+            out.u16(0x0002).u16(0).bytes(&ip.octets()).zeros(120);
+        }
+        std::net::IpAddr::V6(ip) => {
+            out.u16(0x0017).u16(0).u32(0).bytes(&ip.octets()).u32(0).zeros(100);
+        }
+    }
+    out.into_vec()
+}
+
 /// A resume key names an open of this connection: session, open, and a fixed tag.
 fn resume_key(session_id: u64, volatile: u64) -> [u8; 24] {
     let mut key = [0_u8; 24];
@@ -218,7 +237,7 @@ fn copychunk(
     let target_path = target.path.clone();
     let session = conn.sessions.get(&req.header.session_id).ok_or(NtStatus::USER_SESSION_DELETED)?;
     let source = session.opens.get(&source_volatile).ok_or(NtStatus::OBJECT_NAME_NOT_FOUND)?;
-    if source.granted_access & access::FILE_READ_DATA == 0 {
+    if source.granted_access & (access::FILE_READ_DATA | access::FILE_EXECUTE) == 0 {
         return Err(NtStatus::ACCESS_DENIED.into());
     }
     let OpenKind::File(source_file) = &source.kind else { return Err(NtStatus::OBJECT_NAME_NOT_FOUND.into()) };
@@ -233,14 +252,15 @@ fn copychunk(
             if files.io_conflicts(&source_key, source_owner, chunk.source_offset, u64::from(chunk.length), false)
                 || files.io_conflicts(&target_key, target_owner, chunk.target_offset, u64::from(chunk.length), true)
             {
-                return Err(NtStatus::FILE_LOCK_CONFLICT.into());
+                // A failed copy still reports what it copied (MS-SMB2 3.3.5.15.6).
+                return Ok((NtStatus::FILE_LOCK_CONFLICT, written.encode()));
             }
         }
         buffer.resize(chunk.length as usize, 0);
         let read = source_file.read_at(&mut buffer, chunk.source_offset).map_err(|e| status_of(&e))?;
         if read < chunk.length as usize {
             // Copying beyond the source's end is an error (MS-SMB2 3.3.5.15.6).
-            return Err(NtStatus::INVALID_VIEW_SIZE.into());
+            return Ok((NtStatus::INVALID_VIEW_SIZE, written.encode()));
         }
         target_file.write_all_at(&buffer, chunk.target_offset).map_err(|e| status_of(&e))?;
         written.chunks_written += 1;
@@ -333,7 +353,12 @@ fn allocated_ranges(
     let size = file.metadata().map_err(|e| status_of(&e))?.len();
     let end = offset.saturating_add(length).min(size);
     let mut ranges = Writer::new();
-    let mut position = offset;
+    let sparse = local::meta_of(file.as_fd())?.attributes & attributes::SPARSE_FILE != 0;
+    if !sparse && end > offset {
+        // A file that is not sparse is allocated throughout.
+        ranges.u64(offset).u64(end - offset);
+    }
+    let mut position = if sparse { offset } else { end };
     while position < end {
         let Ok(data) = rustix::fs::seek(file, rustix::fs::SeekFrom::Data(position)) else { break };
         if data >= end {
@@ -346,6 +371,9 @@ fn allocated_ranges(
     let output = ranges.into_vec();
     if output.len() > request.max_output_response as usize {
         let fits = (request.max_output_response as usize / 16) * 16;
+        if fits == 0 {
+            return Err(NtStatus::BUFFER_TOO_SMALL);
+        }
         return Ok((NtStatus::BUFFER_OVERFLOW, output[..fits].to_vec()));
     }
     Ok((NtStatus::SUCCESS, output))

@@ -21,85 +21,90 @@ pub fn handle(conn: &mut Connection, req: &Request<'_>, out: &mut Writer) -> Res
         OpenKind::Pipe(_) => return Err(NtStatus::NOT_SUPPORTED.into()),
     }
     let key = open.key.ok_or(NtStatus::INVALID_HANDLE)?;
-    validate(&request.locks)?;
+    let blocking = request.locks.len() == 1 && request.locks[0].flags & lock_flags::FAIL_IMMEDIATELY == 0;
     match apply(conn, key, owner, &request.locks) {
         Ok(waiters) => {
             wake(conn, waiters);
             LockResponse::default().encode(out);
             Outcome::ok()
         }
-        Err(NtStatus::LOCK_NOT_GRANTED)
-            if request.locks.len() == 1 && request.locks[0].flags & lock_flags::FAIL_IMMEDIATELY == 0 =>
-        {
+        Err((NtStatus::LOCK_NOT_GRANTED, _)) if blocking => {
             Ok(Outcome::Pending(PendingKind::Lock { volatile, request: req.message.to_vec(), deadline: None }))
         }
-        Err(status) => {
-            let status = conflict_status(conn, req, status, &request.locks);
+        Err((status, waiters)) => {
+            wake(conn, waiters);
             Err(status.into())
         }
     }
 }
 
-/// MS-SMB2 3.3.5.14: an unlock request holds only unlocks; a lock request only locks, each
-/// shared or exclusive; several locks in one request must all fail immediately.
-fn validate(locks: &[LockElement]) -> Result<(), NtStatus> {
-    let unlocking = locks[0].flags & lock_flags::UNLOCK != 0;
-    for lock in locks {
-        let kind = lock.flags & !lock_flags::FAIL_IMMEDIATELY;
-        let valid = if unlocking {
-            lock.flags == lock_flags::UNLOCK
-        } else {
-            matches!(kind, lock_flags::SHARED_LOCK | lock_flags::EXCLUSIVE_LOCK)
-                && (locks.len() == 1 || lock.flags & lock_flags::FAIL_IMMEDIATELY != 0)
-        };
-        if !valid {
-            return Err(NtStatus::INVALID_PARAMETER);
-        }
-        if lock.length > 0 && lock.offset.checked_add(lock.length - 1).is_none() {
-            return Err(NtStatus::INVALID_LOCK_RANGE);
-        }
+/// A lock element's range must end within 64 bits (MS-FSA 2.1.5.7).
+fn check_range(element: &LockElement) -> Result<(), NtStatus> {
+    if element.length > 0 && element.offset.checked_add(element.length - 1).is_none() {
+        return Err(NtStatus::INVALID_LOCK_RANGE);
     }
     Ok(())
 }
 
-/// Applies every element, all or nothing. Returns the lock waiters to wake (after unlocks).
-fn apply(conn: &Connection, key: FileKey, owner: OpenRef, locks: &[LockElement]) -> Result<Vec<(u64, u64)>, NtStatus> {
+/// MS-SMB2 3.3.5.14.1 / 3.3.5.14.2, element by element as Windows does: an unlock request holds
+/// only unlocks (those done before an invalid element stay done); a lock request takes all or
+/// nothing, each element shared or exclusive, and several only with FAIL_IMMEDIATELY. Returns
+/// the waiters to wake (after unlocks), also on failure.
+fn apply(
+    conn: &Connection,
+    key: FileKey,
+    owner: OpenRef,
+    locks: &[LockElement],
+) -> Result<Vec<(u64, u64)>, (NtStatus, Vec<(u64, u64)>)> {
     let mut files = lock(&conn.shared.files);
     let mut waiters = Vec::new();
     if locks[0].flags & lock_flags::UNLOCK != 0 {
         for element in locks {
-            waiters = files.unlock(&key, owner, element.offset, element.length)?;
+            if element.flags != lock_flags::UNLOCK {
+                return Err((NtStatus::INVALID_PARAMETER, waiters));
+            }
+            check_range(element).map_err(|status| (status, waiters.clone()))?;
+            match files.unlock(&key, owner, element.offset, element.length) {
+                Ok(woken) => waiters = woken,
+                Err(status) => return Err((status, waiters)),
+            }
         }
         return Ok(waiters);
     }
-    for (index, element) in locks.iter().enumerate() {
-        let byte_lock = ByteLock {
-            owner,
-            offset: element.offset,
-            length: element.length,
-            exclusive: element.flags & lock_flags::EXCLUSIVE_LOCK != 0,
-        };
-        if let Err(status) = files.try_lock(&key, byte_lock) {
-            for taken in &locks[..index] {
-                let _ = files.unlock(&key, owner, taken.offset, taken.length);
+    let mut taken: Vec<&LockElement> = Vec::new();
+    let mut failure = None;
+    for element in locks {
+        let kind = element.flags & !lock_flags::FAIL_IMMEDIATELY;
+        let valid = matches!(kind, lock_flags::SHARED_LOCK | lock_flags::EXCLUSIVE_LOCK)
+            && (locks.len() == 1 || element.flags & lock_flags::FAIL_IMMEDIATELY != 0);
+        let result = if valid { check_range(element) } else { Err(NtStatus::INVALID_PARAMETER) }.and_then(|()| {
+            files.try_lock(
+                &key,
+                ByteLock {
+                    owner,
+                    offset: element.offset,
+                    length: element.length,
+                    exclusive: kind == lock_flags::EXCLUSIVE_LOCK,
+                },
+            )
+        });
+        if let Err(status) = result {
+            failure = Some(status);
+            break;
+        }
+        taken.push(element);
+    }
+    match failure {
+        None => Ok(waiters),
+        Some(status) => {
+            for element in taken {
+                if let Ok(woken) = files.unlock(&key, owner, element.offset, element.length) {
+                    waiters = woken;
+                }
             }
-            return Err(status);
+            Err((status, waiters))
         }
     }
-    Ok(waiters)
-}
-
-/// Windows answers a repeated failure at the same offset, or one at a high offset, with
-/// FILE_LOCK_CONFLICT instead of LOCK_NOT_GRANTED (MS-FSA 2.1.5.7, a behaviour smbtorture checks).
-fn conflict_status(conn: &mut Connection, req: &Request<'_>, status: NtStatus, locks: &[LockElement]) -> NtStatus {
-    if status != NtStatus::LOCK_NOT_GRANTED {
-        return status;
-    }
-    let offset = locks.last().map_or(0, |l| l.offset);
-    let Ok(open) = open_of(conn, req) else { return status };
-    let repeated = open.last_failed_lock == Some(offset);
-    open.last_failed_lock = Some(offset);
-    if repeated || offset >= 0xEF00_0000 { NtStatus::FILE_LOCK_CONFLICT } else { status }
 }
 
 fn wake(conn: &Connection, waiters: Vec<(u64, u64)>) {
@@ -138,35 +143,11 @@ pub fn register(conn: &mut Connection, async_id: u64) {
 mod tests {
     use super::*;
 
-    fn element(offset: u64, length: u64, flags: u32) -> LockElement {
-        LockElement { offset, length, flags }
-    }
-
-    #[test]
-    fn mixing_locks_and_unlocks_is_invalid() {
-        let locks =
-            [element(0, 1, lock_flags::UNLOCK), element(1, 1, lock_flags::SHARED_LOCK | lock_flags::FAIL_IMMEDIATELY)];
-        assert_eq!(validate(&locks), Err(NtStatus::INVALID_PARAMETER));
-    }
-
-    #[test]
-    fn several_locks_must_all_fail_immediately() {
-        let locks = [element(0, 1, lock_flags::SHARED_LOCK), element(1, 1, lock_flags::SHARED_LOCK)];
-        assert_eq!(validate(&locks), Err(NtStatus::INVALID_PARAMETER));
-    }
-
     #[test]
     fn a_range_wrapping_past_the_end_is_invalid() {
-        assert_eq!(validate(&[element(u64::MAX, 2, lock_flags::EXCLUSIVE_LOCK)]), Err(NtStatus::INVALID_LOCK_RANGE));
-        assert_eq!(validate(&[element(u64::MAX, 1, lock_flags::EXCLUSIVE_LOCK)]), Ok(()));
-    }
-
-    #[test]
-    fn a_lock_must_be_shared_or_exclusive() {
-        assert_eq!(validate(&[element(0, 1, 0)]), Err(NtStatus::INVALID_PARAMETER));
-        assert_eq!(
-            validate(&[element(0, 1, lock_flags::SHARED_LOCK | lock_flags::EXCLUSIVE_LOCK)]),
-            Err(NtStatus::INVALID_PARAMETER)
-        );
+        let element = |offset, length| LockElement { offset, length, flags: lock_flags::EXCLUSIVE_LOCK };
+        assert_eq!(check_range(&element(u64::MAX, 2)), Err(NtStatus::INVALID_LOCK_RANGE));
+        assert_eq!(check_range(&element(u64::MAX, 1)), Ok(()));
+        assert_eq!(check_range(&element(u64::MAX, 0)), Ok(()));
     }
 }

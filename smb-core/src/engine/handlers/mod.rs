@@ -63,3 +63,25 @@ pub fn check_charge(conn: &Connection, req: &Request<'_>, bytes: usize) -> Resul
     }
     Ok(())
 }
+
+/// After data or size changed through `open`: keeps its last-write time by the rules of
+/// [`crate::engine::session::WriteTime`].
+pub fn written(open: &mut Open) {
+    use crate::engine::session::WriteTime;
+    use std::os::fd::AsFd;
+    let Some(file) = open.file() else { return };
+    let fd = file.as_fd();
+    match open.write_time {
+        WriteTime::Fixed(time) | WriteTime::Written { time, .. } => {
+            let _ = crate::vfs::local::set_times(fd, None, Some(time));
+            if let WriteTime::Written { time, .. } = open.write_time {
+                open.write_time = WriteTime::Written { time, dirty: true };
+            }
+        }
+        WriteTime::Automatic => {
+            if let Ok(meta) = crate::vfs::local::meta_of(fd) {
+                open.write_time = WriteTime::Written { time: meta.last_write_time, dirty: false };
+            }
+        }
+    }
+}

@@ -26,7 +26,7 @@ pub fn handle(conn: &mut Connection, req: &Request<'_>, out: &mut Writer) -> Res
     let negotiated = conn.negotiated.as_ref().ok_or(NtStatus::INVALID_PARAMETER)?;
     let dialect = negotiated.dialect;
     let session_id = if req.header.session_id == 0 {
-        let id = conn.shared.next_id();
+        let id = conn.shared.next_session_id();
         conn.sessions.insert(id, Session::new(id, negotiated.preauth.clone()));
         id
     } else {

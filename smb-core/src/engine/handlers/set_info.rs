@@ -105,9 +105,7 @@ fn file_info(conn: &mut Connection, req: &Request<'_>, request: &SetInfoRequest)
             } else if value > size {
                 let _ = rustix::fs::fallocate(file, rustix::fs::FallocateFlags::KEEP_SIZE, 0, value);
             }
-            if let Some(time) = open.frozen_write_time {
-                let _ = local::set_times(file.as_fd(), None, Some(time));
-            }
+            crate::engine::handlers::written(open);
             notify(conn, req, &share.config.name, filter::SIZE | filter::LAST_WRITE);
         }
         file_class::DISPOSITION | file_class::DISPOSITION_EX => {
@@ -173,27 +171,30 @@ fn set_basic(conn: &mut Connection, req: &Request<'_>, info: &BasicInformation) 
     let file = open.file().ok_or(NtStatus::INVALID_PARAMETER)?.try_clone().map_err(|e| status_of(&e))?;
     let meta = local::meta_of(file.as_fd())?;
     let time = |value: i64| (value > 0).then_some(value as u64);
+    use crate::engine::session::WriteTime;
     match info.last_write_time {
-        -1 => open.frozen_write_time = Some(meta.last_write_time),
-        -2 => open.frozen_write_time = None,
-        value if value > 0 && open.frozen_write_time.is_some() => open.frozen_write_time = Some(value as u64),
+        -1 => open.write_time = WriteTime::Fixed(meta.last_write_time),
+        -2 => open.write_time = WriteTime::Automatic,
+        value if value > 0 => open.write_time = WriteTime::Fixed(value as u64),
         _ => {}
     }
     let access_time = time(info.last_access_time);
-    let write_time = time(info.last_write_time).or(open.frozen_write_time.filter(|_| info.last_write_time == 0));
+    let write_time = time(info.last_write_time);
     if access_time.is_some() || write_time.is_some() {
         local::set_times(file.as_fd(), access_time, write_time)?;
     }
     let creation = time(info.creation_time).unwrap_or(meta.creation_time);
+    // SetInfo cannot make a file sparse (FSCTL_SET_SPARSE does), nor take that away.
+    let sparse = meta.attributes & attributes::SPARSE_FILE;
     let new_attributes = if info.attributes == 0 {
         meta.attributes
     } else if info.attributes == attributes::NORMAL {
-        0
+        sparse
     } else {
-        info.attributes
+        (info.attributes & attributes::SETTABLE) | sparse
     };
     if info.attributes != 0 || info.creation_time > 0 {
-        local::write_dos(file.as_fd(), new_attributes & attributes::SETTABLE, creation).map_err(|e| status_of(&e))?;
+        local::write_dos(file.as_fd(), new_attributes, creation).map_err(|e| status_of(&e))?;
     }
     if info.change_time > 0 {
         local::set_change_time(file.as_fd(), info.change_time as u64)?;

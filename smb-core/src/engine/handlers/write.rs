@@ -12,7 +12,7 @@ use crate::engine::shared::{Counter, lock};
 use crate::proto::change_notify::{action, filter};
 use crate::proto::write::{WriteRequest, WriteResponse, write_flags};
 use crate::proto::{NtStatus, Writer};
-use crate::vfs::local::{self, status_of};
+use crate::vfs::local::status_of;
 
 /// The largest file size NTFS allows (16 TiB less 64 KiB).
 const MAX_FILE_SIZE: u64 = 0x0000_0FFF_FFFF_0000;
@@ -31,7 +31,6 @@ pub fn handle(conn: &mut Connection, req: &Request<'_>, out: &mut Writer) -> Res
         return Err(NtStatus::ACCESS_DENIED.into());
     }
     let path = open.path.clone();
-    let frozen = open.frozen_write_time;
     let file = match &mut open.kind {
         OpenKind::File(file) => file,
         OpenKind::Directory { .. } => return Err(NtStatus::INVALID_DEVICE_REQUEST.into()),
@@ -66,13 +65,11 @@ pub fn handle(conn: &mut Connection, req: &Request<'_>, out: &mut Writer) -> Res
         return Err(NtStatus::FILE_LOCK_CONFLICT.into());
     }
     file.write_all_at(request.data, offset).map_err(|e| status_of(&e))?;
-    open.position = offset + length;
     if request.flags & write_flags::WRITE_THROUGH != 0 {
         file.sync_data().map_err(|e| status_of(&e))?;
     }
-    if let Some(time) = frozen {
-        let _ = local::set_times(std::os::fd::AsFd::as_fd(file), None, Some(time));
-    }
+    open.position = offset + length;
+    crate::engine::handlers::written(open);
     shared.count(Counter::BytesWritten, length);
     WriteResponse { count: request.data.len() as u32 }.encode(out);
     if let Some(share) = share {
