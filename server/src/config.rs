@@ -33,6 +33,17 @@ pub enum Command {
     /// Manage shares.
     #[command(subcommand)]
     Share(ShareCommand),
+    /// Show or change server settings (dialects, signing, encryption, lockout, workgroup).
+    #[command(subcommand)]
+    Settings(SettingsCommand),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum SettingsCommand {
+    /// Every setting with its value in force, its default and what it does.
+    List,
+    /// Change one setting; a running server applies it within a second.
+    Set { key: String, value: String },
 }
 
 #[derive(Debug, Subcommand)]

@@ -28,6 +28,7 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
             Command::Admin(command) => admin::run(&cli.data_dir, command).await,
             Command::User(command) => smb_cli::users(&cli.data_dir, command).await,
             Command::Share(command) => smb_cli::shares(&cli.data_dir, command).await,
+            Command::Settings(command) => smb_cli::settings(&cli.data_dir, command).await,
         }
     })
 }
@@ -85,8 +86,9 @@ async fn serve(data_dir: &Path, config: ServeConfig) -> anyhow::Result<()> {
     let config_watcher = engine::watch_config(db.clone(), engine.clone(), info.server_name.clone());
     let event_recorder = engine::record_events(db.clone(), &engine);
     if let Some(address) = config.smb_tcp_addr {
-        engine.listen_tcp(address).await.with_context(|| format!("cannot listen on {address} for SMB over TCP"))?;
-        println!("SMB over TCP: {address}");
+        let bound =
+            engine.listen_tcp(address).await.with_context(|| format!("cannot listen on {address} for SMB over TCP"))?;
+        println!("SMB over TCP: {bound}");
     }
     let router = web::router(web::WebConfig {
         leptos_options: leptos_options(&config.site_root, &config),

@@ -8,7 +8,7 @@ use app::error::AppError;
 use smb_core::{Access, EVERYONE, ShareConfig};
 
 use crate::admin::{current_uid, read_password};
-use crate::config::{ShareCommand, UserCommand};
+use crate::config::{SettingsCommand, ShareCommand, UserCommand};
 
 const ACTOR: &str = "command line";
 
@@ -136,6 +136,32 @@ pub async fn shares(data_dir: &Path, command: ShareCommand) -> anyhow::Result<()
             let name = smb::remove_share(&db, &name).await.map_err(plain)?;
             audit::record(&db, audit::Entry::success(ACTOR, "smb.share.remove", &name).source(&source)).await;
             println!("removed share '{name}' (its files are untouched)");
+        }
+    }
+    db.close().await;
+    Ok(())
+}
+
+pub async fn settings(data_dir: &Path, command: SettingsCommand) -> anyhow::Result<()> {
+    let (db, _) = crate::db::open(data_dir).await?;
+    match command {
+        SettingsCommand::List => {
+            for (spec, value) in smb::list_settings(&db).await.map_err(plain)? {
+                let marker = if value == spec.default { "" } else { " (changed)" };
+                println!("{:<26} {:<10} {}{marker}", spec.key, value, spec.description);
+            }
+        }
+        SettingsCommand::Set { key, value } => {
+            let before = smb::setting(&db, &key).await.map_err(plain)?;
+            let value = smb::change_setting(&db, &key, &value).await.map_err(plain)?;
+            let detail = format!("{} -> {value}", before.as_deref().unwrap_or("default"));
+            let source = format!("command line (uid {})", current_uid());
+            audit::record(
+                &db,
+                audit::Entry::success(ACTOR, "smb.settings.change", &key).detail(detail).source(&source),
+            )
+            .await;
+            println!("{key} = {value}");
         }
     }
     db.close().await;

@@ -97,9 +97,11 @@ pub fn basic(meta: &FileMeta, out: &mut Writer) {
     out.u32(meta.attributes).u32(0);
 }
 
-/// MS-FSCC 2.4.41 FileStandardInformation (24 bytes).
+/// MS-FSCC 2.4.41 FileStandardInformation (24 bytes). A file whose deletion is pending has no
+/// links left in the namespace's eyes (NumberOfLinks 0, as NTFS reports).
 pub fn standard(meta: &FileMeta, delete_pending: bool, out: &mut Writer) {
-    out.u64(meta.allocation_size).u64(meta.end_of_file).u32(meta.links);
+    let links = if delete_pending { meta.links.saturating_sub(1) } else { meta.links };
+    out.u64(meta.allocation_size).u64(meta.end_of_file).u32(links);
     out.u8(u8::from(delete_pending)).u8(u8::from(meta.is_directory)).u16(0);
 }
 
@@ -143,6 +145,35 @@ pub fn data_stream(meta: &FileMeta, out: &mut Writer) {
     out.u32(0).u32(stream.len() as u32).u64(meta.end_of_file).u64(meta.allocation_size).bytes(&stream);
 }
 
+/// MS-FSCC 2.1.5.2.1 8.3 names: the name itself (upper case) when it already is one, else a
+/// mangled `STEM~XYZ.EXT` whose three characters after `~` come from a hash of the whole name, so
+/// that names alike in their first letters still get different short names without any state.
+pub fn short_name(name: &str) -> String {
+    let valid = |c: char| c.is_ascii_alphanumeric() || "!#$%&'()-@^_`{}~".contains(c);
+    let (stem, extension) = match name.rsplit_once('.') {
+        Some((stem, extension)) if !stem.is_empty() => (stem, extension),
+        _ => (name, ""),
+    };
+    let is_short =
+        !stem.is_empty() && stem.len() <= 8 && extension.len() <= 3 && stem.chars().chain(extension.chars()).all(valid);
+    if is_short {
+        return name.to_uppercase();
+    }
+    let clean =
+        |text: &str, length: usize| text.chars().filter(|c| valid(*c)).take(length).collect::<String>().to_uppercase();
+    let stem = clean(stem, 4);
+    let extension = clean(extension, 3);
+    let stem = if stem.is_empty() { "FILE".to_owned() } else { stem };
+    // FNV-1a over the upper-cased name: lookups are case-insensitive, so is the short name.
+    let mut hash: u32 = 0x811c_9dc5;
+    for byte in name.to_uppercase().bytes() {
+        hash = (hash ^ u32::from(byte)).wrapping_mul(0x0100_0193);
+    }
+    const DIGITS: &[u8; 36] = b"0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ";
+    let tag: String = (0..3).map(|i| DIGITS[(hash / 36u32.pow(i) % 36) as usize] as char).collect();
+    if extension.is_empty() { format!("{stem}~{tag}") } else { format!("{stem}~{tag}.{extension}") }
+}
+
 /// Directory enumeration classes: one entry. Returns `false`, writing nothing, when the entry
 /// does not fit in `space` bytes. Entries are 8-byte aligned by the caller.
 pub fn directory_entry(
@@ -181,12 +212,16 @@ pub fn directory_entry(
         file_class::ID_FULL_DIRECTORY => {
             out.u32(0).u32(0).u64(meta.file_id);
         }
-        file_class::BOTH_DIRECTORY => {
-            out.u32(0).u8(0).u8(0).zeros(24);
-        }
         _ => {
-            // ID_BOTH_DIRECTORY: EaSize, ShortNameLength, Reserved1, ShortName, Reserved2, FileId.
-            out.u32(0).u8(0).u8(0).zeros(24).u16(0).u64(meta.file_id);
+            // BOTH_DIRECTORY: EaSize, ShortNameLength, Reserved, ShortName (24 bytes); ID_BOTH adds
+            // Reserved2 and FileId. "." and ".." have no short name.
+            let short =
+                if entry_name == "." || entry_name == ".." { Vec::new() } else { utf16::encode(&short_name(entry_name)) };
+            let short = &short[..short.len().min(24)];
+            out.u32(0).u8(short.len() as u8).u8(0).bytes(short).zeros(24 - short.len());
+            if class == file_class::ID_BOTH_DIRECTORY {
+                out.u16(0).u64(meta.file_id);
+            }
         }
     }
     out.bytes(&name);
@@ -426,6 +461,18 @@ pub fn from_filetime(filetime: u64) -> (i64, u32) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn short_names_keep_8_3_names_and_mangle_the_rest_distinctly() {
+        assert_eq!(short_name("readme.txt"), "README.TXT");
+        let a = short_name("A long file name.html");
+        let b = short_name("A long file name 2.html");
+        assert!(a.starts_with("ALON~") && a.ends_with(".HTM") && a.len() == 12, "{a}");
+        assert_ne!(a, b);
+        assert_eq!(a, short_name("a LONG file name.HTML"), "short names ignore case");
+        assert!(short_name(".bashrc").starts_with("BASH~"));
+        assert!(short_name("日本語.txt").starts_with("FILE~"));
+    }
 
     fn meta() -> FileMeta {
         FileMeta {

@@ -18,7 +18,7 @@ use crate::proto::ioctl::{
     ValidateNegotiateInfoRequest, ValidateNegotiateInfoResponse, ctl_code, encode_empty_snapshot_array,
     encode_resume_key,
 };
-use crate::proto::{NtStatus, Reader, Writer};
+use crate::proto::{FileId, NtStatus, Reader, Writer};
 use crate::vfs::local::{self, status_of};
 
 /// Server-side copy limits (MS-SMB2 3.3.3: ServerSideCopyMaxNumberofChunks, ...MaxChunkSize,
@@ -41,7 +41,13 @@ pub fn handle(conn: &mut Connection, req: &Request<'_>, out: &mut Writer) -> Res
         }
         ctl_code::FSCTL_PIPE_WAIT => pipe_wait(conn, req, &request)?,
         ctl_code::FSCTL_PIPE_TRANSCEIVE => transceive(conn, req, &request)?,
-        ctl_code::FSCTL_QUERY_NETWORK_INTERFACE_INFO => (NtStatus::SUCCESS, network_interfaces(conn)),
+        ctl_code::FSCTL_QUERY_NETWORK_INTERFACE_INFO => {
+            // A server-wide query: its FileId must be the all-ones sentinel (MS-SMB2 2.2.31).
+            if request.file_id != FileId::RELATED {
+                return Err(NtStatus::INVALID_PARAMETER.into());
+            }
+            (NtStatus::SUCCESS, network_interfaces(conn))
+        }
         ctl_code::FSCTL_SRV_ENUMERATE_SNAPSHOTS => {
             open_of(conn, req)?;
             if request.max_output_response < 16 {
@@ -310,11 +316,18 @@ fn zero_data(
     if start > end || end > i64::MAX as u64 {
         return Err(NtStatus::INVALID_PARAMETER);
     }
+    let owner = conn.open_ref(req.file_id.ok_or(NtStatus::INVALID_HANDLE)?.volatile);
+    let shared = conn.shared.clone();
     let open = open_of(conn, req)?;
     if open.granted_access & access::FILE_WRITE_DATA == 0 {
         return Err(NtStatus::ACCESS_DENIED);
     }
     let OpenKind::File(file) = &open.kind else { return Err(NtStatus::INVALID_PARAMETER) };
+    let key = open.key.ok_or(NtStatus::INVALID_HANDLE)?;
+    // Zeroing is writing: another open's byte-range lock on the range stops it (MS-FSA 2.1.5.9.27).
+    if end > start && lock(&shared.files).io_conflicts(&key, owner, start, end - start, true) {
+        return Err(NtStatus::FILE_LOCK_CONFLICT);
+    }
     let size = file.metadata().map_err(|e| status_of(&e))?.len();
     let end = end.min(size);
     if end > start {

@@ -120,27 +120,6 @@ fn needs(open: &Open, right: u32) -> Result<(), NtStatus> {
     if open.granted_access & right == 0 { Err(NtStatus::ACCESS_DENIED) } else { Ok(()) }
 }
 
-/// MS-FSCC 2.1.5.2.1 8.3 names: the name itself when it already is one, else a mangled
-/// `STEM~1.EXT` in the manner of Windows' short-name generation.
-pub fn short_name(name: &str) -> String {
-    let valid = |c: char| c.is_ascii_alphanumeric() || "!#$%&'()-@^_`{}~".contains(c);
-    let (stem, extension) = match name.rsplit_once('.') {
-        Some((stem, extension)) if !stem.is_empty() => (stem, extension),
-        _ => (name, ""),
-    };
-    let is_short =
-        !stem.is_empty() && stem.len() <= 8 && extension.len() <= 3 && stem.chars().chain(extension.chars()).all(valid);
-    if is_short {
-        return name.to_uppercase();
-    }
-    let clean =
-        |text: &str, length: usize| text.chars().filter(|c| valid(*c)).take(length).collect::<String>().to_uppercase();
-    let stem = clean(stem, 6);
-    let extension = clean(extension, 3);
-    let stem = if stem.is_empty() { "FILE".to_owned() } else { stem };
-    if extension.is_empty() { format!("{stem}~1") } else { format!("{stem}~1.{extension}") }
-}
-
 fn file_info(
     open: &Open,
     class: u8,
@@ -203,7 +182,7 @@ fn file_info(
             if name.is_empty() {
                 return Err(NtStatus::OBJECT_NAME_NOT_FOUND);
             }
-            fscc::name(&short_name(name), &mut out);
+            fscc::name(&fscc::short_name(name), &mut out);
         }
         file_class::STREAM => {
             if !meta.is_directory {
@@ -340,17 +319,5 @@ fn default_descriptor(uid: u32, gid: u32) -> SecurityDescriptor {
                 Ace::allow(Sid::everyone(), access::FILE_ALL, inherit),
             ],
         }),
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::short_name;
-
-    #[test]
-    fn short_names_keep_8_3_names_and_mangle_the_rest() {
-        assert_eq!(short_name("readme.txt"), "README.TXT");
-        assert_eq!(short_name("A long file name.html"), "ALONGF~1.HTM");
-        assert_eq!(short_name(".bashrc"), "BASHRC~1");
     }
 }

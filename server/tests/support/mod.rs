@@ -1,0 +1,134 @@
+//! A real EdgeShare SMB server for tests with real clients: the configuration store (SQLite, in a
+//! temporary data directory) and the engine exactly as `edgeshare serve` builds them, listening on
+//! a free loopback port. It stops when the test drops it.
+
+#![allow(dead_code)]
+
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::process::Output;
+use std::time::Duration;
+
+use app::backend::smb;
+use smb_core::{Access, EngineHandle, ShareConfig};
+use sqlx::SqlitePool;
+use tempfile::TempDir;
+
+pub const USER: &str = "alice";
+pub const PASSWORD: &str = "Correct horse 1";
+pub const SERVER_NAME: &str = "edgeshare-test";
+
+pub struct SmbServer {
+    pub dir: TempDir,
+    pub db: SqlitePool,
+    pub engine: EngineHandle,
+    pub address: SocketAddr,
+}
+
+impl SmbServer {
+    /// A server with the user `alice` and no shares.
+    pub async fn start() -> SmbServer {
+        let dir = tempfile::tempdir().expect("temporary directory");
+        let data = dir.path().join("data");
+        std::fs::create_dir(&data).unwrap();
+        let (db, _) = server::db::open(&data).await.expect("database");
+        smb::add_user(&db, USER, PASSWORD).await.expect("user");
+        let engine = server::engine::start(&db, SERVER_NAME).await.expect("engine");
+        let address = engine.listen_tcp("127.0.0.1:0".parse().unwrap()).await.expect("listener");
+        SmbServer { dir, db, engine, address }
+    }
+
+    pub fn port(&self) -> String {
+        self.address.port().to_string()
+    }
+
+    /// Shares a fresh directory under the test's temporary directory as `name`, with `alice`
+    /// holding `access`; returns the directory.
+    pub async fn share(&self, name: &str, access: Access) -> PathBuf {
+        self.share_with(ShareConfig {
+            name: name.to_owned(),
+            path: PathBuf::new(),
+            description: format!("test share {name}"),
+            permissions: vec![(USER.to_owned(), access)],
+            encrypt_data: false,
+            access_based_enumeration: false,
+            max_users: None,
+        })
+        .await
+    }
+
+    /// Shares a fresh directory with the given settings (the path is filled in).
+    pub async fn share_with(&self, mut share: ShareConfig) -> PathBuf {
+        let path = self.dir.path().join("shares").join(&share.name);
+        std::fs::create_dir_all(&path).unwrap();
+        share.path = path.clone();
+        smb::add_share(&self.db, &share).await.expect("share");
+        self.apply().await;
+        path
+    }
+
+    /// Changes a server setting the way the console and the command line do, and applies it.
+    pub async fn set(&self, key: &str, value: &str) {
+        smb::change_setting(&self.db, key, value).await.expect("setting");
+        self.apply().await;
+    }
+
+    /// Applies the stored configuration now (the server's watcher would within a second).
+    pub async fn apply(&self) {
+        self.engine.apply(smb::engine_config(&self.db, SERVER_NAME).await.expect("configuration"));
+    }
+
+    pub fn credentials(&self) -> String {
+        format!("{USER}%{PASSWORD}")
+    }
+
+    pub fn unc(&self, share: &str) -> String {
+        format!("//127.0.0.1/{share}")
+    }
+}
+
+impl Drop for SmbServer {
+    fn drop(&mut self) {
+        self.engine.shutdown();
+    }
+}
+
+/// Runs a peer tool to completion, killing it if it outlives `limit`. Its output is returned
+/// whatever its exit status; a tool that cannot be started fails the test with a hint.
+pub async fn run_tool(program: &str, args: &[&str], limit: Duration) -> Output {
+    run_tool_in(program, args, None, limit).await
+}
+
+pub async fn run_tool_in(program: &str, args: &[&str], dir: Option<&Path>, limit: Duration) -> Output {
+    let mut command = tokio::process::Command::new(program);
+    command.args(args).kill_on_drop(true).stdin(std::process::Stdio::null());
+    if let Some(dir) = dir {
+        command.current_dir(dir);
+    }
+    let child = command.output();
+    match tokio::time::timeout(limit, child).await {
+        Ok(Ok(output)) => output,
+        Ok(Err(error)) => panic!("cannot run {program} ({error}); `make test` installs it (scripts/setup.sh)"),
+        Err(_) => panic!("{program} {args:?} did not finish within {limit:?}"),
+    }
+}
+
+/// Stdout and stderr of a tool, for assertion messages.
+pub fn transcript(output: &Output) -> String {
+    format!(
+        "exit {:?}\n--- stdout\n{}\n--- stderr\n{}",
+        output.status.code(),
+        String::from_utf8_lossy(&output.stdout),
+        String::from_utf8_lossy(&output.stderr)
+    )
+}
+
+/// The Python interpreter with smbprotocol and impacket (the virtual environment that
+/// scripts/setup.sh prepares).
+pub fn python() -> PathBuf {
+    if let Some(path) = std::env::var_os("EDGESHARE_PYTHON") {
+        return PathBuf::from(path);
+    }
+    let home = std::env::var_os("HOME").map(PathBuf::from).unwrap_or_else(|| PathBuf::from("/root"));
+    home.join(".cache/edgeshare/venv/bin/python")
+}
