@@ -7,6 +7,9 @@
 #   - wasm-bindgen-cli at exactly the version Cargo.toml pins
 #   - cargo-nextest, when the machine lacks it
 #   - the browser-test packages of end2end/ (Playwright, npm's binaryen for wasm-opt)
+#   - the real SMB clients the tests use: Samba's smbclient, rpcclient and smbtorture (and smbd,
+#     the reference peer of the benchmarks), and a Python virtual environment with smbprotocol
+#     and impacket (PyPI)
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 export PATH="${CARGO_HOME:-$HOME/.cargo}/bin:$PATH"
@@ -14,7 +17,8 @@ export DEBIAN_FRONTEND=noninteractive
 started=$(date +%s)
 step() { echo "setup [$(( $(date +%s) - started ))s] $*"; }
 
-apt_packages=(rustc-web cargo-web rust-web-src rustfmt-web rust-web-clippy lld-22 chromium)
+apt_packages=(rustc-web cargo-web rust-web-src rustfmt-web rust-web-clippy lld-22 chromium
+  smbclient samba samba-testsuite python3-venv)
 missing=()
 for package in "${apt_packages[@]}"; do
   dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q 'install ok installed' || missing+=("$package")
@@ -37,6 +41,14 @@ fi
 if ! command -v cargo-nextest >/dev/null; then
   step "cargo install cargo-nextest"
   RUSTC=/usr/bin/rustc /usr/bin/cargo install --quiet cargo-nextest --locked
+fi
+
+venv="${EDGESHARE_VENV:-$HOME/.cache/edgeshare/venv}"
+python_clients=(smbprotocol==1.17.0 impacket==0.13.1)
+if ! "$venv/bin/python" -c 'import smbprotocol, impacket' 2>/dev/null; then
+  step "python venv with ${python_clients[*]} ($venv)"
+  python3 -m venv "$venv"
+  "$venv/bin/pip" install --quiet --disable-pip-version-check "${python_clients[@]}"
 fi
 
 stamp="$root/end2end/node_modules/.edgeshare-lock-$(sha256sum "$root/end2end/package-lock.json" | cut -c1-16)"

@@ -14,7 +14,8 @@ step "clippy (ssr: server, engine, console server side)"
 cargo clippy --locked --workspace --all-targets -- -D warnings
 step "clippy (hydrate: console in the browser)"
 cargo clippy --locked -p app --lib --target wasm32-unknown-unknown --no-default-features --features hydrate -- -D warnings
-step "Rust tests"
+step "Rust tests (with the real SMB clients: smbclient, rpcclient, smbtorture, smbprotocol, impacket)"
+export EDGESHARE_PYTHON="${EDGESHARE_VENV:-$HOME/.cache/edgeshare/venv}/bin/python"
 cargo nextest run --locked --workspace --no-fail-fast
 step "build the console"
 scripts/build-site.sh
