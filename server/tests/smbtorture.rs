@@ -81,8 +81,7 @@ async fn suite_passes(suite: &str) {
     let port = server.port();
     let credentials = server.credentials();
     let test = format!("smb2.{suite}");
-    let args =
-        [unc.as_str(), "-p", &port, "-U", &credentials, "--fullname", "--maximum-runtime=300", test.as_str()];
+    let args = [unc.as_str(), "-p", &port, "-U", &credentials, "--fullname", "--maximum-runtime=300", test.as_str()];
     let output = run_tool("smbtorture", &args, Duration::from_secs(600)).await;
     let stdout = String::from_utf8_lossy(&output.stdout);
     let results = outcomes(&stdout);

@@ -215,8 +215,11 @@ pub fn directory_entry(
         _ => {
             // BOTH_DIRECTORY: EaSize, ShortNameLength, Reserved, ShortName (24 bytes); ID_BOTH adds
             // Reserved2 and FileId. "." and ".." have no short name.
-            let short =
-                if entry_name == "." || entry_name == ".." { Vec::new() } else { utf16::encode(&short_name(entry_name)) };
+            let short = if entry_name == "." || entry_name == ".." {
+                Vec::new()
+            } else {
+                utf16::encode(&short_name(entry_name))
+            };
             let short = &short[..short.len().min(24)];
             out.u32(0).u8(short.len() as u8).u8(0).bytes(short).zeros(24 - short.len());
             if class == file_class::ID_BOTH_DIRECTORY {

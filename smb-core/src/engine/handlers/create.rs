@@ -59,6 +59,13 @@ pub fn handle(conn: &mut Connection, req: &Request<'_>, out: &mut Writer) -> Res
     };
     let path = SharePath::parse(&request.name)?;
     let found = root.resolve(&path)?;
+    // A trailing separator names a directory only (MS-FSA 2.1.5.1: "file\" is not a file name).
+    let trailing_separator = !path.is_root() && (request.name.ends_with('\\') || request.name.ends_with('/'));
+    let is_directory =
+        found.as_ref().map_or(request.create_options & options::DIRECTORY_FILE != 0, |f| f.meta.is_directory);
+    if trailing_separator && !is_directory {
+        return Err(NtStatus::OBJECT_NAME_INVALID.into());
+    }
     let wants_directory = request.create_options & options::DIRECTORY_FILE != 0;
     let wants_file = request.create_options & options::NON_DIRECTORY_FILE != 0;
     let mut desired = access::map_generic(request.desired_access);
