@@ -1,5 +1,5 @@
 # The two commands of the README, and the steps they are made of.
-.PHONY: setup build release run test
+.PHONY: setup build release run test bench-smb
 
 setup:
 	scripts/setup.sh
@@ -17,3 +17,7 @@ run: build
 # Sets up and runs every check: formatting, clippy (ssr and hydrate), Rust tests, browser tests.
 test:
 	scripts/test.sh
+
+# EdgeShare against Samba's smbd side by side (throughput and metadata, medians and ratios).
+bench-smb:
+	scripts/bench-smb.sh

@@ -276,6 +276,9 @@ impl Acceptor {
             Err(Rejection::WrongPassword) => return self.fail(Failure::WrongPassword { user }),
             Err(Rejection::NotNtlmV2) => return self.fail(Failure::NotNtlmV2 { user }),
             Err(Rejection::BadMic) => return self.fail(Failure::BadMic { user }),
+            Err(Rejection::Malformed) => {
+                return self.fail(Failure::Malformed("an NTLMv2 client challenge whose AV pairs do not parse".into()));
+            }
         };
         let negotiated = context.flags & auth.flags;
         let mut server_mic = None;

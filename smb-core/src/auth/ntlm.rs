@@ -282,6 +282,8 @@ pub enum Rejection {
     NotNtlmV2,
     /// The MIC did not match: the messages were tampered with.
     BadMic,
+    /// The NTLMv2 client challenge is not well formed (its AV pairs do not parse).
+    Malformed,
 }
 
 /// Verifies an NTLMv2 response (MS-NLMP 3.3.2) for a user whose NT hash is `nt_hash`, and
@@ -297,6 +299,10 @@ pub fn verify(
         return Err(Rejection::NotNtlmV2);
     }
     let (proof, blob) = auth.nt_response.split_at(16);
+    // MS-NLMP 2.2.2.7 NTLMv2_CLIENT_CHALLENGE: 28 fixed bytes, then AV pairs up to MsvAvEOL.
+    if decode_av_pairs(&blob[28..]).is_err() {
+        return Err(Rejection::Malformed);
+    }
     // Clients compute NTOWFv2 with the domain they sent; some send it in another case or none.
     let candidates = [auth.domain.clone(), auth.domain.to_uppercase(), String::new()];
     let response_key = candidates
@@ -459,6 +465,29 @@ pub mod client {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_client_challenge_with_unparsable_av_pairs_is_malformed_not_a_wrong_password() {
+        // The NTLMv2 response of Samba bug 14932 (a network diagnostics tool's): AV pairs that
+        // claim more bytes than there are.
+        let mut nt_response = vec![0xAB; 16];
+        nt_response.extend_from_slice(&[1, 1, 0, 0, 0, 0, 0, 0]);
+        nt_response.extend_from_slice(&[0x3F; 8]);
+        nt_response.extend_from_slice(&[0xB8, 0x82, 0x3A, 0xF1, 0xB3, 0xDD, 0x08, 0x15, 0, 0, 0, 0]);
+        nt_response.extend_from_slice(&[0x11, 0xA2, 0x08, 0x81, 0x50, 0x38, 0x22, 0x78]);
+        let auth = Authenticate {
+            lm_response: vec![0; 24],
+            nt_response,
+            domain: String::new(),
+            user: "alice".into(),
+            workstation: String::new(),
+            encrypted_session_key: Vec::new(),
+            flags: 0,
+            mic_offset: None,
+        };
+        let result = verify(&auth, &nt_hash("x"), &[0; 8], [&[], &[], &[]]);
+        assert!(matches!(result, Err(Rejection::Malformed)));
+    }
 
     #[test]
     fn the_nt_hash_of_password_is_the_published_one() {

@@ -79,8 +79,31 @@ pub struct Pending {
 
 #[derive(Debug)]
 pub enum PendingKind {
-    Notify { volatile: u64, output_buffer_length: u32 },
-    Lock { volatile: u64, request: Vec<u8>, deadline: Option<Instant> },
+    Notify {
+        volatile: u64,
+        output_buffer_length: u32,
+    },
+    Lock {
+        volatile: u64,
+        request: Vec<u8>,
+        deadline: Option<Instant>,
+    },
+    /// A CREATE waiting for lease or oplock breaks on `key` to be acknowledged; it runs again
+    /// when they are (or when they time out). `rest`: the requests of its chain that follow it.
+    Create {
+        request: Vec<u8>,
+        key: crate::engine::files::FileKey,
+        rest: Option<Box<Continuation>>,
+    },
+}
+
+/// The rest of a compound chain whose CREATE went asynchronous: processed when it completes,
+/// related to the file it opened (MS-SMB2 3.3.5.2.7.2, as Windows and Samba split a chain).
+#[derive(Debug)]
+pub struct Continuation {
+    chain: Vec<u8>,
+    related: Related,
+    encrypted: Option<u64>,
 }
 
 /// A frame to send: `bytes[start..]`, Direct-TCP header included. Kept as the buffer the
@@ -120,6 +143,8 @@ pub struct Connection {
     pub deferred: Vec<Frame>,
     /// Sessions a LOGOFF ends once its (signed) response is on its way.
     pub ending_sessions: Vec<u64>,
+    /// Set when a CREATE in the middle of a chain went asynchronous: the chain stops there.
+    split: Option<u64>,
 }
 
 /// How a response is signed.
@@ -147,8 +172,8 @@ fn sign_of(session: Option<u64>) -> Sign {
 /// What related compound requests inherit (MS-SMB2 3.3.5.2.7.2): the session, tree and open the
 /// previous request found (zero / none when its lookup failed), and a failed CREATE's status,
 /// which later related requests on "the same file" answer with.
-#[derive(Default)]
-struct Related {
+#[derive(Clone, Debug, Default)]
+pub struct Related {
     session_id: u64,
     tree_id: u32,
     file_id: Option<FileId>,
@@ -168,6 +193,7 @@ impl Connection {
             last_activity: Instant::now(),
             deferred: Vec::new(),
             ending_sessions: Vec::new(),
+            split: None,
         }
     }
 
@@ -254,10 +280,20 @@ impl Connection {
     }
 
     fn process_chain(&mut self, chain: &[u8], encrypted: Option<u64>, output: &mut Output) {
+        self.process_chain_from(chain, encrypted, output, Related::default(), 0);
+    }
+
+    fn process_chain_from(
+        &mut self,
+        chain: &[u8],
+        encrypted: Option<u64>,
+        output: &mut Output,
+        mut related: Related,
+        first_index: usize,
+    ) {
         let mut offset = 0;
-        let mut related = Related::default();
         let mut replies: Vec<Reply> = Vec::new();
-        let mut index = 0;
+        let mut index = first_index;
         loop {
             let element_start = offset;
             let mut reader = Reader::new(&chain[element_start..]);
@@ -292,6 +328,19 @@ impl Connection {
             };
             if let Some(reply) = reply {
                 replies.push(reply);
+            }
+            if let Some(async_id) = self.split.take() {
+                // The rest waits for the CREATE that went asynchronous.
+                if let Some(pending) = self.pending.get_mut(&async_id)
+                    && let PendingKind::Create { rest, .. } = &mut pending.kind
+                {
+                    *rest = Some(Box::new(Continuation {
+                        chain: chain[offset + next..].to_vec(),
+                        related: related.clone(),
+                        encrypted,
+                    }));
+                }
+                break;
             }
             if self.close || next == 0 || bad_next {
                 break;
@@ -446,7 +495,7 @@ impl Connection {
                 let sign = sign_of(self.response_signer(&header, &response, sign_with));
                 Some(Reply { writer, sign })
             }
-            Ok(Outcome::Pending(_)) if !last => {
+            Ok(Outcome::Pending(_)) if !last && header.command != Command::CREATE => {
                 // Only the last request of a chain may go asynchronous (MS-SMB2 3.3.5.2.7, note
                 // on Windows behaviour): one in the middle fails and the chain goes on.
                 writer.truncate(HEADER_SIZE);
@@ -478,6 +527,9 @@ impl Connection {
                 ErrorResponse::default().encode(&mut writer);
                 write_header(&mut writer, &response);
                 self.register_pending(async_id);
+                if !last {
+                    self.split = Some(async_id);
+                }
                 // Interim responses are signed like any other (MS-SMB2 3.3.4.2).
                 Some(Reply { writer, sign: sign_of(sign_with) })
             }
@@ -743,6 +795,7 @@ impl Connection {
         match self.pending.get(&async_id).map(|p| &p.kind) {
             Some(PendingKind::Notify { .. }) => crate::engine::handlers::change_notify::register(self, async_id),
             Some(PendingKind::Lock { .. }) => crate::engine::handlers::lock::register(self, async_id),
+            Some(PendingKind::Create { .. }) => crate::engine::handlers::create::register(self, async_id),
             None => {}
         }
     }
@@ -752,6 +805,7 @@ impl Connection {
         let output = match self.pending.get(&async_id).map(|p| &p.kind) {
             Some(PendingKind::Notify { .. }) => crate::engine::handlers::change_notify::deliver(self, async_id),
             Some(PendingKind::Lock { .. }) => crate::engine::handlers::lock::retry(self, async_id),
+            Some(PendingKind::Create { .. }) => crate::engine::handlers::create::retry(self, async_id),
             None => None,
         };
         let mut output = output.unwrap_or_default();
@@ -804,6 +858,68 @@ impl Connection {
         let reply = Reply { writer, sign: sign_of(sign) };
         let encrypted = pending.encrypted.then_some(pending.session_id).filter(|id| self.sessions.contains_key(id));
         self.send_replies(vec![reply], encrypted, &mut output);
+        output.close = self.close;
+        output
+    }
+
+    /// Processes the rest of a chain after its asynchronous CREATE completed: related requests
+    /// use the file it opened, or fail as it did.
+    pub fn continue_chain(
+        &mut self,
+        continuation: Continuation,
+        opened: Option<FileId>,
+        create_error: Option<NtStatus>,
+        output: &mut Output,
+    ) {
+        let Continuation { chain, mut related, encrypted } = continuation;
+        related.file_id = opened;
+        related.create_error = create_error;
+        if !chain.is_empty() {
+            self.process_chain_from(&chain, encrypted, output, related, 1);
+        }
+    }
+
+    /// Sends a lease or oplock break notification (MS-SMB2 3.3.4.6, 3.3.4.7) for an open of this
+    /// connection: unsigned, with no session in its header, encrypted when the open's session
+    /// or share encrypts. Nothing is sent when the open has gone meanwhile.
+    pub fn send_break(&mut self, notification: crate::engine::leases::Break) -> Output {
+        use crate::engine::leases::Break;
+        use crate::proto::oplock_break::{LeaseBreakNotification, OplockBreakAcknowledgment};
+        let mut output = Output::default();
+        let volatile = match notification {
+            Break::Lease { via, .. } => via.volatile,
+            Break::Oplock { owner, .. } => owner.volatile,
+        };
+        let Some((session_id, session)) = self.sessions.iter().find(|(_, s)| s.opens.contains_key(&volatile)) else {
+            return output;
+        };
+        let open = &session.opens[&volatile];
+        let encrypts = session.encrypt_data || session.trees.get(&open.tree_id).is_some_and(|t| t.encrypt_data);
+        let session_id = *session_id;
+        let mut writer = Writer::with_prefix(PREFIX, 128);
+        writer.zeros(HEADER_SIZE);
+        match notification {
+            Break::Lease { key, from, to, ack_required, epoch, version, .. } => LeaseBreakNotification {
+                new_epoch: if version >= 2 { epoch } else { 0 },
+                ack_required,
+                lease_key: key,
+                current_state: from,
+                new_state: to,
+            }
+            .encode(&mut writer),
+            Break::Oplock { level, .. } => {
+                OplockBreakAcknowledgment::Oplock { oplock_level: level, file_id: open.file_id }.encode(&mut writer)
+            }
+        }
+        let header = Header {
+            command: Command::OPLOCK_BREAK,
+            flags: flags::SERVER_TO_REDIR,
+            message_id: u64::MAX,
+            ..Header::default()
+        };
+        write_header(&mut writer, &header);
+        let encrypt_with = (encrypts && !self.transport_protects()).then_some(session_id);
+        self.send_replies(vec![Reply { writer, sign: Sign::No }], encrypt_with, &mut output);
         output.close = self.close;
         output
     }

@@ -4,12 +4,18 @@
 
 use std::collections::HashMap;
 
+use std::time::Instant;
+
+use crate::engine::leases::{Break, Caching, Grant, Intent, Leases, Request};
 use crate::proto::NtStatus;
 use crate::proto::create::share_access;
 use crate::vfs::SharePath;
 
 /// A file's identity: device and inode (stable across renames and links).
 pub type FileKey = (u64, u64);
+
+/// A request waiting for something on a file: its connection and async id.
+pub type Waiter = (u64, u64);
 
 /// Who holds an open: connection and the open's volatile id.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -72,6 +78,8 @@ pub struct SharedOpen {
     pub session_id: u64,
     pub user: String,
     pub is_directory: bool,
+    /// Its lease or oplock.
+    pub caching: Caching,
 }
 
 /// A byte-range lock (MS-FSA 2.1.1.3: offset, length, exclusive, owning open).
@@ -109,12 +117,16 @@ pub struct FileState {
     pub delete_pending: bool,
     pub locks: Vec<ByteLock>,
     /// Connections waiting for a blocking lock on this file: (connection, async id).
-    pub lock_waiters: Vec<(u64, u64)>,
+    pub lock_waiters: Vec<Waiter>,
+    /// Opens waiting for a lease or oplock break on this file to be acknowledged.
+    pub break_waiters: Vec<Waiter>,
 }
 
 #[derive(Debug, Default)]
 pub struct FileTable {
     files: HashMap<FileKey, FileState>,
+    /// Every lease, whichever file it is on.
+    pub leases: Leases,
 }
 
 /// Access bits that count for sharing (MS-FSA 2.1.5.1.2.1: data and delete access).
@@ -168,6 +180,7 @@ impl FileTable {
             delete_pending: false,
             locks: Vec::new(),
             lock_waiters: Vec::new(),
+            break_waiters: Vec::new(),
         });
         state.opens.push(open);
     }
@@ -176,10 +189,17 @@ impl FileTable {
     /// state then (for delete-on-close), and the lock waiters to wake.
     pub fn remove(&mut self, key: &FileKey, owner: OpenRef) -> Removal {
         let Some(state) = self.files.get_mut(key) else { return Removal::default() };
+        let mut break_ended = false;
+        for open in state.opens.iter().filter(|o| o.owner == owner) {
+            break_ended |= self.leases.release(open);
+        }
         state.opens.retain(|o| o.owner != owner);
         let released = state.locks.iter().any(|l| l.owner == owner);
         state.locks.retain(|l| l.owner != owner);
-        let waiters = if released { state.lock_waiters.clone() } else { Vec::new() };
+        let mut waiters = if released { state.lock_waiters.clone() } else { Vec::new() };
+        if break_ended || state.opens.is_empty() {
+            waiters.append(&mut state.break_waiters);
+        }
         if state.opens.is_empty() {
             let state = self.files.remove(key).expect("present");
             Removal { last: true, delete_pending: state.delete_pending, path: Some(state.path), waiters }
@@ -235,13 +255,7 @@ impl FileTable {
 
     /// Releases the lock with exactly this range held by `owner` (MS-FSA 2.1.5.8). Returns the
     /// waiters to wake.
-    pub fn unlock(
-        &mut self,
-        key: &FileKey,
-        owner: OpenRef,
-        offset: u64,
-        length: u64,
-    ) -> Result<Vec<(u64, u64)>, NtStatus> {
+    pub fn unlock(&mut self, key: &FileKey, owner: OpenRef, offset: u64, length: u64) -> Result<Vec<Waiter>, NtStatus> {
         let state = self.files.get_mut(key).ok_or(NtStatus::FILE_CLOSED)?;
         let index = state
             .locks
@@ -252,13 +266,73 @@ impl FileTable {
         Ok(state.lock_waiters.clone())
     }
 
-    pub fn add_waiter(&mut self, key: &FileKey, waiter: (u64, u64)) {
+    /// The lease and oplock breaks a new open causes (overdue breaks end first), and whether
+    /// it must wait for acknowledgments.
+    pub fn break_for_open(&mut self, key: &FileKey, intent: &Intent, now: Instant) -> (Vec<Break>, bool) {
+        let Some(state) = self.files.get_mut(key) else { return (Vec::new(), false) };
+        self.leases.expire(&mut state.opens, now);
+        let conflict = |other: &SharedOpen| {
+            intent.access & DATA_ACCESS != 0
+                && other.access & DATA_ACCESS != 0
+                && conflicts(intent.access, intent.share, other.access, other.share)
+        };
+        self.leases.break_for_open(&mut state.opens, intent, conflict, now)
+    }
+
+    /// The breaks a write or size change through `writer` causes.
+    pub fn break_for_write(&mut self, key: &FileKey, writer: OpenRef) -> Vec<Break> {
+        let Some(state) = self.files.get_mut(key) else { return Vec::new() };
+        self.leases.break_for_write(&mut state.opens, writer, Instant::now())
+    }
+
+    /// Grants caching to a just-added open.
+    pub fn grant(&mut self, key: &FileKey, owner: OpenRef, request: Request, is_directory: bool) -> Grant {
+        let Some(state) = self.files.get_mut(key) else { return Grant::default() };
+        self.leases.grant(*key, &mut state.opens, owner, request, is_directory)
+    }
+
+    /// When the earliest break in progress on this file is overdue.
+    pub fn break_deadline(&self, key: &FileKey) -> Option<Instant> {
+        self.files.get(key).and_then(|state| self.leases.next_deadline(&state.opens))
+    }
+
+    /// An open waits for the breaks on this file; returns false when there is nothing to wait for
+    /// any more (the file's last open closed meanwhile).
+    pub fn add_break_waiter(&mut self, key: &FileKey, waiter: Waiter) -> bool {
+        match self.files.get_mut(key) {
+            Some(state) => {
+                if !state.break_waiters.contains(&waiter) {
+                    state.break_waiters.push(waiter);
+                }
+                true
+            }
+            None => false,
+        }
+    }
+
+    /// The opens waiting for breaks on this file, which may now go on.
+    pub fn take_break_waiters(&mut self, key: &FileKey) -> Vec<Waiter> {
+        self.files.get_mut(key).map(|state| std::mem::take(&mut state.break_waiters)).unwrap_or_default()
+    }
+
+    pub fn remove_break_waiter(&mut self, key: &FileKey, waiter: Waiter) {
+        if let Some(state) = self.files.get_mut(key) {
+            state.break_waiters.retain(|w| *w != waiter);
+        }
+    }
+
+    /// The open `owner` of the file `key`, for oplock acknowledgments.
+    pub fn open_mut(&mut self, key: &FileKey, owner: OpenRef) -> Option<&mut SharedOpen> {
+        self.files.get_mut(key)?.opens.iter_mut().find(|o| o.owner == owner)
+    }
+
+    pub fn add_waiter(&mut self, key: &FileKey, waiter: Waiter) {
         if let Some(state) = self.files.get_mut(key) {
             state.lock_waiters.push(waiter);
         }
     }
 
-    pub fn remove_waiter(&mut self, key: &FileKey, waiter: (u64, u64)) {
+    pub fn remove_waiter(&mut self, key: &FileKey, waiter: Waiter) {
         if let Some(state) = self.files.get_mut(key) {
             state.lock_waiters.retain(|w| *w != waiter);
         }
@@ -280,7 +354,7 @@ pub struct Removal {
     pub last: bool,
     pub delete_pending: bool,
     pub path: Option<SharePath>,
-    pub waiters: Vec<(u64, u64)>,
+    pub waiters: Vec<Waiter>,
 }
 
 #[cfg(test)]
@@ -297,6 +371,7 @@ mod tests {
             session_id: 1,
             user: "u".into(),
             is_directory: false,
+            caching: Caching::None,
         }
     }
 

@@ -9,6 +9,7 @@ pub mod dispatch;
 pub mod events;
 pub mod files;
 pub mod handlers;
+pub mod leases;
 pub mod notify;
 pub mod session;
 pub mod shared;

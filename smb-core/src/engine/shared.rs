@@ -66,6 +66,8 @@ pub enum Control {
     CloseSession { session_id: u64 },
     /// An administrator closes an open file.
     CloseFile { volatile: u64 },
+    /// Send a lease or oplock break notification for one of its opens.
+    Break(crate::engine::leases::Break),
     /// Drop the connection (engine stopping, or the client's address was blocked).
     Disconnect,
 }
@@ -237,6 +239,30 @@ impl Shared {
     /// Sends a control message to a connection; false if it is gone.
     pub fn control(&self, connection: u64, message: Control) -> bool {
         lock(&self.connections).get(&connection).is_some_and(|c| c.control.send(message).is_ok())
+    }
+
+    /// Sends break notifications to the connections holding the caching.
+    pub fn send_breaks(&self, breaks: Vec<crate::engine::leases::Break>) {
+        use crate::engine::leases::Break;
+        for notification in breaks {
+            let connection = match notification {
+                Break::Lease { via, .. } => via.connection,
+                Break::Oplock { owner, .. } => owner.connection,
+            };
+            self.control(connection, Control::Break(notification));
+        }
+    }
+
+    /// Wakes an async request at `at` (a deadline it waits for), if a runtime is there to keep time.
+    pub fn wake_at(self: &Arc<Self>, connection: u64, async_id: u64, at: Instant) {
+        let Ok(runtime) = tokio::runtime::Handle::try_current() else { return };
+        let shared = Arc::downgrade(self);
+        runtime.spawn(async move {
+            tokio::time::sleep_until(at.into()).await;
+            if let Some(shared) = shared.upgrade() {
+                shared.control(connection, Control::Wake { async_id });
+            }
+        });
     }
 
     /// Records a change and wakes the requests waiting for it.

@@ -331,6 +331,55 @@ pub fn on_disk_id_response(file_id: u64, volume_id: u64) -> CreateContext {
     CreateContext::new(context_name::QUERY_ON_DISK_ID, data.into_vec())
 }
 
+/// MS-SMB2 2.2.13.2.8 SMB2_CREATE_REQUEST_LEASE (32 bytes) and 2.2.13.2.10
+/// SMB2_CREATE_REQUEST_LEASE_V2 (52 bytes); the responses (2.2.14.2.10 and 2.2.14.2.11) have
+/// the same layouts.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct LeaseContext {
+    pub key: [u8; 16],
+    pub state: u32,
+    pub flags: u32,
+    /// Version 2 only: the parent directory's lease key (when the flag says it is set).
+    pub parent_key: Option<[u8; 16]>,
+    pub epoch: u16,
+    pub v2: bool,
+}
+
+/// MS-SMB2 2.2.13.2.10 / 2.2.14.2.11 LeaseFlags.
+pub mod lease_flags {
+    pub const BREAK_IN_PROGRESS: u32 = 0x0000_0002;
+    pub const PARENT_LEASE_KEY_SET: u32 = 0x0000_0004;
+}
+
+impl LeaseContext {
+    pub const V1_SIZE: usize = 32;
+    pub const V2_SIZE: usize = 52;
+
+    pub fn decode(data: &[u8]) -> Result<Self, DecodeError> {
+        let mut r = Reader::new(data);
+        let key = r.array("LeaseKey")?;
+        let state = r.u32("LeaseState")?;
+        let flags = r.u32("LeaseFlags")?;
+        r.skip(8, "LeaseDuration")?;
+        if data.len() < Self::V2_SIZE {
+            return Ok(LeaseContext { key, state, flags, parent_key: None, epoch: 0, v2: false });
+        }
+        let parent: [u8; 16] = r.array("ParentLeaseKey")?;
+        let epoch = r.u16("Epoch")?;
+        let parent_key = (flags & lease_flags::PARENT_LEASE_KEY_SET != 0).then_some(parent);
+        Ok(LeaseContext { key, state, flags, parent_key, epoch, v2: true })
+    }
+
+    pub fn encode(&self) -> Vec<u8> {
+        let mut out = Writer::new();
+        out.bytes(&self.key).u32(self.state).u32(self.flags).u64(0);
+        if self.v2 {
+            out.bytes(&self.parent_key.unwrap_or_default()).u16(self.epoch).u16(0);
+        }
+        out.into_vec()
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -374,6 +423,24 @@ mod tests {
         let decoded = CreateRequest::decode(&bytes).unwrap();
         assert_eq!(decoded, request);
         assert!(decoded.context(context_name::QUERY_MAXIMAL_ACCESS).is_some());
+    }
+
+    #[test]
+    fn lease_contexts_of_both_versions_round_trip() {
+        let v1 = LeaseContext { key: [3; 16], state: 7, ..Default::default() };
+        assert_eq!(v1.encode().len(), LeaseContext::V1_SIZE);
+        assert_eq!(LeaseContext::decode(&v1.encode()).unwrap(), v1);
+        let v2 = LeaseContext {
+            key: [4; 16],
+            state: 3,
+            flags: lease_flags::PARENT_LEASE_KEY_SET,
+            parent_key: Some([5; 16]),
+            epoch: 9,
+            v2: true,
+        };
+        assert_eq!(v2.encode().len(), LeaseContext::V2_SIZE);
+        assert_eq!(LeaseContext::decode(&v2.encode()).unwrap(), v2);
+        assert!(LeaseContext::decode(&[0; 20]).is_err(), "too short for either version");
     }
 
     #[test]

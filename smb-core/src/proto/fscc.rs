@@ -541,7 +541,7 @@ mod tests {
             FullEa { flags: 0x80, name: "SECOND.EA".into(), value: Vec::new() },
         ];
         let bytes = FullEa::encode_all(&entries);
-        assert_eq!(&bytes[..4], &16u32.to_le_bytes());
+        assert_eq!(&bytes[..4], &20u32.to_le_bytes(), "8 + 5 + 1 + 3 bytes, aligned to 4");
         assert_eq!(FullEa::decode_all(&bytes).unwrap(), entries);
         assert!(!valid_ea_name("a:b") && valid_ea_name("user.ea"));
     }

@@ -1,6 +1,5 @@
-//! MS-SMB2 2.2.24 SMB2 OPLOCK_BREAK Acknowledgment (2.2.24.1 oplock, 2.2.24.2 lease).
-//! EdgeShare grants neither oplocks nor leases, so only the decoding matters: an acknowledgment
-//! is then always a protocol error, answered with a status.
+//! MS-SMB2 2.2.23 OPLOCK_BREAK Notification (2.2.23.1 oplock, 2.2.23.2 lease), 2.2.24
+//! Acknowledgment and 2.2.25 Response (the acknowledgment's layout, for both kinds).
 
 use super::reader::{DecodeError, Writer};
 use super::{Field, FileId, body};
@@ -48,11 +47,44 @@ impl OplockBreakAcknowledgment {
     }
 }
 
+/// MS-SMB2 2.2.23.2 Lease Break Notification.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct LeaseBreakNotification {
+    pub new_epoch: u16,
+    /// SMB2_NOTIFY_BREAK_LEASE_FLAG_ACK_REQUIRED (0x01).
+    pub ack_required: bool,
+    pub lease_key: [u8; 16],
+    pub current_state: u32,
+    pub new_state: u32,
+}
+
+impl LeaseBreakNotification {
+    pub const STRUCTURE_SIZE: u16 = 44;
+
+    pub fn encode(&self, out: &mut Writer) {
+        out.u16(Self::STRUCTURE_SIZE).u16(self.new_epoch).u32(u32::from(self.ack_required));
+        out.bytes(&self.lease_key).u32(self.current_state).u32(self.new_state);
+        // BreakReason, AccessMaskHint, ShareMaskHint: reserved, zero.
+        out.zeros(12);
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::proto::header::Command;
     use crate::proto::testing::message;
+
+    #[test]
+    fn a_lease_break_notification_is_44_bytes_with_its_fields_in_place() {
+        let mut out = Writer::new();
+        LeaseBreakNotification { new_epoch: 2, ack_required: true, lease_key: [7; 16], current_state: 7, new_state: 3 }
+            .encode(&mut out);
+        let bytes = out.into_vec();
+        assert_eq!(bytes.len(), 44);
+        assert_eq!(&bytes[..8], &[44, 0, 2, 0, 1, 0, 0, 0]);
+        assert_eq!(&bytes[24..32], &[7, 0, 0, 0, 3, 0, 0, 0]);
+    }
 
     #[test]
     fn both_acknowledgment_forms_round_trip() {

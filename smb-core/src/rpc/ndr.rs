@@ -11,7 +11,9 @@ pub enum Syntax {
     Ndr64,
 }
 
-/// Output in one syntax. Pointer referent ids are non-zero and increase, as Windows writes them.
+/// Output in one syntax. Unique pointers' referent ids are non-zero, as Windows writes them:
+/// increasing in NDR 2.0, and always 0x20000 in NDR64 (where unique pointers never alias, and
+/// some clients expect exactly that value).
 pub struct NdrWriter {
     out: Writer,
     syntax: Syntax,
@@ -63,12 +65,14 @@ impl NdrWriter {
 
     /// A unique pointer's referent id (zero for null).
     pub fn pointer(&mut self, present: bool) -> &mut Self {
-        let referent = if present {
-            let id = self.next_referent;
-            self.next_referent += 4;
-            id
-        } else {
-            0
+        let referent = match (present, self.syntax) {
+            (false, _) => 0,
+            (true, Syntax::Ndr64) => 0x0002_0000,
+            (true, Syntax::Ndr20) => {
+                let id = self.next_referent;
+                self.next_referent += 4;
+                id
+            }
         };
         if self.is_ndr64() {
             self.align(8);
@@ -114,6 +118,11 @@ impl<'a> NdrReader<'a> {
     pub fn u32(&mut self) -> Result<u32, DecodeError> {
         self.align(4)?;
         self.reader.u32("NDR u32")
+    }
+
+    /// Skips to the alignment of a structure holding pointers or sizes (4 in NDR 2.0, 8 in NDR64).
+    pub fn align_struct(&mut self) -> Result<(), DecodeError> {
+        self.align(if self.syntax == Syntax::Ndr64 { 8 } else { 4 })
     }
 
     fn size(&mut self) -> Result<usize, DecodeError> {

@@ -54,6 +54,8 @@ pub fn call(opnum: u16, stub: &[u8], syntax: Syntax, server: &ServerView) -> Res
     match opnum {
         opnum::NETR_SHARE_ENUM => {
             input.optional_string()?;
+            // InfoStruct is a structure holding pointers: in NDR64 it starts 8-aligned.
+            input.align_struct()?;
             let level = input.u32()?;
             share_enum(level, server, &mut out);
         }
@@ -213,12 +215,27 @@ mod tests {
     }
 
     fn enum_request(syntax: Syntax, level: u32) -> Vec<u8> {
+        enum_request_for("\\\\localhost", syntax, level)
+    }
+
+    fn enum_request_for(server_name: &str, syntax: Syntax, level: u32) -> Vec<u8> {
         let mut out = NdrWriter::new(syntax);
-        out.pointer(true).string("\\\\localhost").u32(level);
+        out.pointer(true).string(server_name).align_struct().u32(level);
         union_start(&mut out, level);
         out.pointer(true).align_struct();
         out.u32(0).pointer(false).u32(u32::MAX).pointer(false);
         out.into_vec()
+    }
+
+    #[test]
+    fn an_ndr64_share_enum_reads_its_level_after_the_structure_padding() {
+        // "127.0.0.1" leaves the string 4 bytes short of an 8-byte boundary: the level of
+        // InfoStruct comes after padding (as the `smb` crate sends it).
+        for syntax in [Syntax::Ndr20, Syntax::Ndr64] {
+            let request = enum_request_for("127.0.0.1", syntax, 1);
+            let stub = call(opnum::NETR_SHARE_ENUM, &request, syntax, &server()).unwrap().unwrap();
+            assert_eq!(&stub[..4], &[1, 0, 0, 0], "{syntax:?}: the reply must be for level 1");
+        }
     }
 
     #[test]
@@ -229,7 +246,7 @@ mod tests {
             call(opnum::NETR_SHARE_ENUM, &enum_request(Syntax::Ndr64, 1), Syntax::Ndr64, &server()).unwrap().unwrap();
         assert_eq!(
             hex::encode(&stub[..48]),
-            "010000000000000001000000000000000000020000000000020000000000000004000200000000000200000000000000"
+            "010000000000000001000000000000000000020000000000020000000000000000000200000000000200000000000000"
         );
         // ... and at the end a null resume handle and WERROR 0.
         assert_eq!(&stub[stub.len() - 12..], &[0; 12]);

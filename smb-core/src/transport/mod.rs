@@ -42,14 +42,9 @@ pub async fn drive<R, W>(
     let limit = max_message(&shared);
     loop {
         let output = tokio::select! {
-            message = read_message(&mut reader, limit) => match message {
-                Ok(Some(message)) => tokio::task::block_in_place(|| connection.receive(message)),
-                Ok(None) => break,
-                Err(error) => {
-                    tracing::debug!(connection = info.id, client = %info.client, %error, "connection ended");
-                    break;
-                }
-            },
+            // Control first: a break, wake-up or close decided elsewhere comes before the next
+            // request of this client (which may depend on it, e.g. after a session reconnect).
+            biased;
             Some(control) = control_rx.recv() => match control {
                 Control::Wake { async_id } => tokio::task::block_in_place(|| connection.wake(async_id)),
                 Control::CloseSession { session_id } => {
@@ -67,7 +62,16 @@ pub async fn drive<R, W>(
                     connection.publish();
                     output
                 }
+                Control::Break(notification) => tokio::task::block_in_place(|| connection.send_break(notification)),
                 Control::Disconnect => break,
+            },
+            message = read_message(&mut reader, limit) => match message {
+                Ok(Some(message)) => tokio::task::block_in_place(|| connection.receive(message)),
+                Ok(None) => break,
+                Err(error) => {
+                    tracing::debug!(connection = info.id, client = %info.client, %error, "connection ended");
+                    break;
+                }
             },
             _ = stop.changed() => break,
         };

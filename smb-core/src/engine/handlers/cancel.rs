@@ -35,6 +35,7 @@ pub fn cancel(conn: &mut Connection, async_id: u64, status: NtStatus) -> Option<
                 watch.pending = None;
             }
         }
+        PendingKind::Create { key, .. } => crate::engine::handlers::create::forget(conn, key, async_id),
         PendingKind::Lock { volatile, .. } => {
             let key = conn.sessions.get(&pending.session_id).and_then(|s| s.opens.get(volatile)).and_then(|o| o.key);
             if let Some(key) = key {

@@ -4,18 +4,21 @@
 use crate::proto::fscc::{FullEa, valid_ea_name};
 use std::os::fd::AsFd;
 
-use crate::engine::connection::Connection;
+use crate::engine::connection::{Connection, Output, PendingKind};
 use crate::engine::dispatch::{Done, Error, Outcome, Request};
-use crate::engine::files::{OpenRef, SharedOpen, access};
+use crate::engine::files::{FileKey, OpenRef, SharedOpen, access};
+use crate::engine::leases::{self, Caching, Intent, LeaseId, oplock_level};
 use crate::engine::notify::Change;
 use crate::engine::session::{Enumeration, Open, OpenKind, TreeKind};
 use crate::engine::shared::lock;
 use crate::proto::change_notify::{action, filter};
 use crate::proto::create::{
-    CreateRequest, CreateResponse, IMPERSONATION_DELEGATE, context_name, create_action, disposition,
-    maximal_access_response, on_disk_id_response, options,
+    CreateContext, CreateRequest, CreateResponse, IMPERSONATION_DELEGATE, LeaseContext, context_name, create_action,
+    disposition, lease_flags, maximal_access_response, on_disk_id_response, options,
 };
 use crate::proto::fscc::{FileMeta, attributes};
+use crate::proto::header::{Command, HEADER_SIZE, Header};
+use crate::proto::negotiate::Dialect;
 use crate::proto::{FileId, NtStatus, Writer};
 use crate::vfs::local::{self, write_dos};
 use crate::vfs::{OpenMode, SharePath, ShareRoot};
@@ -57,6 +60,13 @@ pub fn handle(conn: &mut Connection, req: &Request<'_>, out: &mut Writer) -> Res
         }
         None => Vec::new(),
     };
+    let caching = caching_request(conn, &request);
+    let lease_id = match caching {
+        leases::Request::Lease { id, .. } => Some(id),
+        _ => None,
+    };
+    let volatile = conn.shared.next_id();
+    let owner = OpenRef { connection: conn.info.id, volatile };
     let path = SharePath::parse(&request.name)?;
     let found = root.resolve(&path)?;
     // A trailing separator names a directory only (MS-FSA 2.1.5.1: "file\" is not a file name).
@@ -119,6 +129,16 @@ pub fn handle(conn: &mut Connection, req: &Request<'_>, out: &mut Writer) -> Res
             let mode = if found.meta.is_directory { OpenMode::Directory } else { data_mode(desired, overwrite) };
             let file = open_fallback(root, &found.path, mode)?;
             let key = local::identity(file.as_fd())?;
+            if let Some(id) = &lease_id {
+                lock(&conn.shared.files).leases.check_key(id, key)?;
+            }
+            // Other clients' caching gives way first: the open waits while they flush and close.
+            let intent = Intent { owner, lease: lease_id, access: desired, share: request.share_access, overwrite };
+            let (breaks, wait) = lock(&conn.shared.files).break_for_open(&key, &intent, std::time::Instant::now());
+            conn.shared.send_breaks(breaks);
+            if wait {
+                return Ok(Outcome::Pending(PendingKind::Create { request: req.message.to_vec(), key, rest: None }));
+            }
             lock(&conn.shared.files).check_sharing(&key, desired, request.share_access)?;
             let mut meta = found.meta;
             let action_taken = if overwrite {
@@ -170,6 +190,12 @@ pub fn handle(conn: &mut Connection, req: &Request<'_>, out: &mut Writer) -> Res
                 && request.create_options & options::DELETE_ON_CLOSE != 0
             {
                 return Err(NtStatus::CANNOT_DELETE.into());
+            }
+            // A new file cannot be the file a lease key already names.
+            if let Some(id) = &lease_id
+                && lock(&conn.shared.files).leases.get(id).is_some()
+            {
+                return Err(NtStatus::INVALID_PARAMETER.into());
             }
             // The parent's spelling on disk, and the new name as the client wrote it.
             let parent = root.resolve(&path.parent().expect("not root"))?.ok_or(NtStatus::OBJECT_PATH_NOT_FOUND)?;
@@ -231,9 +257,7 @@ pub fn handle(conn: &mut Connection, req: &Request<'_>, out: &mut Writer) -> Res
         }
         delete_on_close = true;
     }
-    let volatile = conn.shared.next_id();
     let file_id = FileId { persistent: volatile, volatile };
-    let owner = OpenRef { connection: conn.info.id, volatile };
     let shared_open = SharedOpen {
         owner,
         access: desired,
@@ -241,10 +265,28 @@ pub fn handle(conn: &mut Connection, req: &Request<'_>, out: &mut Writer) -> Res
         session_id,
         user: user.clone(),
         is_directory: meta.is_directory,
+        caching: Caching::None,
     };
-    lock(&conn.shared.files).add(key, &share.config.name, &path, shared_open);
+    let grant = {
+        let mut files = lock(&conn.shared.files);
+        files.add(key, &share.config.name, &path, shared_open);
+        files.grant(&key, owner, caching, meta.is_directory)
+    };
 
     let mut contexts = Vec::new();
+    if let Some(lease) = grant.lease {
+        let flags = if lease.break_in_progress { lease_flags::BREAK_IN_PROGRESS } else { 0 }
+            | if lease.parent.is_some() { lease_flags::PARENT_LEASE_KEY_SET } else { 0 };
+        let context = LeaseContext {
+            key: lease.key,
+            state: lease.state,
+            flags,
+            parent_key: lease.parent,
+            epoch: lease.epoch,
+            v2: lease.version >= 2,
+        };
+        contexts.push(CreateContext::new(context_name::REQUEST_LEASE, context.encode()));
+    }
     if request.context(context_name::QUERY_MAXIMAL_ACCESS).is_some() {
         contexts.push(maximal_access_response(0, maximal_access(share_access, &meta)));
     }
@@ -252,7 +294,7 @@ pub fn handle(conn: &mut Connection, req: &Request<'_>, out: &mut Writer) -> Res
         contexts.push(on_disk_id_response(meta.file_id, key.0));
     }
     CreateResponse {
-        oplock_level: 0,
+        oplock_level: grant.oplock_level,
         flags: 0,
         create_action: action_taken,
         creation_time: meta.creation_time,
@@ -294,6 +336,100 @@ pub fn handle(conn: &mut Connection, req: &Request<'_>, out: &mut Writer) -> Res
     };
     conn.sessions.get_mut(&session_id).expect("checked").opens.insert(volatile, open);
     Ok(Outcome::Done(Done { new_file: Some(file_id), ..Done::default() }))
+}
+
+/// The caching a CREATE asks for: a lease (SMB 2.1 and later, version 2 from SMB 3 on) or an
+/// oplock. A lease request without a valid lease context asks for nothing (MS-SMB2 3.3.5.9.8).
+fn caching_request(conn: &Connection, request: &CreateRequest) -> leases::Request {
+    let Some(negotiated) = conn.negotiated.as_ref() else { return leases::Request::None };
+    match request.requested_oplock_level {
+        oplock_level::LEASE if negotiated.dialect >= Dialect::SMB2_1 => {
+            let Some(context) = request.context(context_name::REQUEST_LEASE) else { return leases::Request::None };
+            let Ok(lease) = LeaseContext::decode(&context.data) else { return leases::Request::None };
+            let v2 = lease.v2 && negotiated.dialect.is_smb3();
+            leases::Request::Lease {
+                id: LeaseId { client_guid: negotiated.client_guid, key: lease.key },
+                state: lease.state,
+                version: if v2 { 2 } else { 1 },
+                parent: if v2 { lease.parent_key } else { None },
+                epoch: if v2 { lease.epoch } else { 0 },
+            }
+        }
+        level @ (oplock_level::II | oplock_level::EXCLUSIVE | oplock_level::BATCH) => leases::Request::Oplock(level),
+        _ => leases::Request::None,
+    }
+}
+
+/// A CREATE waiting for breaks: it is told when they end, and at the latest when they time out.
+pub fn register(conn: &mut Connection, async_id: u64) {
+    let Some(pending) = conn.pending.get(&async_id) else { return };
+    let PendingKind::Create { key, .. } = pending.kind else { return };
+    let (waiting, deadline) = {
+        let mut files = lock(&conn.shared.files);
+        (files.add_break_waiter(&key, (conn.info.id, async_id)), files.break_deadline(&key))
+    };
+    match (waiting, deadline) {
+        (true, Some(deadline)) => conn.shared.wake_at(conn.info.id, async_id, deadline),
+        // Nothing to wait for any more: go on at once.
+        _ => {
+            conn.shared.control(conn.info.id, crate::engine::shared::Control::Wake { async_id });
+        }
+    }
+}
+
+/// Runs a waiting CREATE again; completes it unless it must go on waiting. The rest of its
+/// chain, if any, follows it.
+pub fn retry(conn: &mut Connection, async_id: u64) -> Option<Output> {
+    let pending = conn.pending.get_mut(&async_id)?;
+    let PendingKind::Create { request, key, rest } = &mut pending.kind else { return None };
+    let (message, key, rest) = (request.clone(), *key, rest.take());
+    let header = Header {
+        command: Command::CREATE,
+        message_id: pending.message_id,
+        session_id: pending.session_id,
+        tree_id: pending.tree_id,
+        ..Header::default()
+    };
+    let encrypted = pending.encrypted;
+    lock(&conn.shared.files).remove_break_waiter(&key, (conn.info.id, async_id));
+    let still_there = conn.sessions.get(&header.session_id).is_some_and(|s| s.trees.contains_key(&header.tree_id));
+    // The handler writes its body after a header's room, as in the pipeline (offsets count from it).
+    let mut body = Writer::new();
+    body.zeros(HEADER_SIZE);
+    let result = if still_there {
+        let req = Request { header: &header, message: &message, file_id: None, encrypted, index: 0 };
+        handle(conn, &req, &mut body)
+    } else {
+        Err(NtStatus::NETWORK_NAME_DELETED.into())
+    };
+    let (status, opened, error) = match result {
+        Ok(Outcome::Pending(_)) => {
+            if let Some(PendingKind::Create { rest: slot, .. }) = conn.pending.get_mut(&async_id).map(|p| &mut p.kind) {
+                *slot = rest;
+            }
+            register(conn, async_id);
+            return None;
+        }
+        Ok(Outcome::Done(done)) => (Ok(done.status), done.new_file, None),
+        Ok(Outcome::NoResponse) => (Ok(NtStatus::SUCCESS), None, None),
+        Err(error) => {
+            let status = error.status;
+            (Err(error), None, Some(status))
+        }
+    };
+    let mut output = conn.complete(async_id, status, |out| {
+        out.bytes(&body.as_slice()[HEADER_SIZE..]);
+    });
+    if let Some(rest) = rest {
+        conn.continue_chain(*rest, opened, error, &mut output);
+    }
+    output.close = conn.close;
+    Some(output)
+}
+
+/// Forgets a waiting CREATE (cancelled, or its connection ends).
+pub fn forget(conn: &Connection, key: &FileKey, async_id: u64) {
+    lock(&conn.shared.files).remove_break_waiter(key, (conn.info.id, async_id));
 }
 
 /// MS-SMB2 3.3.5.9's request checks, before anything is looked up, in the order Windows makes

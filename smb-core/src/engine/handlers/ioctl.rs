@@ -273,6 +273,9 @@ fn copychunk(
         written.total_bytes_written += chunk.length;
     }
     written.chunk_bytes_written = 0;
+    if written.chunks_written > 0 {
+        crate::engine::handlers::break_readers(&conn.shared, &target_key, target_owner);
+    }
     if let Some(share) = share_of(conn, req) {
         conn.shared.changed(Change {
             share: &share.config.name,
@@ -339,6 +342,7 @@ fn zero_data(
         )
         .or_else(|_| file.write_all_at(&vec![0; (end - start) as usize], start).map_err(|_| rustix::io::Errno::IO))
         .map_err(|_| NtStatus::IO_DEVICE_ERROR)?;
+        crate::engine::handlers::break_readers(&shared, &key, owner);
     }
     Ok((NtStatus::SUCCESS, Vec::new()))
 }

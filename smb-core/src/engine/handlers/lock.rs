@@ -3,7 +3,7 @@
 
 use crate::engine::connection::{Connection, PendingKind};
 use crate::engine::dispatch::{Error, Outcome, Request};
-use crate::engine::files::{ByteLock, FileKey, OpenRef};
+use crate::engine::files::{ByteLock, FileKey, OpenRef, Waiter};
 use crate::engine::handlers::open_of;
 use crate::engine::session::OpenKind;
 use crate::engine::shared::{Control, lock};
@@ -25,6 +25,10 @@ pub fn handle(conn: &mut Connection, req: &Request<'_>, out: &mut Writer) -> Res
     match apply(conn, key, owner, &request.locks) {
         Ok(waiters) => {
             wake(conn, waiters);
+            if request.locks[0].flags & lock_flags::UNLOCK == 0 {
+                // A byte-range lock ends read caching as a write does (MS-FSA 2.1.5.7).
+                crate::engine::handlers::break_readers(&conn.shared, &key, owner);
+            }
             LockResponse::default().encode(out);
             Outcome::ok()
         }
@@ -55,7 +59,7 @@ fn apply(
     key: FileKey,
     owner: OpenRef,
     locks: &[LockElement],
-) -> Result<Vec<(u64, u64)>, (NtStatus, Vec<(u64, u64)>)> {
+) -> Result<Vec<Waiter>, (NtStatus, Vec<Waiter>)> {
     let mut files = lock(&conn.shared.files);
     let mut waiters = Vec::new();
     if locks[0].flags & lock_flags::UNLOCK != 0 {
@@ -107,7 +111,7 @@ fn apply(
     }
 }
 
-fn wake(conn: &Connection, waiters: Vec<(u64, u64)>) {
+fn wake(conn: &Connection, waiters: Vec<Waiter>) {
     for (connection, async_id) in waiters {
         conn.shared.control(connection, Control::Wake { async_id });
     }

@@ -85,3 +85,14 @@ pub fn written(open: &mut Open) {
         }
     }
 }
+
+/// After data or size changed through `owner`: the file's other caching holders lose read
+/// caching (MS-FSA 2.1.4.12).
+pub fn break_readers(
+    shared: &crate::engine::shared::Shared,
+    key: &crate::engine::files::FileKey,
+    owner: crate::engine::files::OpenRef,
+) {
+    let breaks = crate::engine::shared::lock(&shared.files).break_for_write(key, owner);
+    shared.send_breaks(breaks);
+}

@@ -110,7 +110,7 @@ pub fn handle(conn: &mut Connection, req: &Request<'_>, out: &mut Writer) -> Res
     }
     let mut server_capabilities = 0;
     if dialect != Dialect::SMB2_0_2 {
-        server_capabilities |= capabilities::LARGE_MTU;
+        server_capabilities |= capabilities::LARGE_MTU | capabilities::LEASING;
     }
     if matches!(dialect, Dialect::SMB3_0 | Dialect::SMB3_0_2) && cipher.is_some() {
         server_capabilities |= capabilities::ENCRYPTION;

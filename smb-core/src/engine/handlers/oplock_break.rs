@@ -1,14 +1,46 @@
-//! OPLOCK_BREAK acknowledgments (MS-SMB2 3.3.5.22). EdgeShare grants no oplocks or leases, so
-//! there is never a break to acknowledge.
+//! OPLOCK_BREAK acknowledgments (MS-SMB2 3.3.5.22): a client gives up the caching a break asked
+//! for; the opens waiting for that break go on.
 
 use crate::engine::connection::Connection;
 use crate::engine::dispatch::{Error, Outcome, Request};
+use crate::engine::files::FileKey;
+use crate::engine::leases::{self, LeaseId};
+use crate::engine::shared::{Control, lock};
 use crate::proto::oplock_break::OplockBreakAcknowledgment;
 use crate::proto::{NtStatus, Writer};
 
-pub fn handle(_conn: &mut Connection, req: &Request<'_>, _out: &mut Writer) -> Result<Outcome, Error> {
+pub fn handle(conn: &mut Connection, req: &Request<'_>, out: &mut Writer) -> Result<Outcome, Error> {
     match OplockBreakAcknowledgment::decode(req.message)? {
-        OplockBreakAcknowledgment::Oplock { .. } => Err(NtStatus::INVALID_OPLOCK_PROTOCOL.into()),
-        OplockBreakAcknowledgment::Lease { .. } => Err(NtStatus::OBJECT_NAME_NOT_FOUND.into()),
+        OplockBreakAcknowledgment::Oplock { oplock_level, file_id } => {
+            // MS-SMB2 3.3.5.22.1.
+            let session = conn.sessions.get(&req.header.session_id).ok_or(NtStatus::USER_SESSION_DELETED)?;
+            let open = session.opens.get(&file_id.volatile).filter(|o| o.file_id == file_id);
+            let key = open.and_then(|o| o.key).ok_or(NtStatus::FILE_CLOSED)?;
+            let owner = conn.open_ref(file_id.volatile);
+            let level = {
+                let mut files = lock(&conn.shared.files);
+                let shared = files.open_mut(&key, owner).ok_or(NtStatus::FILE_CLOSED)?;
+                leases::acknowledge_oplock(shared, oplock_level)?
+            };
+            wake_waiters(conn, &key);
+            OplockBreakAcknowledgment::Oplock { oplock_level: level, file_id }.encode(out);
+            Outcome::ok()
+        }
+        OplockBreakAcknowledgment::Lease { lease_key, lease_state, .. } => {
+            // MS-SMB2 3.3.5.22.2.
+            let client_guid = conn.negotiated.as_ref().map(|n| n.client_guid).unwrap_or_default();
+            let id = LeaseId { client_guid, key: lease_key };
+            let (file, state) = lock(&conn.shared.files).leases.acknowledge(&id, lease_state)?;
+            wake_waiters(conn, &file);
+            OplockBreakAcknowledgment::Lease { flags: 0, lease_key, lease_state: state, lease_duration: 0 }.encode(out);
+            Outcome::ok()
+        }
+    }
+}
+
+fn wake_waiters(conn: &Connection, key: &FileKey) {
+    let waiters = lock(&conn.shared.files).take_break_waiters(key);
+    for (connection, async_id) in waiters {
+        conn.shared.control(connection, Control::Wake { async_id });
     }
 }

@@ -7,7 +7,7 @@ use crate::engine::connection::Connection;
 use crate::engine::dispatch::{Done, Error, Outcome, Preauth, Request};
 use crate::engine::events::Event;
 use crate::engine::session::{Identity, Session, SessionCrypto, SessionState};
-use crate::engine::shared::{Counter, Users};
+use crate::engine::shared::{Control, Counter, Users, lock};
 use crate::proto::negotiate::{Dialect, security_mode};
 use crate::proto::session_setup::{SESSION_BINDING, SessionSetupRequest, SessionSetupResponse, session_flags};
 use crate::proto::{NtStatus, Writer};
@@ -169,6 +169,9 @@ pub fn handle(conn: &mut Connection, req: &Request<'_>, out: &mut Writer) -> Res
                 .encode(out);
             conn.shared.logon_succeeded(&user);
             conn.shared.count(Counter::Logons, 1);
+            if !reauthenticated && request.previous_session_id != 0 && request.previous_session_id != session_id {
+                end_previous_session(conn, request.previous_session_id, &user);
+            }
             if !reauthenticated {
                 conn.shared.emit(Event::LogonSucceeded {
                     connection: conn.info.id,
@@ -184,6 +187,21 @@ pub fn handle(conn: &mut Connection, req: &Request<'_>, out: &mut Writer) -> Res
     }
 }
 
+/// A client reconnecting names the session it had (MS-SMB2 3.3.5.5.3, PreviousSessionId): that
+/// session ends, with its opens, when it belongs to the same user, wherever it is.
+fn end_previous_session(conn: &mut Connection, previous: u64, user: &str) {
+    if conn.sessions.get(&previous).and_then(|s| s.identity()).is_some_and(|i| i.user.eq_ignore_ascii_case(user)) {
+        conn.ending_sessions.push(previous);
+        return;
+    }
+    let holder = lock(&conn.shared.connections).iter().find_map(|(id, entry)| {
+        entry.sessions.iter().any(|s| s.session_id == previous && s.user.eq_ignore_ascii_case(user)).then_some(*id)
+    });
+    if let Some(connection) = holder.filter(|c| *c != conn.info.id) {
+        conn.shared.control(connection, Control::CloseSession { session_id: previous });
+    }
+}
+
 /// Ends a failed session setup: the session goes, the failure is counted and told.
 fn fail(
     conn: &mut Connection,
@@ -192,10 +210,12 @@ fn fail(
     reason: String,
     status: NtStatus,
 ) -> Result<Outcome, Error> {
-    if let Some(session) = conn.sessions.get(&session_id)
-        && !matches!(session.state, SessionState::Valid { .. })
-    {
-        crate::engine::handlers::logoff::end_session(conn, session_id);
+    match conn.sessions.get(&session_id).map(|s| &s.state) {
+        // A failed re-authentication ends the session too (MS-SMB2 3.3.5.5.3), once its error
+        // reply is signed with the session's key, as the client expects.
+        Some(SessionState::Reauthenticating { .. }) => conn.ending_sessions.push(session_id),
+        Some(SessionState::InProgress { .. }) => crate::engine::handlers::logoff::end_session(conn, session_id),
+        _ => {}
     }
     tracing::info!(connection = conn.info.id, client = %conn.info.client, user = user.as_deref().unwrap_or("-"), %reason, ?status, "logon failed");
     conn.shared.count(Counter::LogonFailures, 1);

@@ -99,13 +99,28 @@ fn file_info(conn: &mut Connection, req: &Request<'_>, request: &SetInfoRequest)
             let size = file.metadata().map_err(|e| status_of(&e))?.len();
             if request.file_info_class == file_class::END_OF_FILE {
                 file.set_len(value).map_err(|e| status_of(&e))?;
-            } else if value < size {
-                // A smaller allocation cuts the file (MS-FSA 2.1.5.14.1).
-                file.set_len(value).map_err(|e| status_of(&e))?;
-            } else if value > size {
-                let _ = rustix::fs::fallocate(file, rustix::fs::FallocateFlags::KEEP_SIZE, 0, value);
+            } else {
+                // MS-FSA 2.1.5.14.1: a smaller allocation cuts the file and frees what lies
+                // beyond; a larger one reserves space, the size staying.
+                if value < size {
+                    file.set_len(value).map_err(|e| status_of(&e))?;
+                }
+                let allocated = local::meta_of(file.as_fd())?.allocation_size;
+                if value < allocated {
+                    let from = value.div_ceil(4096) * 4096;
+                    if allocated > from {
+                        let flags = rustix::fs::FallocateFlags::PUNCH_HOLE | rustix::fs::FallocateFlags::KEEP_SIZE;
+                        let _ = rustix::fs::fallocate(file, flags, from, allocated - from);
+                    }
+                } else if value > allocated {
+                    let _ = rustix::fs::fallocate(file, rustix::fs::FallocateFlags::KEEP_SIZE, 0, value);
+                }
             }
             crate::engine::handlers::written(open);
+            if let Some(key) = open.key {
+                let owner = conn.open_ref(req.file_id.map_or(0, |f| f.volatile));
+                crate::engine::handlers::break_readers(&conn.shared, &key, owner);
+            }
             notify(conn, req, &share.config.name, filter::SIZE | filter::LAST_WRITE);
         }
         file_class::DISPOSITION | file_class::DISPOSITION_EX => {
