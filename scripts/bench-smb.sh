@@ -43,10 +43,12 @@ head -c 4096 /dev/urandom >"$work/local/small.bin"
 for i in $(seq 1 1000); do echo "put small.bin s$i.bin"; done >"$work/puts.txt"
 for i in $(seq 1 1000); do echo "del s$i.bin"; done >"$work/dels.txt"
 
-# Samba: its own user, owning the share so that its permission checks pass.
+# Samba: its own Unix user, owning the share so that its permission checks pass.
+id -u "$user" >/dev/null 2>&1 || useradd --no-create-home --shell /usr/sbin/nologin "$user"
+chmod 755 "$work"
+chown -R "$user" "$share"
 samba_port=$(free_port)
 "$root/scripts/samba-peer.sh" start "$work/samba" "$samba_port" "$user" "$password" "$share" >&2
-chown -R "$user" "$share"
 
 # EdgeShare: the same user and share, signing not required (as Samba's default).
 edgeshare_port=$(free_port)
@@ -120,6 +122,7 @@ for round in $(seq 1 "$rounds"); do
   echo "  1,000 deletes: round $round of $rounds" >&2
 done
 
+for name in "${!samples[@]}"; do echo "samples (s) $name: ${samples[$name]}" >&2; done | sort >&2
 echo
 echo "| case | EdgeShare | Samba $(smbd --version | awk '{print $2}') | EdgeShare/Samba |"
 echo "|---|---:|---:|---:|"

@@ -5,7 +5,7 @@
 #     rustfmt and std source, LLVM 22's wasm-ld, Chromium for the browser tests
 #   - a wasm32 standard library for that compiler (scripts/build-wasm-sysroot.sh)
 #   - wasm-bindgen-cli at exactly the version Cargo.toml pins
-#   - cargo-nextest, when the machine lacks it
+#   - cargo-nextest, when the machine lacks it, and cargo-fuzz (with g++ for libFuzzer)
 #   - the browser-test packages of end2end/ (Playwright, npm's binaryen for wasm-opt)
 #   - the real SMB clients the tests use: Samba's smbclient, rpcclient and smbtorture (and smbd,
 #     the reference peer of the benchmarks), and a Python virtual environment with smbprotocol
@@ -18,7 +18,7 @@ started=$(date +%s)
 step() { echo "setup [$(( $(date +%s) - started ))s] $*"; }
 
 apt_packages=(rustc-web cargo-web rust-web-src rustfmt-web rust-web-clippy lld-22 chromium
-  smbclient samba samba-testsuite python3-venv)
+  smbclient samba samba-testsuite python3-venv g++)
 missing=()
 for package in "${apt_packages[@]}"; do
   dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q 'install ok installed' || missing+=("$package")
@@ -41,6 +41,11 @@ fi
 if ! command -v cargo-nextest >/dev/null; then
   step "cargo install cargo-nextest"
   RUSTC=/usr/bin/rustc /usr/bin/cargo install --quiet cargo-nextest --locked
+fi
+cargo_fuzz_version=0.13.2
+if [ "$(cargo-fuzz --version 2>/dev/null | awk '{print $2}')" != "$cargo_fuzz_version" ]; then
+  step "cargo install cargo-fuzz $cargo_fuzz_version"
+  RUSTC=/usr/bin/rustc /usr/bin/cargo install --quiet cargo-fuzz --version "$cargo_fuzz_version" --locked --force
 fi
 
 venv="${EDGESHARE_VENV:-$HOME/.cache/edgeshare/venv}"

@@ -198,12 +198,14 @@ impl Connection {
     }
 
     /// Handles one message the transport received (without its Direct-TCP header).
-    pub fn receive(&mut self, mut message: Vec<u8>) -> Output {
+    /// One framed message from the client (decrypted in place when it is encrypted: the caller
+    /// may reuse the buffer for the next message).
+    pub fn receive(&mut self, message: &mut Vec<u8>) -> Output {
         self.last_activity = Instant::now();
         let mut output = Output::default();
         match message.get(..4) {
-            Some(id) if id == header::PROTOCOL_ID => self.process_chain(&message, None, &mut output),
-            Some(id) if id == transform::PROTOCOL_ID => match self.decrypt(&mut message) {
+            Some(id) if id == header::PROTOCOL_ID => self.process_chain(message, None, &mut output),
+            Some(id) if id == transform::PROTOCOL_ID => match self.decrypt(message) {
                 Ok(session_id) => {
                     let plaintext = &message[transform::SIZE..];
                     self.process_chain(plaintext, Some(session_id), &mut output);
@@ -213,7 +215,7 @@ impl Connection {
                     self.close = true;
                 }
             },
-            Some(id) if id == crate::proto::smb1::PROTOCOL_ID => self.smb1_negotiate(&message, &mut output),
+            Some(id) if id == crate::proto::smb1::PROTOCOL_ID => self.smb1_negotiate(message, &mut output),
             _ => {
                 tracing::info!(connection = self.info.id, client = %self.info.client, "not an SMB message: dropping the connection");
                 self.close = true;

@@ -97,6 +97,13 @@ mod tests {
     }
 
     #[test]
+    fn a_request_with_the_extension_is_refused() {
+        let request = TreeConnectRequest { flags: tree_connect_flags::EXTENSION_PRESENT, path: "\\\\h\\s".into() };
+        let bytes = message(Command::TREE_CONNECT, |out| request.encode(out));
+        assert!(TreeConnectRequest::decode(&bytes).is_err());
+    }
+
+    #[test]
     fn tree_connect_response_round_trips() {
         let response =
             TreeConnectResponse { share_type: share_type::DISK, maximal_access: 0x001f_01ff, ..Default::default() };

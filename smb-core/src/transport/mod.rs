@@ -40,6 +40,9 @@ pub async fn drive<R, W>(
     let writer_task = tokio::spawn(write_frames(writer, frames_rx));
     let mut connection = Connection::new(shared.clone(), info.clone());
     let limit = max_message(&shared);
+    // The buffer messages are read into, reused: a stream of 8 MiB writes then costs no
+    // allocation (and no page faults) per message.
+    let mut buffer = Vec::new();
     loop {
         let output = tokio::select! {
             // Control first: a break, wake-up or close decided elsewhere comes before the next
@@ -65,9 +68,16 @@ pub async fn drive<R, W>(
                 Control::Break(notification) => tokio::task::block_in_place(|| connection.send_break(notification)),
                 Control::Disconnect => break,
             },
-            message = read_message(&mut reader, limit) => match message {
-                Ok(Some(message)) => tokio::task::block_in_place(|| connection.receive(message)),
-                Ok(None) => break,
+            message = read_message(&mut reader, limit, &mut buffer) => match message {
+                Ok(true) => {
+                    let output = tokio::task::block_in_place(|| connection.receive(&mut buffer));
+                    // Keep a large buffer for the next large message, but not for an idle client.
+                    if buffer.capacity() > SMALL_BUFFER && buffer.len() <= SMALL_BUFFER {
+                        buffer = Vec::new();
+                    }
+                    output
+                }
+                Ok(false) => break,
                 Err(error) => {
                     tracing::debug!(connection = info.id, client = %info.client, %error, "connection ended");
                     break;
@@ -92,12 +102,19 @@ pub async fn drive<R, W>(
     shared.emit(Event::Disconnected { connection: info.id, client: info.client, transport: info.transport });
 }
 
-/// One framed message, or `None` at a clean end of stream.
-async fn read_message<R: AsyncRead + Unpin>(reader: &mut R, limit: usize) -> std::io::Result<Option<Vec<u8>>> {
+/// Messages up to this size do not keep a larger buffer alive.
+const SMALL_BUFFER: usize = 64 << 10;
+
+/// Reads one framed message into `buffer`; `false` at a clean end of stream.
+async fn read_message<R: AsyncRead + Unpin>(
+    reader: &mut R,
+    limit: usize,
+    buffer: &mut Vec<u8>,
+) -> std::io::Result<bool> {
     let mut header = [0_u8; framing::HEADER_LENGTH];
     match reader.read_exact(&mut header).await {
         Ok(_) => {}
-        Err(error) if error.kind() == std::io::ErrorKind::UnexpectedEof => return Ok(None),
+        Err(error) if error.kind() == std::io::ErrorKind::UnexpectedEof => return Ok(false),
         Err(error) => return Err(error),
     }
     let length = framing::frame_length(header).map_err(|e| std::io::Error::new(std::io::ErrorKind::InvalidData, e))?;
@@ -107,9 +124,16 @@ async fn read_message<R: AsyncRead + Unpin>(reader: &mut R, limit: usize) -> std
             format!("a {length}-byte message exceeds the limit"),
         ));
     }
-    let mut message = vec![0; length];
-    reader.read_exact(&mut message).await?;
-    Ok(Some(message))
+    // Read into the buffer's spare capacity: no zeroing of what the socket overwrites anyway.
+    buffer.clear();
+    buffer.reserve(length);
+    let mut body = reader.take(length as u64);
+    while buffer.len() < length {
+        if body.read_buf(buffer).await? == 0 {
+            return Err(std::io::ErrorKind::UnexpectedEof.into());
+        }
+    }
+    Ok(true)
 }
 
 async fn write_frames<W: AsyncWrite + Unpin>(mut writer: W, mut frames: mpsc::Receiver<Frame>) {

@@ -34,6 +34,21 @@ const VALID_ATTRIBUTES: u32 = 0x0000_7FB7;
 const RESERVED_ACCESS: u32 = 0x0CE0_FE00;
 
 pub fn handle(conn: &mut Connection, req: &Request<'_>, out: &mut Writer) -> Result<Outcome, Error> {
+    match open_or_create(conn, req, out) {
+        // Another client created the name between our lookup and our creation: a disposition
+        // that also opens existing files opens it now (as one atomic step would have).
+        Err(error) if error.status == NtStatus::OBJECT_NAME_COLLISION && opens_existing(req.message) => {
+            open_or_create(conn, req, out)
+        }
+        other => other,
+    }
+}
+
+fn opens_existing(message: &[u8]) -> bool {
+    CreateRequest::decode(message).is_ok_and(|r| r.create_disposition != disposition::CREATE)
+}
+
+fn open_or_create(conn: &mut Connection, req: &Request<'_>, out: &mut Writer) -> Result<Outcome, Error> {
     let request = CreateRequest::decode(req.message)?;
     validate(&request)?;
     let session_id = req.header.session_id;

@@ -47,11 +47,21 @@ pub fn handle(conn: &mut Connection, req: &Request<'_>, out: &mut Writer) -> Res
         if pattern.contains(['\\', '/']) || pattern.chars().any(|c| c < ' ') {
             return Err(NtStatus::OBJECT_NAME_INVALID.into());
         }
-        let mut names = root.names(&path)?;
-        names.sort_by_cached_key(|name| name.to_lowercase());
-        names.insert(0, "..".to_owned());
-        names.insert(0, ".".to_owned());
-        let matching: Vec<String> = names.into_iter().filter(|name| matches(&pattern, name)).collect();
+        let matching: Vec<String> = if is_wildcard(&pattern) || pattern == "." || pattern == ".." {
+            let mut names = root.names(&path)?;
+            names.sort_by_cached_key(|name| name.to_lowercase());
+            names.insert(0, "..".to_owned());
+            names.insert(0, ".".to_owned());
+            names.into_iter().filter(|name| matches(&pattern, name)).collect()
+        } else {
+            // One name, no wildcard (what clients send to check a file before deleting or
+            // renaming it): looked up directly instead of listing the whole directory.
+            let found = match crate::vfs::path::check_component(&pattern) {
+                Ok(()) => root.resolve(&path.join(&pattern)).ok().flatten(),
+                Err(_) => None,
+            };
+            found.and_then(|f| f.path.file_name().map(str::to_owned)).into_iter().collect()
+        };
         *enumeration = Enumeration { names: matching, position: 0, pattern: Some(pattern), started: true };
         if enumeration.names.is_empty() {
             return Err(NtStatus::NO_SUCH_FILE.into());
@@ -104,6 +114,11 @@ pub fn handle(conn: &mut Connection, req: &Request<'_>, out: &mut Writer) -> Res
     }
     QueryDirectoryResponse { buffer: buffer.into_vec() }.encode(out);
     Outcome::ok()
+}
+
+/// Whether a pattern holds any of the wildcards [`matches`] knows.
+fn is_wildcard(pattern: &str) -> bool {
+    pattern.contains(['*', '?', '<', '>', '"'])
 }
 
 /// MS-FSA 2.1.4.4 IsNameInExpression, without regard to case: `*` and `?`, and the DOS
