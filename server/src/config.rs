@@ -36,6 +36,92 @@ pub enum Command {
     /// Show or change server settings (dialects, signing, encryption, lockout, workgroup).
     #[command(subcommand)]
     Settings(SettingsCommand),
+    /// The certificate store of SMB over QUIC: import, generate, inspect, export, remove.
+    #[command(subcommand)]
+    Cert(CertCommand),
+    /// SMB over QUIC: server-name mappings, enabling, status.
+    #[command(subcommand)]
+    Quic(QuicCommand),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum CertCommand {
+    /// Import a certificate (PEM chain, leaf first) with its private key (PEM).
+    Import {
+        #[arg(long)]
+        pem: PathBuf,
+        #[arg(long)]
+        key: PathBuf,
+    },
+    /// Generate a server certificate for the given DNS names: self-signed, or issued by a local
+    /// CA (made on first use) with --ca.
+    Generate {
+        /// A DNS name clients use (repeat for several); the first is also the subject.
+        #[arg(long = "dns", required = true)]
+        dns: Vec<String>,
+        /// Issue it from the local CA of this name (created when missing).
+        #[arg(long)]
+        ca: Option<String>,
+        /// ecdsa-p256 (default), ecdsa-p384, rsa-2048, rsa-3072 or rsa-4096.
+        #[arg(long, default_value = "ecdsa-p256")]
+        key: String,
+    },
+    /// Every certificate in the store.
+    List,
+    /// One certificate with the results of the SMB over QUIC checks.
+    Show { thumbprint: String },
+    /// Write the public certificate (or with --ca its issuing CA): DER when FILE ends in .der or
+    /// .cer, PEM otherwise. Private keys are never exported.
+    Export {
+        thumbprint: String,
+        #[arg(long)]
+        out: PathBuf,
+        #[arg(long)]
+        ca: bool,
+    },
+    /// Remove a certificate (refused while a server name is mapped to it).
+    Remove { thumbprint: String },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum QuicCommand {
+    /// Map a server name to a certificate (as New-SmbServerCertificateMapping).
+    Map {
+        #[arg(long)]
+        name: String,
+        #[arg(long)]
+        thumbprint: String,
+        /// Clients must present a certificate (checked against the access lists).
+        #[arg(long)]
+        require_client_authentication: bool,
+        /// Validate client certificates but ignore the access lists.
+        #[arg(long)]
+        skip_client_certificate_access_check: bool,
+        /// Allow named pipes (IPC$) over QUIC for this name.
+        #[arg(long)]
+        allow_named_pipes: bool,
+        /// Also answer clients that send no server name (e.g. connecting by IP address).
+        #[arg(long)]
+        default: bool,
+    },
+    /// Remove a server name's mapping.
+    Unmap {
+        #[arg(long)]
+        name: String,
+    },
+    /// Turn SMB over QUIC on (a running server starts listening within a second).
+    Enable {
+        /// UDP port (default 443).
+        #[arg(long)]
+        port: Option<u16>,
+        /// Local address to listen on (default :: for every address).
+        #[arg(long)]
+        address: Option<std::net::IpAddr>,
+    },
+    /// Turn SMB over QUIC off.
+    Disable,
+    /// Whether SMB over QUIC is on, where, and its mappings with their certificates' state.
+    Status,
 }
 
 #[derive(Debug, Subcommand)]

@@ -24,6 +24,10 @@ pub fn watch_config(db: SqlitePool, engine: EngineHandle, server_name: String) -
         let mut ticker = tokio::time::interval(Duration::from_secs(1));
         loop {
             ticker.tick().await;
+            // SMB over QUIC enabled but not listening (its port was taken): try again.
+            if engine.quic_error().is_some() {
+                engine.start();
+            }
             let Ok(version) = smb::config_version(&db).await else { continue };
             if version == seen {
                 continue;
@@ -97,6 +101,16 @@ pub fn entry_for(event: &Event) -> Option<audit::Entry> {
             audit::Entry::failure(user, "smb.tree_connect", share)
                 .detail(reason.clone())
                 .source(&client.ip().to_string())
+        }
+        Event::QuicAccepted { client, server_name, mapping, thumbprint } => {
+            audit::Entry::success("-", "quic.connect", server_name.as_deref().unwrap_or("(no server name)"))
+                .detail(format!("mapping {mapping}, certificate {thumbprint}"))
+                .source(&client.to_string())
+        }
+        Event::QuicRefused { client, server_name, reason } => {
+            audit::Entry::failure("-", "quic.connect", server_name.as_deref().unwrap_or("(no server name)"))
+                .detail(reason.clone())
+                .source(&client.to_string())
         }
         Event::ClosedByAdministrator { .. } => return None,
     })

@@ -5,6 +5,7 @@ pub mod config;
 pub mod console_tls;
 pub mod db;
 pub mod engine;
+pub mod quic_cli;
 pub mod serve;
 pub mod smb_cli;
 pub mod web;
@@ -29,6 +30,8 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
             Command::User(command) => smb_cli::users(&cli.data_dir, command).await,
             Command::Share(command) => smb_cli::shares(&cli.data_dir, command).await,
             Command::Settings(command) => smb_cli::settings(&cli.data_dir, command).await,
+            Command::Cert(command) => quic_cli::certs(&cli.data_dir, command).await,
+            Command::Quic(command) => quic_cli::quic(&cli.data_dir, command).await,
         }
     })
 }
@@ -89,6 +92,12 @@ async fn serve(data_dir: &Path, config: ServeConfig) -> anyhow::Result<()> {
         let bound =
             engine.listen_tcp(address).await.with_context(|| format!("cannot listen on {address} for SMB over TCP"))?;
         println!("SMB over TCP: {bound}");
+    }
+    engine.start();
+    if let Some(bound) = engine.quic_address() {
+        println!("SMB over QUIC: {bound}");
+    } else if let Some(error) = engine.quic_error() {
+        println!("SMB over QUIC is enabled but not listening: {error}");
     }
     let router = web::router(web::WebConfig {
         leptos_options: leptos_options(&config.site_root, &config),

@@ -1,7 +1,9 @@
-//! The pure-Rust `smb` client crate (crates.io, 0.12) against EdgeShare over TCP on loopback: a
-//! file round trip (create, write ~3 MiB, reopen, read back, list, delete) on a signed session,
-//! the same round trip on sessions the client encrypts over SMB 3.0 and 3.1.1, and share listing
-//! through srvsvc on IPC$ (NDR64, the only transfer syntax the crate offers).
+//! The pure-Rust `smb` client crate (crates.io, 0.12) against EdgeShare on loopback, over TCP and
+//! natively over QUIC: a file round trip (create, write ~3 MiB, reopen, read back, rename, list,
+//! delete) on a signed session, the same round trip on sessions the client encrypts over SMB 3.0
+//! and 3.1.1, and share listing through srvsvc on IPC$ (NDR64, the only transfer syntax the crate
+//! offers). Over QUIC the client connects by name (SNI) and trusts only the CA exported from
+//! EdgeShare's certificate store.
 
 mod support;
 
@@ -11,10 +13,11 @@ use std::time::Duration;
 
 use futures::StreamExt;
 use smb::connection::EncryptionMode;
+use smb::transport::{QuicCertValidationOptions, QuicConfig, TransportConfig};
 use smb::{
     Client, ClientConfig, ConnectionConfig, CreateOptions, Dialect, DirAccessMask, Directory, FileAccessMask,
-    FileAttributes, FileCreateArgs, FileDirectoryInformation, FileDispositionInformation, ReadAt, Resource, UncPath,
-    WriteAt,
+    FileAttributes, FileCreateArgs, FileDirectoryInformation, FileDispositionInformation, FileRenameInformation,
+    ReadAt, Resource, UncPath, WriteAt,
 };
 use smb_core::Access;
 use support::{PASSWORD, SmbServer, USER};
@@ -53,7 +56,11 @@ fn client_for(server: &SmbServer, encryption_mode: EncryptionMode, dialect: Opti
 }
 
 async fn connect(client: &Client, share: &str) -> UncPath {
-    let unc = UncPath::new(SERVER).unwrap().with_share(share).unwrap();
+    connect_to(client, SERVER, share).await
+}
+
+async fn connect_to(client: &Client, server: &str, share: &str) -> UncPath {
+    let unc = UncPath::new(server).unwrap().with_share(share).unwrap();
     within(&format!("connecting to {unc} as {USER}"), client.share_connect(&unc, USER, PASSWORD.to_owned())).await;
     unc
 }
@@ -76,7 +83,7 @@ async fn open_file(client: &Client, path: &UncPath, args: &FileCreateArgs, what:
 async fn round_trip(client: &Client, share: &UncPath, share_dir: &Path, name: &str) {
     let data = content();
     let path = share.clone().with_path(name);
-    let connection = within("looking up the connection", client.get_connection(SERVER)).await;
+    let connection = within("looking up the connection", client.get_connection(share.server())).await;
     let negotiated = &connection.conn_info().expect("the connection should be negotiated").negotiation;
     let write_size = (negotiated.max_write_size as usize).clamp(1, 1 << 20);
     let read_size = (negotiated.max_read_size as usize).clamp(1, 1 << 20);
@@ -110,6 +117,19 @@ async fn round_trip(client: &Client, share: &UncPath, share_dir: &Path, name: &s
     within(&format!("closing {name} after reading"), file.close()).await;
     let first_difference = back.iter().zip(&data).position(|(got, sent)| got != sent);
     assert_eq!(first_difference, None, "{name} read back differs from what was written (first differing byte)");
+
+    let renamed = format!("renamed-{name}");
+    let access = FileCreateArgs::make_open_existing(FileAccessMask::new().with_delete(true));
+    let file = open_file(client, &path, &access, &format!("opening {name} to rename it")).await;
+    let rename = FileRenameInformation {
+        replace_if_exists: false.into(),
+        root_directory: 0,
+        file_name: renamed.as_str().into(),
+    };
+    within(&format!("renaming {name} to {renamed}"), file.set_info(rename)).await;
+    within(&format!("closing {renamed}"), file.close()).await;
+    assert!(!share_dir.join(name).exists() && share_dir.join(&renamed).is_file(), "the rename should show on disk");
+    let (name, path) = (renamed.as_str(), share.clone().with_path(&renamed));
 
     let list = FileCreateArgs::make_open_existing(DirAccessMask::new().with_list_directory(true).into());
     let directory = match within("opening the share root", client.create_file(share, &list)).await {
@@ -191,4 +211,62 @@ async fn the_smb_crate_lists_shares_through_srvsvc_with_ndr64() {
     let named = names.iter().any(|name| name.eq_ignore_ascii_case(SHARE));
     assert!(named, "list_shares should name {SHARE}; got {names:?} from {shares:?}");
     within("closing the client", client.close()).await;
+}
+
+/// A native SMB over QUIC client: it reaches the server by `name` (its SNI), trusting `ca` alone.
+fn quic_client(port: u16, ca: &Path) -> Client {
+    Client::new(ClientConfig {
+        dfs: false,
+        connection: ConnectionConfig {
+            port: Some(port),
+            timeout: Some(LIMIT),
+            transport: TransportConfig::Quic(QuicConfig {
+                local_address: None,
+                cert_validation: QuicCertValidationOptions::CustomRootCerts(vec![ca.to_string_lossy().into_owned()]),
+            }),
+            ..Default::default()
+        },
+        ..Default::default()
+    })
+}
+
+/// The name the QUIC tests connect by: it must resolve to the loopback listener.
+const QUIC_NAME: &str = "localhost";
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_smb_crate_writes_reads_renames_lists_and_deletes_over_quic_by_server_name() {
+    let server = SmbServer::start().await;
+    let share_dir = server.share(SHARE, Access::Full).await;
+    let (address, ca) = server.enable_quic(&[QUIC_NAME], false).await;
+    let client = quic_client(address.port(), &ca);
+    let share = connect_to(&client, QUIC_NAME, SHARE).await;
+    {
+        let connection = within("looking up the connection", client.get_connection(QUIC_NAME)).await;
+        let negotiated = &connection.conn_info().expect("the connection should be negotiated").negotiation;
+        assert_eq!(negotiated.dialect_rev, Dialect::Smb0311, "QUIC allows SMB 3.1.1 only");
+    }
+    let sessions = server.engine.sessions();
+    assert!(
+        sessions.iter().any(|s| s.transport == smb_core::Transport::Quic && s.user == support::USER),
+        "the engine should list a QUIC session for {}: {sessions:?}",
+        support::USER
+    );
+    round_trip(&client, &share, &share_dir, "over-quic.bin").await;
+    within("closing the client", client.close()).await;
+    let left: Vec<_> = std::fs::read_dir(&share_dir).unwrap().collect();
+    assert!(left.is_empty(), "the round trip should leave the share empty, found {left:?}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_quic_client_that_does_not_trust_the_certificate_is_refused() {
+    let server = SmbServer::start().await;
+    server.share(SHARE, Access::Full).await;
+    let (address, _) = server.enable_quic(&[QUIC_NAME], false).await;
+    // A CA of another store: the server's certificate does not chain to it.
+    let other = SmbServer::start().await;
+    let (_, foreign_ca) = other.enable_quic(&[QUIC_NAME], false).await;
+    let client = quic_client(address.port(), &foreign_ca);
+    let unc = UncPath::new(QUIC_NAME).unwrap().with_share(SHARE).unwrap();
+    let attempt = tokio::time::timeout(LIMIT, client.share_connect(&unc, USER, PASSWORD.to_owned())).await;
+    assert!(matches!(attempt, Ok(Err(_))), "the handshake should fail, not {attempt:?}");
 }

@@ -6,11 +6,12 @@ use std::sync::{Arc, Mutex};
 
 use tokio::sync::{broadcast, watch};
 
-use crate::engine::config::EngineConfig;
+use crate::engine::config::{EngineConfig, QuicSettings};
 use crate::engine::events::{Counters, Event, OpenFileStatus, SessionStatus};
 use crate::engine::files::access;
 use crate::engine::shared::{Control, Shared, lock};
 use crate::transport;
+use crate::transport::quic::QuicListener;
 
 /// A running listener: its bound address and the switch that stops it.
 struct Listener {
@@ -18,24 +19,85 @@ struct Listener {
     stop: watch::Sender<bool>,
 }
 
+/// SMB over QUIC's listener, or why it is missing.
+#[derive(Default)]
+struct QuicState {
+    listener: Option<QuicListener>,
+    error: Option<String>,
+}
+
 /// Cloneable handle on one engine.
 #[derive(Clone)]
 pub struct EngineHandle {
     shared: Arc<Shared>,
     tcp: Arc<Mutex<Option<Listener>>>,
+    quic: Arc<Mutex<QuicState>>,
     /// Connections of stopped listeners end with them; this stops everything at shutdown.
     all: Arc<Mutex<HashMap<&'static str, watch::Sender<bool>>>>,
 }
 
 impl EngineHandle {
     pub fn new(config: EngineConfig) -> EngineHandle {
-        EngineHandle { shared: Shared::new(config), tcp: Arc::default(), all: Arc::default() }
+        EngineHandle { shared: Shared::new(config), tcp: Arc::default(), quic: Arc::default(), all: Arc::default() }
     }
 
     /// Replaces the configuration. New connections, tree connects and opens see it at once;
-    /// established sessions keep their keys, and removed shares end their tree connects.
+    /// established sessions keep their keys, and removed shares end their tree connects. SMB
+    /// over QUIC starts, stops, moves or takes new certificate mappings to match; its
+    /// established connections are untouched unless it stops or moves.
     pub fn apply(&self, config: EngineConfig) {
+        let quic = config.quic.clone();
         self.shared.apply(config);
+        self.sync_quic(&quic);
+    }
+
+    /// Starts what the configuration given to [`EngineHandle::new`] enables (SMB over QUIC).
+    /// Needs a Tokio runtime.
+    pub fn start(&self) {
+        let quic = self.shared.runtime().config.quic.clone();
+        self.sync_quic(&quic);
+    }
+
+    fn sync_quic(&self, settings: &QuicSettings) {
+        let mut state = lock(&self.quic);
+        if !settings.enabled {
+            if let Some(listener) = state.listener.take() {
+                tracing::info!(address = %listener.bound, "SMB over QUIC stopped");
+                listener.stop();
+            }
+            state.error = None;
+            return;
+        }
+        if let Some(listener) = state.listener.as_mut()
+            && listener.requested == settings.address
+        {
+            listener.update(settings);
+            return;
+        }
+        if let Some(old) = state.listener.take() {
+            old.stop();
+        }
+        match QuicListener::start(settings, self.shared.clone()) {
+            Ok(listener) => {
+                tracing::info!(address = %listener.bound, mappings = settings.mappings.len(), "SMB over QUIC listening");
+                state.listener = Some(listener);
+                state.error = None;
+            }
+            Err(error) => {
+                tracing::error!(%error, "SMB over QUIC cannot start");
+                state.error = Some(error);
+            }
+        }
+    }
+
+    /// The UDP address SMB over QUIC listens on, when it does.
+    pub fn quic_address(&self) -> Option<SocketAddr> {
+        lock(&self.quic).listener.as_ref().map(|l| l.bound)
+    }
+
+    /// Why SMB over QUIC is enabled but not listening (e.g. the port is taken).
+    pub fn quic_error(&self) -> Option<String> {
+        lock(&self.quic).error.clone()
     }
 
     pub fn config(&self) -> EngineConfig {
@@ -73,6 +135,9 @@ impl EngineHandle {
     /// Stops every listener and connection.
     pub fn shutdown(&self) {
         self.stop_tcp();
+        if let Some(listener) = lock(&self.quic).listener.take() {
+            listener.stop();
+        }
         for (_, stop) in lock(&self.all).drain() {
             let _ = stop.send(true);
         }

@@ -15,6 +15,9 @@ pub mod rpc;
 pub mod transport;
 pub mod vfs;
 
-pub use engine::config::{Access, EVERYONE, EngineConfig, LockoutPolicy, ServerSettings, ShareConfig, UserConfig};
+pub use engine::config::{
+    Access, CertificateMapping, EVERYONE, EngineConfig, LockoutPolicy, QuicSettings, ServerSettings, ShareConfig,
+    UserConfig,
+};
 pub use engine::events::{Counters, Event, OpenFileStatus, SessionStatus, Transport};
 pub use handle::EngineHandle;

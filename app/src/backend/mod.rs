@@ -3,6 +3,7 @@
 
 pub mod accounts;
 pub mod audit;
+pub mod certs;
 pub mod session;
 pub mod smb;
 pub mod throttle;

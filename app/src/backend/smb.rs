@@ -48,6 +48,8 @@ pub enum SettingKind {
     Number { min: u64, max: u64 },
     /// A NetBIOS workgroup or domain name: 1-15 letters, digits, '-' or '_'.
     Workgroup,
+    /// An IPv4 or IPv6 address.
+    IpAddress,
 }
 
 /// One server setting an administrator may change (console and `edgeshare settings`).
@@ -90,6 +92,42 @@ pub const SETTINGS: &[SettingSpec] = &[
         kind: SettingKind::Flag,
         default: "false",
         description: "Also encrypt SMB inside QUIC (TLS 1.3 already protects it).",
+    },
+    SettingSpec {
+        key: "quic_enabled",
+        kind: SettingKind::Flag,
+        default: "false",
+        description: "Serve SMB over QUIC (also: edgeshare quic enable / disable).",
+    },
+    SettingSpec {
+        key: "quic_port",
+        kind: SettingKind::Number { min: 0, max: 65_535 },
+        default: "443",
+        description: "UDP port of SMB over QUIC (443 is the standard; 0 picks a free one).",
+    },
+    SettingSpec {
+        key: "quic_address",
+        kind: SettingKind::IpAddress,
+        default: "::",
+        description: "Local address SMB over QUIC listens on (:: for every address).",
+    },
+    SettingSpec {
+        key: "quic_idle_timeout_seconds",
+        kind: SettingKind::Number { min: 5, max: 3_600 },
+        default: "30",
+        description: "A QUIC connection silent for this many seconds is closed.",
+    },
+    SettingSpec {
+        key: "quic_keep_alive_seconds",
+        kind: SettingKind::Number { min: 1, max: 600 },
+        default: "10",
+        description: "Interval of the server's QUIC keep-alives, in seconds.",
+    },
+    SettingSpec {
+        key: "quic_auto_remap",
+        kind: SettingKind::Flag,
+        default: "true",
+        description: "Move mappings to a renewed certificate covering their names when it is imported or issued.",
     },
     SettingSpec {
         key: "lockout_threshold",
@@ -142,6 +180,10 @@ pub fn check_setting(spec: &SettingSpec, value: &str) -> AppResult<String> {
         SettingKind::Number { min, max } => match value.parse::<u64>() {
             Ok(number) if (min..=max).contains(&number) => Ok(number.to_string()),
             _ => refuse(format!("Enter a whole number from {min} to {max}.")),
+        },
+        SettingKind::IpAddress => match value.parse::<std::net::IpAddr>() {
+            Ok(ip) => Ok(ip.to_string()),
+            Err(_) => refuse(format!("'{value}' is not an IP address (e.g. 0.0.0.0, ::, 192.0.2.10).")),
         },
         SettingKind::Workgroup => {
             let valid = (1..=15).contains(&value.len())
@@ -269,7 +311,8 @@ pub async fn engine_config(db: &SqlitePool, server_name: &str) -> AppResult<Engi
     })
     .collect();
     let shares = list_shares(db).await?.into_iter().map(|s| s.config).collect();
-    Ok(EngineConfig { server, users, shares })
+    let quic = crate::backend::certs::quic_settings(db).await?;
+    Ok(EngineConfig { server, users, shares, quic })
 }
 
 /// An SMB user as the console and command line show it (never with its hash).

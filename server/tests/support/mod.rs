@@ -78,6 +78,36 @@ impl SmbServer {
         self.engine.apply(smb::engine_config(&self.db, SERVER_NAME).await.expect("configuration"));
     }
 
+    /// Turns SMB over QUIC on at a free loopback UDP port, with `names` mapped to a certificate
+    /// issued by a local CA; returns the bound address and the CA's DER file (what clients trust).
+    pub async fn enable_quic(&self, names: &[&str], allow_named_pipes: bool) -> (SocketAddr, PathBuf) {
+        use app::backend::certs;
+        let dns: Vec<String> = names.iter().map(|n| (*n).to_owned()).collect();
+        let added = certs::generate(&self.db, &dns, Some("EdgeShare Test CA"), certs::KeyKind::EcdsaP256)
+            .await
+            .expect("certificate");
+        for name in names {
+            let mapping = certs::Mapping {
+                name: (*name).to_owned(),
+                thumbprint: added.info.thumbprint.clone(),
+                require_client_auth: false,
+                skip_client_access_check: false,
+                allow_named_pipes,
+                is_default: false,
+            };
+            certs::map(&self.db, &mapping).await.expect("mapping");
+        }
+        let ca = self.dir.path().join("ca.der");
+        std::fs::write(&ca, certs::export(&self.db, &added.info.thumbprint, true, true).await.expect("CA export"))
+            .unwrap();
+        smb::change_setting(&self.db, "quic_address", "127.0.0.1").await.expect("setting");
+        smb::change_setting(&self.db, "quic_port", "0").await.expect("setting");
+        self.set("quic_enabled", "true").await;
+        let address =
+            self.engine.quic_address().unwrap_or_else(|| panic!("QUIC should listen: {:?}", self.engine.quic_error()));
+        (address, ca)
+    }
+
     pub fn credentials(&self) -> String {
         format!("{USER}%{PASSWORD}")
     }

@@ -1,9 +1,10 @@
 //! The engine's configuration: what the server persists and applies live through the handle.
 
+use std::net::{Ipv6Addr, SocketAddr};
 use std::path::PathBuf;
 use std::time::Duration;
 
-use zeroize::Zeroize;
+use zeroize::{Zeroize, Zeroizing};
 
 use crate::proto::negotiate::{Cipher, Dialect, SigningAlgorithm};
 
@@ -176,12 +177,83 @@ impl Default for ServerSettings {
     }
 }
 
+/// A server name's certificate for SMB over QUIC, like Windows' `New-SmbServerCertificateMapping`
+/// (MS-SMB2 3.3.5.1: the client's SNI selects it).
+#[derive(Clone, PartialEq, Eq)]
+pub struct CertificateMapping {
+    /// The DNS name clients connect to, lower case.
+    pub name: String,
+    /// SHA-1 of the certificate, upper-case hex (as Windows shows it).
+    pub thumbprint: String,
+    /// The certificate chain, leaf first, DER.
+    pub chain: Vec<Vec<u8>>,
+    /// The leaf's private key, PEM (PKCS#8, PKCS#1 or SEC1); wiped from memory when dropped,
+    /// never printed.
+    pub key: Zeroizing<Vec<u8>>,
+    /// Named pipes (IPC$) are refused over QUIC unless this is set (Windows'
+    /// RestrictNamedpipeAccessViaQuic).
+    pub allow_named_pipes: bool,
+}
+
+impl std::fmt::Debug for CertificateMapping {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("CertificateMapping")
+            .field("name", &self.name)
+            .field("thumbprint", &self.thumbprint)
+            .field("allow_named_pipes", &self.allow_named_pipes)
+            .finish_non_exhaustive()
+    }
+}
+
+/// SMB over QUIC: whether it listens, where, and which certificate answers each server name.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct QuicSettings {
+    pub enabled: bool,
+    /// The UDP address to listen on (the standard port is 443).
+    pub address: SocketAddr,
+    pub mappings: Vec<CertificateMapping>,
+    /// The mapping (by name) that answers clients sending no server name (SNI), e.g. those
+    /// connecting by IP address. `None`: such clients are refused.
+    pub default_mapping: Option<String>,
+    /// A connection silent for this long is closed.
+    pub idle_timeout: Duration,
+    /// The server sends keep-alives at this interval, so that idle but wanted connections live.
+    pub keep_alive: Duration,
+}
+
+impl Default for QuicSettings {
+    fn default() -> Self {
+        QuicSettings {
+            enabled: false,
+            address: SocketAddr::from((Ipv6Addr::UNSPECIFIED, 443)),
+            mappings: Vec::new(),
+            default_mapping: None,
+            idle_timeout: Duration::from_secs(30),
+            keep_alive: Duration::from_secs(10),
+        }
+    }
+}
+
+impl QuicSettings {
+    /// The mapping that answers a client that sent `server_name` (or none).
+    pub fn mapping_for(&self, server_name: Option<&str>) -> Option<&CertificateMapping> {
+        match server_name {
+            Some(name) => self.mappings.iter().find(|m| m.name.eq_ignore_ascii_case(name)),
+            None => {
+                let default = self.default_mapping.as_deref()?;
+                self.mappings.iter().find(|m| m.name.eq_ignore_ascii_case(default))
+            }
+        }
+    }
+}
+
 /// Everything the engine serves, replaced as a whole by [`crate::EngineHandle::apply`].
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct EngineConfig {
     pub server: ServerSettings,
     pub users: Vec<UserConfig>,
     pub shares: Vec<ShareConfig>,
+    pub quic: QuicSettings,
 }
 
 #[cfg(test)]
@@ -211,6 +283,37 @@ mod tests {
     #[test]
     fn users_without_an_entry_have_no_access() {
         assert_eq!(share(&[("alice", Access::Change)]).access_for("bob"), Access::Deny);
+    }
+
+    fn mapping(name: &str) -> CertificateMapping {
+        CertificateMapping {
+            name: name.into(),
+            thumbprint: "AB".into(),
+            chain: vec![vec![1]],
+            key: Zeroizing::new(vec![0x5A; 32]),
+            allow_named_pipes: false,
+        }
+    }
+
+    #[test]
+    fn the_server_name_selects_its_mapping_case_insensitively() {
+        let quic = QuicSettings { mappings: vec![mapping("a.example"), mapping("b.example")], ..Default::default() };
+        assert_eq!(quic.mapping_for(Some("B.Example")).unwrap().name, "b.example");
+        assert!(quic.mapping_for(Some("c.example")).is_none());
+    }
+
+    #[test]
+    fn clients_without_a_server_name_get_the_default_mapping_only_when_one_is_set() {
+        let mut quic = QuicSettings { mappings: vec![mapping("a.example")], ..Default::default() };
+        assert!(quic.mapping_for(None).is_none());
+        quic.default_mapping = Some("a.example".into());
+        assert_eq!(quic.mapping_for(None).unwrap().name, "a.example");
+    }
+
+    #[test]
+    fn a_private_key_never_appears_in_debug_output() {
+        let text = format!("{:?}", mapping("a.example"));
+        assert!(!text.contains("90") && !text.contains("key"), "{text}");
     }
 
     #[test]

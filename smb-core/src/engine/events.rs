@@ -67,6 +67,21 @@ pub enum Event {
         share: String,
         reason: String,
     },
+    /// A QUIC connection completed its handshake with a mapped server name.
+    QuicAccepted {
+        client: SocketAddr,
+        server_name: Option<String>,
+        /// The certificate mapping that answered, by name.
+        mapping: String,
+        thumbprint: String,
+    },
+    /// A QUIC connection was refused: no mapping for its server name, a failed handshake, or
+    /// no SMB stream.
+    QuicRefused {
+        client: SocketAddr,
+        server_name: Option<String>,
+        reason: String,
+    },
     /// An administrator ended a session or closed a file from the console.
     ClosedByAdministrator {
         what: String,

@@ -1,6 +1,7 @@
 //! The only code that owns sockets. A transport accepts connections and moves Direct-TCP framed
 //! bytes between its stream and a [`Connection`]; TCP and QUIC share [`drive`].
 
+pub mod quic;
 pub mod tcp;
 
 use std::sync::Arc;

@@ -1,0 +1,241 @@
+//! `edgeshare cert ...` and `edgeshare quic ...`: the certificate store and SMB over QUIC from the
+//! command line. A running server applies every change within a second, without a restart.
+
+use std::path::Path;
+
+use app::backend::certs::{self, Added, CheckStatus, KeyKind, Mapping, StoredCert};
+use app::backend::{audit, rfc3339, smb};
+use app::error::AppError;
+use sqlx::SqlitePool;
+
+use crate::admin::current_uid;
+use crate::config::{CertCommand, QuicCommand};
+
+const ACTOR: &str = "command line";
+
+fn plain(error: AppError) -> anyhow::Error {
+    anyhow::Error::msg(error.to_string())
+}
+
+async fn record(db: &SqlitePool, action: &str, target: &str, detail: String) {
+    let source = format!("command line (uid {})", current_uid());
+    audit::record(db, audit::Entry::success(ACTOR, action, target).detail(detail).source(&source)).await;
+}
+
+/// Prints and audits what adding a certificate did, including mappings moved to it.
+async fn report_added(db: &SqlitePool, action: &str, added: &Added) {
+    let info = &added.info;
+    record(db, action, &info.thumbprint, format!("{} ({})", info.subject, info.dns_names.join(", "))).await;
+    println!("{}  {}", info.thumbprint, info.subject);
+    println!("  SHA-256   {}", info.sha256);
+    println!("  names     {}", info.dns_names.join(", "));
+    println!("  valid     {} to {}", rfc3339(info.not_before), rfc3339(info.not_after));
+    for remap in &added.remapped {
+        record(db, "quic.mapping.renew", &remap.name, format!("{} -> {}", remap.from, remap.to)).await;
+        println!("  mapping {} moved from {} to this certificate", remap.name, remap.from);
+    }
+}
+
+fn print_cert(cert: &StoredCert, at: i64) {
+    let info = &cert.info;
+    println!("Thumbprint (SHA-1)  {}", info.thumbprint);
+    println!("SHA-256             {}", info.sha256);
+    println!("Subject             {}", info.subject);
+    println!("Issuer              {}", info.issuer);
+    println!("Serial              {}", info.serial);
+    println!("Valid               {} to {}", rfc3339(info.not_before), rfc3339(info.not_after));
+    println!("DNS names           {}", info.dns_names.join(", "));
+    println!("Key                 {}", info.key);
+    println!("Signature           {}", info.signature);
+    println!("Origin              {}{}", cert.origin, if info.is_ca { " (certificate authority)" } else { "" });
+    println!(
+        "Mapped names        {}",
+        if cert.mapped_names.is_empty() { "-".into() } else { cert.mapped_names.join(", ") }
+    );
+    println!();
+    for check in cert.checks(at) {
+        println!("[{:<7}] {:<26} {}", check.status.as_str(), check.name, check.detail);
+        if let Some(fix) = check.fix {
+            println!("          {:<26} {fix}", "");
+        }
+    }
+}
+
+pub async fn certs(data_dir: &Path, command: CertCommand) -> anyhow::Result<()> {
+    let (db, _) = crate::db::open(data_dir).await?;
+    let at = app::backend::now();
+    let result = async {
+        match command {
+            CertCommand::Import { pem, key } => {
+                let read = |path: &Path| {
+                    std::fs::read_to_string(path).map_err(|e| anyhow::anyhow!("cannot read {}: {e}", path.display()))
+                };
+                let chain = read(&pem)?;
+                let key = zeroize::Zeroizing::new(read(&key)?);
+                let added = certs::import_pem(&db, &chain, &key).await.map_err(plain)?;
+                report_added(&db, "cert.import", &added).await;
+            }
+            CertCommand::Generate { dns, ca, key } => {
+                let kind = KeyKind::parse(&key).map_err(plain)?;
+                let added = certs::generate(&db, &dns, ca.as_deref(), kind).await.map_err(plain)?;
+                report_added(&db, "cert.generate", &added).await;
+            }
+            CertCommand::List => {
+                for cert in certs::list(&db).await.map_err(plain)? {
+                    let state = if cert.info.is_ca {
+                        "CA"
+                    } else if cert.usable(at) {
+                        "usable"
+                    } else {
+                        "fails checks"
+                    };
+                    let names = if cert.info.dns_names.is_empty() {
+                        cert.info.subject.clone()
+                    } else {
+                        cert.info.dns_names.join(",")
+                    };
+                    println!(
+                        "{}  {:<12} until {}  {names}{}",
+                        cert.info.thumbprint,
+                        state,
+                        rfc3339(cert.info.not_after),
+                        if cert.mapped_names.is_empty() {
+                            String::new()
+                        } else {
+                            format!("  (mapped: {})", cert.mapped_names.join(", "))
+                        }
+                    );
+                }
+            }
+            CertCommand::Show { thumbprint } => {
+                let thumbprint = certs::normalize_thumbprint(&thumbprint).map_err(plain)?;
+                let cert = certs::get(&db, &thumbprint)
+                    .await
+                    .map_err(plain)?
+                    .ok_or_else(|| anyhow::anyhow!("no certificate {thumbprint} in the store"))?;
+                print_cert(&cert, at);
+            }
+            CertCommand::Export { thumbprint, out, ca } => {
+                let der =
+                    out.extension().is_some_and(|e| e.eq_ignore_ascii_case("der") || e.eq_ignore_ascii_case("cer"));
+                let bytes = certs::export(&db, &thumbprint, ca, der).await.map_err(plain)?;
+                std::fs::write(&out, bytes).map_err(|e| anyhow::anyhow!("cannot write {}: {e}", out.display()))?;
+                println!("wrote {} ({})", out.display(), if der { "DER" } else { "PEM" });
+            }
+            CertCommand::Remove { thumbprint } => {
+                let thumbprint = certs::remove(&db, &thumbprint).await.map_err(plain)?;
+                record(&db, "cert.remove", &thumbprint, String::new()).await;
+                println!("removed {thumbprint}");
+            }
+        }
+        anyhow::Ok(())
+    }
+    .await;
+    db.close().await;
+    result
+}
+
+pub async fn quic(data_dir: &Path, command: QuicCommand) -> anyhow::Result<()> {
+    let (db, _) = crate::db::open(data_dir).await?;
+    let result = async {
+        match command {
+            QuicCommand::Map {
+                name,
+                thumbprint,
+                require_client_authentication,
+                skip_client_certificate_access_check,
+                allow_named_pipes,
+                default,
+            } => {
+                let mapping = certs::map(
+                    &db,
+                    &Mapping {
+                        name,
+                        thumbprint,
+                        require_client_auth: require_client_authentication,
+                        skip_client_access_check: skip_client_certificate_access_check,
+                        allow_named_pipes,
+                        is_default: default,
+                    },
+                )
+                .await
+                .map_err(plain)?;
+                record(&db, "quic.mapping.set", &mapping.name, describe(&mapping)).await;
+                println!("{} -> {} ({})", mapping.name, mapping.thumbprint, describe(&mapping));
+            }
+            QuicCommand::Unmap { name } => {
+                let name = certs::unmap(&db, &name).await.map_err(plain)?;
+                record(&db, "quic.mapping.remove", &name, String::new()).await;
+                println!("unmapped {name}");
+            }
+            QuicCommand::Enable { port, address } => {
+                if let Some(port) = port {
+                    smb::change_setting(&db, "quic_port", &port.to_string()).await.map_err(plain)?;
+                }
+                if let Some(address) = address {
+                    smb::change_setting(&db, "quic_address", &address.to_string()).await.map_err(plain)?;
+                }
+                smb::change_setting(&db, "quic_enabled", "true").await.map_err(plain)?;
+                let settings = certs::quic_settings(&db).await.map_err(plain)?;
+                record(&db, "quic.enable", &settings.address.to_string(), String::new()).await;
+                println!("SMB over QUIC enabled on UDP {}", settings.address);
+                if settings.mappings.is_empty() {
+                    println!("No server name is mapped yet: clients are refused until `edgeshare quic map`.");
+                }
+            }
+            QuicCommand::Disable => {
+                smb::change_setting(&db, "quic_enabled", "false").await.map_err(plain)?;
+                record(&db, "quic.disable", "-", String::new()).await;
+                println!("SMB over QUIC disabled");
+            }
+            QuicCommand::Status => {
+                let settings = certs::quic_settings(&db).await.map_err(plain)?;
+                let state = if settings.enabled { "enabled" } else { "disabled" };
+                println!("SMB over QUIC: {state}, UDP {}", settings.address);
+                println!(
+                    "idle timeout {} s, keep-alive {} s",
+                    settings.idle_timeout.as_secs(),
+                    settings.keep_alive.as_secs()
+                );
+                let at = app::backend::now();
+                let mappings = certs::list_mappings(&db).await.map_err(plain)?;
+                if mappings.is_empty() {
+                    println!("no server names mapped");
+                }
+                for mapping in mappings {
+                    let cert = certs::get(&db, &mapping.thumbprint).await.map_err(plain)?;
+                    let health = match &cert {
+                        None => "certificate missing".to_owned(),
+                        Some(cert) => {
+                            let checks = cert.checks(at);
+                            let failed = checks.iter().filter(|c| c.status == CheckStatus::Fail).count();
+                            let warned = checks.iter().filter(|c| c.status == CheckStatus::Warning).count();
+                            format!("until {}, {failed} failed, {warned} warnings", rfc3339(cert.info.not_after))
+                        }
+                    };
+                    println!("{:<30} {}  {}  [{}]", mapping.name, mapping.thumbprint, health, describe(&mapping));
+                }
+            }
+        }
+        anyhow::Ok(())
+    }
+    .await;
+    db.close().await;
+    result
+}
+
+/// A mapping's flags in words.
+fn describe(mapping: &Mapping) -> String {
+    let mut flags = Vec::new();
+    if mapping.require_client_auth {
+        flags.push("requires client certificates");
+    }
+    if mapping.skip_client_access_check {
+        flags.push("skips the client access check");
+    }
+    flags.push(if mapping.allow_named_pipes { "named pipes allowed" } else { "named pipes blocked" });
+    if mapping.is_default {
+        flags.push("default for clients without a server name");
+    }
+    flags.join(", ")
+}

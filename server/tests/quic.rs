@@ -1,0 +1,155 @@
+//! SMB over QUIC's certificate store and listener with a minimal quinn client of the test's own:
+//! the server name (SNI) picks the certificate, unknown names are refused and logged as events,
+//! renewed certificates take over their names without dropping connections, the store keeps
+//! what it refuses out, and turning QUIC off and on needs no restart.
+
+mod support;
+
+use std::net::SocketAddr;
+use std::path::Path;
+use std::sync::Arc;
+use std::time::Duration;
+
+use app::backend::certs::{self, KeyKind, Mapping};
+use quinn::crypto::rustls::QuicClientConfig;
+use rustls::pki_types::CertificateDer;
+use smb_core::Event;
+use support::SmbServer;
+
+const LIMIT: Duration = Duration::from_secs(20);
+
+/// A QUIC client trusting only `ca`, offering ALPN `smb`.
+fn client(ca: &Path) -> (quinn::Endpoint, quinn::ClientConfig) {
+    let mut roots = rustls::RootCertStore::empty();
+    roots.add(CertificateDer::from(std::fs::read(ca).unwrap())).unwrap();
+    let provider = Arc::new(rustls::crypto::aws_lc_rs::default_provider());
+    let mut tls = rustls::ClientConfig::builder_with_provider(provider)
+        .with_protocol_versions(&[&rustls::version::TLS13])
+        .unwrap()
+        .with_root_certificates(roots)
+        .with_no_client_auth();
+    tls.alpn_protocols = vec![b"smb".to_vec()];
+    let config = quinn::ClientConfig::new(Arc::new(QuicClientConfig::try_from(tls).unwrap()));
+    let endpoint = quinn::Endpoint::client("127.0.0.1:0".parse().unwrap()).unwrap();
+    (endpoint, config)
+}
+
+/// Connects as `name`; the SHA-1 thumbprint of the certificate the server presented.
+async fn handshake(address: SocketAddr, ca: &Path, name: &str) -> Result<(quinn::Connection, String), String> {
+    let (endpoint, config) = client(ca);
+    let connecting = endpoint.connect_with(config, address, name).map_err(|e| e.to_string())?;
+    let connection = tokio::time::timeout(LIMIT, connecting)
+        .await
+        .map_err(|_| "the handshake hung".to_owned())?
+        .map_err(|e| e.to_string())?;
+    let chain = connection
+        .peer_identity()
+        .and_then(|identity| identity.downcast::<Vec<CertificateDer<'static>>>().ok())
+        .expect("the server's certificate chain");
+    Ok((connection, certs::inspect(&chain[0]).unwrap().thumbprint))
+}
+
+async fn thumbprint_of(server: &SmbServer, name: &str) -> String {
+    certs::list_mappings(&server.db).await.unwrap().into_iter().find(|m| m.name == name).unwrap().thumbprint
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_server_name_selects_the_mapped_certificate_and_unknown_names_are_refused_with_an_event() {
+    let server = SmbServer::start().await;
+    let mut events = server.engine.subscribe();
+    let (address, ca) = server.enable_quic(&["localhost"], false).await;
+    let (_, presented) = handshake(address, &ca, "localhost").await.expect("a mapped name connects");
+    assert_eq!(presented, thumbprint_of(&server, "localhost").await);
+
+    let refused = handshake(address, &ca, "unknown.example").await;
+    assert!(refused.is_err(), "an unmapped name should be refused");
+    let event = tokio::time::timeout(LIMIT, async {
+        loop {
+            if let Ok(Event::QuicRefused { reason, .. }) = events.recv().await {
+                return reason;
+            }
+        }
+    })
+    .await
+    .expect("a refusal event");
+    assert!(event.contains("handshake"), "the event should say why: {event}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_renewed_certificate_takes_over_its_names_without_dropping_connections() {
+    let server = SmbServer::start().await;
+    let (address, ca) = server.enable_quic(&["localhost"], false).await;
+    let old = thumbprint_of(&server, "localhost").await;
+    let (established, _) = handshake(address, &ca, "localhost").await.unwrap();
+    // Issued a second later, it outlives the mapped one.
+    tokio::time::sleep(Duration::from_millis(1100)).await;
+    let renewed = certs::generate(&server.db, &["localhost".into()], Some("EdgeShare Test CA"), KeyKind::EcdsaP256)
+        .await
+        .unwrap();
+    assert_eq!(renewed.remapped.len(), 1, "the mapping should move to the renewed certificate");
+    assert_eq!(
+        (renewed.remapped[0].from.as_str(), renewed.remapped[0].to.as_str()),
+        (old.as_str(), renewed.info.thumbprint.as_str())
+    );
+    server.apply().await;
+    let (_, presented) = handshake(address, &ca, "localhost").await.unwrap();
+    assert_eq!(presented, renewed.info.thumbprint, "new connections get the renewed certificate");
+    assert!(established.close_reason().is_none(), "the established connection should live on");
+    let (mut send, _) = established.open_bi().await.expect("the established connection still carries streams");
+    send.write_all(&[0, 0, 0, 0]).await.expect("and data");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_store_refuses_a_key_of_another_certificate_and_keeps_mapped_certificates() {
+    let server = SmbServer::start().await;
+    let first = certs::generate(&server.db, &["a.example".into()], None, KeyKind::EcdsaP256).await.unwrap();
+    let chain =
+        String::from_utf8(certs::export(&server.db, &first.info.thumbprint, false, false).await.unwrap()).unwrap();
+    let other = rcgen::KeyPair::generate().unwrap().serialize_pem();
+    let refused = certs::import_pem(&server.db, &chain, &other).await;
+    assert!(
+        refused.is_err_and(|e| e.for_field("key").is_some()),
+        "a foreign key should be refused next to the key field"
+    );
+    let mapping = Mapping {
+        name: "a.example".into(),
+        thumbprint: first.info.thumbprint.clone(),
+        require_client_auth: false,
+        skip_client_access_check: false,
+        allow_named_pipes: false,
+        is_default: false,
+    };
+    certs::map(&server.db, &mapping).await.unwrap();
+    assert!(certs::remove(&server.db, &first.info.thumbprint).await.is_err(), "a mapped certificate stays");
+    let wrong_name = Mapping { name: "b.example".into(), ..mapping.clone() };
+    assert!(certs::map(&server.db, &wrong_name).await.is_err(), "a name outside the certificate is refused");
+    certs::unmap(&server.db, "a.example").await.unwrap();
+    certs::remove(&server.db, &first.info.thumbprint).await.unwrap();
+    assert!(certs::list(&server.db).await.unwrap().is_empty());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn quic_turns_off_and_on_without_a_restart() {
+    let server = SmbServer::start().await;
+    let (address, ca) = server.enable_quic(&["localhost"], false).await;
+    handshake(address, &ca, "localhost").await.unwrap();
+    server.set("quic_enabled", "false").await;
+    assert_eq!(server.engine.quic_address(), None);
+    assert!(handshake(address, &ca, "localhost").await.is_err(), "nothing should answer once disabled");
+    server.set("quic_port", &address.port().to_string()).await;
+    server.set("quic_enabled", "true").await;
+    // The old socket may linger while its connections drain; the server retries each second,
+    // as the test does here.
+    let mut again = server.engine.quic_address();
+    for _ in 0..50 {
+        if again.is_some() {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+        server.engine.start();
+        again = server.engine.quic_address();
+    }
+    let again = again.unwrap_or_else(|| panic!("listening again: {:?}", server.engine.quic_error()));
+    assert_eq!(again, address);
+    handshake(again, &ca, "localhost").await.expect("connects again");
+}

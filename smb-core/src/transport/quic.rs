@@ -1,0 +1,263 @@
+//! SMB over QUIC (MS-SMB2 2.1): UDP, TLS 1.3 only, ALPN `smb`; the client opens one bidirectional
+//! stream that carries the whole SMB connection with Direct-TCP framing, driven like TCP by
+//! [`super::drive`]. The client's server name (SNI) selects a certificate mapping (MS-SMB2
+//! 3.3.5.1); mappings and certificates change live, without touching established connections.
+
+use std::collections::HashMap;
+use std::net::SocketAddr;
+use std::sync::{Arc, RwLock};
+use std::time::{Duration, Instant};
+
+use quinn::crypto::rustls::{HandshakeData, QuicServerConfig};
+use rustls::pki_types::pem::PemObject;
+use rustls::pki_types::{CertificateDer, PrivateKeyDer};
+use rustls::server::{ClientHello, ResolvesServerCert};
+use rustls::sign::CertifiedKey;
+use tokio::sync::watch;
+
+use crate::engine::config::{CertificateMapping, QuicSettings};
+use crate::engine::connection::ConnectionInfo;
+use crate::engine::events::{Event, Transport};
+use crate::engine::shared::Shared;
+
+/// The ALPN protocol of SMB over QUIC.
+pub const ALPN: &[u8] = b"smb";
+
+/// How long a finished connection waits for its client to close before closing itself, so
+/// that the last responses are delivered.
+const LINGER: Duration = Duration::from_secs(1);
+
+/// One mapping ready to answer handshakes.
+struct Answer {
+    mapping: CertificateMapping,
+    certified: Arc<CertifiedKey>,
+}
+
+/// The mappings in force, by lower-case name, and the default for clients without SNI.
+#[derive(Default)]
+struct Mappings {
+    by_name: HashMap<String, Arc<Answer>>,
+    default: Option<Arc<Answer>>,
+}
+
+impl Mappings {
+    fn build(settings: &QuicSettings) -> Mappings {
+        let mut by_name = HashMap::new();
+        for mapping in &settings.mappings {
+            match certified_key(mapping) {
+                Ok(certified) => {
+                    let answer = Arc::new(Answer { mapping: mapping.clone(), certified });
+                    by_name.insert(mapping.name.to_ascii_lowercase(), answer);
+                }
+                Err(error) => tracing::error!(
+                    name = %mapping.name,
+                    thumbprint = %mapping.thumbprint,
+                    %error,
+                    "SMB over QUIC: the mapped certificate cannot be used; the name is refused"
+                ),
+            }
+        }
+        let default =
+            settings.default_mapping.as_deref().and_then(|name| by_name.get(&name.to_ascii_lowercase()).cloned());
+        Mappings { by_name, default }
+    }
+
+    fn answer(&self, server_name: Option<&str>) -> Option<Arc<Answer>> {
+        match server_name {
+            Some(name) => self.by_name.get(&name.to_ascii_lowercase()).cloned(),
+            None => self.default.clone(),
+        }
+    }
+}
+
+fn certified_key(mapping: &CertificateMapping) -> Result<Arc<CertifiedKey>, rustls::Error> {
+    let chain: Vec<CertificateDer<'static>> =
+        mapping.chain.iter().map(|der| CertificateDer::from(der.clone())).collect();
+    let key = PrivateKeyDer::from_pem_slice(&mapping.key)
+        .map_err(|e| rustls::Error::General(format!("unreadable private key: {e}")))?;
+    let signing = rustls::crypto::aws_lc_rs::sign::any_supported_type(&key)?;
+    let certified = CertifiedKey::new(chain, signing);
+    certified.keys_match()?;
+    Ok(Arc::new(certified))
+}
+
+/// rustls' certificate choice: the mapping of the client's SNI, read live.
+struct Resolver {
+    mappings: RwLock<Arc<Mappings>>,
+}
+
+impl Resolver {
+    fn current(&self) -> Arc<Mappings> {
+        self.mappings.read().unwrap_or_else(|e| e.into_inner()).clone()
+    }
+
+    fn replace(&self, mappings: Mappings) {
+        *self.mappings.write().unwrap_or_else(|e| e.into_inner()) = Arc::new(mappings);
+    }
+}
+
+impl std::fmt::Debug for Resolver {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let names: Vec<String> = self.current().by_name.keys().cloned().collect();
+        f.debug_struct("Resolver").field("names", &names).finish()
+    }
+}
+
+impl ResolvesServerCert for Resolver {
+    fn resolve(&self, hello: ClientHello<'_>) -> Option<Arc<CertifiedKey>> {
+        self.current().answer(hello.server_name()).map(|answer| answer.certified.clone())
+    }
+}
+
+/// The QUIC and TLS configuration for `settings`: TLS 1.3 only, ALPN `smb`, no 0-RTT, one
+/// bidirectional stream per connection.
+fn server_config(settings: &QuicSettings, resolver: Arc<Resolver>) -> Result<quinn::ServerConfig, String> {
+    let provider = Arc::new(rustls::crypto::aws_lc_rs::default_provider());
+    let mut tls = rustls::ServerConfig::builder_with_provider(provider)
+        .with_protocol_versions(&[&rustls::version::TLS13])
+        .map_err(|e| e.to_string())?
+        .with_no_client_auth()
+        .with_cert_resolver(resolver);
+    tls.alpn_protocols = vec![ALPN.to_vec()];
+    tls.max_early_data_size = 0;
+    let crypto = QuicServerConfig::try_from(tls).map_err(|e| e.to_string())?;
+    let mut config = quinn::ServerConfig::with_crypto(Arc::new(crypto));
+    let mut transport = quinn::TransportConfig::default();
+    let idle = quinn::IdleTimeout::try_from(settings.idle_timeout).map_err(|e| e.to_string())?;
+    transport
+        .max_idle_timeout(Some(idle))
+        .keep_alive_interval(Some(settings.keep_alive))
+        .max_concurrent_bidi_streams(1_u8.into())
+        .max_concurrent_uni_streams(0_u8.into())
+        // Room for 8 MiB READs and WRITEs in flight on one stream.
+        .stream_receive_window((16_u32 << 20).into())
+        .receive_window((32_u32 << 20).into())
+        .send_window(32 << 20);
+    config.transport_config(Arc::new(transport));
+    config.migration(true);
+    Ok(config)
+}
+
+/// A running QUIC listener.
+pub struct QuicListener {
+    /// The address asked for (the bound one may differ with port 0).
+    pub requested: SocketAddr,
+    pub bound: SocketAddr,
+    endpoint: quinn::Endpoint,
+    resolver: Arc<Resolver>,
+    timeouts: (Duration, Duration),
+    stop: watch::Sender<bool>,
+}
+
+impl QuicListener {
+    /// Binds `settings.address` and starts accepting connections. Needs a Tokio runtime.
+    pub fn start(settings: &QuicSettings, shared: Arc<Shared>) -> Result<QuicListener, String> {
+        let resolver = Arc::new(Resolver { mappings: RwLock::new(Arc::new(Mappings::build(settings))) });
+        let config = server_config(settings, resolver.clone())?;
+        let endpoint = quinn::Endpoint::server(config, settings.address)
+            .map_err(|e| format!("cannot listen on UDP {}: {e}", settings.address))?;
+        let bound = endpoint.local_addr().map_err(|e| e.to_string())?;
+        let (stop, stopped) = watch::channel(false);
+        tokio::spawn(serve(endpoint.clone(), shared, resolver.clone(), stopped));
+        Ok(QuicListener {
+            requested: settings.address,
+            bound,
+            endpoint,
+            resolver,
+            timeouts: (settings.idle_timeout, settings.keep_alive),
+            stop,
+        })
+    }
+
+    /// Takes new mappings and timeouts for new handshakes; established connections continue.
+    pub fn update(&mut self, settings: &QuicSettings) {
+        self.resolver.replace(Mappings::build(settings));
+        let timeouts = (settings.idle_timeout, settings.keep_alive);
+        if timeouts != self.timeouts {
+            match server_config(settings, self.resolver.clone()) {
+                Ok(config) => {
+                    self.endpoint.set_server_config(Some(config));
+                    self.timeouts = timeouts;
+                }
+                Err(error) => tracing::error!(%error, "SMB over QUIC: cannot apply the new timeouts"),
+            }
+        }
+    }
+
+    /// Stops accepting and ends every connection of this listener.
+    pub fn stop(self) {
+        let _ = self.stop.send(true);
+        self.endpoint.close(0_u8.into(), b"server stopping");
+    }
+}
+
+async fn serve(endpoint: quinn::Endpoint, shared: Arc<Shared>, resolver: Arc<Resolver>, stop: watch::Receiver<bool>) {
+    let mut stop_accepting = stop.clone();
+    loop {
+        let incoming = tokio::select! {
+            incoming = endpoint.accept() => match incoming {
+                Some(incoming) => incoming,
+                None => return,
+            },
+            _ = stop_accepting.changed() => return,
+        };
+        let local = endpoint.local_addr().unwrap_or_else(|_| incoming.remote_address());
+        tokio::spawn(connection(incoming, local, shared.clone(), resolver.clone(), stop.clone()));
+    }
+}
+
+/// One QUIC connection: handshake, its mapping, its one stream, then SMB until either side ends.
+async fn connection(
+    incoming: quinn::Incoming,
+    local: SocketAddr,
+    shared: Arc<Shared>,
+    resolver: Arc<Resolver>,
+    stop: watch::Receiver<bool>,
+) {
+    let client = incoming.remote_address();
+    let refuse = |server_name: Option<String>, reason: String| {
+        tracing::info!(%client, server_name = server_name.as_deref().unwrap_or("-"), %reason, "SMB over QUIC: refused");
+        shared.emit(Event::QuicRefused { client, server_name, reason });
+    };
+    let connecting = match incoming.accept() {
+        Ok(connecting) => connecting,
+        Err(error) => return refuse(None, format!("connection refused: {error}")),
+    };
+    let connection = match connecting.await {
+        Ok(connection) => connection,
+        Err(error) => return refuse(None, format!("handshake failed: {error}")),
+    };
+    let server_name = connection
+        .handshake_data()
+        .and_then(|data| data.downcast::<HandshakeData>().ok())
+        .and_then(|data| data.server_name);
+    let Some(answer) = resolver.current().answer(server_name.as_deref()) else {
+        connection.close(0_u8.into(), b"no certificate mapping");
+        return refuse(server_name, "no certificate mapping for this server name".into());
+    };
+    shared.emit(Event::QuicAccepted {
+        client,
+        server_name: server_name.clone(),
+        mapping: answer.mapping.name.clone(),
+        thumbprint: answer.mapping.thumbprint.clone(),
+    });
+    let (send, recv) = match connection.accept_bi().await {
+        Ok(streams) => streams,
+        Err(error) => {
+            tracing::debug!(%client, %error, "SMB over QUIC: the client left before opening its stream");
+            return;
+        }
+    };
+    let info = ConnectionInfo {
+        id: shared.next_id(),
+        client,
+        local,
+        transport: Transport::Quic,
+        transport_secure: shared.runtime().config.server.skip_encryption_on_secure_transport,
+        allow_named_pipes: answer.mapping.allow_named_pipes,
+        connected: Instant::now(),
+    };
+    super::drive(recv, send, shared, info, stop).await;
+    let _ = tokio::time::timeout(LINGER, connection.closed()).await;
+    connection.close(0_u8.into(), b"");
+}
