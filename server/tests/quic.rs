@@ -1,7 +1,8 @@
 //! SMB over QUIC's certificate store and listener with a minimal quinn client of the test's own:
 //! the server name (SNI) picks the certificate, unknown names are refused and logged as events,
 //! renewed certificates take over their names without dropping connections, the store keeps
-//! what it refuses out, and turning QUIC off and on needs no restart.
+//! what it refuses out, turning QUIC off and on needs no restart, dialects below 3.1.1 are
+//! refused, and a client that moves to a new address (connection migration) keeps its connection.
 
 mod support;
 
@@ -152,4 +153,81 @@ async fn quic_turns_off_and_on_without_a_restart() {
     let again = again.unwrap_or_else(|| panic!("listening again: {:?}", server.engine.quic_error()));
     assert_eq!(again, address);
     handshake(again, &ca, "localhost").await.expect("connects again");
+}
+
+/// A NEGOTIATE offering `dialects`, with the contexts 3.1.1 requires.
+fn negotiate(dialects: Vec<smb_core::proto::negotiate::Dialect>, message_id: u64) -> Vec<u8> {
+    use smb_core::proto::Writer;
+    use smb_core::proto::header::{Command, Header};
+    use smb_core::proto::negotiate::{HASH_SHA512, NegotiateContext, NegotiateRequest};
+    let mut out = Writer::new();
+    Header { command: Command::NEGOTIATE, credits: 8, message_id, ..Header::default() }.encode(&mut out);
+    NegotiateRequest {
+        security_mode: 1,
+        capabilities: 0,
+        client_guid: [7; 16],
+        dialects,
+        contexts: vec![NegotiateContext::PreauthIntegrity { hash_algorithms: vec![HASH_SHA512], salt: vec![1; 32] }],
+    }
+    .encode(&mut out);
+    out.into_vec()
+}
+
+fn echo(message_id: u64) -> Vec<u8> {
+    use smb_core::proto::Writer;
+    use smb_core::proto::echo::EchoRequest;
+    use smb_core::proto::header::{Command, Header};
+    let mut out = Writer::new();
+    Header { command: Command::ECHO, credits: 8, message_id, ..Header::default() }.encode(&mut out);
+    EchoRequest::default().encode(&mut out);
+    out.into_vec()
+}
+
+/// Sends one framed message on the SMB stream and reads the framed answer.
+async fn exchange(send: &mut quinn::SendStream, recv: &mut quinn::RecvStream, message: &[u8]) -> Option<Vec<u8>> {
+    use smb_core::proto::framing;
+    send.write_all(&framing::frame_header(message.len()).unwrap()).await.ok()?;
+    send.write_all(message).await.ok()?;
+    let mut header = [0_u8; framing::HEADER_LENGTH];
+    tokio::time::timeout(LIMIT, recv.read_exact(&mut header)).await.ok()?.ok()?;
+    let mut body = vec![0_u8; framing::frame_length(header).ok()?];
+    tokio::time::timeout(LIMIT, recv.read_exact(&mut body)).await.ok()?.ok()?;
+    Some(body)
+}
+
+fn status_of(message: &[u8]) -> smb_core::proto::NtStatus {
+    smb_core::proto::header::Header::decode(&mut smb_core::proto::Reader::new(message)).unwrap().status
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn dialects_below_3_1_1_are_refused_over_quic() {
+    use smb_core::proto::negotiate::Dialect;
+    let server = SmbServer::start().await;
+    server.set("smb_min_dialect", "2.0.2").await;
+    let (address, ca) = server.enable_quic(&["localhost"], false).await;
+    let (connection, _) = handshake(address, &ca, "localhost").await.unwrap();
+    let (mut send, mut recv) = connection.open_bi().await.unwrap();
+    let offered = vec![Dialect::SMB2_0_2, Dialect::SMB2_1, Dialect::SMB3_0, Dialect::SMB3_0_2];
+    let answer = exchange(&mut send, &mut recv, &negotiate(offered, 0)).await.expect("an answer");
+    assert_eq!(status_of(&answer), smb_core::proto::NtStatus::NOT_SUPPORTED);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_client_that_changes_its_address_keeps_its_smb_connection() {
+    use smb_core::proto::negotiate::Dialect;
+    let server = SmbServer::start().await;
+    let (address, ca) = server.enable_quic(&["localhost"], false).await;
+    let (endpoint, config) = client(&ca);
+    let connection = endpoint.connect_with(config, address, "localhost").unwrap().await.unwrap();
+    let (mut send, mut recv) = connection.open_bi().await.unwrap();
+    let answer = exchange(&mut send, &mut recv, &negotiate(vec![Dialect::SMB3_1_1], 0)).await.expect("negotiated");
+    assert_eq!(status_of(&answer), smb_core::proto::NtStatus::SUCCESS);
+    let before = endpoint.local_addr().unwrap();
+    // A new UDP socket: a new source port, as after a NAT rebinding or a network change.
+    endpoint.rebind(std::net::UdpSocket::bind("127.0.0.1:0").unwrap()).unwrap();
+    assert_ne!(endpoint.local_addr().unwrap(), before);
+    for id in 1..=3 {
+        let answer = exchange(&mut send, &mut recv, &echo(id)).await.expect("the connection should survive the move");
+        assert_eq!(status_of(&answer), smb_core::proto::NtStatus::SUCCESS, "ECHO {id} after the move");
+    }
 }

@@ -270,3 +270,47 @@ async fn a_quic_client_that_does_not_trust_the_certificate_is_refused() {
     let attempt = tokio::time::timeout(LIMIT, client.share_connect(&unc, USER, PASSWORD.to_owned())).await;
     assert!(matches!(attempt, Ok(Err(_))), "the handshake should fail, not {attempt:?}");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn named_pipes_over_quic_are_refused_unless_the_mapping_allows_them() {
+    for allowed in [false, true] {
+        let server = SmbServer::start().await;
+        server.share(SHARE, Access::Full).await;
+        let (address, ca) = server.enable_quic(&[QUIC_NAME], allowed).await;
+        let client = quic_client(address.port(), &ca);
+        let ipc = tokio::time::timeout(LIMIT, client.ipc_connect(QUIC_NAME, USER, PASSWORD.to_owned())).await;
+        let ipc = ipc.expect("IPC$ should be answered, not hang");
+        if allowed {
+            ipc.expect("IPC$ should connect when the mapping allows named pipes");
+            let shares = within("listing the shares over QUIC", client.list_shares(QUIC_NAME)).await;
+            assert!(!shares.is_empty(), "srvsvc over QUIC should list the shares");
+        } else {
+            assert!(ipc.is_err(), "IPC$ over QUIC should be refused by default");
+        }
+        within("closing the client", client.close()).await;
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn smb_encryption_is_skipped_inside_quic_unless_the_setting_forces_it() {
+    let server = SmbServer::start().await;
+    let share_dir = server.share(SHARE, Access::Full).await;
+    server.set("smb_encryption_required", "true").await;
+    let (address, ca) = server.enable_quic(&[QUIC_NAME], false).await;
+    for forced in [false, true] {
+        server.set("quic_encrypt_smb", if forced { "true" } else { "false" }).await;
+        let client = quic_client(address.port(), &ca);
+        let share = connect_to(&client, QUIC_NAME, SHARE).await;
+        let encryption: Vec<Option<String>> = server.engine.sessions().into_iter().map(|s| s.encryption).collect();
+        assert_eq!(encryption.len(), 1, "one session: {encryption:?}");
+        assert_eq!(encryption[0].is_some(), forced, "SMB encryption inside QUIC (forced: {forced})");
+        round_trip(&client, &share, &share_dir, &format!("encryption-forced-{forced}.bin")).await;
+        within("closing the client", client.close()).await;
+        for _ in 0..50 {
+            if server.engine.sessions().is_empty() {
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    }
+}
