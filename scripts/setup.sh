@@ -18,7 +18,7 @@ started=$(date +%s)
 step() { echo "setup [$(( $(date +%s) - started ))s] $*"; }
 
 apt_packages=(rustc-web cargo-web rust-web-src rustfmt-web rust-web-clippy lld-22 chromium
-  smbclient samba samba-testsuite python3-venv g++)
+  smbclient samba samba-testsuite python3-venv g++ openssl)
 missing=()
 for package in "${apt_packages[@]}"; do
   dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q 'install ok installed' || missing+=("$package")

@@ -46,12 +46,20 @@ pub enum Command {
 
 #[derive(Debug, Subcommand)]
 pub enum CertCommand {
-    /// Import a certificate (PEM chain, leaf first) with its private key (PEM).
+    /// Import a certificate with its private key: a PEM chain (leaf first) and a PEM key, or a
+    /// PKCS#12/PFX file (current or legacy 3DES/RC2 encryption) whose password is read from
+    /// standard input.
     Import {
+        /// Without --key: a CA certificate that client certificates are validated against.
+        #[arg(long, conflicts_with = "pfx")]
+        pem: Option<PathBuf>,
+        #[arg(long, requires = "pem")]
+        key: Option<PathBuf>,
+        #[arg(long, required_unless_present = "pem", requires = "password_stdin")]
+        pfx: Option<PathBuf>,
+        /// Read the PFX password from the first line of standard input.
         #[arg(long)]
-        pem: PathBuf,
-        #[arg(long)]
-        key: PathBuf,
+        password_stdin: bool,
     },
     /// Generate a server certificate for the given DNS names: self-signed, or issued by a local
     /// CA (made on first use) with --ca.
@@ -122,6 +130,53 @@ pub enum QuicCommand {
     Disable,
     /// Whether SMB over QUIC is on, where, and its mappings with their certificates' state.
     Status,
+    /// Client access control for mappings that require client certificates (as Windows Server
+    /// 2025's Grant-/Block-SmbClientAccessToServer).
+    #[command(subcommand)]
+    Access(AccessCommand),
+    /// Carry plain SMB-over-TCP connections over SMB over QUIC, so that TCP-only tools (Samba's
+    /// smbclient, smbtorture) can reach a QUIC listener. For testing and measuring.
+    Bridge {
+        /// Local TCP address to accept on.
+        #[arg(long)]
+        listen: SocketAddr,
+        /// The QUIC listener's UDP address.
+        #[arg(long)]
+        connect: SocketAddr,
+        /// The server name to present (SNI).
+        #[arg(long)]
+        name: String,
+        /// The CA (or self-signed certificate) to trust, DER or PEM.
+        #[arg(long)]
+        ca: PathBuf,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum AccessCommand {
+    /// Allow client certificates that match (any certificate of the client's chain).
+    Grant(AccessEntryArgs),
+    /// Block client certificates that match; a block anywhere in the chain wins.
+    Block(AccessEntryArgs),
+    /// Remove an allow entry.
+    Revoke(AccessEntryArgs),
+    /// Remove a block entry.
+    Unblock(AccessEntryArgs),
+    /// Every entry, by server name.
+    List,
+}
+
+#[derive(Debug, Args)]
+pub struct AccessEntryArgs {
+    /// The mapped server name.
+    #[arg(long)]
+    pub name: String,
+    /// SHA-256 of a certificate (64 hex digits).
+    #[arg(long, conflicts_with = "issuer", required_unless_present = "issuer")]
+    pub sha256: Option<String>,
+    /// An issuer's distinguished name, as `edgeshare cert show` prints it.
+    #[arg(long)]
+    pub issuer: Option<String>,
 }
 
 #[derive(Debug, Subcommand)]

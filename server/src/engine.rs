@@ -102,9 +102,14 @@ pub fn entry_for(event: &Event) -> Option<audit::Entry> {
                 .detail(reason.clone())
                 .source(&client.ip().to_string())
         }
-        Event::QuicAccepted { client, server_name, mapping, thumbprint } => {
+        Event::QuicAccepted { client, server_name, mapping, thumbprint, client_certificate } => {
+            let mut detail = format!("mapping {mapping}, certificate {thumbprint}");
+            if !client_certificate.is_empty() {
+                detail.push_str("; ");
+                detail.push_str(client_certificate);
+            }
             audit::Entry::success("-", "quic.connect", server_name.as_deref().unwrap_or("(no server name)"))
-                .detail(format!("mapping {mapping}, certificate {thumbprint}"))
+                .detail(detail)
                 .source(&client.to_string())
         }
         Event::QuicRefused { client, server_name, reason } => {

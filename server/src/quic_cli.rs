@@ -3,13 +3,14 @@
 
 use std::path::Path;
 
+use anyhow::Context;
 use app::backend::certs::{self, Added, CheckStatus, KeyKind, Mapping, StoredCert};
 use app::backend::{audit, rfc3339, smb};
 use app::error::AppError;
 use sqlx::SqlitePool;
 
 use crate::admin::current_uid;
-use crate::config::{CertCommand, QuicCommand};
+use crate::config::{AccessCommand, CertCommand, QuicCommand};
 
 const ACTOR: &str = "command line";
 
@@ -66,14 +67,25 @@ pub async fn certs(data_dir: &Path, command: CertCommand) -> anyhow::Result<()> 
     let at = app::backend::now();
     let result = async {
         match command {
-            CertCommand::Import { pem, key } => {
+            CertCommand::Import { pem, key, pfx, password_stdin: _ } => {
                 let read = |path: &Path| {
-                    std::fs::read_to_string(path).map_err(|e| anyhow::anyhow!("cannot read {}: {e}", path.display()))
+                    std::fs::read(path).map_err(|e| anyhow::anyhow!("cannot read {}: {e}", path.display()))
                 };
-                let chain = read(&pem)?;
-                let key = zeroize::Zeroizing::new(read(&key)?);
-                let added = certs::import_pem(&db, &chain, &key).await.map_err(plain)?;
-                report_added(&db, "cert.import", &added).await;
+                let added = match (pem, key, pfx) {
+                    (Some(pem), None, _) => certs::import_ca(&db, &String::from_utf8_lossy(&read(&pem)?)).await,
+                    (Some(pem), Some(key), _) => {
+                        let chain = String::from_utf8_lossy(&read(&pem)?).into_owned();
+                        let key = zeroize::Zeroizing::new(String::from_utf8_lossy(&read(&key)?).into_owned());
+                        certs::import_pem(&db, &chain, &key).await
+                    }
+                    (_, _, Some(pfx)) => {
+                        let data = read(&pfx)?;
+                        let password = zeroize::Zeroizing::new(crate::admin::read_password()?);
+                        certs::import_pfx(&db, &data, &password).await
+                    }
+                    _ => anyhow::bail!("give --pem and --key, or --pfx with --password-stdin"),
+                };
+                report_added(&db, "cert.import", &added.map_err(plain)?).await;
             }
             CertCommand::Generate { dns, ca, key } => {
                 let kind = KeyKind::parse(&key).map_err(plain)?;
@@ -136,6 +148,17 @@ pub async fn certs(data_dir: &Path, command: CertCommand) -> anyhow::Result<()> 
 }
 
 pub async fn quic(data_dir: &Path, command: QuicCommand) -> anyhow::Result<()> {
+    if let QuicCommand::Bridge { listen, connect, name, ca } = command {
+        let target = crate::quic_bridge::Target::new(connect, &name, &ca)?;
+        let listener =
+            tokio::net::TcpListener::bind(listen).await.with_context(|| format!("cannot listen on {listen}"))?;
+        println!("bridging TCP {} to QUIC {connect} as {name}", listener.local_addr()?);
+        tokio::select! {
+            _ = crate::quic_bridge::run(listener, target) => {}
+            _ = tokio::signal::ctrl_c() => {}
+        }
+        return Ok(());
+    }
     let (db, _) = crate::db::open(data_dir).await?;
     let result = async {
         match command {
@@ -188,6 +211,8 @@ pub async fn quic(data_dir: &Path, command: QuicCommand) -> anyhow::Result<()> {
                 record(&db, "quic.disable", "-", String::new()).await;
                 println!("SMB over QUIC disabled");
             }
+            QuicCommand::Access(command) => access(&db, command).await?,
+            QuicCommand::Bridge { .. } => unreachable!("handled before the database opens"),
             QuicCommand::Status => {
                 let settings = certs::quic_settings(&db).await.map_err(plain)?;
                 let state = if settings.enabled { "enabled" } else { "disabled" };
@@ -238,4 +263,33 @@ fn describe(mapping: &Mapping) -> String {
         flags.push("default for clients without a server name");
     }
     flags.join(", ")
+}
+
+async fn access(db: &SqlitePool, command: AccessCommand) -> anyhow::Result<()> {
+    let (args, allow, add, action) = match command {
+        AccessCommand::Grant(args) => (args, true, true, "quic.access.grant"),
+        AccessCommand::Block(args) => (args, false, true, "quic.access.block"),
+        AccessCommand::Revoke(args) => (args, true, false, "quic.access.revoke"),
+        AccessCommand::Unblock(args) => (args, false, false, "quic.access.unblock"),
+        AccessCommand::List => {
+            for entry in certs::list_access(db).await.map_err(plain)? {
+                let verb = if entry.entry.allow { "allow" } else { "block" };
+                println!("{:<30} {verb} {}", entry.name, describe_match(&entry.entry.matches));
+            }
+            return Ok(());
+        }
+    };
+    let matches = certs::client_match(args.sha256.as_deref(), args.issuer.as_deref()).map_err(plain)?;
+    let name = certs::change_access(db, &args.name, &matches, allow, add).await.map_err(plain)?;
+    let entry = format!("{} {}", if allow { "allow" } else { "block" }, describe_match(&matches));
+    record(db, action, &name, entry.clone()).await;
+    println!("{name}: {} {entry}", if add { "added" } else { "removed" });
+    Ok(())
+}
+
+fn describe_match(matches: &smb_core::ClientMatch) -> String {
+    match matches {
+        smb_core::ClientMatch::Sha256(hash) => format!("SHA-256 {hash}"),
+        smb_core::ClientMatch::Issuer(issuer) => format!("issuer '{issuer}'"),
+    }
 }

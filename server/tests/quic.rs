@@ -231,3 +231,216 @@ async fn a_client_that_changes_its_address_keeps_its_smb_connection() {
         assert_eq!(status_of(&answer), smb_core::proto::NtStatus::SUCCESS, "ECHO {id} after the move");
     }
 }
+
+/// A certificate and key made by the `openssl` command line for `name`, in `dir`.
+async fn openssl_certificate(dir: &Path, name: &str) -> (std::path::PathBuf, std::path::PathBuf) {
+    let (cert, key) = (dir.join(format!("{name}.crt.pem")), dir.join(format!("{name}.key.pem")));
+    let subject = format!("/CN={name}");
+    let san = format!("subjectAltName=DNS:{name}");
+    let output = support::run_tool(
+        "openssl",
+        &[
+            "req",
+            "-x509",
+            "-newkey",
+            "ec",
+            "-pkeyopt",
+            "ec_paramgen_curve:P-256",
+            "-nodes",
+            "-days",
+            "90",
+            "-subj",
+            &subject,
+            "-addext",
+            &san,
+            "-addext",
+            "extendedKeyUsage=serverAuth",
+            "-addext",
+            "keyUsage=critical,digitalSignature",
+            "-keyout",
+            key.to_str().unwrap(),
+            "-out",
+            cert.to_str().unwrap(),
+        ],
+        LIMIT,
+    )
+    .await;
+    assert!(output.status.success(), "openssl req: {}", support::transcript(&output));
+    (cert, key)
+}
+
+/// Packs a certificate and key into a PFX with `openssl pkcs12`, with the extra arguments.
+async fn openssl_pfx(cert: &Path, key: &Path, out: &Path, extra: &[&str]) {
+    let mut args = vec![
+        "pkcs12",
+        "-export",
+        "-in",
+        cert.to_str().unwrap(),
+        "-inkey",
+        key.to_str().unwrap(),
+        "-out",
+        out.to_str().unwrap(),
+        "-passout",
+        "pass:Pfx password 1",
+    ];
+    args.extend_from_slice(extra);
+    let output = support::run_tool("openssl", &args, LIMIT).await;
+    assert!(output.status.success(), "openssl pkcs12: {}", support::transcript(&output));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn certificates_from_openssl_import_as_pem_and_as_current_and_legacy_pfx() {
+    let server = SmbServer::start().await;
+    let dir = server.dir.path();
+    let (cert, key) = openssl_certificate(dir, "pem.example").await;
+    let added = certs::import_pem(
+        &server.db,
+        &std::fs::read_to_string(&cert).unwrap(),
+        &std::fs::read_to_string(&key).unwrap(),
+    )
+    .await
+    .expect("PEM import");
+    assert_eq!(added.info.dns_names, ["pem.example"]);
+
+    // Current PFX (PBES2, AES-256), legacy 3DES, and legacy RC2-40 certificates with 3DES keys
+    // (`openssl pkcs12 -legacy`, as older Windows exports).
+    let cases: [(&str, &[&str]); 3] = [
+        ("modern.example", &[]),
+        ("des.example", &["-certpbe", "PBE-SHA1-3DES", "-keypbe", "PBE-SHA1-3DES", "-macalg", "sha1"]),
+        ("rc2.example", &["-legacy"]),
+    ];
+    for (name, extra) in cases {
+        let (cert, key) = openssl_certificate(dir, name).await;
+        let pfx = dir.join(format!("{name}.pfx"));
+        openssl_pfx(&cert, &key, &pfx, extra).await;
+        let data = std::fs::read(&pfx).unwrap();
+        let wrong = certs::import_pfx(&server.db, &data, "not the password").await;
+        assert!(wrong.is_err_and(|e| e.for_field("password").is_some()), "{name}: a wrong password is named as such");
+        let added =
+            certs::import_pfx(&server.db, &data, "Pfx password 1").await.unwrap_or_else(|e| panic!("{name}: {e}"));
+        assert_eq!(added.info.dns_names, [name]);
+        let stored = certs::get(&server.db, &added.info.thumbprint).await.unwrap().unwrap();
+        assert!(
+            stored.has_key && stored.usable(app::backend::now()),
+            "{name} should be usable: {:?}",
+            stored.checks(app::backend::now())
+        );
+    }
+    assert_eq!(certs::list(&server.db).await.unwrap().len(), 4);
+}
+
+/// A client CA and a client certificate it issued (chain leaf first, and the key), made with
+/// rcgen; the CA as PEM for the server's store.
+fn client_identity(subject: &str) -> (String, Vec<CertificateDer<'static>>, rustls::pki_types::PrivateKeyDer<'static>) {
+    use rcgen::{BasicConstraints, CertificateParams, DnType, ExtendedKeyUsagePurpose, IsCa, Issuer, KeyPair};
+    let ca_key = KeyPair::generate().unwrap();
+    let mut ca = CertificateParams::default();
+    ca.distinguished_name.push(DnType::CommonName, "Example Client CA");
+    ca.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
+    let ca_cert = ca.self_signed(&ca_key).unwrap();
+    let issuer = Issuer::new(ca, ca_key);
+    let key = KeyPair::generate().unwrap();
+    let mut leaf = CertificateParams::default();
+    leaf.distinguished_name.push(DnType::CommonName, subject);
+    leaf.extended_key_usages = vec![ExtendedKeyUsagePurpose::ClientAuth];
+    let leaf = leaf.signed_by(&key, &issuer).unwrap();
+    let key = rustls::pki_types::PrivateKeyDer::try_from(key.serialize_der()).unwrap();
+    (ca_cert.pem(), vec![leaf.der().clone(), ca_cert.der().clone()], key)
+}
+
+/// Connects as `localhost`, presenting `identity` when given, and negotiates SMB: `Ok` when the
+/// server answers, `Err` with why not.
+async fn attempt(
+    address: SocketAddr,
+    ca: &Path,
+    identity: Option<(Vec<CertificateDer<'static>>, rustls::pki_types::PrivateKeyDer<'static>)>,
+) -> Result<(), String> {
+    use smb_core::proto::negotiate::Dialect;
+    let mut roots = rustls::RootCertStore::empty();
+    roots.add(CertificateDer::from(std::fs::read(ca).unwrap())).unwrap();
+    let provider = Arc::new(rustls::crypto::aws_lc_rs::default_provider());
+    let builder = rustls::ClientConfig::builder_with_provider(provider)
+        .with_protocol_versions(&[&rustls::version::TLS13])
+        .unwrap()
+        .with_root_certificates(roots);
+    let mut tls = match identity {
+        Some((chain, key)) => builder.with_client_auth_cert(chain, key).unwrap(),
+        None => builder.with_no_client_auth(),
+    };
+    tls.alpn_protocols = vec![b"smb".to_vec()];
+    let config = quinn::ClientConfig::new(Arc::new(QuicClientConfig::try_from(tls).unwrap()));
+    let endpoint = quinn::Endpoint::client("127.0.0.1:0".parse().unwrap()).unwrap();
+    let connection = tokio::time::timeout(LIMIT, endpoint.connect_with(config, address, "localhost").unwrap())
+        .await
+        .map_err(|_| "the handshake hung".to_owned())?
+        .map_err(|e| format!("handshake: {e}"))?;
+    let (mut send, mut recv) = connection.open_bi().await.map_err(|e| format!("stream: {e}"))?;
+    match exchange(&mut send, &mut recv, &negotiate(vec![Dialect::SMB3_1_1], 0)).await {
+        Some(_) => Ok(()),
+        None => Err(format!("closed: {:?}", connection.close_reason())),
+    }
+}
+
+/// The next refusal the engine reports.
+async fn next_refusal(events: &mut tokio::sync::broadcast::Receiver<Event>) -> String {
+    tokio::time::timeout(LIMIT, async {
+        loop {
+            if let Ok(Event::QuicRefused { reason, .. }) = events.recv().await {
+                return reason;
+            }
+        }
+    })
+    .await
+    .expect("a refusal event")
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn client_certificates_are_admitted_and_blocked_by_the_mapping_access_lists() {
+    use smb_core::ClientMatch;
+    let server = SmbServer::start().await;
+    let (address, ca) = server.enable_quic(&["localhost"], false).await;
+    let (client_ca, chain, key) = client_identity("laptop-17");
+    certs::import_ca(&server.db, &client_ca).await.expect("client CA import");
+    let mapping = Mapping {
+        name: "localhost".into(),
+        thumbprint: thumbprint_of(&server, "localhost").await,
+        require_client_auth: true,
+        skip_client_access_check: false,
+        allow_named_pipes: false,
+        is_default: false,
+    };
+    certs::map(&server.db, &mapping).await.unwrap();
+    server.apply().await;
+    let mut events = server.engine.subscribe();
+    let leaf = certs::inspect(&chain[0]).unwrap();
+    let identity = || Some((chain.clone(), key.clone_key()));
+
+    assert!(attempt(address, &ca, None).await.is_err(), "no client certificate: refused");
+    assert!(next_refusal(&mut events).await.contains("presented none"));
+    assert!(attempt(address, &ca, identity()).await.is_err(), "no allow entry yet: refused");
+    let refusal = next_refusal(&mut events).await;
+    assert!(
+        refusal.contains(&leaf.thumbprint) && refusal.contains(&leaf.sha256) && refusal.contains("laptop-17"),
+        "{refusal}"
+    );
+
+    let by_issuer = ClientMatch::Issuer("CN=Example Client CA".into());
+    certs::change_access(&server.db, "localhost", &by_issuer, true, true).await.unwrap();
+    server.apply().await;
+    attempt(address, &ca, identity()).await.expect("allowed by its issuer");
+
+    let by_hash = ClientMatch::Sha256(leaf.sha256.clone());
+    certs::change_access(&server.db, "localhost", &by_hash, false, true).await.unwrap();
+    server.apply().await;
+    assert!(attempt(address, &ca, identity()).await.is_err(), "a block of the leaf wins over the issuer's allow");
+    assert!(next_refusal(&mut events).await.contains("blocked"));
+
+    certs::change_access(&server.db, "localhost", &by_hash, false, false).await.unwrap();
+    server.apply().await;
+    attempt(address, &ca, identity()).await.expect("unblocked again");
+
+    // A certificate from a CA the store does not hold fails the TLS handshake itself.
+    let (_, foreign_chain, foreign_key) = client_identity("stranger");
+    let foreign = attempt(address, &ca, Some((foreign_chain, foreign_key))).await;
+    assert!(foreign.is_err(), "an untrusted client chain is refused");
+}

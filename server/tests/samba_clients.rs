@@ -34,10 +34,21 @@ async fn smbclient(
     extra: &[&str],
     commands: &str,
 ) -> std::process::Output {
-    let port = server.port();
+    smbclient_on(server, &server.port(), share, dir, extra, commands).await
+}
+
+/// smbclient against `port` (the server's TCP listener, or the bridge to its QUIC listener).
+async fn smbclient_on(
+    server: &SmbServer,
+    port: &str,
+    share: &str,
+    dir: &Path,
+    extra: &[&str],
+    commands: &str,
+) -> std::process::Output {
     let credentials = server.credentials();
     let unc = server.unc(share);
-    let mut args = vec![unc.as_str(), "-p", &port, "-U", &credentials];
+    let mut args = vec![unc.as_str(), "-p", port, "-U", &credentials];
     args.extend_from_slice(extra);
     args.extend_from_slice(&["-c", commands]);
     run_tool_in("smbclient", &args, Some(dir), LIMIT).await
@@ -46,12 +57,16 @@ async fn smbclient(
 /// Puts a file, lists it, gets it back under another name, renames it, makes and removes a
 /// directory and deletes the file; checks the bytes on both sides and what is left in the share.
 async fn round_trip(server: &SmbServer, share: &str, share_dir: &Path, extra: &[&str]) {
+    round_trip_on(server, &server.port(), share, share_dir, extra).await;
+}
+
+async fn round_trip_on(server: &SmbServer, port: &str, share: &str, share_dir: &Path, extra: &[&str]) {
     let local = tempfile::tempdir().unwrap();
     let data = content();
     std::fs::write(local.path().join("upload.bin"), &data).unwrap();
     let commands = "put upload.bin; ls; get upload.bin download.bin; rename upload.bin renamed.bin; \
                     mkdir folder; ls; rmdir folder; get renamed.bin again.bin; del renamed.bin; ls";
-    let output = smbclient(server, share, local.path(), extra, commands).await;
+    let output = smbclient_on(server, port, share, local.path(), extra, commands).await;
     let text = transcript(&output);
     assert!(output.status.success(), "smbclient {extra:?} failed:\n{text}");
     assert!(!text.contains("NT_STATUS_"), "smbclient {extra:?} reported an error:\n{text}");
@@ -238,4 +253,32 @@ async fn a_wrong_password_is_a_logon_failure() {
     let args = ["//127.0.0.1/work", "-p", &port, "-N", "-c", "ls"];
     let output = run_tool_in("smbclient", &args, None, LIMIT).await;
     assert!(!output.status.success(), "anonymous access must be refused:\n{}", transcript(&output));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn smbclient_lists_shares_and_round_trips_files_over_quic_through_the_bridge() {
+    let server = SmbServer::start().await;
+    let share_dir = server.share("sales", Access::Change).await;
+    let port = server.quic_bridge(true).await;
+    let credentials = server.credentials();
+    let output = run_tool_in("smbclient", &["-L", "127.0.0.1", "-p", &port, "-U", &credentials], None, LIMIT).await;
+    let text = transcript(&output);
+    assert!(
+        output.status.success() && text.contains("sales") && text.contains("IPC$"),
+        "smbclient -L over QUIC:\n{text}"
+    );
+    let mut events = server.engine.subscribe();
+    round_trip_on(&server, &port, "sales", &share_dir, &[]).await;
+    let connected = tokio::time::timeout(LIMIT, async {
+        loop {
+            if let Ok(Event::Connected { transport, .. }) = events.recv().await {
+                return transport;
+            }
+        }
+    })
+    .await
+    .expect("a connection event");
+    assert_eq!(connected, smb_core::Transport::Quic, "the bridge should reach the engine over QUIC");
+    let (dialect, _, _) = logon(&mut events).await;
+    assert_eq!(dialect, "3.1.1", "QUIC allows SMB 3.1.1 only");
 }

@@ -1,7 +1,9 @@
 //! Samba's conformance suite, smbtorture, against EdgeShare: each suite of the allow-list runs
 //! on a fresh share of a fresh server and must pass, except for the tests named in
 //! `smbtorture-known-failures.txt` (each with its reason). A known failure that passes fails the
-//! run too, so that the file only ever lists what really fails.
+//! run too, so that the file only ever lists what really fails. The suites that apply to SMB
+//! 3.1.1 run over QUIC too, through the project's TCP-to-QUIC bridge (smbtorture speaks only
+//! TCP), with their own list, `smbtorture-quic-known-failures.txt`.
 
 mod support;
 
@@ -12,6 +14,14 @@ use smb_core::Access;
 use support::{SmbServer, run_tool, transcript};
 
 const KNOWN_FAILURES: &str = include_str!("smbtorture-known-failures.txt");
+const QUIC_KNOWN_FAILURES: &str = include_str!("smbtorture-quic-known-failures.txt");
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Over {
+    Tcp,
+    /// SMB over QUIC through the TCP-to-QUIC bridge.
+    Quic,
+}
 
 #[derive(Clone, Debug, PartialEq, Eq)]
 enum Outcome {
@@ -57,10 +67,10 @@ fn outcomes(output: &str) -> BTreeMap<String, Outcome> {
 }
 
 /// Known failures of one suite: test name -> reason.
-fn known_failures(suite: &str) -> BTreeMap<String, String> {
+fn known_failures(suite: &str, over: Over) -> BTreeMap<String, String> {
     let prefix = format!("smb2.{suite}.");
-    KNOWN_FAILURES
-        .lines()
+    let list = if over == Over::Quic { QUIC_KNOWN_FAILURES } else { KNOWN_FAILURES };
+    list.lines()
         .map(str::trim)
         .filter(|line| !line.is_empty() && !line.starts_with('#'))
         .map(|line| {
@@ -71,23 +81,24 @@ fn known_failures(suite: &str) -> BTreeMap<String, String> {
         .collect()
 }
 
-async fn suite_passes(suite: &str) {
+async fn suite_passes(suite: &str, over: Over) {
     let server = SmbServer::start().await;
     // As Samba by default: SMB 2.0.2 and up, so that the suites' older-dialect cases run.
     server.set("smb_min_dialect", "2.0.2").await;
     let share = format!("t_{}", suite.replace(['-', '.'], "_"));
     server.share(&share, Access::Full).await;
     let unc = server.unc(&share);
-    let port = server.port();
+    let port = if over == Over::Quic { server.quic_bridge(true).await } else { server.port() };
     let credentials = server.credentials();
     let test = format!("smb2.{suite}");
+    let label = if over == Over::Quic { format!("{test} over QUIC") } else { test.clone() };
     let args = [unc.as_str(), "-p", &port, "-U", &credentials, "--fullname", "--maximum-runtime=300", test.as_str()];
     let output = run_tool("smbtorture", &args, Duration::from_secs(600)).await;
     let stdout = String::from_utf8_lossy(&output.stdout);
     let results = outcomes(&stdout);
-    assert!(!results.is_empty(), "smbtorture ran no test of {test}:\n{}", transcript(&output));
+    assert!(!results.is_empty(), "smbtorture ran no test of {label}:\n{}", transcript(&output));
 
-    let known = known_failures(suite);
+    let known = known_failures(suite, over);
     let mut problems = Vec::new();
     for (name, outcome) in &results {
         match (outcome, known.get(name)) {
@@ -106,22 +117,22 @@ async fn suite_passes(suite: &str) {
     let passed = results.values().filter(|o| **o == Outcome::Passed).count();
     let failed = results.values().filter(|o| matches!(o, Outcome::Failed(_))).count();
     let skipped = results.values().filter(|o| **o == Outcome::Skipped).count();
-    println!("{test}: {passed} passed, {failed} failed (all known), {skipped} skipped");
-    assert!(problems.is_empty(), "{test}: {} problem(s)\n{}", problems.len(), problems.join("\n"));
+    println!("{label}: {passed} passed, {failed} failed (all known), {skipped} skipped");
+    assert!(problems.is_empty(), "{label}: {} problem(s)\n{}", problems.len(), problems.join("\n"));
 }
 
 macro_rules! suites {
-    ($($name:ident => $suite:literal,)*) => {
+    ($over:expr; $($name:ident => $suite:literal,)*) => {
         $(
             #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
             async fn $name() {
-                suite_passes($suite).await;
+                suite_passes($suite, $over).await;
             }
         )*
     };
 }
 
-suites! {
+suites! { Over::Tcp;
     smb2_connect_passes => "connect",
     smb2_tcon_passes => "tcon",
     smb2_mkdir_passes => "mkdir",
@@ -151,6 +162,19 @@ suites! {
     smb2_secleak_passes => "secleak",
 }
 
+suites! { Over::Quic;
+    smb2_connect_passes_over_quic => "connect",
+    smb2_read_passes_over_quic => "read",
+    smb2_rw_passes_over_quic => "rw",
+    smb2_dir_passes_over_quic => "dir",
+    smb2_create_passes_over_quic => "create",
+    smb2_compound_passes_over_quic => "compound",
+    smb2_credits_passes_over_quic => "credits",
+    smb2_lock_passes_over_quic => "lock",
+    smb2_getinfo_passes_over_quic => "getinfo",
+    smb2_setinfo_passes_over_quic => "setinfo",
+}
+
 #[test]
 fn subunit_outcomes_count_unfinished_tests_as_failed() {
     let output = "test: smb2.x.a\nsuccess: smb2.x.a\ntest: smb2.x.b\nfailure: smb2.x.b [\nline 1\n]\n\
@@ -164,7 +188,8 @@ fn subunit_outcomes_count_unfinished_tests_as_failed() {
 
 #[test]
 fn every_known_failure_names_a_test_of_an_allowed_suite_and_gives_a_reason() {
-    for line in KNOWN_FAILURES.lines().map(str::trim).filter(|l| !l.is_empty() && !l.starts_with('#')) {
+    let lines = KNOWN_FAILURES.lines().chain(QUIC_KNOWN_FAILURES.lines());
+    for line in lines.map(str::trim).filter(|l| !l.is_empty() && !l.starts_with('#')) {
         let (name, reason) = line.split_once(" | ").expect("name | reason");
         assert!(name.starts_with("smb2."), "{name}");
         assert!(reason.len() > 15, "{name}: give a real reason");

@@ -16,8 +16,8 @@ pub mod transport;
 pub mod vfs;
 
 pub use engine::config::{
-    Access, CertificateMapping, EVERYONE, EngineConfig, LockoutPolicy, QuicSettings, ServerSettings, ShareConfig,
-    UserConfig,
+    Access, CertificateMapping, ClientAccess, ClientMatch, EVERYONE, EngineConfig, LockoutPolicy, QuicSettings,
+    ServerSettings, ShareConfig, UserConfig,
 };
 pub use engine::events::{Counters, Event, OpenFileStatus, SessionStatus, Transport};
 pub use handle::EngineHandle;

@@ -12,7 +12,7 @@ use rcgen::{
 };
 use rustls::pki_types::pem::PemObject;
 use rustls::pki_types::{CertificateDer, PrivateKeyDer};
-use smb_core::{CertificateMapping, QuicSettings};
+use smb_core::{CertificateMapping, ClientAccess, ClientMatch, QuicSettings};
 use sqlx::SqlitePool;
 use x509_parser::prelude::{FromDer, GeneralName, ParsedExtension, X509Certificate};
 use zeroize::Zeroizing;
@@ -450,6 +450,46 @@ pub async fn import_pem(db: &SqlitePool, chain_pem: &str, key_pem: &str) -> AppR
     finish_add(db, info).await
 }
 
+/// Imports a CA certificate without a key: a trust anchor that client certificate chains are
+/// validated against (client access control of SMB over QUIC).
+pub async fn import_ca(db: &SqlitePool, chain_pem: &str) -> AppResult<Added> {
+    let chain = parse_chain(chain_pem)?;
+    let info = inspect(&chain[0])?;
+    if !info.is_ca {
+        return Err(AppError::invalid(
+            "key",
+            "This is not a CA certificate: import a server certificate together with its private key.",
+        ));
+    }
+    let info = insert(db, &chain[..1], None, "imported").await?;
+    bump_version(db).await?;
+    Ok(Added { info, remapped: Vec::new() })
+}
+
+/// Imports a PKCS#12 (PFX) file: its private key and certificate chain. Reads current files
+/// (PBES2/AES) and legacy ones (3DES keys, RC2-40 certificates, as older Windows exports).
+pub async fn import_pfx(db: &SqlitePool, data: &[u8], password: &str) -> AppResult<Added> {
+    use p12_keystore::error::Error;
+    use p12_keystore::{KeyStore, KeyStoreEntry, Pkcs12ImportPolicy};
+    let store = KeyStore::from_pkcs12(data, password, Pkcs12ImportPolicy::Strict).map_err(|error| match error {
+        Error::MacError(_) => AppError::invalid("password", "The password does not open this PFX file."),
+        other => AppError::invalid("pfx", format!("This is not a PFX file EdgeShare can read: {other}.")),
+    })?;
+    let keychain = store
+        .entries()
+        .find_map(|(_, entry)| match entry {
+            KeyStoreEntry::PrivateKeyChain(chain) if !chain.certs().is_empty() => Some(chain),
+            _ => None,
+        })
+        .ok_or_else(|| AppError::invalid("pfx", "The PFX file holds no private key with its certificate."))?;
+    let chain: Vec<CertificateDer<'static>> =
+        keychain.certs().iter().map(|cert| CertificateDer::from(cert.as_der().to_vec())).collect();
+    let key_pem = Zeroizing::new(pem_block("PRIVATE KEY", keychain.key().as_der()));
+    key_matches(&chain, &key_pem)?;
+    let info = insert(db, &chain, Some(&key_pem), "imported").await?;
+    finish_add(db, info).await
+}
+
 /// The key as one PEM block of its own kind (dropping anything else in the file).
 fn normalize_key(key_pem: &str) -> AppResult<String> {
     let key = PrivateKeyDer::from_pem_slice(key_pem.as_bytes())
@@ -849,52 +889,171 @@ pub const DEFAULT_QUIC_PORT: u16 = 443;
 
 /// SMB over QUIC as the engine needs it: listener settings and the mappings with their chains
 /// and keys.
+/// A mapping with its certificate, as the engine needs it.
+#[derive(sqlx::FromRow)]
+struct MappedRow {
+    name: String,
+    thumbprint: String,
+    chain_pem: String,
+    key_pem: String,
+    allow_named_pipes: bool,
+    is_default: bool,
+    require_client_auth: bool,
+    skip_client_access_check: bool,
+}
+
 pub async fn quic_settings(db: &SqlitePool) -> AppResult<QuicSettings> {
     let defaults = QuicSettings::default();
     let flag = |value: Option<String>| value.is_some_and(|v| v == "true");
     let number = |value: Option<String>, default: u64| value.and_then(|v| v.parse().ok()).unwrap_or(default);
     let port = number(setting(db, "quic_port").await?, u64::from(DEFAULT_QUIC_PORT)) as u16;
     let ip: IpAddr = setting(db, "quic_address").await?.and_then(|v| v.parse().ok()).unwrap_or(defaults.address.ip());
-    let rows: Vec<(String, String, String, bool, bool)> = sqlx::query_as(
-        "SELECT m.name, m.thumbprint, c.chain_pem, m.allow_named_pipes, m.is_default FROM quic_mappings m \
+    let rows: Vec<MappedRow> = sqlx::query_as(
+        "SELECT m.name, m.thumbprint, c.chain_pem, c.key_pem, m.allow_named_pipes, m.is_default, \
+         m.require_client_auth, m.skip_client_access_check FROM quic_mappings m \
          JOIN certificates c ON c.thumbprint = m.thumbprint WHERE c.key_pem IS NOT NULL",
     )
     .fetch_all(db)
     .await?;
+    let all_access = list_access(db).await?;
     let mut mappings = Vec::new();
     let mut default_mapping = None;
-    for (name, thumbprint, chain_pem, allow_named_pipes, is_default) in rows {
-        let key: Option<String> = sqlx::query_scalar("SELECT key_pem FROM certificates WHERE thumbprint = ?")
-            .bind(&thumbprint)
-            .fetch_one(db)
-            .await?;
-        let Some(key) = key else { continue };
-        let chain = parse_chain(&chain_pem)?.into_iter().map(|der| der.to_vec()).collect();
-        if is_default {
-            default_mapping = Some(name.clone());
+    for row in rows {
+        let chain = parse_chain(&row.chain_pem)?.into_iter().map(|der| der.to_vec()).collect();
+        if row.is_default {
+            default_mapping = Some(row.name.clone());
         }
+        let access =
+            all_access.iter().filter(|a| a.name.eq_ignore_ascii_case(&row.name)).map(|a| a.entry.clone()).collect();
         mappings.push(CertificateMapping {
-            name,
-            thumbprint,
+            name: row.name,
+            thumbprint: row.thumbprint,
             chain,
-            key: Zeroizing::new(key.into_bytes()),
-            allow_named_pipes,
+            key: Zeroizing::new(row.key_pem.into_bytes()),
+            allow_named_pipes: row.allow_named_pipes,
+            require_client_auth: row.require_client_auth,
+            skip_client_access_check: row.skip_client_access_check,
+            access,
         });
     }
+    let seconds = |key: &'static str, default: Duration| async move {
+        AppResult::Ok(Duration::from_secs(number(setting(db, key).await?, default.as_secs())))
+    };
     Ok(QuicSettings {
         enabled: flag(setting(db, "quic_enabled").await?),
         address: SocketAddr::new(ip, port),
         mappings,
         default_mapping,
-        idle_timeout: Duration::from_secs(number(
-            setting(db, "quic_idle_timeout_seconds").await?,
-            defaults.idle_timeout.as_secs(),
-        )),
-        keep_alive: Duration::from_secs(number(
-            setting(db, "quic_keep_alive_seconds").await?,
-            defaults.keep_alive.as_secs(),
-        )),
+        idle_timeout: seconds("quic_idle_timeout_seconds", defaults.idle_timeout).await?,
+        keep_alive: seconds("quic_keep_alive_seconds", defaults.keep_alive).await?,
+        client_cas: client_cas(db).await?,
     })
+}
+
+/// Every CA certificate of the store (DER): the anchors client certificate chains must reach.
+async fn client_cas(db: &SqlitePool) -> AppResult<Vec<Vec<u8>>> {
+    let chains: Vec<String> =
+        sqlx::query_scalar("SELECT chain_pem FROM certificates WHERE is_ca = 1 AND not_after > ?")
+            .bind(now())
+            .fetch_all(db)
+            .await?;
+    let mut cas = Vec::new();
+    for pem in chains {
+        cas.push(parse_chain(&pem)?[0].to_vec());
+    }
+    Ok(cas)
+}
+
+/// One client access entry of a server name.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct AccessEntry {
+    pub name: String,
+    pub entry: ClientAccess,
+}
+
+pub async fn list_access(db: &SqlitePool) -> AppResult<Vec<AccessEntry>> {
+    let rows: Vec<(String, String, String, bool)> =
+        sqlx::query_as("SELECT name, kind, value, allow FROM quic_client_access ORDER BY name, allow, kind, value")
+            .fetch_all(db)
+            .await?;
+    Ok(rows
+        .into_iter()
+        .map(|(name, kind, value, allow)| {
+            let matches = if kind == "sha256" { ClientMatch::Sha256(value) } else { ClientMatch::Issuer(value) };
+            AccessEntry { name, entry: ClientAccess { matches, allow } }
+        })
+        .collect())
+}
+
+/// Checks what an administrator typed for an access entry: a SHA-256 (64 hex digits, spaces or
+/// colons allowed) or an issuer distinguished name.
+pub fn client_match(sha256: Option<&str>, issuer: Option<&str>) -> AppResult<ClientMatch> {
+    match (sha256, issuer) {
+        (Some(hash), None) => {
+            let hex: String =
+                hash.chars().filter(|c| !c.is_whitespace() && *c != ':').collect::<String>().to_ascii_uppercase();
+            if hex.len() != 64 || !hex.chars().all(|c| c.is_ascii_hexdigit()) {
+                return Err(AppError::invalid("sha256", "A SHA-256 is 64 hexadecimal digits."));
+            }
+            Ok(ClientMatch::Sha256(hex))
+        }
+        (None, Some(issuer)) => {
+            let issuer = issuer.trim();
+            if issuer.is_empty() || !issuer.contains('=') {
+                return Err(AppError::invalid(
+                    "issuer",
+                    "Give the issuer's distinguished name, e.g. CN=Example Issuing CA, O=Example.",
+                ));
+            }
+            Ok(ClientMatch::Issuer(issuer.to_owned()))
+        }
+        _ => Err(AppError::invalid("sha256", "Give either a SHA-256 or an issuer, not both.")),
+    }
+}
+
+/// Adds (`add`) or removes an allow (`allow`) or block entry for the mapped server `name`.
+pub async fn change_access(
+    db: &SqlitePool,
+    name: &str,
+    matches: &ClientMatch,
+    allow: bool,
+    add: bool,
+) -> AppResult<String> {
+    let name = name.trim().trim_end_matches('.').to_ascii_lowercase();
+    if !list_mappings(db).await?.iter().any(|m| m.name.eq_ignore_ascii_case(&name)) {
+        return Err(AppError::NotFound(format!("No mapping for {name}: map it first (edgeshare quic map).")));
+    }
+    let (kind, value) = match matches {
+        ClientMatch::Sha256(hash) => ("sha256", hash.as_str()),
+        ClientMatch::Issuer(issuer) => ("issuer", issuer.as_str()),
+    };
+    if add {
+        sqlx::query(
+            "INSERT OR IGNORE INTO quic_client_access (name, kind, value, allow, created_at) VALUES (?, ?, ?, ?, ?)",
+        )
+        .bind(&name)
+        .bind(kind)
+        .bind(value)
+        .bind(allow)
+        .bind(now())
+        .execute(db)
+        .await?;
+    } else {
+        let removed =
+            sqlx::query("DELETE FROM quic_client_access WHERE name = ? AND kind = ? AND value = ? AND allow = ?")
+                .bind(&name)
+                .bind(kind)
+                .bind(value)
+                .bind(allow)
+                .execute(db)
+                .await?;
+        if removed.rows_affected() == 0 {
+            let what = if allow { "allow" } else { "block" };
+            return Err(AppError::NotFound(format!("{name} has no such {what} entry.")));
+        }
+    }
+    bump_version(db).await?;
+    Ok(name)
 }
 
 #[cfg(test)]

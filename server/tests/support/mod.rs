@@ -28,6 +28,10 @@ pub struct SmbServer {
 impl SmbServer {
     /// A server with the user `alice` and no shares.
     pub async fn start() -> SmbServer {
+        // EDGESHARE_LOG=debug shows the server's log in a failing test's output.
+        if let Ok(filter) = tracing_subscriber::EnvFilter::try_from_env("EDGESHARE_LOG") {
+            let _ = tracing_subscriber::fmt().with_env_filter(filter).with_test_writer().try_init();
+        }
         let dir = tempfile::tempdir().expect("temporary directory");
         let data = dir.path().join("data");
         std::fs::create_dir(&data).unwrap();
@@ -106,6 +110,18 @@ impl SmbServer {
         let address =
             self.engine.quic_address().unwrap_or_else(|| panic!("QUIC should listen: {:?}", self.engine.quic_error()));
         (address, ca)
+    }
+
+    /// Turns SMB over QUIC on (as [`SmbServer::enable_quic`], for `localhost`) and starts the
+    /// project's TCP-to-QUIC bridge in front of it, so that Samba's TCP-only tools reach the
+    /// QUIC listener; returns the bridge's TCP port. The bridge stops with the test's runtime.
+    pub async fn quic_bridge(&self, allow_named_pipes: bool) -> String {
+        let (address, ca) = self.enable_quic(&["localhost"], allow_named_pipes).await;
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bridge listener");
+        let port = listener.local_addr().unwrap().port().to_string();
+        let target = server::quic_bridge::Target::new(address, "localhost", &ca).expect("bridge target");
+        tokio::spawn(server::quic_bridge::run(listener, target));
+        port
     }
 
     pub fn credentials(&self) -> String {

@@ -193,6 +193,30 @@ pub struct CertificateMapping {
     /// Named pipes (IPC$) are refused over QUIC unless this is set (Windows'
     /// RestrictNamedpipeAccessViaQuic).
     pub allow_named_pipes: bool,
+    /// Clients must present a certificate that chains to one of [`QuicSettings::client_cas`]
+    /// (MS-SMB2 3.3.1.18, Windows Server 2025's client access control).
+    pub require_client_auth: bool,
+    /// Validate the client's chain but ignore [`CertificateMapping::access`].
+    pub skip_client_access_check: bool,
+    /// Allow and block entries for client certificates.
+    pub access: Vec<ClientAccess>,
+}
+
+/// What a client access entry matches: any certificate of the client's chain.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum ClientMatch {
+    /// SHA-256 of the certificate, upper-case hex.
+    Sha256(String),
+    /// The certificate's issuer distinguished name, as `edgeshare cert show` prints it.
+    Issuer(String),
+}
+
+/// One client access entry of a mapping: a block anywhere in the chain wins; otherwise at least
+/// one allow must match.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ClientAccess {
+    pub matches: ClientMatch,
+    pub allow: bool,
 }
 
 impl std::fmt::Debug for CertificateMapping {
@@ -219,6 +243,9 @@ pub struct QuicSettings {
     pub idle_timeout: Duration,
     /// The server sends keep-alives at this interval, so that idle but wanted connections live.
     pub keep_alive: Duration,
+    /// Certificates (DER) that client certificate chains must lead to, for mappings that
+    /// require client authentication.
+    pub client_cas: Vec<Vec<u8>>,
 }
 
 impl Default for QuicSettings {
@@ -230,6 +257,7 @@ impl Default for QuicSettings {
             default_mapping: None,
             idle_timeout: Duration::from_secs(30),
             keep_alive: Duration::from_secs(10),
+            client_cas: Vec::new(),
         }
     }
 }
@@ -292,6 +320,9 @@ mod tests {
             chain: vec![vec![1]],
             key: Zeroizing::new(vec![0x5A; 32]),
             allow_named_pipes: false,
+            require_client_auth: false,
+            skip_client_access_check: false,
+            access: Vec::new(),
         }
     }
 

@@ -319,6 +319,15 @@ impl Connection {
                 n => (n, n % 8 != 0),
             };
             let element = &chain[element_start..element_start + length];
+            tracing::trace!(
+                connection = self.info.id,
+                command = ?header.command,
+                message_id = header.message_id,
+                session_id = header.session_id,
+                flags = header.flags,
+                length,
+                "request"
+            );
             let reply = if bad_next {
                 // MS-SMB2 3.3.5.2.7: a chain whose NextCommand is misaligned or out of range.
                 self.consume_credits(&header);

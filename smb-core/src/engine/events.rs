@@ -74,6 +74,9 @@ pub enum Event {
         /// The certificate mapping that answered, by name.
         mapping: String,
         thumbprint: String,
+        /// The client's certificate and the access entry that admitted it, when the mapping
+        /// asks for one; empty otherwise.
+        client_certificate: String,
     },
     /// A QUIC connection was refused: no mapping for its server name, a failed handshake, or
     /// no SMB stream.

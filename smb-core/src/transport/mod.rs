@@ -1,6 +1,7 @@
 //! The only code that owns sockets. A transport accepts connections and moves Direct-TCP framed
 //! bytes between its stream and a [`Connection`]; TCP and QUIC share [`drive`].
 
+pub mod client_access;
 pub mod quic;
 pub mod tcp;
 
@@ -21,13 +22,13 @@ fn max_message(shared: &Shared) -> usize {
 
 /// Runs one connection until the client leaves, the connection must end, or `stop` turns true.
 pub async fn drive<R, W>(
-    mut reader: R,
+    reader: R,
     writer: W,
     shared: Arc<Shared>,
     info: ConnectionInfo,
     mut stop: watch::Receiver<bool>,
 ) where
-    R: AsyncRead + Unpin + Send,
+    R: AsyncRead + Unpin + Send + 'static,
     W: AsyncWrite + Unpin + Send + 'static,
 {
     let (control_tx, mut control_rx) = mpsc::unbounded_channel();
@@ -40,10 +41,12 @@ pub async fn drive<R, W>(
     let (frames_tx, frames_rx) = mpsc::channel::<Frame>(64);
     let writer_task = tokio::spawn(write_frames(writer, frames_rx));
     let mut connection = Connection::new(shared.clone(), info.clone());
-    let limit = max_message(&shared);
-    // The buffer messages are read into, reused: a stream of 8 MiB writes then costs no
-    // allocation (and no page faults) per message.
-    let mut buffer = Vec::new();
+    // Requests are read ahead of the one being processed, so that receiving the next WRITE
+    // overlaps writing this one to disk; buffers go back to the reader for reuse, so a stream of
+    // 8 MiB writes costs no allocation (and no page faults) per message.
+    let (messages_tx, mut messages) = mpsc::channel(READ_AHEAD);
+    let (spare_tx, spare) = mpsc::unbounded_channel();
+    let reader_task = tokio::spawn(read_messages(reader, max_message(&shared), messages_tx, spare));
     loop {
         let output = tokio::select! {
             // Control first: a break, wake-up or close decided elsewhere comes before the next
@@ -69,20 +72,20 @@ pub async fn drive<R, W>(
                 Control::Break(notification) => tokio::task::block_in_place(|| connection.send_break(notification)),
                 Control::Disconnect => break,
             },
-            message = read_message(&mut reader, limit, &mut buffer) => match message {
-                Ok(true) => {
+            incoming = messages.recv() => match incoming {
+                Some(Ok(mut buffer)) => {
                     let output = tokio::task::block_in_place(|| connection.receive(&mut buffer));
                     // Keep a large buffer for the next large message, but not for an idle client.
-                    if buffer.capacity() > SMALL_BUFFER && buffer.len() <= SMALL_BUFFER {
-                        buffer = Vec::new();
+                    if buffer.capacity() <= SMALL_BUFFER || buffer.len() > SMALL_BUFFER {
+                        let _ = spare_tx.send(buffer);
                     }
                     output
                 }
-                Ok(false) => break,
-                Err(error) => {
+                Some(Err(error)) => {
                     tracing::debug!(connection = info.id, client = %info.client, %error, "connection ended");
                     break;
                 }
+                None => break,
             },
             _ = stop.changed() => break,
         };
@@ -96,6 +99,7 @@ pub async fn drive<R, W>(
             break;
         }
     }
+    reader_task.abort();
     drop(frames_tx);
     let _ = writer_task.await;
     tokio::task::block_in_place(|| connection.shutdown());
@@ -105,6 +109,31 @@ pub async fn drive<R, W>(
 
 /// Messages up to this size do not keep a larger buffer alive.
 const SMALL_BUFFER: usize = 64 << 10;
+
+/// Messages read ahead of the one being processed.
+const READ_AHEAD: usize = 2;
+
+/// Reads framed messages until the end of the stream or an error (sent as the last item; a
+/// clean end closes the channel), into buffers handed back through `spare` when possible.
+async fn read_messages<R: AsyncRead + Unpin>(
+    mut reader: R,
+    limit: usize,
+    messages: mpsc::Sender<std::io::Result<Vec<u8>>>,
+    mut spare: mpsc::UnboundedReceiver<Vec<u8>>,
+) {
+    loop {
+        let mut buffer = spare.try_recv().unwrap_or_default();
+        let item = match read_message(&mut reader, limit, &mut buffer).await {
+            Ok(true) => Ok(buffer),
+            Ok(false) => return,
+            Err(error) => Err(error),
+        };
+        let failed = item.is_err();
+        if messages.send(item).await.is_err() || failed {
+            return;
+        }
+    }
+}
 
 /// Reads one framed message into `buffer`; `false` at a clean end of stream.
 async fn read_message<R: AsyncRead + Unpin>(

@@ -19,9 +19,13 @@ use crate::engine::config::{CertificateMapping, QuicSettings};
 use crate::engine::connection::ConnectionInfo;
 use crate::engine::events::{Event, Transport};
 use crate::engine::shared::Shared;
+use crate::transport::client_access;
 
 /// The ALPN protocol of SMB over QUIC.
 pub const ALPN: &[u8] = b"smb";
+
+/// The close code of a connection refused by client access control: TLS access_denied (49).
+const ACCESS_DENIED: u8 = 49;
 
 /// How long a finished connection waits for its client to close before closing itself, so
 /// that the last responses are delivered.
@@ -109,24 +113,59 @@ impl ResolvesServerCert for Resolver {
     }
 }
 
-/// The QUIC and TLS configuration for `settings`: TLS 1.3 only, ALPN `smb`, no 0-RTT, one
-/// bidirectional stream per connection.
-fn server_config(settings: &QuicSettings, resolver: Arc<Resolver>) -> Result<quinn::ServerConfig, String> {
+/// What the QUIC and TLS configuration depends on besides the mappings (which the resolver
+/// reads live): a change rebuilds it for new handshakes.
+#[derive(Clone, Debug, PartialEq, Eq)]
+struct Shape {
+    idle_timeout: Duration,
+    keep_alive: Duration,
+    /// Client certificates are asked for (some mapping requires them) and checked against these.
+    client_cas: Option<Vec<Vec<u8>>>,
+}
+
+impl Shape {
+    fn of(settings: &QuicSettings) -> Shape {
+        let asks = settings.mappings.iter().any(|m| m.require_client_auth);
+        Shape {
+            idle_timeout: settings.idle_timeout,
+            keep_alive: settings.keep_alive,
+            client_cas: asks.then(|| settings.client_cas.clone()),
+        }
+    }
+}
+
+/// The QUIC and TLS configuration: TLS 1.3 only, ALPN `smb`, no 0-RTT, one bidirectional stream
+/// per connection; client certificates asked for (optional in TLS, enforced per mapping after
+/// the handshake) when some mapping requires them, and validated against the client CAs.
+fn server_config(shape: &Shape, resolver: Arc<Resolver>) -> Result<quinn::ServerConfig, String> {
     let provider = Arc::new(rustls::crypto::aws_lc_rs::default_provider());
-    let mut tls = rustls::ServerConfig::builder_with_provider(provider)
+    let builder = rustls::ServerConfig::builder_with_provider(provider.clone())
         .with_protocol_versions(&[&rustls::version::TLS13])
-        .map_err(|e| e.to_string())?
-        .with_no_client_auth()
-        .with_cert_resolver(resolver);
+        .map_err(|e| e.to_string())?;
+    let builder = match &shape.client_cas {
+        Some(cas) if !cas.is_empty() => {
+            let mut roots = rustls::RootCertStore::empty();
+            for der in cas {
+                roots.add(CertificateDer::from(der.clone())).map_err(|e| format!("unusable client CA: {e}"))?;
+            }
+            let verifier = rustls::server::WebPkiClientVerifier::builder_with_provider(Arc::new(roots), provider)
+                .allow_unauthenticated()
+                .build()
+                .map_err(|e| e.to_string())?;
+            builder.with_client_cert_verifier(verifier)
+        }
+        _ => builder.with_no_client_auth(),
+    };
+    let mut tls = builder.with_cert_resolver(resolver);
     tls.alpn_protocols = vec![ALPN.to_vec()];
     tls.max_early_data_size = 0;
     let crypto = QuicServerConfig::try_from(tls).map_err(|e| e.to_string())?;
     let mut config = quinn::ServerConfig::with_crypto(Arc::new(crypto));
     let mut transport = quinn::TransportConfig::default();
-    let idle = quinn::IdleTimeout::try_from(settings.idle_timeout).map_err(|e| e.to_string())?;
+    let idle = quinn::IdleTimeout::try_from(shape.idle_timeout).map_err(|e| e.to_string())?;
     transport
         .max_idle_timeout(Some(idle))
-        .keep_alive_interval(Some(settings.keep_alive))
+        .keep_alive_interval(Some(shape.keep_alive))
         .max_concurrent_bidi_streams(1_u8.into())
         .max_concurrent_uni_streams(0_u8.into())
         // Room for 8 MiB READs and WRITEs in flight on one stream.
@@ -145,7 +184,7 @@ pub struct QuicListener {
     pub bound: SocketAddr,
     endpoint: quinn::Endpoint,
     resolver: Arc<Resolver>,
-    timeouts: (Duration, Duration),
+    shape: Shape,
     stop: watch::Sender<bool>,
 }
 
@@ -153,33 +192,28 @@ impl QuicListener {
     /// Binds `settings.address` and starts accepting connections. Needs a Tokio runtime.
     pub fn start(settings: &QuicSettings, shared: Arc<Shared>) -> Result<QuicListener, String> {
         let resolver = Arc::new(Resolver { mappings: RwLock::new(Arc::new(Mappings::build(settings))) });
-        let config = server_config(settings, resolver.clone())?;
+        let shape = Shape::of(settings);
+        let config = server_config(&shape, resolver.clone())?;
         let endpoint = quinn::Endpoint::server(config, settings.address)
             .map_err(|e| format!("cannot listen on UDP {}: {e}", settings.address))?;
         let bound = endpoint.local_addr().map_err(|e| e.to_string())?;
         let (stop, stopped) = watch::channel(false);
         tokio::spawn(serve(endpoint.clone(), shared, resolver.clone(), stopped));
-        Ok(QuicListener {
-            requested: settings.address,
-            bound,
-            endpoint,
-            resolver,
-            timeouts: (settings.idle_timeout, settings.keep_alive),
-            stop,
-        })
+        Ok(QuicListener { requested: settings.address, bound, endpoint, resolver, shape, stop })
     }
 
-    /// Takes new mappings and timeouts for new handshakes; established connections continue.
+    /// Takes new mappings, timeouts and client CAs for new handshakes; established connections
+    /// continue.
     pub fn update(&mut self, settings: &QuicSettings) {
         self.resolver.replace(Mappings::build(settings));
-        let timeouts = (settings.idle_timeout, settings.keep_alive);
-        if timeouts != self.timeouts {
-            match server_config(settings, self.resolver.clone()) {
+        let shape = Shape::of(settings);
+        if shape != self.shape {
+            match server_config(&shape, self.resolver.clone()) {
                 Ok(config) => {
                     self.endpoint.set_server_config(Some(config));
-                    self.timeouts = timeouts;
+                    self.shape = shape;
                 }
-                Err(error) => tracing::error!(%error, "SMB over QUIC: cannot apply the new timeouts"),
+                Err(error) => tracing::error!(%error, "SMB over QUIC: cannot apply the new settings"),
             }
         }
     }
@@ -235,11 +269,26 @@ async fn connection(
         connection.close(0_u8.into(), b"no certificate mapping");
         return refuse(server_name, "no certificate mapping for this server name".into());
     };
+    let client_chain: Vec<Vec<u8>> = connection
+        .peer_identity()
+        .and_then(|identity| identity.downcast::<Vec<CertificateDer<'static>>>().ok())
+        .map(|chain| chain.iter().map(|der| der.to_vec()).collect())
+        .unwrap_or_default();
+    let client_certificate = match client_access::decide(&answer.mapping, &client_chain) {
+        Ok(admitted) => admitted,
+        Err(reason) => {
+            // The handshake is over: a TLS alert can no longer be sent, so the connection closes
+            // with the TLS access_denied alert's number (49) as its code.
+            connection.close(ACCESS_DENIED.into(), b"access denied");
+            return refuse(server_name, reason);
+        }
+    };
     shared.emit(Event::QuicAccepted {
         client,
         server_name: server_name.clone(),
         mapping: answer.mapping.name.clone(),
         thumbprint: answer.mapping.thumbprint.clone(),
+        client_certificate,
     });
     let (send, recv) = match connection.accept_bi().await {
         Ok(streams) => streams,
