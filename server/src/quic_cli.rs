@@ -212,7 +212,7 @@ pub async fn quic(data_dir: &Path, command: QuicCommand) -> anyhow::Result<()> {
                 println!("SMB over QUIC disabled");
             }
             QuicCommand::Access(command) => access(&db, command).await?,
-            QuicCommand::Bridge { .. } => unreachable!("handled before the database opens"),
+            QuicCommand::Bridge { .. } => anyhow::bail!("the bridge is started before the database opens"),
             QuicCommand::Status => {
                 let settings = certs::quic_settings(&db).await.map_err(plain)?;
                 let state = if settings.enabled { "enabled" } else { "disabled" };

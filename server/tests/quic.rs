@@ -444,3 +444,91 @@ async fn client_certificates_are_admitted_and_blocked_by_the_mapping_access_list
     let foreign = attempt(address, &ca, Some((foreign_chain, foreign_key))).await;
     assert!(foreign.is_err(), "an untrusted client chain is refused");
 }
+
+/// Checks the server's chain for `localhost` whatever address the client dialled: a client that
+/// connects by IP address (and so sends no SNI) yet still verifies the certificate.
+#[derive(Debug)]
+struct AsLocalhost(Arc<rustls::client::WebPkiServerVerifier>);
+
+impl rustls::client::danger::ServerCertVerifier for AsLocalhost {
+    fn verify_server_cert(
+        &self,
+        end_entity: &CertificateDer<'_>,
+        intermediates: &[CertificateDer<'_>],
+        _server_name: &rustls::pki_types::ServerName<'_>,
+        ocsp: &[u8],
+        now: rustls::pki_types::UnixTime,
+    ) -> Result<rustls::client::danger::ServerCertVerified, rustls::Error> {
+        let name = rustls::pki_types::ServerName::try_from("localhost").unwrap();
+        self.0.verify_server_cert(end_entity, intermediates, &name, ocsp, now)
+    }
+
+    fn verify_tls12_signature(
+        &self,
+        message: &[u8],
+        cert: &CertificateDer<'_>,
+        dss: &rustls::DigitallySignedStruct,
+    ) -> Result<rustls::client::danger::HandshakeSignatureValid, rustls::Error> {
+        self.0.verify_tls12_signature(message, cert, dss)
+    }
+
+    fn verify_tls13_signature(
+        &self,
+        message: &[u8],
+        cert: &CertificateDer<'_>,
+        dss: &rustls::DigitallySignedStruct,
+    ) -> Result<rustls::client::danger::HandshakeSignatureValid, rustls::Error> {
+        self.0.verify_tls13_signature(message, cert, dss)
+    }
+
+    fn supported_verify_schemes(&self) -> Vec<rustls::SignatureScheme> {
+        self.0.supported_verify_schemes()
+    }
+}
+
+/// Connects to `address` by its IP address (no SNI); the thumbprint the server presented.
+async fn handshake_without_server_name(address: SocketAddr, ca: &Path) -> Result<String, String> {
+    let mut roots = rustls::RootCertStore::empty();
+    roots.add(CertificateDer::from(std::fs::read(ca).unwrap())).unwrap();
+    let provider = Arc::new(rustls::crypto::aws_lc_rs::default_provider());
+    let webpki =
+        rustls::client::WebPkiServerVerifier::builder_with_provider(Arc::new(roots), provider.clone()).build().unwrap();
+    let mut tls = rustls::ClientConfig::builder_with_provider(provider)
+        .with_protocol_versions(&[&rustls::version::TLS13])
+        .unwrap()
+        .dangerous()
+        .with_custom_certificate_verifier(Arc::new(AsLocalhost(webpki)))
+        .with_no_client_auth();
+    tls.alpn_protocols = vec![b"smb".to_vec()];
+    let config = quinn::ClientConfig::new(Arc::new(QuicClientConfig::try_from(tls).unwrap()));
+    let endpoint = quinn::Endpoint::client("127.0.0.1:0".parse().unwrap()).unwrap();
+    let connecting = endpoint.connect_with(config, address, &address.ip().to_string()).map_err(|e| e.to_string())?;
+    let connection = tokio::time::timeout(LIMIT, connecting)
+        .await
+        .map_err(|_| "the handshake hung".to_owned())?
+        .map_err(|e| e.to_string())?;
+    let chain = connection
+        .peer_identity()
+        .and_then(|identity| identity.downcast::<Vec<CertificateDer<'static>>>().ok())
+        .expect("the server's certificate chain");
+    Ok(certs::inspect(&chain[0]).unwrap().thumbprint)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn clients_without_a_server_name_need_the_default_mapping() {
+    let server = SmbServer::start().await;
+    let (address, ca) = server.enable_quic(&["localhost"], false).await;
+    assert!(handshake_without_server_name(address, &ca).await.is_err(), "no default mapping: refused");
+    let mapping = Mapping {
+        name: "localhost".into(),
+        thumbprint: thumbprint_of(&server, "localhost").await,
+        require_client_auth: false,
+        skip_client_access_check: false,
+        allow_named_pipes: false,
+        is_default: true,
+    };
+    certs::map(&server.db, &mapping).await.unwrap();
+    server.apply().await;
+    let presented = handshake_without_server_name(address, &ca).await.expect("the default mapping answers");
+    assert_eq!(presented, mapping.thumbprint);
+}
