@@ -1,5 +1,5 @@
 # The two commands of the README, and the steps they are made of.
-.PHONY: setup build release run test bench-smb
+.PHONY: setup build release run test bench-smb bench-quic
 
 setup:
 	scripts/setup.sh
@@ -21,3 +21,7 @@ test:
 # EdgeShare against Samba's smbd side by side (throughput and metadata, medians and ratios).
 bench-smb:
 	scripts/bench-smb.sh
+
+# SMB over QUIC against raw quinn (throughput, time to a tree connect, memory of 100 sessions).
+bench-quic:
+	scripts/bench-quic.sh
