@@ -54,6 +54,21 @@ async fn thumbprint_of(server: &SmbServer, name: &str) -> String {
     certs::list_mappings(&server.db).await.unwrap().into_iter().find(|m| m.name == name).unwrap().thumbprint
 }
 
+/// Maps `localhost` again to its certificate with these flags, and applies the change.
+async fn map_localhost(server: &SmbServer, require_client_auth: bool, is_default: bool) -> Mapping {
+    let mapping = Mapping {
+        name: "localhost".into(),
+        thumbprint: thumbprint_of(server, "localhost").await,
+        require_client_auth,
+        skip_client_access_check: false,
+        allow_named_pipes: false,
+        is_default,
+    };
+    certs::map(&server.db, &mapping).await.unwrap();
+    server.apply().await;
+    mapping
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_server_name_selects_the_mapped_certificate_and_unknown_names_are_refused_with_an_event() {
     let server = SmbServer::start().await;
@@ -401,16 +416,7 @@ async fn client_certificates_are_admitted_and_blocked_by_the_mapping_access_list
     let (address, ca) = server.enable_quic(&["localhost"], false).await;
     let (client_ca, chain, key) = client_identity("laptop-17");
     certs::import_ca(&server.db, &client_ca).await.expect("client CA import");
-    let mapping = Mapping {
-        name: "localhost".into(),
-        thumbprint: thumbprint_of(&server, "localhost").await,
-        require_client_auth: true,
-        skip_client_access_check: false,
-        allow_named_pipes: false,
-        is_default: false,
-    };
-    certs::map(&server.db, &mapping).await.unwrap();
-    server.apply().await;
+    map_localhost(&server, true, false).await;
     let mut events = server.engine.subscribe();
     let leaf = certs::inspect(&chain[0]).unwrap();
     let identity = || Some((chain.clone(), key.clone_key()));
@@ -519,16 +525,7 @@ async fn clients_without_a_server_name_need_the_default_mapping() {
     let server = SmbServer::start().await;
     let (address, ca) = server.enable_quic(&["localhost"], false).await;
     assert!(handshake_without_server_name(address, &ca).await.is_err(), "no default mapping: refused");
-    let mapping = Mapping {
-        name: "localhost".into(),
-        thumbprint: thumbprint_of(&server, "localhost").await,
-        require_client_auth: false,
-        skip_client_access_check: false,
-        allow_named_pipes: false,
-        is_default: true,
-    };
-    certs::map(&server.db, &mapping).await.unwrap();
-    server.apply().await;
+    let mapping = map_localhost(&server, false, true).await;
     let presented = handshake_without_server_name(address, &ca).await.expect("the default mapping answers");
     assert_eq!(presented, mapping.thumbprint);
 }
