@@ -19,25 +19,43 @@ use support::SmbServer;
 
 const LIMIT: Duration = Duration::from_secs(20);
 
-/// A QUIC client trusting only `ca`, offering ALPN `smb`.
-fn client(ca: &Path) -> (quinn::Endpoint, quinn::ClientConfig) {
+fn provider() -> Arc<rustls::crypto::CryptoProvider> {
+    Arc::new(rustls::crypto::aws_lc_rs::default_provider())
+}
+
+/// A trust store holding only the CA file `ca` (DER).
+fn roots(ca: &Path) -> rustls::RootCertStore {
     let mut roots = rustls::RootCertStore::empty();
     roots.add(CertificateDer::from(std::fs::read(ca).unwrap())).unwrap();
-    let provider = Arc::new(rustls::crypto::aws_lc_rs::default_provider());
-    let mut tls = rustls::ClientConfig::builder_with_provider(provider)
-        .with_protocol_versions(&[&rustls::version::TLS13])
-        .unwrap()
-        .with_root_certificates(roots)
-        .with_no_client_auth();
+    roots
+}
+
+/// A TLS 1.3 client configuration, up to the choice of how the server is verified.
+fn tls13() -> rustls::ConfigBuilder<rustls::ClientConfig, rustls::WantsVerifier> {
+    rustls::ClientConfig::builder_with_provider(provider()).with_protocol_versions(&[&rustls::version::TLS13]).unwrap()
+}
+
+/// `tls` as a QUIC client configuration offering ALPN `smb`, and a loopback endpoint to use it.
+fn quic_client(mut tls: rustls::ClientConfig) -> (quinn::Endpoint, quinn::ClientConfig) {
     tls.alpn_protocols = vec![b"smb".to_vec()];
     let config = quinn::ClientConfig::new(Arc::new(QuicClientConfig::try_from(tls).unwrap()));
     let endpoint = quinn::Endpoint::client("127.0.0.1:0".parse().unwrap()).unwrap();
     (endpoint, config)
 }
 
-/// Connects as `name`; the SHA-1 thumbprint of the certificate the server presented.
-async fn handshake(address: SocketAddr, ca: &Path, name: &str) -> Result<(quinn::Connection, String), String> {
-    let (endpoint, config) = client(ca);
+/// A QUIC client trusting only `ca`, offering ALPN `smb`.
+fn client(ca: &Path) -> (quinn::Endpoint, quinn::ClientConfig) {
+    quic_client(tls13().with_root_certificates(roots(ca)).with_no_client_auth())
+}
+
+/// Dials `address` as `name` with `tls`; the connection and the SHA-1 thumbprint of the
+/// certificate the server presented.
+async fn dial(
+    tls: rustls::ClientConfig,
+    address: SocketAddr,
+    name: &str,
+) -> Result<(quinn::Connection, String), String> {
+    let (endpoint, config) = quic_client(tls);
     let connecting = endpoint.connect_with(config, address, name).map_err(|e| e.to_string())?;
     let connection = tokio::time::timeout(LIMIT, connecting)
         .await
@@ -47,7 +65,13 @@ async fn handshake(address: SocketAddr, ca: &Path, name: &str) -> Result<(quinn:
         .peer_identity()
         .and_then(|identity| identity.downcast::<Vec<CertificateDer<'static>>>().ok())
         .expect("the server's certificate chain");
-    Ok((connection, certs::inspect(&chain[0]).unwrap().thumbprint))
+    let thumbprint = certs::inspect(&chain[0]).unwrap().thumbprint;
+    Ok((connection, thumbprint))
+}
+
+/// Connects as `name`; the SHA-1 thumbprint of the certificate the server presented.
+async fn handshake(address: SocketAddr, ca: &Path, name: &str) -> Result<(quinn::Connection, String), String> {
+    dial(tls13().with_root_certificates(roots(ca)).with_no_client_auth(), address, name).await
 }
 
 async fn thumbprint_of(server: &SmbServer, name: &str) -> String {
@@ -371,24 +395,12 @@ async fn attempt(
     identity: Option<(Vec<CertificateDer<'static>>, rustls::pki_types::PrivateKeyDer<'static>)>,
 ) -> Result<(), String> {
     use smb_core::proto::negotiate::Dialect;
-    let mut roots = rustls::RootCertStore::empty();
-    roots.add(CertificateDer::from(std::fs::read(ca).unwrap())).unwrap();
-    let provider = Arc::new(rustls::crypto::aws_lc_rs::default_provider());
-    let builder = rustls::ClientConfig::builder_with_provider(provider)
-        .with_protocol_versions(&[&rustls::version::TLS13])
-        .unwrap()
-        .with_root_certificates(roots);
-    let mut tls = match identity {
+    let builder = tls13().with_root_certificates(roots(ca));
+    let tls = match identity {
         Some((chain, key)) => builder.with_client_auth_cert(chain, key).unwrap(),
         None => builder.with_no_client_auth(),
     };
-    tls.alpn_protocols = vec![b"smb".to_vec()];
-    let config = quinn::ClientConfig::new(Arc::new(QuicClientConfig::try_from(tls).unwrap()));
-    let endpoint = quinn::Endpoint::client("127.0.0.1:0".parse().unwrap()).unwrap();
-    let connection = tokio::time::timeout(LIMIT, endpoint.connect_with(config, address, "localhost").unwrap())
-        .await
-        .map_err(|_| "the handshake hung".to_owned())?
-        .map_err(|e| format!("handshake: {e}"))?;
+    let (connection, _) = dial(tls, address, "localhost").await.map_err(|e| format!("handshake: {e}"))?;
     let (mut send, mut recv) = connection.open_bi().await.map_err(|e| format!("stream: {e}"))?;
     match exchange(&mut send, &mut recv, &negotiate(vec![Dialect::SMB3_1_1], 0)).await {
         Some(_) => Ok(()),
@@ -494,30 +506,11 @@ impl rustls::client::danger::ServerCertVerifier for AsLocalhost {
 
 /// Connects to `address` by its IP address (no SNI); the thumbprint the server presented.
 async fn handshake_without_server_name(address: SocketAddr, ca: &Path) -> Result<String, String> {
-    let mut roots = rustls::RootCertStore::empty();
-    roots.add(CertificateDer::from(std::fs::read(ca).unwrap())).unwrap();
-    let provider = Arc::new(rustls::crypto::aws_lc_rs::default_provider());
     let webpki =
-        rustls::client::WebPkiServerVerifier::builder_with_provider(Arc::new(roots), provider.clone()).build().unwrap();
-    let mut tls = rustls::ClientConfig::builder_with_provider(provider)
-        .with_protocol_versions(&[&rustls::version::TLS13])
-        .unwrap()
-        .dangerous()
-        .with_custom_certificate_verifier(Arc::new(AsLocalhost(webpki)))
-        .with_no_client_auth();
-    tls.alpn_protocols = vec![b"smb".to_vec()];
-    let config = quinn::ClientConfig::new(Arc::new(QuicClientConfig::try_from(tls).unwrap()));
-    let endpoint = quinn::Endpoint::client("127.0.0.1:0".parse().unwrap()).unwrap();
-    let connecting = endpoint.connect_with(config, address, &address.ip().to_string()).map_err(|e| e.to_string())?;
-    let connection = tokio::time::timeout(LIMIT, connecting)
-        .await
-        .map_err(|_| "the handshake hung".to_owned())?
-        .map_err(|e| e.to_string())?;
-    let chain = connection
-        .peer_identity()
-        .and_then(|identity| identity.downcast::<Vec<CertificateDer<'static>>>().ok())
-        .expect("the server's certificate chain");
-    Ok(certs::inspect(&chain[0]).unwrap().thumbprint)
+        rustls::client::WebPkiServerVerifier::builder_with_provider(Arc::new(roots(ca)), provider()).build().unwrap();
+    let tls = tls13().dangerous().with_custom_certificate_verifier(Arc::new(AsLocalhost(webpki))).with_no_client_auth();
+    let (_, thumbprint) = dial(tls, address, &address.ip().to_string()).await?;
+    Ok(thumbprint)
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
