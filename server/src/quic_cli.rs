@@ -94,10 +94,10 @@ pub async fn certs(data_dir: &Path, command: CertCommand) -> anyhow::Result<()> 
             }
             CertCommand::List => {
                 for cert in certs::list(&db).await.map_err(plain)? {
-                    let state = if cert.info.is_ca {
-                        "CA"
-                    } else if cert.usable(at) {
+                    let state = if cert.usable(at) {
                         "usable"
+                    } else if cert.info.is_ca {
+                        "CA"
                     } else {
                         "fails checks"
                     };

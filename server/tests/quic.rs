@@ -272,8 +272,9 @@ async fn a_client_that_changes_its_address_keeps_its_smb_connection() {
 }
 
 /// A certificate and key made by the `openssl` command line for `name`, in `dir`.
-async fn openssl_certificate(dir: &Path, name: &str) -> (std::path::PathBuf, std::path::PathBuf) {
-    let (cert, key) = (dir.join(format!("{name}.crt.pem")), dir.join(format!("{name}.key.pem")));
+async fn openssl_certificate(dir: &Path, name: &str, days: u32) -> (std::path::PathBuf, std::path::PathBuf) {
+    let (cert, key) = (dir.join(format!("{name}-{days}.crt.pem")), dir.join(format!("{name}-{days}.key.pem")));
+    let days = days.to_string();
     let subject = format!("/CN={name}");
     let san = format!("subjectAltName=DNS:{name}");
     let output = support::run_tool(
@@ -287,7 +288,7 @@ async fn openssl_certificate(dir: &Path, name: &str) -> (std::path::PathBuf, std
             "ec_paramgen_curve:P-256",
             "-nodes",
             "-days",
-            "90",
+            &days,
             "-subj",
             &subject,
             "-addext",
@@ -331,7 +332,7 @@ async fn openssl_pfx(cert: &Path, key: &Path, out: &Path, extra: &[&str]) {
 async fn certificates_from_openssl_import_as_pem_and_as_current_and_legacy_pfx() {
     let server = SmbServer::start().await;
     let dir = server.dir.path();
-    let (cert, key) = openssl_certificate(dir, "pem.example").await;
+    let (cert, key) = openssl_certificate(dir, "pem.example", 90).await;
     let added = certs::import_pem(
         &server.db,
         &std::fs::read_to_string(&cert).unwrap(),
@@ -349,7 +350,7 @@ async fn certificates_from_openssl_import_as_pem_and_as_current_and_legacy_pfx()
         ("rc2.example", &["-legacy"]),
     ];
     for (name, extra) in cases {
-        let (cert, key) = openssl_certificate(dir, name).await;
+        let (cert, key) = openssl_certificate(dir, name, 90).await;
         let pfx = dir.join(format!("{name}.pfx"));
         openssl_pfx(&cert, &key, &pfx, extra).await;
         let data = std::fs::read(&pfx).unwrap();
@@ -521,4 +522,29 @@ async fn clients_without_a_server_name_need_the_default_mapping() {
     let mapping = map_localhost(&server, false, true).await;
     let presented = handshake_without_server_name(address, &ca).await.expect("the default mapping answers");
     assert_eq!(presented, mapping.thumbprint);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_renewal_made_by_openssl_takes_over_its_name_though_openssl_marks_it_a_ca() {
+    let server = SmbServer::start().await;
+    let (dir, db) = (server.dir.path(), &server.db);
+    let import = |days: u32| async move {
+        let (cert, key) = openssl_certificate(dir, "renew.example", days).await;
+        let (cert, key) = (std::fs::read_to_string(cert).unwrap(), std::fs::read_to_string(key).unwrap());
+        certs::import_pem(db, &cert, &key).await.expect("PEM import")
+    };
+    let first = import(90).await;
+    assert!(first.info.is_ca, "openssl req -x509 adds CA:TRUE (the case this test is about)");
+    let mapping = Mapping {
+        name: "renew.example".into(),
+        thumbprint: first.info.thumbprint.clone(),
+        require_client_auth: false,
+        skip_client_access_check: false,
+        allow_named_pipes: false,
+        is_default: false,
+    };
+    certs::map(&server.db, &mapping).await.unwrap();
+    let renewed = import(180).await;
+    assert_eq!(renewed.remapped.len(), 1, "the longer-lived certificate should take the mapping over");
+    assert_eq!(thumbprint_of(&server, "renew.example").await, renewed.info.thumbprint);
 }

@@ -517,7 +517,9 @@ async fn auto_remap_enabled(db: &SqlitePool) -> AppResult<bool> {
 async fn remap_to(db: &SqlitePool, thumbprint: &str) -> AppResult<Vec<Remap>> {
     let at = now();
     let Some(new) = get(db, thumbprint).await? else { return Ok(Vec::new()) };
-    if new.info.is_ca || !new.usable(at) {
+    // Whether it can serve decides, not the CA flag: `openssl req -x509` marks self-signed
+    // server certificates as CAs.
+    if !new.usable(at) {
         return Ok(Vec::new());
     }
     let mut moved = Vec::new();
