@@ -1,9 +1,11 @@
 #!/usr/bin/env bash
 # SMB over QUIC against raw quinn, in one run on this machine: the single-stream throughput of a
-# minimal quinn sender and receiver, then reads and writes of a 1 GiB file on tmpfs through a
-# running EdgeShare with the native smb crate client over QUIC, alternating ROUNDS times (5 by
-# default); medians and the SMB/raw ratio, then the time to a tree connect over QUIC and the
-# server's memory with 100 concurrent QUIC sessions. Prints Markdown tables.
+# minimal quinn sender and receiver (memory to memory, and with the server's end reading or
+# writing a tmpfs file), then reads and writes of a 1 GiB file on tmpfs through a running
+# EdgeShare with two native SMB-over-QUIC clients (the benchmark's lean client and the smb crate),
+# alternating ROUNDS times (5 by default); medians, the SMB/raw ratios and the CPU time per GiB of
+# each side; then the server's memory with 100 concurrent QUIC sessions and the time to a tree
+# connect over QUIC. Prints Markdown tables.
 #
 #   scripts/bench-quic.sh            (or `make bench-quic`)
 set -Eeuo pipefail
@@ -53,4 +55,4 @@ done
 grep -q 'SMB over QUIC: ' "$work/edgeshare.log" || { cat "$work/edgeshare.log" >&2; exit 1; }
 
 echo "measuring (ROUNDS=${ROUNDS:-5})..." >&2
-"$client" "127.0.0.1:$port" "$work/ca.der" share big.bin "$size" "$user" "$password" "$edgeshare_pid"
+"$client" "127.0.0.1:$port" "$work/ca.der" share big.bin "$size" "$user" "$password" "$edgeshare_pid" "$work/share"

@@ -28,6 +28,9 @@ pub mod flags {
     pub const N128: u32 = 0x2000_0000;
     pub const KEY_EXCH: u32 = 0x4000_0000;
     pub const N56: u32 = 0x8000_0000;
+    /// What the project's own clients ask for: Unicode NTLMv2 with a session key exchange and
+    /// signing, 128-bit.
+    pub const CLIENT: u32 = UNICODE | NTLM | KEY_EXCH | EXTENDED_SESSIONSECURITY | SIGN | N128;
 }
 
 /// MS-NLMP 2.2.2.1 AV_PAIR ids.

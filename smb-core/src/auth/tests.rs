@@ -22,15 +22,7 @@ fn identity() -> ServerIdentity {
 /// client's session key.
 fn sign_in(user: &str, password: &str, send_mic: bool) -> (Step, [u8; 16], Vec<u8>) {
     let mut acceptor = Acceptor::default();
-    let negotiate = ntlm::Negotiate {
-        flags: ntlm::flags::UNICODE
-            | ntlm::flags::NTLM
-            | ntlm::flags::KEY_EXCH
-            | ntlm::flags::EXTENDED_SESSIONSECURITY
-            | ntlm::flags::SIGN
-            | ntlm::flags::N128,
-    }
-    .encode();
+    let negotiate = ntlm::Negotiate { flags: ntlm::flags::CLIENT }.encode();
     let first = spnego::encode_init(&[OID_NTLMSSP], &negotiate);
     let Step::Continue(reply) = acceptor.step(&first, &identity(), &Users, 133_000_000_000_000_000, [4; 8]) else {
         panic!("expected a challenge")

@@ -20,6 +20,40 @@ fn max_message(shared: &Shared) -> usize {
     shared.runtime().config.server.max_io as usize + (1 << 20)
 }
 
+/// Where a connection's frames go, in order.
+pub trait FrameSink: Send + 'static {
+    /// Sends one whole frame.
+    fn send(&mut self, frame: Frame) -> impl Future<Output = std::io::Result<()>> + Send;
+    /// Ends the sending direction once everything sent has gone out.
+    fn finish(&mut self) -> impl Future<Output = ()> + Send;
+}
+
+/// A byte stream (a TCP socket) as a frame sink: frames are copied into it.
+pub struct Copying<W>(pub W);
+
+impl<W: AsyncWrite + Unpin + Send + 'static> FrameSink for Copying<W> {
+    async fn send(&mut self, frame: Frame) -> std::io::Result<()> {
+        self.0.write_all(frame.as_slice()).await
+    }
+
+    async fn finish(&mut self) {
+        let _ = self.0.shutdown().await;
+    }
+}
+
+/// A QUIC stream as a frame sink: quinn takes the frame's buffer as it is and keeps it until the
+/// peer has acknowledged it, so an 8 MiB READ response is never copied on its way out.
+impl FrameSink for quinn::SendStream {
+    async fn send(&mut self, frame: Frame) -> std::io::Result<()> {
+        let Frame { bytes, start } = frame;
+        self.write_chunk(bytes::Bytes::from(bytes).slice(start..)).await.map_err(std::io::Error::from)
+    }
+
+    async fn finish(&mut self) {
+        let _ = quinn::SendStream::finish(self);
+    }
+}
+
 /// Runs one connection until the client leaves, the connection must end, or `stop` turns true.
 pub async fn drive<R, W>(
     reader: R,
@@ -29,7 +63,7 @@ pub async fn drive<R, W>(
     mut stop: watch::Receiver<bool>,
 ) where
     R: AsyncRead + Unpin + Send + 'static,
-    W: AsyncWrite + Unpin + Send + 'static,
+    W: FrameSink,
 {
     let (control_tx, mut control_rx) = mpsc::unbounded_channel();
     lock(&shared.connections).insert(
@@ -166,11 +200,11 @@ async fn read_message<R: AsyncRead + Unpin>(
     Ok(true)
 }
 
-async fn write_frames<W: AsyncWrite + Unpin>(mut writer: W, mut frames: mpsc::Receiver<Frame>) {
+async fn write_frames<W: FrameSink>(mut writer: W, mut frames: mpsc::Receiver<Frame>) {
     while let Some(frame) = frames.recv().await {
-        if writer.write_all(frame.as_slice()).await.is_err() {
+        if writer.send(frame).await.is_err() {
             return;
         }
     }
-    let _ = writer.shutdown().await;
+    writer.finish().await;
 }

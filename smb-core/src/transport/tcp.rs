@@ -38,7 +38,7 @@ pub async fn serve(listener: TcpListener, shared: Arc<Shared>, stop: watch::Rece
             connected: Instant::now(),
         };
         let (reader, writer) = stream.into_split();
-        tokio::spawn(super::drive(reader, writer, shared.clone(), info, stop.clone()));
+        tokio::spawn(super::drive(reader, super::Copying(writer), shared.clone(), info, stop.clone()));
     }
 }
 
