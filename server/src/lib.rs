@@ -5,6 +5,7 @@ pub mod config;
 pub mod console_tls;
 pub mod db;
 pub mod engine;
+pub mod metrics;
 pub mod quic_bridge;
 pub mod quic_cli;
 pub mod serve;

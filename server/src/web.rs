@@ -1,4 +1,4 @@
-//! The console's HTTP routes: the Leptos app and its server functions, static files, `/healthz`,
+//! The console's HTTP routes: the Leptos app and its server functions, static files, `/healthz`, `/metrics`,
 //! and the layers every request passes (sessions, cross-site request refusal, security headers).
 
 use std::sync::Arc;
@@ -48,6 +48,7 @@ pub fn router(config: WebConfig) -> Router {
     let routes = generate_route_list(App);
     let mut router = Router::new()
         .route("/healthz", get(healthz))
+        .route("/metrics", get(crate::metrics::handler))
         .leptos_routes(&state, routes, {
             let options = state.leptos_options.clone();
             move || shell(options.clone())

@@ -125,6 +125,16 @@ async fn healthz_reports_the_server_and_its_database() {
 }
 
 #[tokio::test]
+async fn metrics_are_served_in_the_prometheus_text_format_without_signing_in() {
+    let console = Console::boot().await;
+    let reply = console.get(&Client::default(), "/metrics").await;
+    assert_eq!(reply.status, StatusCode::OK);
+    for line in ["edgeshare_connections{transport=\"tcp\"} 0", "edgeshare_logon_failures_total 0", "# EOF"] {
+        assert!(reply.body.lines().any(|l| l == line), "missing {line:?} in:\n{}", reply.body);
+    }
+}
+
+#[tokio::test]
 async fn server_functions_refuse_callers_who_are_not_signed_in() {
     let console = Console::boot().await;
     console.admin().await;

@@ -7,7 +7,7 @@ use std::sync::{Arc, Mutex};
 use tokio::sync::{broadcast, watch};
 
 use crate::engine::config::{EngineConfig, QuicSettings};
-use crate::engine::events::{Counters, Event, OpenFileStatus, SessionStatus};
+use crate::engine::events::{Counters, Event, OpenFileStatus, SessionStatus, Transport};
 use crate::engine::files::access;
 use crate::engine::shared::{Control, Shared, lock};
 use crate::transport;
@@ -225,6 +225,13 @@ impl EngineHandle {
 
     pub fn is_locked_out(&self, name: &str) -> bool {
         self.shared.locked_out(name)
+    }
+
+    /// Connections open now: (TCP, QUIC).
+    pub fn connection_counts(&self) -> (usize, usize) {
+        let connections = lock(&self.shared.connections);
+        let quic = connections.values().filter(|c| c.transport == Transport::Quic).count();
+        (connections.len() - quic, quic)
     }
 
     pub fn counters(&self) -> Counters {

@@ -136,4 +136,6 @@ pub struct Counters {
     pub logon_failures: u64,
     pub bytes_read: u64,
     pub bytes_written: u64,
+    /// QUIC connections refused: failed handshakes, unknown server names, client access denied.
+    pub quic_refused: u64,
 }

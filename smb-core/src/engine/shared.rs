@@ -97,7 +97,7 @@ pub struct Shared {
     next_id: AtomicU64,
     next_session_id: AtomicU64,
     pub started: SystemTime,
-    counters: [AtomicU64; 5],
+    counters: [AtomicU64; 6],
 }
 
 /// Locks a mutex, recovering the data of a poisoned one (a panicking handler must not take the
@@ -112,6 +112,7 @@ pub enum Counter {
     LogonFailures = 2,
     BytesRead = 3,
     BytesWritten = 4,
+    QuicRefused = 5,
 }
 
 impl Shared {
@@ -190,6 +191,7 @@ impl Shared {
             logon_failures: get(Counter::LogonFailures),
             bytes_read: get(Counter::BytesRead),
             bytes_written: get(Counter::BytesWritten),
+            quic_refused: get(Counter::QuicRefused),
         }
     }
 

@@ -18,7 +18,7 @@ use tokio::sync::watch;
 use crate::engine::config::{CertificateMapping, QuicSettings};
 use crate::engine::connection::ConnectionInfo;
 use crate::engine::events::{Event, Transport};
-use crate::engine::shared::Shared;
+use crate::engine::shared::{Counter, Shared};
 use crate::transport::client_access;
 
 /// The ALPN protocol of SMB over QUIC.
@@ -251,6 +251,7 @@ async fn connection(
     let client = incoming.remote_address();
     let refuse = |server_name: Option<String>, reason: String| {
         tracing::info!(%client, server_name = server_name.as_deref().unwrap_or("-"), %reason, "SMB over QUIC: refused");
+        shared.count(Counter::QuicRefused, 1);
         shared.emit(Event::QuicRefused { client, server_name, reason });
     };
     let connecting = match incoming.accept() {
