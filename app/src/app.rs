@@ -9,8 +9,8 @@ use crate::api::auth::{ConsoleState, get_console_state};
 use crate::components::layout::ConsoleLayout;
 use crate::error::AppError;
 use crate::pages::{
-    accounts::AccountsPage, audit::AuditPage, dashboard::DashboardPage, login::LoginPage, not_found::NotFoundPage,
-    setup::SetupPage,
+    accounts::AccountsPage, audit::AuditPage, dashboard::DashboardPage, health::HealthPage, login::LoginPage,
+    not_found::NotFoundPage, sessions::SessionsPage, setup::SetupPage, shares::SharesPage, users::UsersPage,
 };
 
 /// The name of the browser bundle and stylesheet under `/pkg`.
@@ -75,6 +75,10 @@ pub fn App() -> impl IntoView {
                 <Route path=path!("/login") view=LoginPage ssr=SsrMode::Async/>
                 <ParentRoute path=path!("") view=ConsoleLayout ssr=SsrMode::Async>
                     <Route path=path!("/") view=DashboardPage ssr=SsrMode::Async/>
+                    <Route path=path!("/shares") view=SharesPage ssr=SsrMode::Async/>
+                    <Route path=path!("/users") view=UsersPage ssr=SsrMode::Async/>
+                    <Route path=path!("/sessions") view=SessionsPage ssr=SsrMode::Async/>
+                    <Route path=path!("/health") view=HealthPage ssr=SsrMode::Async/>
                     <Route path=path!("/audit") view=AuditPage ssr=SsrMode::Async/>
                     <Route path=path!("/accounts") view=AccountsPage ssr=SsrMode::Async/>
                 </ParentRoute>

@@ -42,21 +42,23 @@ export class EdgeShare {
     readonly dataDir: string,
     readonly url: string,
     private readonly process: ChildProcess,
+    /** The loopback port of SMB over TCP, when the spec asked for it. */
+    readonly smbPort: number | null,
   ) {
     process.stdout?.on('data', (chunk) => (this.log += chunk));
     process.stderr?.on('data', (chunk) => (this.log += chunk));
   }
 
-  static async start(): Promise<EdgeShare> {
+  /** With `smbTcp`, SMB over TCP listens on a free loopback port too (see `smbPort`). */
+  static async start(options: { smbTcp?: boolean } = {}): Promise<EdgeShare> {
     const dataDir = mkdtempSync(path.join(os.tmpdir(), 'edgeshare-e2e-'));
     const port = await freePort();
-    const child = spawn(
-      binary,
-      ['--data-dir', dataDir, 'serve', '--console-addr', `127.0.0.1:${port}`, '--site-root', siteRoot,
-        '--server-name', 'e2e.edgeshare.test'],
-      { stdio: ['ignore', 'pipe', 'pipe'] },
-    );
-    const server = new EdgeShare(dataDir, `https://127.0.0.1:${port}`, child);
+    const smbPort = options.smbTcp ? await freePort() : null;
+    const args = ['--data-dir', dataDir, 'serve', '--console-addr', `127.0.0.1:${port}`, '--site-root', siteRoot,
+      '--server-name', 'e2e.edgeshare.test'];
+    if (smbPort !== null) args.push('--smb-tcp-addr', `127.0.0.1:${smbPort}`);
+    const child = spawn(binary, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+    const server = new EdgeShare(dataDir, `https://127.0.0.1:${port}`, child, smbPort);
     const deadline = Date.now() + 30_000;
     for (;;) {
       if (child.exitCode !== null) throw new Error(`edgeshare exited early:\n${server.log}`);
@@ -76,6 +78,20 @@ export class EdgeShare {
     const result = spawnSync(binary, ['--data-dir', this.dataDir, ...args], { input: stdin, encoding: 'utf8' });
     if (result.status !== 0) throw new Error(`edgeshare ${args.join(' ')} failed: ${result.stderr}`);
     return result.stdout;
+  }
+
+  /**
+   * Runs Samba's smbclient against this server's SMB over TCP: `commands` (e.g. 'ls; get a.txt -')
+   * in `share` as `user`. Resolves with its exit status and output; never throws on failure.
+   */
+  smbclient(share: string, user: string, password: string, commands: string): { status: number; output: string } {
+    if (this.smbPort === null) throw new Error('start the server with { smbTcp: true }');
+    const result = spawnSync(
+      'smbclient',
+      [`//127.0.0.1/${share}`, '-p', String(this.smbPort), '-U', `${user}%${password}`, '-m', 'SMB3', '-c', commands],
+      { encoding: 'utf8', timeout: 20_000 },
+    );
+    return { status: result.status ?? -1, output: `${result.stdout}${result.stderr}` };
   }
 
   async stop(): Promise<void> {

@@ -1,5 +1,6 @@
-//! The console's HTTP routes: the Leptos app and its server functions, static files, `/healthz`, `/metrics`,
-//! and the layers every request passes (sessions, cross-site request refusal, security headers).
+//! The console's HTTP routes: the Leptos app and its server functions, static files, `/healthz`,
+//! `/metrics`, `/api/health`, and the layers every request passes (sessions, cross-site request
+//! refusal, security headers).
 
 use std::sync::Arc;
 
@@ -49,6 +50,7 @@ pub fn router(config: WebConfig) -> Router {
     let mut router = Router::new()
         .route("/healthz", get(healthz))
         .route("/metrics", get(crate::metrics::handler))
+        .route("/api/health", get(health_report))
         .leptos_routes(&state, routes, {
             let options = state.leptos_options.clone();
             move || shell(options.clone())
@@ -90,6 +92,26 @@ async fn healthz(State(state): State<AppState>) -> Response {
         Err(error) => {
             tracing::error!(%error, "health check: database unusable");
             (StatusCode::SERVICE_UNAVAILABLE, Json(body("unavailable", "unusable".into()))).into_response()
+        }
+    }
+}
+
+/// The health report of the certificate and SMB over QUIC configuration as JSON, for monitoring:
+/// 200 while nothing is critical, 503 otherwise. No authentication; it names server names,
+/// certificate thumbprints and ports, which clients see anyway, and nothing secret.
+async fn health_report(State(state): State<AppState>) -> Response {
+    match app::backend::health::collect(&state).await {
+        Ok(report) => {
+            let status = if report.status == app::api::health::Level::Critical {
+                StatusCode::SERVICE_UNAVAILABLE
+            } else {
+                StatusCode::OK
+            };
+            (status, Json(report)).into_response()
+        }
+        Err(error) => {
+            tracing::error!(%error, "health report failed");
+            (StatusCode::INTERNAL_SERVER_ERROR, Json(serde_json::json!({ "error": error.to_string() }))).into_response()
         }
     }
 }

@@ -135,6 +135,18 @@ async fn metrics_are_served_in_the_prometheus_text_format_without_signing_in() {
 }
 
 #[tokio::test]
+async fn the_health_report_is_served_as_json_and_says_quic_is_off() {
+    let console = Console::boot().await;
+    let reply = console.get(&Client::default(), "/api/health").await;
+    assert_eq!(reply.status, StatusCode::OK);
+    let json: serde_json::Value = serde_json::from_str(&reply.body).unwrap();
+    assert_eq!(json["status"], "warning");
+    let listener = json["items"].as_array().unwrap().iter().find(|i| i["check"] == "Listener").unwrap();
+    assert_eq!(listener["level"], "warning");
+    assert!(listener["detail"].as_str().unwrap().contains("SMB over QUIC is off"));
+}
+
+#[tokio::test]
 async fn server_functions_refuse_callers_who_are_not_signed_in() {
     let console = Console::boot().await;
     console.admin().await;

@@ -78,6 +78,18 @@ pub const ACTIONS: &[(&str, &str)] = &[
     ("smb.share.remove", "Share removed"),
     ("smb.session.close", "SMB session closed by an administrator"),
     ("smb.file.close", "Open file closed by an administrator"),
+    ("cert.import", "Certificate imported"),
+    ("cert.generate", "Certificate generated"),
+    ("cert.remove", "Certificate removed"),
+    ("quic.mapping.set", "SMB over QUIC name mapped"),
+    ("quic.mapping.remove", "SMB over QUIC name unmapped"),
+    ("quic.mapping.renew", "SMB over QUIC name moved to a renewed certificate"),
+    ("quic.enable", "SMB over QUIC turned on"),
+    ("quic.disable", "SMB over QUIC turned off"),
+    ("quic.access.grant", "SMB over QUIC client allowed"),
+    ("quic.access.block", "SMB over QUIC client blocked"),
+    ("quic.access.revoke", "SMB over QUIC allow entry removed"),
+    ("quic.access.unblock", "SMB over QUIC block entry removed"),
 ];
 
 pub fn action_label(code: &str) -> &str {

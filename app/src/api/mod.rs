@@ -3,4 +3,8 @@
 pub mod accounts;
 pub mod audit;
 pub mod auth;
+pub mod health;
 pub mod overview;
+pub mod sessions;
+pub mod shares;
+pub mod users;

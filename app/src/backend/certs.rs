@@ -349,6 +349,15 @@ pub struct StoredCert {
     pub chain_length: usize,
 }
 
+impl CertInfo {
+    /// Whether the certificate names `name`: a DNS subject alternative name (wildcards
+    /// included) or, as clients still accept, the subject's common name.
+    pub fn covers(&self, name: &str) -> bool {
+        let common_name = self.subject.strip_prefix("CN=").unwrap_or_default();
+        self.dns_names.iter().any(|pattern| name_matches(pattern, name)) || name_matches(common_name, name)
+    }
+}
+
 impl StoredCert {
     pub fn checks(&self, at: i64) -> Vec<Check> {
         checks(&self.info, self.has_key, self.local_ca.as_deref(), at)
@@ -568,7 +577,7 @@ impl KeyKind {
         }
     }
 
-    fn generate(self) -> AppResult<KeyPair> {
+    pub fn generate(self) -> AppResult<KeyPair> {
         use aws_lc_rs::encoding::AsDer;
         let failed = |e: String| AppError::Internal(format!("key generation failed: {e}"));
         match self {
@@ -825,10 +834,7 @@ pub async fn map(db: &SqlitePool, mapping: &Mapping) -> AppResult<Mapping> {
         return Err(AppError::invalid("name", format!("'{name}' is not a server name clients can use.")));
     }
     let cert = require(db, &mapping.thumbprint).await?;
-    let common_name = cert.info.subject.strip_prefix("CN=").unwrap_or_default();
-    let covered =
-        cert.info.dns_names.iter().any(|pattern| name_matches(pattern, &name)) || name_matches(common_name, &name);
-    if !covered {
+    if !cert.info.covers(&name) {
         return Err(AppError::invalid(
             "name",
             format!(

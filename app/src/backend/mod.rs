@@ -4,7 +4,9 @@
 pub mod accounts;
 pub mod audit;
 pub mod certs;
+pub mod health;
 pub mod session;
+pub mod sessions;
 pub mod smb;
 pub mod throttle;
 

@@ -9,7 +9,15 @@ use crate::api::auth::{ConsoleState, SignOut, Viewer};
 use crate::app::use_auth;
 
 /// The pages of the console, in navigation order.
-const PAGES: &[(&str, &str)] = &[("/", "Dashboard"), ("/accounts", "Console accounts"), ("/audit", "Audit log")];
+const PAGES: &[(&str, &str)] = &[
+    ("/", "Dashboard"),
+    ("/shares", "Shares"),
+    ("/users", "Users"),
+    ("/sessions", "Sessions and open files"),
+    ("/health", "Health"),
+    ("/accounts", "Console accounts"),
+    ("/audit", "Audit log"),
+];
 
 /// Guards the signed-in pages: setup first, then sign-in, then the page.
 #[component]

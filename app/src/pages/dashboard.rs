@@ -1,6 +1,7 @@
 use leptos::prelude::*;
 use leptos_meta::Title;
 
+use crate::api::health::{HealthReport, Level, get_health};
 use crate::api::overview::{Overview, get_overview};
 use crate::components::events::EventsTable;
 use crate::components::format::{bytes, duration, timestamp};
@@ -8,9 +9,13 @@ use crate::components::format::{bytes, duration, timestamp};
 #[component]
 pub fn DashboardPage() -> impl IntoView {
     let data = Resource::new(|| (), |_| get_overview());
+    let health = Resource::new(|| (), |_| get_health());
     view! {
         <Title text="Dashboard"/>
         <h1>"Dashboard"</h1>
+        <Transition fallback=|| ()>
+            {move || health.get().map(|result| result.ok().map(|report| view! { <HealthCard report/> }))}
+        </Transition>
         <Transition fallback=|| view! { <p class="loading">"Loading…"</p> }>
             {move || {
                 data.get()
@@ -20,6 +25,30 @@ pub fn DashboardPage() -> impl IntoView {
                     })
             }}
         </Transition>
+    }
+}
+
+/// The overall verdict of the health report, with its most severe findings.
+#[component]
+fn HealthCard(report: HealthReport) -> impl IntoView {
+    let worst: Vec<String> = report
+        .items
+        .iter()
+        .filter(|i| i.level == report.status && i.level != Level::Good)
+        .take(3)
+        .map(|i| format!("{}: {} — {}", i.subject, i.check, i.detail))
+        .collect();
+    view! {
+        <section
+            class=format!("card wide health-status {}", report.status.as_str())
+            aria-labelledby="card-health"
+            data-testid="dashboard-health"
+        >
+            <h2 id="card-health">"SMB over QUIC health: " {crate::pages::health::level_badge(report.status)}</h2>
+            {(!worst.is_empty())
+                .then(|| view! { <ul>{worst.into_iter().map(|w| view! { <li>{w}</li> }).collect_view()}</ul> })}
+            <p><a href="/health">"Open the health report"</a></p>
+        </section>
     }
 }
 

@@ -3,6 +3,10 @@
 pub mod accounts;
 pub mod audit;
 pub mod dashboard;
+pub mod health;
 pub mod login;
 pub mod not_found;
+pub mod sessions;
 pub mod setup;
+pub mod shares;
+pub mod users;

@@ -1,0 +1,1 @@
+//! Work in progress this session: the server functions of this domain.

@@ -1,0 +1,381 @@
+//! The health report: what the configuration and the running engine say about SMB over QUIC.
+//! [`report`] is a pure function of its inputs, so every verdict is testable without a server.
+
+use std::net::SocketAddr;
+
+use smb_core::ClientMatch;
+
+use crate::api::health::{HealthItem, HealthReport, Level};
+use crate::backend::certs::{self, AccessEntry, CheckStatus, Mapping, StoredCert};
+use crate::backend::{AppState, now, rfc3339};
+use crate::error::AppResult;
+
+/// Everything the report looks at, gathered at one moment.
+pub struct Inputs<'a> {
+    /// Unix seconds: certificates are judged at this time.
+    pub at: i64,
+    pub quic_enabled: bool,
+    pub quic_configured: SocketAddr,
+    pub quic_bound: Option<SocketAddr>,
+    pub quic_error: Option<String>,
+    pub tcp_bound: Option<SocketAddr>,
+    pub certificates: &'a [StoredCert],
+    pub mappings: &'a [Mapping],
+    pub access: &'a [AccessEntry],
+    /// CA certificates in the store that client certificate chains can lead to.
+    pub client_cas: usize,
+}
+
+fn item(area: &str, subject: &str, check: &str, level: Level, detail: String, fix: Option<&str>) -> HealthItem {
+    HealthItem {
+        area: area.to_owned(),
+        subject: subject.to_owned(),
+        check: check.to_owned(),
+        level,
+        detail,
+        fix: if level == Level::Good { None } else { fix.map(str::to_owned) },
+    }
+}
+
+fn level_of(status: CheckStatus) -> Level {
+    match status {
+        CheckStatus::Pass => Level::Good,
+        CheckStatus::Warning => Level::Warning,
+        CheckStatus::Fail => Level::Critical,
+    }
+}
+
+/// The items of the report, in the order the page shows them.
+pub fn report(inputs: &Inputs<'_>) -> Vec<HealthItem> {
+    let mut items = Vec::new();
+    listener(inputs, &mut items);
+    if inputs.quic_enabled && inputs.mappings.is_empty() {
+        items.push(item(
+            "SMB over QUIC",
+            "Server names",
+            "Mappings",
+            Level::Critical,
+            "No server name is mapped to a certificate: every client is refused.".into(),
+            Some("Map the names clients use to a certificate (SMB over QUIC page, or `edgeshare quic map`)."),
+        ));
+    }
+    for mapping in inputs.mappings {
+        mapped_certificate(inputs, mapping, &mut items);
+        client_access(inputs, mapping, &mut items);
+        if mapping.allow_named_pipes {
+            items.push(item(
+                "Named pipes",
+                &mapping.name,
+                "Named pipes over QUIC",
+                Level::Warning,
+                "Clients using this name reach IPC$ (named pipes, remote administration calls) over QUIC.".into(),
+                Some(
+                    "Allow named pipes only where clients need them (e.g. to browse shares); clear the flag otherwise.",
+                ),
+            ));
+        }
+    }
+    if !inputs.mappings.is_empty() && inputs.mappings.iter().all(|m| !m.allow_named_pipes) {
+        items.push(item(
+            "Named pipes",
+            "All server names",
+            "Named pipes over QUIC",
+            Level::Good,
+            "Refused over QUIC, as Windows Server does by default.".into(),
+            None,
+        ));
+    }
+    tcp_exposure(inputs, &mut items);
+    items
+}
+
+fn listener(inputs: &Inputs<'_>, items: &mut Vec<HealthItem>) {
+    let subject = format!("UDP {}", inputs.quic_configured);
+    items.push(match (inputs.quic_enabled, inputs.quic_bound, &inputs.quic_error) {
+        (false, _, _) => item(
+            "SMB over QUIC",
+            &subject,
+            "Listener",
+            Level::Warning,
+            "SMB over QUIC is off: clients cannot connect with /TRANSPORT:QUIC.".into(),
+            Some("Turn it on on the SMB over QUIC page, or run `edgeshare quic enable`."),
+        ),
+        (true, Some(bound), _) => {
+            item("SMB over QUIC", &subject, "Listener", Level::Good, format!("Listening on UDP {bound}."), None)
+        }
+        (true, None, error) => item(
+            "SMB over QUIC",
+            &subject,
+            "Listener",
+            Level::Critical,
+            match error {
+                Some(error) => format!("Not listening: {error}."),
+                None => "Not listening yet.".into(),
+            },
+            Some(
+                "If another program holds the port, stop it or choose another port (`edgeshare quic enable --port N`).",
+            ),
+        ),
+    });
+}
+
+fn mapped_certificate(inputs: &Inputs<'_>, mapping: &Mapping, items: &mut Vec<HealthItem>) {
+    let subject = format!("{} → {}", mapping.name, mapping.thumbprint);
+    let Some(certificate) = inputs.certificates.iter().find(|c| c.info.thumbprint == mapping.thumbprint) else {
+        items.push(item(
+            "Certificate",
+            &subject,
+            "Present",
+            Level::Critical,
+            "The mapped certificate is not in the store.".into(),
+            Some("Import the certificate again, or map the name to another one."),
+        ));
+        return;
+    };
+    items.push(if certificate.info.covers(&mapping.name) {
+        item(
+            "Certificate",
+            &subject,
+            "Name coverage",
+            Level::Good,
+            format!("The certificate names {}.", mapping.name),
+            None,
+        )
+    } else {
+        item(
+            "Certificate",
+            &subject,
+            "Name coverage",
+            Level::Critical,
+            format!(
+                "The certificate does not name {} (it names {}): clients refuse the connection.",
+                mapping.name,
+                certificate.info.dns_names.join(", ")
+            ),
+            Some("Map the name to a certificate that carries it, or import one that does: mappings move to it."),
+        )
+    });
+    for check in certificate.checks(inputs.at) {
+        items.push(item("Certificate", &subject, check.name, level_of(check.status), check.detail, check.fix));
+    }
+}
+
+fn client_access(inputs: &Inputs<'_>, mapping: &Mapping, items: &mut Vec<HealthItem>) {
+    if !mapping.require_client_auth {
+        return;
+    }
+    let entries: Vec<&AccessEntry> =
+        inputs.access.iter().filter(|a| a.name.eq_ignore_ascii_case(&mapping.name)).collect();
+    let allows = entries.iter().filter(|a| a.entry.allow).count();
+    let (level, detail, fix) = if inputs.client_cas == 0 {
+        (
+            Level::Critical,
+            "Client authentication is required, but the store holds no CA certificate that client certificates \
+             could chain to: nobody can connect."
+                .to_owned(),
+            Some("Import the CA that issues your clients' certificates (`edgeshare cert import --pem CA.pem`)."),
+        )
+    } else if mapping.skip_client_access_check {
+        (
+            Level::Good,
+            "Client certificates must chain to a trusted CA; the allow and block lists are skipped.".to_owned(),
+            None,
+        )
+    } else if allows == 0 {
+        (
+            Level::Critical,
+            "Client authentication is required but no allow entry exists: nobody can connect.".to_owned(),
+            Some("Allow client certificates by SHA-256 or by issuer, or turn off client authentication."),
+        )
+    } else {
+        let describe = |entry: &&AccessEntry| match &entry.entry.matches {
+            ClientMatch::Sha256(hex) => format!("SHA-256 {}…", &hex[..hex.len().min(12)]),
+            ClientMatch::Issuer(dn) => format!("issuer {dn}"),
+        };
+        let allowed: Vec<String> = entries.iter().filter(|a| a.entry.allow).map(describe).collect();
+        let blocked = entries.len() - allows;
+        (Level::Good, format!("Allowed: {}; {blocked} blocked.", allowed.join(", ")), None)
+    };
+    items.push(item("Client access", &mapping.name, "Client certificates", level, detail, fix));
+}
+
+fn tcp_exposure(inputs: &Inputs<'_>, items: &mut Vec<HealthItem>) {
+    items.push(match inputs.tcp_bound {
+        None => item(
+            "SMB over TCP",
+            "TCP listener",
+            "Exposure",
+            Level::Good,
+            "Off: clients reach files over QUIC only.".into(),
+            None,
+        ),
+        Some(address) if address.ip().is_loopback() => item(
+            "SMB over TCP",
+            &format!("TCP {address}"),
+            "Exposure",
+            Level::Good,
+            "Listening on a loopback address: reachable from this machine only.".into(),
+            None,
+        ),
+        Some(address) => item(
+            "SMB over TCP",
+            &format!("TCP {address}"),
+            "Exposure",
+            Level::Warning,
+            format!("SMB over TCP listens on {address}: clients there bypass QUIC and its certificate checks."),
+            Some("At the edge, keep TCP port 445 off the internet: bind it to an internal address or turn it off."),
+        ),
+    });
+}
+
+/// The worst verdict of `items` (good when there are none).
+pub fn overall(items: &[HealthItem]) -> Level {
+    items.iter().map(|i| i.level).max().unwrap_or(Level::Good)
+}
+
+/// Gathers the inputs from the store and the running engine, and reports.
+pub async fn collect(state: &AppState) -> AppResult<HealthReport> {
+    let db = &state.db;
+    let settings = certs::quic_settings(db).await?;
+    let certificates = certs::list(db).await?;
+    let mappings = certs::list_mappings(db).await?;
+    let access = certs::list_access(db).await?;
+    let at = now();
+    let items = report(&Inputs {
+        at,
+        quic_enabled: settings.enabled,
+        quic_configured: settings.address,
+        quic_bound: state.engine.quic_address(),
+        quic_error: state.engine.quic_error(),
+        tcp_bound: state.engine.tcp_address(),
+        certificates: &certificates,
+        mappings: &mappings,
+        access: &access,
+        client_cas: settings.client_cas.len(),
+    });
+    Ok(HealthReport { status: overall(&items), generated_at: rfc3339(at), items })
+}
+
+#[cfg(test)]
+mod tests {
+    use rcgen::{CertificateParams, DnType, ExtendedKeyUsagePurpose, KeyUsagePurpose};
+    use smb_core::ClientAccess;
+
+    use super::*;
+    use crate::backend::certs::KeyKind;
+
+    fn certificate(name: &str) -> StoredCert {
+        let mut params = CertificateParams::new(vec![name.to_owned()]).unwrap();
+        params.distinguished_name.push(DnType::CommonName, name);
+        params.key_usages = vec![KeyUsagePurpose::DigitalSignature];
+        params.extended_key_usages = vec![ExtendedKeyUsagePurpose::ServerAuth];
+        let key = KeyKind::EcdsaP256.generate().unwrap();
+        let info = certs::inspect(params.self_signed(&key).unwrap().der()).unwrap();
+        StoredCert {
+            info,
+            has_key: true,
+            origin: "generated".into(),
+            created_at: 0,
+            local_ca: None,
+            mapped_names: vec![name.to_owned()],
+            chain_length: 0,
+        }
+    }
+
+    fn mapping(name: &str, certificate: &StoredCert) -> Mapping {
+        Mapping {
+            name: name.into(),
+            thumbprint: certificate.info.thumbprint.clone(),
+            require_client_auth: false,
+            skip_client_access_check: false,
+            allow_named_pipes: false,
+            is_default: false,
+        }
+    }
+
+    fn inputs<'a>(certificates: &'a [StoredCert], mappings: &'a [Mapping], access: &'a [AccessEntry]) -> Inputs<'a> {
+        Inputs {
+            at: now(),
+            quic_enabled: true,
+            quic_configured: "[::]:443".parse().unwrap(),
+            quic_bound: Some("[::]:443".parse().unwrap()),
+            quic_error: None,
+            tcp_bound: None,
+            certificates,
+            mappings,
+            access,
+            client_cas: 1,
+        }
+    }
+
+    fn critical(items: &[HealthItem]) -> Vec<&str> {
+        items.iter().filter(|i| i.level == Level::Critical).map(|i| i.check.as_str()).collect()
+    }
+
+    #[test]
+    fn a_valid_mapping_is_healthy_but_for_the_self_signed_trust_warning() {
+        let certs = [certificate("fs.example.com")];
+        let maps = [mapping("fs.example.com", &certs[0])];
+        let items = report(&inputs(&certs, &maps, &[]));
+        assert_eq!(overall(&items), Level::Warning);
+        let warnings: Vec<&str> = items.iter().filter(|i| i.level != Level::Good).map(|i| i.check.as_str()).collect();
+        assert_eq!(warnings, ["Trust"]);
+        assert!(items.iter().all(|i| (i.level == Level::Good) == i.fix.is_none()));
+    }
+
+    #[test]
+    fn a_mapped_certificate_past_its_end_makes_the_report_critical() {
+        let certs = [certificate("fs.example.com")];
+        let maps = [mapping("fs.example.com", &certs[0])];
+        let mut later = inputs(&certs, &maps, &[]);
+        later.at = certs[0].info.not_after + 1;
+        let items = report(&later);
+        assert_eq!(critical(&items), ["Validity"]);
+        assert_eq!(overall(&items), Level::Critical);
+    }
+
+    #[test]
+    fn a_name_its_certificate_does_not_carry_is_a_critical_mismatch() {
+        let certs = [certificate("fs.example.com")];
+        let maps = [mapping("files.example.org", &certs[0])];
+        let items = report(&inputs(&certs, &maps, &[]));
+        assert_eq!(critical(&items), ["Name coverage"]);
+    }
+
+    #[test]
+    fn client_authentication_without_an_allow_entry_means_nobody_can_connect() {
+        let certs = [certificate("fs.example.com")];
+        let mut maps = [mapping("fs.example.com", &certs[0])];
+        maps[0].require_client_auth = true;
+        let items = report(&inputs(&certs, &maps, &[]));
+        let finding = items.iter().find(|i| i.area == "Client access").unwrap();
+        assert_eq!(finding.level, Level::Critical);
+        assert!(finding.detail.contains("nobody can connect"), "{}", finding.detail);
+        let allowed = [AccessEntry {
+            name: "fs.example.com".into(),
+            entry: ClientAccess { matches: ClientMatch::Issuer("CN=Clients".into()), allow: true },
+        }];
+        let items = report(&inputs(&certs, &maps, &allowed));
+        assert_eq!(items.iter().find(|i| i.area == "Client access").unwrap().level, Level::Good);
+    }
+
+    #[test]
+    fn quic_on_without_a_bound_listener_or_mappings_is_critical_and_names_the_error() {
+        let mut state = inputs(&[], &[], &[]);
+        state.quic_bound = None;
+        state.quic_error = Some("cannot listen on UDP [::]:443: address in use".into());
+        let items = report(&state);
+        assert_eq!(critical(&items), ["Listener", "Mappings"]);
+        assert!(items[0].detail.contains("address in use"));
+    }
+
+    #[test]
+    fn smb_over_tcp_on_a_public_address_is_a_warning_and_on_loopback_is_fine() {
+        let mut state = inputs(&[], &[], &[]);
+        state.tcp_bound = Some("0.0.0.0:445".parse().unwrap());
+        let tcp = |items: Vec<HealthItem>| items.into_iter().find(|i| i.area == "SMB over TCP").unwrap().level;
+        assert_eq!(tcp(report(&state)), Level::Warning);
+        state.tcp_bound = Some("127.0.0.1:4445".parse().unwrap());
+        assert_eq!(tcp(report(&state)), Level::Good);
+    }
+}

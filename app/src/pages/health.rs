@@ -1,0 +1,99 @@
+use leptos::prelude::*;
+use leptos_meta::Title;
+
+use crate::api::health::{HealthItem, HealthReport, Level, get_health};
+use crate::components::format::timestamp;
+
+#[component]
+pub fn HealthPage() -> impl IntoView {
+    let refresh = RwSignal::new(0_u64);
+    let report = Resource::new(move || refresh.get(), |_| get_health());
+    view! {
+        <Title text="Health"/>
+        <h1>"Health"</h1>
+        <p class="lead">
+            "Every check of SMB over QUIC in one place: the listener, each server name's certificate, client access, "
+            "named pipes and SMB over TCP exposure. Monitoring systems read the same report at "
+            <a href="/api/health" class="mono">"/api/health"</a> " and counters at " <a href="/metrics" class="mono">"/metrics"</a> "."
+        </p>
+        <Transition fallback=|| view! { <p class="loading">"Loading…"</p> }>
+            {move || {
+                report
+                    .get()
+                    .map(|result| match result {
+                        Ok(report) => view! { <Report report refresh/> }.into_any(),
+                        Err(error) => view! { <div class="form-error" role="alert">{error.to_string()}</div> }.into_any(),
+                    })
+            }}
+        </Transition>
+    }
+}
+
+fn badge_class(level: Level) -> &'static str {
+    match level {
+        Level::Good => "badge good",
+        Level::Warning => "badge warn",
+        Level::Critical => "badge bad",
+    }
+}
+
+/// The badge of a whole report's verdict.
+pub fn level_badge(level: Level) -> impl IntoView {
+    view! { <span class=badge_class(level) data-level=level.as_str()>{level.label()}</span> }
+}
+
+#[component]
+fn Report(report: HealthReport, refresh: RwSignal<u64>) -> impl IntoView {
+    let HealthReport { status, generated_at, items } = report;
+    let count = |level: Level| items.iter().filter(|i| i.level == level).count();
+    let (critical, warnings) = (count(Level::Critical), count(Level::Warning));
+    let summary = match (critical, warnings) {
+        (0, 0) => "Every check passes.".to_owned(),
+        (0, w) => format!("{w} check(s) need attention; nothing stops clients."),
+        (c, _) => format!("{c} critical finding(s): some or all clients cannot connect."),
+    };
+    view! {
+        <section class=format!("card wide health-status {}", status.as_str()) aria-labelledby="health-overall" data-testid="health-status">
+            <h2 id="health-overall">"Overall: " {level_badge(status)}</h2>
+            <p>{summary}</p>
+            <p class="hint">
+                "Checked " {timestamp(&generated_at)} ". "
+                <button type="button" class="small" on:click=move |_| refresh.update(|r| *r += 1)>"Check again"</button>
+            </p>
+        </section>
+        <div class="table-wrap">
+            <table class="health">
+                <thead>
+                    <tr>
+                        <th scope="col">"Verdict"</th>
+                        <th scope="col">"Area"</th>
+                        <th scope="col">"Subject"</th>
+                        <th scope="col">"Check"</th>
+                        <th scope="col">"Finding"</th>
+                        <th scope="col">"How to fix"</th>
+                    </tr>
+                </thead>
+                <tbody>
+                    {items.into_iter().map(|item| view! { <Row item/> }).collect_view()}
+                </tbody>
+            </table>
+        </div>
+    }
+}
+
+#[component]
+fn Row(item: HealthItem) -> impl IntoView {
+    let check = item.check.clone();
+    view! {
+        <tr data-level=item.level.as_str() data-check=check>
+            <td>
+                <span class=badge_class(item.level)>{item.level.verdict()}</span>
+            </td>
+            <td>{item.area}</td>
+            <td class="mono">{item.subject}</td>
+            <td>{item.check}</td>
+            <td>{item.detail}</td>
+            <td>{item.fix.unwrap_or_default()}</td>
+        </tr>
+    }
+}

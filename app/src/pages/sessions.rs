@@ -1,0 +1,323 @@
+use std::time::Duration;
+
+use leptos::prelude::*;
+use leptos_meta::Title;
+
+use crate::api::sessions::{CloseFile, CloseSession, LiveStatus, OpenFileRow, SessionRow, get_live_status};
+use crate::components::form::{FormError, action_error};
+use crate::components::format::duration;
+use crate::components::layout::use_viewer;
+
+/// How often the tables refresh themselves.
+const REFRESH: Duration = Duration::from_secs(2);
+
+#[component]
+pub fn SessionsPage() -> impl IntoView {
+    let can_change = use_viewer().can_change();
+    let close_session = ServerAction::<CloseSession>::new();
+    let close_file = ServerAction::<CloseFile>::new();
+    let tick = RwSignal::new(0_u64);
+    // The row whose Close button asked for confirmation: kept here so that a refresh, which
+    // redraws the tables, does not lose it.
+    let asking = RwSignal::new(None::<String>);
+    Effect::new(move |_| {
+        let handle = set_interval_with_handle(
+            move || {
+                if !focus_in_tables() {
+                    tick.update(|t| *t += 1);
+                }
+            },
+            REFRESH,
+        )
+        .ok();
+        on_cleanup(move || {
+            if let Some(handle) = handle {
+                handle.clear();
+            }
+        });
+    });
+    let live = Resource::new(
+        move || (tick.get(), close_session.version().get(), close_file.version().get()),
+        |_| get_live_status(),
+    );
+    let error = Signal::derive(move || {
+        [action_error(close_session).get(), action_error(close_file).get()].into_iter().flatten().next()
+    });
+    view! {
+        <Title text="Sessions and open files"/>
+        <h1>"Sessions and open files"</h1>
+        <p class="lead">
+            "Who is connected now, over which transport and with which protection, and what they have open. "
+            "The tables update every two seconds, and wait while you are using them with the keyboard. "
+            "Closing a session signs its user out; the client must sign in again. "
+            "Closing a file ends that handle; unsaved data in the client's cache may be lost."
+        </p>
+        <FormError error/>
+        <Transition fallback=|| view! { <p class="loading">"Loading…"</p> }>
+            {move || {
+                live.get()
+                    .map(|result| match result {
+                        Ok(status) => {
+                            view! { <Tables status can_change asking close_session close_file/> }.into_any()
+                        }
+                        Err(error) => view! { <div class="form-error" role="alert">{error.to_string()}</div> }.into_any(),
+                    })
+            }}
+        </Transition>
+    }
+}
+
+/// Whether the keyboard focus is inside the live tables (the browser only): refreshing then would
+/// take the focus away.
+fn focus_in_tables() -> bool {
+    #[cfg(feature = "hydrate")]
+    {
+        document().active_element().and_then(|element| element.closest(".live-tables").ok().flatten()).is_some()
+    }
+    #[cfg(not(feature = "hydrate"))]
+    false
+}
+
+#[component]
+fn Tables(
+    status: LiveStatus,
+    can_change: bool,
+    asking: RwSignal<Option<String>>,
+    close_session: ServerAction<CloseSession>,
+    close_file: ServerAction<CloseFile>,
+) -> impl IntoView {
+    let LiveStatus { sessions, files } = status;
+    let (session_count, file_count) = (sessions.len(), files.len());
+    view! {
+        <div class="live-tables">
+        <section class="card wide" aria-labelledby="sessions-heading">
+            <h2 id="sessions-heading">"Sessions " <span class="count">{format!("({session_count})")}</span></h2>
+            {if sessions.is_empty() {
+                view! { <p class="empty">"No one is connected."</p> }.into_any()
+            } else {
+                view! { <SessionsTable sessions can_change asking close_session/> }.into_any()
+            }}
+        </section>
+        <section class="card wide" aria-labelledby="files-heading">
+            <h2 id="files-heading">"Open files " <span class="count">{format!("({file_count})")}</span></h2>
+            {if files.is_empty() {
+                view! { <p class="empty">"No file is open."</p> }.into_any()
+            } else {
+                view! { <FilesTable files can_change asking close_file/> }.into_any()
+            }}
+        </section>
+        </div>
+    }
+}
+
+/// A badge for a protection that is on (its algorithm) or off.
+fn protection(value: Option<String>, off: &'static str) -> impl IntoView {
+    match value {
+        Some(algorithm) => view! { <span class="badge good">{algorithm}</span> }.into_any(),
+        None => view! { <span class="badge muted">{off}</span> }.into_any(),
+    }
+}
+
+#[component]
+fn SessionsTable(
+    sessions: Vec<SessionRow>,
+    can_change: bool,
+    asking: RwSignal<Option<String>>,
+    close_session: ServerAction<CloseSession>,
+) -> impl IntoView {
+    view! {
+        <div class="table-wrap">
+            <table class="sessions">
+                <thead>
+                    <tr>
+                        <th scope="col">"User"</th>
+                        <th scope="col">"Client"</th>
+                        <th scope="col">"Transport"</th>
+                        <th scope="col">"Dialect"</th>
+                        <th scope="col">"Signing"</th>
+                        <th scope="col">"Encryption"</th>
+                        <th scope="col">"Shares"</th>
+                        <th scope="col">"Opens"</th>
+                        <th scope="col">"Connected"</th>
+                        <th scope="col">"Idle"</th>
+                        {can_change.then(|| view! { <th scope="col">"Actions"</th> })}
+                    </tr>
+                </thead>
+                <tbody>
+                    {sessions
+                        .into_iter()
+                        .map(|row| {
+                            let (connection, session_id) = (row.connection, row.session_id);
+                            let label = format!("Close the session of {} from {}", row.user, row.client);
+                            let prompt = format!("Close {}'s session? The client will have to sign in again.", row.user);
+                            view! {
+                                <tr data-session=format!("{connection}-{session_id}") data-user=row.user.clone()>
+                                    <td>{row.user.clone()}</td>
+                                    <td class="mono nowrap">{row.client.clone()}</td>
+                                    <td>
+                                        <span class=if row.transport == "QUIC" { "badge good" } else { "badge" }>
+                                            {row.transport.clone()}
+                                        </span>
+                                    </td>
+                                    <td>{row.dialect.clone()}</td>
+                                    <td>{protection(row.signing.clone(), "Off")}</td>
+                                    <td>{protection(row.encryption.clone(), "Off")}</td>
+                                    <td>{row.shares.join(", ")}</td>
+                                    <td class="number">{row.opens}</td>
+                                    <td class="nowrap">{duration(row.connected_seconds)}</td>
+                                    <td class="nowrap">{duration(row.idle_seconds)}</td>
+                                    {can_change
+                                        .then(|| {
+                                            view! {
+                                                <td>
+                                                    <ConfirmButton
+                                                        id=format!("session-{connection}-{session_id}")
+                                                        asking
+                                                        aria_label=label
+                                                        prompt
+                                                        confirm="Close session"
+                                                        pending=close_session.pending()
+                                                        on_confirm=move || {
+                                                            close_session.dispatch(CloseSession { connection, session_id });
+                                                        }
+                                                    />
+                                                </td>
+                                            }
+                                        })}
+                                </tr>
+                            }
+                        })
+                        .collect_view()}
+                </tbody>
+            </table>
+        </div>
+    }
+}
+
+#[component]
+fn FilesTable(
+    files: Vec<OpenFileRow>,
+    can_change: bool,
+    asking: RwSignal<Option<String>>,
+    close_file: ServerAction<CloseFile>,
+) -> impl IntoView {
+    view! {
+        <div class="table-wrap">
+            <table class="open-files">
+                <thead>
+                    <tr>
+                        <th scope="col">"Path"</th>
+                        <th scope="col">"User"</th>
+                        <th scope="col">"Client"</th>
+                        <th scope="col">"Access"</th>
+                        <th scope="col">"Locks"</th>
+                        {can_change.then(|| view! { <th scope="col">"Actions"</th> })}
+                    </tr>
+                </thead>
+                <tbody>
+                    {files
+                        .into_iter()
+                        .map(|row| {
+                            let (connection, file_id) = (row.connection, row.file_id);
+                            let path = if row.path.is_empty() {
+                                format!("{}\\", row.share)
+                            } else {
+                                format!("{}\\{}", row.share, row.path)
+                            };
+                            let label = format!("Close {path}");
+                            let prompt = format!("Close {path} for {}?", row.user);
+                            let access = if row.access.is_empty() { "attributes only".to_owned() } else { row.access.join(", ") };
+                            view! {
+                                <tr data-file=format!("{connection}-{file_id}")>
+                                    <td class="mono">
+                                        {path.clone()}
+                                        {row.is_directory.then(|| view! { " " <span class="badge muted">"folder"</span> })}
+                                    </td>
+                                    <td>{row.user.clone()}</td>
+                                    <td class="mono nowrap">{row.client.clone()}</td>
+                                    <td>{access}</td>
+                                    <td class="number">{row.locks}</td>
+                                    {can_change
+                                        .then(|| {
+                                            view! {
+                                                <td>
+                                                    <ConfirmButton
+                                                        id=format!("file-{connection}-{file_id}")
+                                                        asking
+                                                        aria_label=label
+                                                        prompt
+                                                        confirm="Close file"
+                                                        pending=close_file.pending()
+                                                        on_confirm=move || {
+                                                            close_file.dispatch(CloseFile { connection, file_id });
+                                                        }
+                                                    />
+                                                </td>
+                                            }
+                                        })}
+                                </tr>
+                            }
+                        })
+                        .collect_view()}
+                </tbody>
+            </table>
+        </div>
+    }
+}
+
+/// A Close button that asks before it acts: the first press shows `prompt` with a confirming
+/// button and a Cancel button (which row is asking lives in `asking`, so that it survives the
+/// tables' refresh); the confirming button runs `on_confirm`.
+#[component]
+fn ConfirmButton(
+    id: String,
+    asking: RwSignal<Option<String>>,
+    aria_label: String,
+    prompt: String,
+    confirm: &'static str,
+    #[prop(into)] pending: Signal<bool>,
+    on_confirm: impl Fn() + Send + Sync + 'static,
+) -> impl IntoView {
+    let on_confirm = std::sync::Arc::new(on_confirm);
+    let is_asking = {
+        let id = id.clone();
+        move || asking.with(|current| current.as_deref() == Some(id.as_str()))
+    };
+    view! {
+        <Show
+            when=is_asking
+            fallback=move || {
+                let id = id.clone();
+                view! {
+                    <button
+                        type="button"
+                        class="danger small"
+                        aria-label=aria_label.clone()
+                        on:click=move |_| asking.set(Some(id.clone()))
+                    >
+                        "Close"
+                    </button>
+                }
+            }
+        >
+            <span class="confirm" role="group" aria-label=prompt.clone()>
+                <span class="confirm-text">{prompt.clone()}</span>
+                <button
+                    type="button"
+                    class="danger small"
+                    disabled=move || pending.get()
+                    on:click={
+                        let on_confirm = on_confirm.clone();
+                        move |_| {
+                            asking.set(None);
+                            on_confirm();
+                        }
+                    }
+                >
+                    {confirm}
+                </button>
+                <button type="button" class="small" on:click=move |_| asking.set(None)>"Cancel"</button>
+            </span>
+        </Show>
+    }
+}
