@@ -9,8 +9,9 @@ use crate::api::auth::{ConsoleState, get_console_state};
 use crate::components::layout::ConsoleLayout;
 use crate::error::AppError;
 use crate::pages::{
-    accounts::AccountsPage, audit::AuditPage, dashboard::DashboardPage, health::HealthPage, login::LoginPage,
-    not_found::NotFoundPage, sessions::SessionsPage, setup::SetupPage, shares::SharesPage, users::UsersPage,
+    accounts::AccountsPage, audit::AuditPage, certificates::CertificatesPage, dashboard::DashboardPage,
+    health::HealthPage, login::LoginPage, not_found::NotFoundPage, quic::QuicPage, sessions::SessionsPage,
+    setup::SetupPage, shares::SharesPage, users::UsersPage,
 };
 
 /// The name of the browser bundle and stylesheet under `/pkg`.
@@ -78,6 +79,8 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/shares") view=SharesPage ssr=SsrMode::Async/>
                     <Route path=path!("/users") view=UsersPage ssr=SsrMode::Async/>
                     <Route path=path!("/sessions") view=SessionsPage ssr=SsrMode::Async/>
+                    <Route path=path!("/certificates") view=CertificatesPage ssr=SsrMode::Async/>
+                    <Route path=path!("/quic") view=QuicPage ssr=SsrMode::Async/>
                     <Route path=path!("/health") view=HealthPage ssr=SsrMode::Async/>
                     <Route path=path!("/audit") view=AuditPage ssr=SsrMode::Async/>
                     <Route path=path!("/accounts") view=AccountsPage ssr=SsrMode::Async/>

@@ -1,5 +1,8 @@
 //! The `edgeshare` binary as a library, so that tests can boot the console in-process.
 
+// The console's Leptos views nest deep types; the default limit (128) is too low for them.
+#![recursion_limit = "256"]
+
 pub mod admin;
 pub mod config;
 pub mod console_tls;

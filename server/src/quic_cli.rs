@@ -18,21 +18,24 @@ fn plain(error: AppError) -> anyhow::Error {
     anyhow::Error::msg(error.to_string())
 }
 
+fn source() -> String {
+    format!("command line (uid {})", current_uid())
+}
+
 async fn record(db: &SqlitePool, action: &str, target: &str, detail: String) {
-    let source = format!("command line (uid {})", current_uid());
+    let source = source();
     audit::record(db, audit::Entry::success(ACTOR, action, target).detail(detail).source(&source)).await;
 }
 
 /// Prints and audits what adding a certificate did, including mappings moved to it.
 async fn report_added(db: &SqlitePool, action: &str, added: &Added) {
     let info = &added.info;
-    record(db, action, &info.thumbprint, format!("{} ({})", info.subject, info.dns_names.join(", "))).await;
+    added.audit(db, ACTOR, &source(), action).await;
     println!("{}  {}", info.thumbprint, info.subject);
     println!("  SHA-256   {}", info.sha256);
     println!("  names     {}", info.dns_names.join(", "));
     println!("  valid     {} to {}", rfc3339(info.not_before), rfc3339(info.not_after));
     for remap in &added.remapped {
-        record(db, "quic.mapping.renew", &remap.name, format!("{} -> {}", remap.from, remap.to)).await;
         println!("  mapping {} moved from {} to this certificate", remap.name, remap.from);
     }
 }

@@ -78,6 +78,7 @@ pub const ACTIONS: &[(&str, &str)] = &[
     ("smb.share.remove", "Share removed"),
     ("smb.session.close", "SMB session closed by an administrator"),
     ("smb.file.close", "Open file closed by an administrator"),
+    ("smb.settings.change", "Server setting changed"),
     ("cert.import", "Certificate imported"),
     ("cert.generate", "Certificate generated"),
     ("cert.remove", "Certificate removed"),

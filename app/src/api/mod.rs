@@ -3,8 +3,10 @@
 pub mod accounts;
 pub mod audit;
 pub mod auth;
+pub mod certs;
 pub mod health;
 pub mod overview;
+pub mod quic;
 pub mod sessions;
 pub mod shares;
 pub mod users;

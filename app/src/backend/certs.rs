@@ -369,7 +369,7 @@ impl StoredCert {
     }
 }
 
-fn parse_chain(pem: &str) -> AppResult<Vec<CertificateDer<'static>>> {
+pub fn parse_chain(pem: &str) -> AppResult<Vec<CertificateDer<'static>>> {
     let chain: Vec<CertificateDer<'static>> = CertificateDer::pem_slice_iter(pem.as_bytes())
         .collect::<Result<_, _>>()
         .map_err(|e| AppError::invalid("certificate", format!("The certificate file is not valid PEM: {e}.")))?;
@@ -440,6 +440,22 @@ async fn insert(
 pub struct Added {
     pub info: CertInfo,
     pub remapped: Vec<Remap>,
+}
+
+impl Added {
+    /// Audits the certificate added by `actor` (action `cert.import` or `cert.generate`) and
+    /// each mapping that moved to it, so that a renewal's remap is never silent.
+    pub async fn audit(&self, db: &SqlitePool, actor: &str, source: &str, action: &str) {
+        use crate::backend::audit;
+        let info = &self.info;
+        let detail = format!("{} ({})", info.subject, info.dns_names.join(", "));
+        audit::record(db, audit::Entry::success(actor, action, &info.thumbprint).detail(detail).source(source)).await;
+        for remap in &self.remapped {
+            let detail = format!("{} -> {}", remap.from, remap.to);
+            let entry = audit::Entry::success(actor, "quic.mapping.renew", &remap.name).detail(detail).source(source);
+            audit::record(db, entry).await;
+        }
+    }
 }
 
 /// A mapping that moved to a renewed certificate.

@@ -5,6 +5,7 @@ pub mod accounts;
 pub mod audit;
 pub mod certs;
 pub mod health;
+pub mod quic;
 pub mod session;
 pub mod sessions;
 pub mod smb;

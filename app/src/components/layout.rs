@@ -11,6 +11,8 @@ use crate::app::use_auth;
 /// The pages of the console, in navigation order.
 const PAGES: &[(&str, &str)] = &[
     ("/", "Dashboard"),
+    ("/quic", "SMB over QUIC"),
+    ("/certificates", "Certificates"),
     ("/shares", "Shares"),
     ("/users", "Users"),
     ("/sessions", "Sessions and open files"),

@@ -1,0 +1,213 @@
+//! SMB over QUIC: on or off and where it listens, server name mappings (like
+//! `New-SmbServerCertificateMapping`), client access control per name, and live status. Every
+//! change reaches the running engine within a second, without a restart.
+
+use leptos::prelude::*;
+use serde::{Deserialize, Serialize};
+
+use crate::error::AppError;
+
+/// A server name clients use, and the certificate that answers it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct MappingRow {
+    pub name: String,
+    pub thumbprint: String,
+    /// The certificate's subject, or empty when it is missing from the store.
+    pub subject: String,
+    pub days_left: Option<i64>,
+    pub require_client_auth: bool,
+    pub skip_client_access_check: bool,
+    pub allow_named_pipes: bool,
+    pub is_default: bool,
+}
+
+/// One allow or block entry of a server name's client access list.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AccessRow {
+    pub name: String,
+    pub allow: bool,
+    /// `sha256` or `issuer`.
+    pub kind: String,
+    pub value: String,
+}
+
+/// A certificate a name can be mapped to.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CertificateChoice {
+    pub thumbprint: String,
+    pub subject: String,
+    pub dns_names: Vec<String>,
+    pub usable: bool,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct QuicStatus {
+    pub enabled: bool,
+    /// The configured UDP address and port.
+    pub address: String,
+    pub port: u16,
+    /// Where the engine listens now, if it does.
+    pub listening: Option<String>,
+    /// Why it does not listen, if it should.
+    pub error: Option<String>,
+    pub connections_now: usize,
+    pub sessions_now: usize,
+    pub encrypt_smb: bool,
+    pub auto_remap: bool,
+    pub mappings: Vec<MappingRow>,
+    pub access: Vec<AccessRow>,
+    pub certificates: Vec<CertificateChoice>,
+}
+
+/// What the access lists would do with a client certificate.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AccessPreview {
+    pub allowed: bool,
+    /// The certificate and the entry that decides, in words.
+    pub reason: String,
+}
+
+#[server(endpoint = "get_quic_status")]
+pub async fn get_quic_status() -> Result<QuicStatus, AppError> {
+    crate::backend::respond(async move {
+        use crate::backend::{session, state};
+        let state = state()?;
+        session::require_signed_in().await?;
+        crate::backend::quic::status(&state).await
+    })
+    .await
+}
+
+/// Turns SMB over QUIC on (on `address`, `port`) or off.
+#[server(endpoint = "set_quic")]
+pub async fn set_quic(enabled: bool, address: String, port: String) -> Result<(), AppError> {
+    crate::backend::respond(async move {
+        use crate::backend::{audit, session, state};
+        let state = state()?;
+        let actor = session::require_admin().await?;
+        let target = crate::backend::quic::set(&state, enabled, &address, &port).await?;
+        let action = if enabled { "quic.enable" } else { "quic.disable" };
+        audit::record(
+            &state.db,
+            audit::Entry::success(&actor.name, action, &target).source(&session::client_address().await),
+        )
+        .await;
+        Ok(())
+    })
+    .await
+}
+
+#[server(endpoint = "set_quic_options")]
+pub async fn set_quic_options(encrypt_smb: Option<String>, auto_remap: Option<String>) -> Result<(), AppError> {
+    crate::backend::respond(async move {
+        use crate::backend::{audit, session, smb, state};
+        let state = state()?;
+        let actor = session::require_admin().await?;
+        let (encrypt, remap) = (encrypt_smb.is_some(), auto_remap.is_some());
+        smb::change_setting(&state.db, "quic_encrypt_smb", &encrypt.to_string()).await?;
+        smb::change_setting(&state.db, "quic_auto_remap", &remap.to_string()).await?;
+        let detail = format!("encrypt SMB over QUIC {encrypt}, move mappings to renewals {remap}");
+        let entry = audit::Entry::success(&actor.name, "smb.settings.change", "SMB over QUIC options").detail(detail);
+        audit::record(&state.db, entry.source(&session::client_address().await)).await;
+        Ok(())
+    })
+    .await
+}
+
+/// Maps `name` to a certificate, or changes its flags. Checkboxes arrive only when ticked.
+#[server(endpoint = "map_name")]
+pub async fn map_name(
+    name: String,
+    thumbprint: String,
+    require_client_auth: Option<String>,
+    skip_client_access_check: Option<String>,
+    allow_named_pipes: Option<String>,
+    is_default: Option<String>,
+) -> Result<(), AppError> {
+    crate::backend::respond(async move {
+        use crate::backend::certs::{self, Mapping};
+        use crate::backend::{audit, session, state};
+        let state = state()?;
+        let actor = session::require_admin().await?;
+        let mapping = Mapping {
+            name,
+            thumbprint,
+            require_client_auth: require_client_auth.is_some(),
+            skip_client_access_check: skip_client_access_check.is_some(),
+            allow_named_pipes: allow_named_pipes.is_some(),
+            is_default: is_default.is_some(),
+        };
+        let stored = certs::map(&state.db, &mapping).await?;
+        let detail = format!(
+            "{}{}{}{}",
+            stored.thumbprint,
+            if stored.require_client_auth { ", client authentication required" } else { "" },
+            if stored.allow_named_pipes { ", named pipes allowed" } else { "" },
+            if stored.is_default { ", default for clients without a server name" } else { "" }
+        );
+        let entry = audit::Entry::success(&actor.name, "quic.mapping.set", &stored.name).detail(detail);
+        audit::record(&state.db, entry.source(&session::client_address().await)).await;
+        Ok(())
+    })
+    .await
+}
+
+#[server(endpoint = "unmap_name")]
+pub async fn unmap_name(name: String) -> Result<(), AppError> {
+    crate::backend::respond(async move {
+        use crate::backend::{audit, certs, session, state};
+        let state = state()?;
+        let actor = session::require_admin().await?;
+        let name = certs::unmap(&state.db, &name).await?;
+        let entry = audit::Entry::success(&actor.name, "quic.mapping.remove", &name);
+        audit::record(&state.db, entry.source(&session::client_address().await)).await;
+        Ok(())
+    })
+    .await
+}
+
+/// Adds (`add`) or removes an allow (`allow`) or block entry of `name`: by SHA-256 or by issuer.
+#[server(endpoint = "change_client_access")]
+pub async fn change_client_access(
+    name: String,
+    allow: bool,
+    add: bool,
+    sha256: String,
+    issuer: String,
+) -> Result<(), AppError> {
+    crate::backend::respond(async move {
+        use crate::backend::{audit, certs, session, state};
+        let state = state()?;
+        let actor = session::require_admin().await?;
+        let some = |text: &str| Some(text.trim().to_owned()).filter(|t| !t.is_empty());
+        let matches = certs::client_match(some(&sha256).as_deref(), some(&issuer).as_deref())?;
+        let name = certs::change_access(&state.db, &name, &matches, allow, add).await?;
+        let action = match (allow, add) {
+            (true, true) => "quic.access.grant",
+            (false, true) => "quic.access.block",
+            (true, false) => "quic.access.revoke",
+            (false, false) => "quic.access.unblock",
+        };
+        let detail = match &matches {
+            smb_core::ClientMatch::Sha256(hex) => format!("SHA-256 {hex}"),
+            smb_core::ClientMatch::Issuer(dn) => format!("issuer {dn}"),
+        };
+        let entry = audit::Entry::success(&actor.name, action, &name).detail(detail);
+        audit::record(&state.db, entry.source(&session::client_address().await)).await;
+        Ok(())
+    })
+    .await
+}
+
+/// Tells whether a client presenting `certificate` (PEM, leaf first, CA optional) would pass
+/// `name`'s access lists, and which entry decides. Changes nothing.
+#[server(endpoint = "preview_client_access")]
+pub async fn preview_client_access(name: String, certificate: String) -> Result<AccessPreview, AppError> {
+    crate::backend::respond(async move {
+        use crate::backend::{session, state};
+        let state = state()?;
+        session::require_signed_in().await?;
+        crate::backend::quic::preview(&state, &name, &certificate).await
+    })
+    .await
+}
