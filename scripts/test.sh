@@ -32,6 +32,8 @@ for target in decode connection; do
 done
 step "build the console"
 scripts/build-site.sh
+# The native SMB over QUIC client the browser tests drive (the smb crate).
+cargo build --locked -p server --example quic_client
 step "browser tests (Playwright, Chromium)"
 ( cd end2end && npx playwright test )
 step "all passed"

@@ -11,7 +11,7 @@ use crate::error::AppError;
 use crate::pages::{
     accounts::AccountsPage, audit::AuditPage, certificates::CertificatesPage, dashboard::DashboardPage,
     health::HealthPage, login::LoginPage, not_found::NotFoundPage, quic::QuicPage, sessions::SessionsPage,
-    setup::SetupPage, shares::SharesPage, users::UsersPage,
+    setup::SetupPage, shares::SharesPage, users::UsersPage, welcome::WelcomePage,
 };
 
 /// The name of the browser bundle and stylesheet under `/pkg`.
@@ -81,6 +81,7 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/sessions") view=SessionsPage ssr=SsrMode::Async/>
                     <Route path=path!("/certificates") view=CertificatesPage ssr=SsrMode::Async/>
                     <Route path=path!("/quic") view=QuicPage ssr=SsrMode::Async/>
+                    <Route path=path!("/welcome") view=WelcomePage ssr=SsrMode::Async/>
                     <Route path=path!("/health") view=HealthPage ssr=SsrMode::Async/>
                     <Route path=path!("/audit") view=AuditPage ssr=SsrMode::Async/>
                     <Route path=path!("/accounts") view=AccountsPage ssr=SsrMode::Async/>

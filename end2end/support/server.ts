@@ -10,6 +10,8 @@ import path from 'node:path';
 const repo = path.resolve(__dirname, '..', '..');
 const targetDir = process.env.CARGO_TARGET_DIR || path.join(repo, 'target');
 export const binary = process.env.EDGESHARE_BIN || path.join(targetDir, 'debug', 'edgeshare');
+/** The native SMB over QUIC client (the smb crate), built by scripts/test.sh. */
+export const quicClient = path.join(targetDir, 'debug', 'examples', 'quic_client');
 const siteRoot = path.join(repo, 'target', 'site');
 
 export async function freePort(): Promise<number> {

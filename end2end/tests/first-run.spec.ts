@@ -37,14 +37,18 @@ test('setup refuses a short password and mismatched confirmation next to the fie
   await expect(page.locator('#setup-name-error')).toContainText('is not allowed');
 });
 
-test('creating the first administrator signs in and opens the dashboard', async ({ page }) => {
+test('creating the first administrator signs in and offers the setup wizard', async ({ page }) => {
   await page.goto(`${server.url}/setup`);
   await hydrated(page);
   await page.getByLabel('Account name').fill('admin');
   await page.getByLabel('Password', { exact: true }).fill('correct horse battery');
   await page.getByLabel('Confirm password').fill('correct horse battery');
   await page.getByRole('button', { name: 'Create administrator' }).click();
-  await expect(page).toHaveURL(`${server.url}/`);
+  // The setup wizard is offered at once, and from the dashboard while SMB over QUIC is off.
+  await expect(page).toHaveURL(`${server.url}/welcome`);
+  await expect(page.getByRole('heading', { name: 'Set up SMB over QUIC' })).toBeVisible();
+  await page.goto(`${server.url}/`);
+  await expect(page.getByRole('link', { name: 'Set up SMB over QUIC' })).toBeVisible();
   await expect(page.getByTestId('viewer-name')).toHaveText('admin');
   await expect(page.locator('.server-name')).toHaveText('e2e.edgeshare.test');
   await expect(page.getByRole('heading', { name: 'Dashboard' })).toBeVisible();

@@ -85,6 +85,7 @@ pub const ACTIONS: &[(&str, &str)] = &[
     ("quic.mapping.set", "SMB over QUIC name mapped"),
     ("quic.mapping.remove", "SMB over QUIC name unmapped"),
     ("quic.mapping.renew", "SMB over QUIC name moved to a renewed certificate"),
+    ("quic.setup", "SMB over QUIC set up with the wizard"),
     ("quic.enable", "SMB over QUIC turned on"),
     ("quic.disable", "SMB over QUIC turned off"),
     ("quic.access.grant", "SMB over QUIC client allowed"),

@@ -8,5 +8,6 @@ pub mod health;
 pub mod overview;
 pub mod quic;
 pub mod sessions;
+pub mod setup;
 pub mod shares;
 pub mod users;

@@ -8,6 +8,7 @@ pub mod health;
 pub mod quic;
 pub mod session;
 pub mod sessions;
+pub mod setup;
 pub mod smb;
 pub mod throttle;
 

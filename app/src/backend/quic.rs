@@ -71,7 +71,7 @@ pub async fn status(state: &AppState) -> AppResult<QuicStatus> {
 }
 
 /// Whether another program holds UDP `address` (EdgeShare's own listener excepted).
-fn port_taken(state: &AppState, address: SocketAddr) -> Option<String> {
+pub fn port_taken(state: &AppState, address: SocketAddr) -> Option<String> {
     if state.engine.quic_address() == Some(address) {
         return None;
     }

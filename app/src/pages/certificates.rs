@@ -66,7 +66,7 @@ pub fn health_badge(level: Level) -> impl IntoView {
     view! { <span class=class data-level=level.as_str()>{text}</span> }
 }
 
-fn days_badge(days: i64) -> impl IntoView {
+pub fn days_badge(days: i64) -> impl IntoView {
     let (class, text) = match days {
         d if d < 0 => ("badge bad", "Expired".to_owned()),
         d if d < 30 => ("badge warn", format!("{d} days left")),
@@ -304,7 +304,7 @@ fn textarea_error(error: Signal<Option<AppError>>, field: &'static str) -> Signa
 }
 
 #[component]
-fn GenerateForm(generate: ServerAction<GenerateCertificate>) -> impl IntoView {
+pub fn GenerateForm(generate: ServerAction<GenerateCertificate>) -> impl IntoView {
     let error = action_error(generate);
     let names = RwSignal::new(String::new());
     let ca = RwSignal::new(String::new());
@@ -360,7 +360,7 @@ fn GenerateForm(generate: ServerAction<GenerateCertificate>) -> impl IntoView {
 }
 
 #[component]
-fn ImportPemForm(import_pem: ServerAction<ImportCertificatePem>) -> impl IntoView {
+pub fn ImportPemForm(import_pem: ServerAction<ImportCertificatePem>) -> impl IntoView {
     let error = action_error(import_pem);
     let chain_error = textarea_error(error, "certificate");
     let key_error = textarea_error(error, "key");
@@ -391,7 +391,7 @@ fn ImportPemForm(import_pem: ServerAction<ImportCertificatePem>) -> impl IntoVie
 }
 
 #[component]
-fn ImportPfxForm(import_pfx: ServerAction<ImportCertificatePfx>) -> impl IntoView {
+pub fn ImportPfxForm(import_pfx: ServerAction<ImportCertificatePfx>) -> impl IntoView {
     let error = action_error(import_pfx);
     let file_input = NodeRef::<leptos::html::Input>::new();
     let password = RwSignal::new(String::new());

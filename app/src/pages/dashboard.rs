@@ -38,6 +38,8 @@ fn HealthCard(report: HealthReport) -> impl IntoView {
         .take(3)
         .map(|i| format!("{}: {} — {}", i.subject, i.check, i.detail))
         .collect();
+    // The listener is only a warning when SMB over QUIC is off: offer the wizard.
+    let quic_off = report.items.iter().any(|i| i.check == "Listener" && i.level == Level::Warning);
     view! {
         <section
             class=format!("card wide health-status {}", report.status.as_str())
@@ -47,6 +49,15 @@ fn HealthCard(report: HealthReport) -> impl IntoView {
             <h2 id="card-health">"SMB over QUIC health: " {crate::pages::health::level_badge(report.status)}</h2>
             {(!worst.is_empty())
                 .then(|| view! { <ul>{worst.into_iter().map(|w| view! { <li>{w}</li> }).collect_view()}</ul> })}
+            {quic_off
+                .then(|| {
+                    view! {
+                        <p>
+                            <a class="button" href="/welcome">"Set up SMB over QUIC"</a>
+                            " Certificate, server names, port, a first share and user: five steps."
+                        </p>
+                    }
+                })}
             <p><a href="/health">"Open the health report"</a></p>
         </section>
     }

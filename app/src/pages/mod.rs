@@ -12,3 +12,4 @@ pub mod sessions;
 pub mod setup;
 pub mod shares;
 pub mod users;
+pub mod welcome;

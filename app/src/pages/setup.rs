@@ -19,7 +19,16 @@ pub fn SetupPage() -> impl IntoView {
     Effect::new(move |_| {
         if let Some(Ok(())) = create.value().get() {
             auth.refresh();
-            navigate("/", Default::default());
+        }
+    });
+    // On to the setup wizard once the refreshed sign-in state shows the new administrator (the
+    // console frame would otherwise still see "setup needed" and send the browser back here).
+    Effect::new(move |_| {
+        let created = matches!(create.value().get(), Some(Ok(())));
+        let signed_in =
+            matches!(auth.state.get(), Some(Ok(ref state)) if !state.setup_needed && state.viewer.is_some());
+        if created && signed_in {
+            navigate("/welcome", Default::default());
         }
     });
     view! {

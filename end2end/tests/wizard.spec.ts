@@ -1,0 +1,88 @@
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { expect, test } from '@playwright/test';
+import { EdgeShare, freePort, quicClient } from '../support/server';
+import { hydrated, screenshot } from '../support/console';
+
+let server: EdgeShare;
+let work: string;
+test.beforeAll(async () => {
+  server = await EdgeShare.start();
+  work = mkdtempSync(path.join(os.tmpdir(), 'edgeshare-e2e-wizard-'));
+});
+test.afterAll(async () => {
+  await server.stop();
+  rmSync(work, { recursive: true, force: true });
+});
+
+test('from a fresh server, the wizard sets up SMB over QUIC and a native client reads and writes the new share', async ({ page }) => {
+  test.setTimeout(120_000);
+  const shareDir = mkdtempSync(path.join(work, 'projects-'));
+  const port = await freePort();
+
+  await page.goto(`${server.url}/setup`);
+  await hydrated(page);
+  await page.getByLabel('Account name').fill('admin');
+  await page.getByLabel('Password', { exact: true }).fill('correct horse battery');
+  await page.getByLabel('Confirm password').fill('correct horse battery');
+  await page.getByRole('button', { name: 'Create administrator' }).click();
+  await expect(page).toHaveURL(`${server.url}/welcome`);
+  await hydrated(page);
+
+  // 1. A certificate for localhost, issued by a local CA.
+  await expect(page.getByRole('button', { name: 'Next' })).toBeDisabled();
+  await page.getByLabel('DNS names clients use').fill('localhost');
+  await page.getByLabel('Issue from local CA (optional)').fill('E2E Wizard CA');
+  await page.getByRole('button', { name: 'Generate', exact: true }).click();
+  await expect(page.getByRole('status').filter({ hasText: 'Added CN=localhost' })).toBeVisible();
+  await expect(page.getByRole('radio')).toBeChecked();
+  await screenshot(page, 'wizard-certificate');
+  await page.getByRole('button', { name: 'Next' }).click();
+
+  // 2. Its names, all chosen.
+  await expect(page.getByLabel('localhost')).toBeChecked();
+  await page.getByRole('button', { name: 'Next' }).click();
+
+  // 3. Where SMB over QUIC listens.
+  await page.getByLabel('Listen on address').fill('127.0.0.1');
+  await page.getByLabel('UDP port').fill(String(port));
+  await page.getByRole('button', { name: 'Next' }).click();
+
+  // 4. The first share and user; a typing mistake is caught next to its field.
+  await page.getByLabel('Share name').fill('projects');
+  await page.getByLabel('Folder on this server').fill(shareDir);
+  await page.getByLabel('User name').fill('carol');
+  await page.getByLabel('Password', { exact: true }).fill('Carol-pass-1');
+  await page.getByLabel('Confirm password').fill('Carol-pass-2');
+  await page.getByRole('button', { name: 'Apply' }).click();
+  await expect(page.locator('#wizard-confirm-error')).toContainText('differ');
+  await expect(server.cli(['share', 'list'])).not.toContain('projects');
+  await page.getByLabel('Confirm password').fill('Carol-pass-1');
+  await page.getByRole('button', { name: 'Apply' }).click();
+
+  // 5. What clients do, and the CA they must trust.
+  const summary = page.getByTestId('wizard-summary');
+  await expect(summary).toContainText(`NET USE * \\\\localhost\\projects /TRANSPORT:QUIC /QUICPORT:${port}`);
+  await expect(summary).toContainText('New-SmbMapping -LocalPath Z: -RemotePath \\\\localhost\\projects -TransportType QUIC');
+  await expect(summary).toContainText('hosts file');
+  await screenshot(page, 'wizard-summary');
+  const download = page.waitForEvent('download');
+  await summary.getByRole('link', { name: /Download .*-ca\.pem/ }).click();
+  const ca = path.join(work, 'ca.pem');
+  await (await download).saveAs(ca);
+  expect(execFileSync('openssl', ['x509', '-in', ca, '-noout', '-subject'], { encoding: 'utf8' })).toContain('E2E Wizard CA');
+
+  // A native SMB over QUIC client (the smb crate) trusting only that CA writes and reads the share.
+  let read = '';
+  await expect(async () => {
+    read = execFileSync(quicClient, [`127.0.0.1:${port}`, 'localhost', ca, 'projects', 'carol', 'Carol-pass-1',
+      'hello.txt', 'written over QUIC'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
+  }).toPass({ timeout: 20_000, intervals: [1_000] });
+  expect(read.trim()).toBe('written over QUIC');
+  expect(readFileSync(path.join(shareDir, 'hello.txt'), 'utf8')).toBe('written over QUIC');
+
+  await page.goto(`${server.url}/audit`);
+  await expect(page.locator('tr[data-action="quic.setup"]')).toContainText('admin');
+});
