@@ -53,6 +53,7 @@ test('creating the first administrator signs in and offers the setup wizard', as
   await expect(page.locator('.server-name')).toHaveText('e2e.edgeshare.test');
   await expect(page.getByRole('heading', { name: 'Dashboard' })).toBeVisible();
   await expect(page.getByRole('cell', { name: 'Console account created' })).toBeVisible();
+  await expect(page.getByRole('heading', { name: 'Activity', exact: true })).toBeVisible();
   await screenshot(page, 'dashboard');
 });
 

@@ -38,7 +38,9 @@ pub fn router(config: WebConfig) -> Router {
         db: config.db,
         info: Arc::new(config.info),
         engine: config.engine,
+        history: Default::default(),
     };
+    app::backend::history::spawn_sampler(&state.history, state.engine.clone());
     let session_layer = SessionManagerLayer::new(config.sessions)
         .with_name(if config.tls { "__Host-edgeshare_session" } else { "edgeshare_session" })
         .with_secure(config.tls)

@@ -19,6 +19,31 @@ pub struct ConsoleTls {
     pub path: String,
 }
 
+/// How often the dashboard fetches the activity again (the server samples every 15 s).
+pub const ACTIVITY_REFRESH: std::time::Duration = std::time::Duration::from_secs(15);
+
+/// One interval of the last hour's activity.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ActivityPoint {
+    /// Unix seconds at the end of the interval.
+    pub at: i64,
+    pub read_per_second: u64,
+    pub written_per_second: u64,
+    pub sessions: u64,
+    pub connections: u64,
+}
+
+#[server(endpoint = "activity")]
+pub async fn get_activity() -> Result<Vec<ActivityPoint>, AppError> {
+    crate::backend::respond(async move {
+        use crate::backend::{session, state};
+        let state = state()?;
+        session::require_signed_in().await?;
+        Ok(state.history.points())
+    })
+    .await
+}
+
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Overview {
     pub server_name: String,

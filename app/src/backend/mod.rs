@@ -5,6 +5,7 @@ pub mod accounts;
 pub mod audit;
 pub mod certs;
 pub mod health;
+pub mod history;
 pub mod quic;
 pub mod session;
 pub mod sessions;
@@ -41,6 +42,8 @@ pub struct AppState {
     pub db: SqlitePool,
     pub info: Arc<ServerInfo>,
     pub engine: smb_core::EngineHandle,
+    /// The last hour of activity, for the dashboard's charts.
+    pub history: Arc<history::History>,
 }
 
 impl FromRef<AppState> for LeptosOptions {

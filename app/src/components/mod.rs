@@ -1,5 +1,6 @@
 //! Reusable pieces of the console's pages.
 
+pub mod chart;
 pub mod events;
 pub mod form;
 pub mod format;

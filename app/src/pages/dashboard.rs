@@ -2,7 +2,8 @@ use leptos::prelude::*;
 use leptos_meta::Title;
 
 use crate::api::health::{HealthReport, Level, get_health};
-use crate::api::overview::{Overview, get_overview};
+use crate::api::overview::{ActivityPoint, Overview, get_activity, get_overview};
+use crate::components::chart::{LineChart, Series};
 use crate::components::events::EventsTable;
 use crate::components::format::{bytes, duration, timestamp};
 
@@ -10,11 +11,25 @@ use crate::components::format::{bytes, duration, timestamp};
 pub fn DashboardPage() -> impl IntoView {
     let data = Resource::new(|| (), |_| get_overview());
     let health = Resource::new(|| (), |_| get_health());
+    let tick = RwSignal::new(0_u64);
+    Effect::new(move |_| {
+        let handle =
+            set_interval_with_handle(move || tick.update(|t| *t += 1), crate::api::overview::ACTIVITY_REFRESH).ok();
+        on_cleanup(move || {
+            if let Some(handle) = handle {
+                handle.clear();
+            }
+        });
+    });
+    let activity = Resource::new(move || tick.get(), |_| get_activity());
     view! {
         <Title text="Dashboard"/>
         <h1>"Dashboard"</h1>
         <Transition fallback=|| ()>
             {move || health.get().map(|result| result.ok().map(|report| view! { <HealthCard report/> }))}
+        </Transition>
+        <Transition fallback=|| ()>
+            {move || activity.get().map(|result| result.ok().map(|points| view! { <Activity points/> }))}
         </Transition>
         <Transition fallback=|| view! { <p class="loading">"Loading…"</p> }>
             {move || {
@@ -26,6 +41,40 @@ pub fn DashboardPage() -> impl IntoView {
             }}
         </Transition>
     }
+}
+
+/// Throughput and sessions over the last hour.
+#[component]
+fn Activity(points: Vec<ActivityPoint>) -> impl IntoView {
+    let now = points.last().map_or(0, |p| p.at);
+    if points.len() < 2 {
+        return view! {
+            <section class="card wide" aria-labelledby="card-activity">
+                <h2 id="card-activity">"Activity"</h2>
+                <p class="empty">"The charts fill in as the server runs: a point every 15 seconds, for an hour."</p>
+            </section>
+        }
+        .into_any();
+    }
+    let series = |name, class, value: fn(&ActivityPoint) -> u64| Series {
+        name,
+        class,
+        points: points.iter().map(|p| (p.at, value(p))).collect(),
+    };
+    let throughput =
+        vec![series("Read", "read", |p| p.read_per_second), series("Written", "written", |p| p.written_per_second)];
+    let sessions =
+        vec![series("Sessions", "sessions", |p| p.sessions), series("Connections", "connections", |p| p.connections)];
+    view! {
+        <section class="card wide" aria-labelledby="card-activity" data-testid="activity">
+            <h2 id="card-activity">"Activity"</h2>
+            <div class="charts">
+                <LineChart title="Throughput" series=throughput format=|v| format!("{}/s", bytes(v)) now/>
+                <LineChart title="Sessions and connections" series=sessions format=|v| v.to_string() now/>
+            </div>
+        </section>
+    }
+    .into_any()
 }
 
 /// The overall verdict of the health report, with its most severe findings.
