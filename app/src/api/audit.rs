@@ -75,6 +75,7 @@ pub const ACTIONS: &[(&str, &str)] = &[
     ("smb.user.enable", "SMB user enabled or disabled"),
     ("smb.user.unlock", "SMB user unlocked"),
     ("smb.share.create", "Share created"),
+    ("smb.share.change", "Share changed"),
     ("smb.share.remove", "Share removed"),
     ("smb.session.close", "SMB session closed by an administrator"),
     ("smb.file.close", "Open file closed by an administrator"),

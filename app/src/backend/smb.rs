@@ -492,6 +492,26 @@ pub fn check_share_path(path: &str) -> AppResult<PathBuf> {
     }
 }
 
+/// Stores a share's permission entries (in the caller's transaction).
+async fn write_permissions(
+    tx: &mut sqlx::Transaction<'_, sqlx::Sqlite>,
+    share_id: i64,
+    permissions: &[(String, Access)],
+) -> AppResult<()> {
+    for (principal, access) in permissions {
+        sqlx::query(
+            "INSERT INTO share_permissions (share_id, principal, access) VALUES (?, ?, ?)
+             ON CONFLICT (share_id, principal) DO UPDATE SET access = excluded.access",
+        )
+        .bind(share_id)
+        .bind(principal)
+        .bind(access.as_str())
+        .execute(&mut **tx)
+        .await?;
+    }
+    Ok(())
+}
+
 pub async fn add_share(db: &SqlitePool, share: &ShareConfig) -> AppResult<()> {
     let name = check_share_name(&share.name)?;
     let path = check_share_path(&share.path.display().to_string())?;
@@ -511,17 +531,7 @@ pub async fn add_share(db: &SqlitePool, share: &ShareConfig) -> AppResult<()> {
     .await
     .map_err(|e| if unique_violation(&e) { taken("share", "name", name) } else { e.into() })?
     .last_insert_rowid();
-    for (principal, access) in &share.permissions {
-        sqlx::query(
-            "INSERT INTO share_permissions (share_id, principal, access) VALUES (?, ?, ?)
-                     ON CONFLICT (share_id, principal) DO UPDATE SET access = excluded.access",
-        )
-        .bind(id)
-        .bind(principal)
-        .bind(access.as_str())
-        .execute(&mut *tx)
-        .await?;
-    }
+    write_permissions(&mut tx, id, &share.permissions).await?;
     tx.commit().await?;
     bump_version(db).await
 }
@@ -531,10 +541,95 @@ pub async fn remove_share(db: &SqlitePool, name: &str) -> AppResult<String> {
         .bind(name.trim())
         .fetch_optional(db)
         .await?
-        .ok_or_else(|| AppError::NotFound(format!("There is no share named '{}'.", name.trim())))?;
+        .ok_or_else(|| no_share(name))?;
     sqlx::query("DELETE FROM shares WHERE name = ?").bind(&canonical).execute(db).await?;
     bump_version(db).await?;
     Ok(canonical)
+}
+
+fn no_share(name: &str) -> AppError {
+    AppError::NotFound(format!("There is no share named '{}'.", name.trim()))
+}
+
+/// Changes the share now named `current` to `share` (name, directory, options and the whole
+/// permission list) in one transaction that also bumps the configuration version, so the engine
+/// never sees half of a change. Returns the share as it was.
+pub async fn update_share(db: &SqlitePool, current: &str, share: &ShareConfig) -> AppResult<ShareConfig> {
+    let name = check_share_name(&share.name)?;
+    let path = check_share_path(&share.path.display().to_string())?;
+    // IMMEDIATE: take the write lock first, so that reading the old state cannot race a writer.
+    let mut tx = db.begin_with("BEGIN IMMEDIATE").await?;
+    let row: ShareRow = sqlx::query_as(
+        "SELECT id, name, path, description, encrypt_data, access_based_enumeration, max_users, created_at
+         FROM shares WHERE name = ?",
+    )
+    .bind(current.trim())
+    .fetch_optional(&mut *tx)
+    .await?
+    .ok_or_else(|| no_share(current))?;
+    let permissions: Vec<(i64, String, String)> = sqlx::query_as(
+        "SELECT share_id, principal, access FROM share_permissions WHERE share_id = ? ORDER BY principal COLLATE NOCASE",
+    )
+    .bind(row.id)
+    .fetch_all(&mut *tx)
+    .await?;
+    let id = row.id;
+    let previous = row.into_share(&permissions).config;
+    sqlx::query(
+        "UPDATE shares SET name = ?, path = ?, description = ?, encrypt_data = ?, access_based_enumeration = ?,
+         max_users = ? WHERE id = ?",
+    )
+    .bind(name)
+    .bind(path.display().to_string())
+    .bind(&share.description)
+    .bind(share.encrypt_data)
+    .bind(share.access_based_enumeration)
+    .bind(share.max_users.map(i64::from))
+    .bind(id)
+    .execute(&mut *tx)
+    .await
+    .map_err(|e| if unique_violation(&e) { taken("share", "name", name) } else { e.into() })?;
+    sqlx::query("DELETE FROM share_permissions WHERE share_id = ?").bind(id).execute(&mut *tx).await?;
+    write_permissions(&mut tx, id, &share.permissions).await?;
+    sqlx::query("UPDATE settings SET value = CAST(value AS INTEGER) + 1 WHERE key = 'config_version'")
+        .execute(&mut *tx)
+        .await?;
+    tx.commit().await?;
+    Ok(previous)
+}
+
+/// Checks a permission list for a share: each entry names Everyone or an existing SMB user
+/// (returned as stored), at most once, and at least one entry is given.
+pub async fn check_permissions(db: &SqlitePool, entries: &[(String, Access)]) -> AppResult<Vec<(String, Access)>> {
+    if entries.is_empty() {
+        return Err(AppError::invalid(
+            "permissions",
+            "Add at least one permission: a share without any admits no one.",
+        ));
+    }
+    let users: Vec<String> = sqlx::query_scalar("SELECT name FROM smb_users").fetch_all(db).await?;
+    let mut checked: Vec<(String, Access)> = Vec::with_capacity(entries.len());
+    for (principal, access) in entries {
+        let principal = principal.trim();
+        let name =
+            if principal.eq_ignore_ascii_case(smb_core::EVERYONE) {
+                smb_core::EVERYONE.to_owned()
+            } else {
+                users.iter().find(|u| u.eq_ignore_ascii_case(principal)).cloned().ok_or_else(|| {
+                    AppError::invalid("permissions", format!("There is no SMB user named '{principal}'."))
+                })?
+            };
+        if checked.iter().any(|(n, _)| n.eq_ignore_ascii_case(&name)) {
+            return Err(AppError::invalid("permissions", format!("'{name}' is listed twice.")));
+        }
+        checked.push((name, *access));
+    }
+    Ok(checked)
+}
+
+/// An SMB user by name (any case), as stored.
+pub async fn find_user(db: &SqlitePool, name: &str) -> AppResult<SmbUser> {
+    list_users(db).await?.into_iter().find(|u| u.name.eq_ignore_ascii_case(name.trim())).ok_or_else(|| no_user(name))
 }
 
 #[derive(sqlx::FromRow)]
@@ -560,36 +655,31 @@ pub async fn list_shares(db: &SqlitePool) -> AppResult<Vec<Share>> {
         sqlx::query_as("SELECT share_id, principal, access FROM share_permissions ORDER BY principal COLLATE NOCASE")
             .fetch_all(db)
             .await?;
-    Ok(rows
-        .into_iter()
-        .map(
-            |ShareRow {
-                 id,
-                 name,
-                 path,
-                 description,
-                 encrypt_data,
-                 access_based_enumeration,
-                 max_users,
-                 created_at,
-             }| Share {
-                config: ShareConfig {
-                    name,
-                    path: path.into(),
-                    description,
-                    permissions: permissions
-                        .iter()
-                        .filter(|(share, _, _)| *share == id)
-                        .filter_map(|(_, principal, access)| Some((principal.clone(), Access::parse(access)?)))
-                        .collect(),
-                    encrypt_data,
-                    access_based_enumeration,
-                    max_users: max_users.map(|m| m.clamp(0, i64::from(u32::MAX)) as u32),
-                },
-                created_at,
+    Ok(rows.into_iter().map(|row| row.into_share(&permissions)).collect())
+}
+
+impl ShareRow {
+    /// The share of this row, with its entries from `permissions` (share id, principal, access).
+    fn into_share(self, permissions: &[(i64, String, String)]) -> Share {
+        let ShareRow { id, name, path, description, encrypt_data, access_based_enumeration, max_users, created_at } =
+            self;
+        Share {
+            config: ShareConfig {
+                name,
+                path: path.into(),
+                description,
+                permissions: permissions
+                    .iter()
+                    .filter(|(share, _, _)| *share == id)
+                    .filter_map(|(_, principal, access)| Some((principal.clone(), Access::parse(access)?)))
+                    .collect(),
+                encrypt_data,
+                access_based_enumeration,
+                max_users: max_users.map(|m| m.clamp(0, i64::from(u32::MAX)) as u32),
             },
-        )
-        .collect())
+            created_at,
+        }
+    }
 }
 
 #[cfg(test)]
@@ -618,6 +708,125 @@ mod tests {
         assert!(check_user_name("al@ce").is_err());
         assert!(check_user_name("everyone").is_err());
         assert!(check_user_name(&"x".repeat(21)).is_err());
+    }
+
+    async fn database() -> SqlitePool {
+        // One connection: every connection to `sqlite::memory:` would be a database of its own.
+        let db = sqlx::sqlite::SqlitePoolOptions::new().max_connections(1).connect("sqlite::memory:").await.unwrap();
+        sqlx::migrate!("../server/migrations").run(&db).await.unwrap();
+        db
+    }
+
+    fn share(name: &str, path: &Path, permissions: &[(&str, Access)]) -> ShareConfig {
+        ShareConfig {
+            name: name.into(),
+            path: path.to_owned(),
+            description: String::new(),
+            permissions: permissions.iter().map(|(p, a)| ((*p).to_owned(), *a)).collect(),
+            encrypt_data: false,
+            access_based_enumeration: false,
+            max_users: None,
+        }
+    }
+
+    #[tokio::test]
+    async fn updating_a_share_replaces_its_options_and_permissions_and_bumps_the_version() {
+        let db = database().await;
+        let (old_dir, new_dir) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
+        add_user(&db, "alice", "alice password").await.unwrap();
+        add_share(&db, &share("sales", old_dir.path(), &[(smb_core::EVERYONE, Access::Read)])).await.unwrap();
+        let version = config_version(&db).await.unwrap();
+
+        let mut changed = share("Sales-EU", new_dir.path(), &[("alice", Access::Full)]);
+        changed.description = "Sales in Europe".into();
+        changed.encrypt_data = true;
+        changed.access_based_enumeration = true;
+        changed.max_users = Some(5);
+        let previous = update_share(&db, "SALES", &changed).await.unwrap();
+
+        assert_eq!(previous.name, "sales");
+        assert_eq!(previous.permissions, vec![(smb_core::EVERYONE.to_owned(), Access::Read)]);
+        let shares = list_shares(&db).await.unwrap();
+        assert_eq!(shares.len(), 1);
+        assert_eq!(shares[0].config, changed);
+        assert_eq!(config_version(&db).await.unwrap(), version + 1);
+    }
+
+    #[tokio::test]
+    async fn a_share_renamed_to_an_existing_name_is_refused_and_left_unchanged() {
+        let db = database().await;
+        let dir = tempfile::tempdir().unwrap();
+        add_share(&db, &share("sales", dir.path(), &[(smb_core::EVERYONE, Access::Read)])).await.unwrap();
+        add_share(&db, &share("finance", dir.path(), &[(smb_core::EVERYONE, Access::Change)])).await.unwrap();
+        let version = config_version(&db).await.unwrap();
+
+        let mut renamed = share("FINANCE", dir.path(), &[(smb_core::EVERYONE, Access::Full)]);
+        renamed.description = "must not stick".into();
+        let error = update_share(&db, "sales", &renamed).await.unwrap_err();
+
+        assert_eq!(error.for_field("name"), Some("A share named 'FINANCE' already exists."));
+        let shares = list_shares(&db).await.unwrap();
+        let sales = shares.iter().find(|s| s.config.name == "sales").unwrap();
+        assert_eq!(sales.config.description, "");
+        assert_eq!(sales.config.permissions, vec![(smb_core::EVERYONE.to_owned(), Access::Read)]);
+        assert_eq!(config_version(&db).await.unwrap(), version);
+    }
+
+    #[tokio::test]
+    async fn a_share_may_change_only_the_case_of_its_own_name() {
+        let db = database().await;
+        let dir = tempfile::tempdir().unwrap();
+        add_share(&db, &share("sales", dir.path(), &[(smb_core::EVERYONE, Access::Read)])).await.unwrap();
+        update_share(&db, "sales", &share("Sales", dir.path(), &[(smb_core::EVERYONE, Access::Read)])).await.unwrap();
+        assert_eq!(list_shares(&db).await.unwrap()[0].config.name, "Sales");
+    }
+
+    #[tokio::test]
+    async fn updating_a_missing_share_is_refused_as_not_found() {
+        let db = database().await;
+        let dir = tempfile::tempdir().unwrap();
+        let error = update_share(&db, "ghost", &share("ghost", dir.path(), &[])).await.unwrap_err();
+        assert!(matches!(error, AppError::NotFound(_)), "{error:?}");
+    }
+
+    #[tokio::test]
+    async fn an_update_to_a_reserved_name_or_missing_directory_is_refused_before_any_change() {
+        let db = database().await;
+        let dir = tempfile::tempdir().unwrap();
+        add_share(&db, &share("sales", dir.path(), &[(smb_core::EVERYONE, Access::Read)])).await.unwrap();
+        let reserved = update_share(&db, "sales", &share("IPC$", dir.path(), &[])).await.unwrap_err();
+        assert!(reserved.for_field("name").is_some());
+        let missing = update_share(&db, "sales", &share("sales", &dir.path().join("missing"), &[])).await.unwrap_err();
+        assert!(missing.for_field("path").is_some());
+        assert_eq!(list_shares(&db).await.unwrap()[0].config.path, dir.path());
+    }
+
+    #[tokio::test]
+    async fn a_new_share_named_like_an_existing_one_in_another_case_is_a_duplicate() {
+        let db = database().await;
+        let dir = tempfile::tempdir().unwrap();
+        add_share(&db, &share("sales", dir.path(), &[(smb_core::EVERYONE, Access::Read)])).await.unwrap();
+        let error = add_share(&db, &share("SALES", dir.path(), &[])).await.unwrap_err();
+        assert_eq!(error.for_field("name"), Some("A share named 'SALES' already exists."));
+    }
+
+    #[tokio::test]
+    async fn permissions_name_existing_users_or_everyone_once_each() {
+        let db = database().await;
+        add_user(&db, "Alice", "alice password").await.unwrap();
+        let checked = check_permissions(&db, &[("alice".into(), Access::Change), ("everyone".into(), Access::Read)])
+            .await
+            .unwrap();
+        assert_eq!(checked, vec![("Alice".to_owned(), Access::Change), (smb_core::EVERYONE.to_owned(), Access::Read)]);
+
+        for bad in [
+            vec![],
+            vec![("bob".to_owned(), Access::Read)],
+            vec![("alice".to_owned(), Access::Read), ("ALICE".to_owned(), Access::Deny)],
+        ] {
+            let error = check_permissions(&db, &bad).await.unwrap_err();
+            assert!(error.for_field("permissions").is_some(), "{bad:?} should be refused");
+        }
     }
 
     #[test]
