@@ -4,7 +4,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { expect, test } from '@playwright/test';
 import { EdgeShare, freePort, quicClient } from '../support/server';
-import { hydrated, screenshot } from '../support/console';
+import { hydrated, screenshot, signIn } from '../support/console';
 
 let server: EdgeShare;
 let work: string;
@@ -85,4 +85,19 @@ test('from a fresh server, the wizard sets up SMB over QUIC and a native client 
 
   await page.goto(`${server.url}/audit`);
   await expect(page.locator('tr[data-action="quic.setup"]')).toContainText('admin');
+});
+
+test('a reader is told the wizard is for administrators and cannot apply a setup', async ({ page }) => {
+  server.cli(['admin', 'add', 'auditor', '--role', 'reader', '--password-stdin'], 'auditor password 1\n');
+  await signIn(page, server.url, 'auditor', 'auditor password 1');
+  await page.goto(`${server.url}/welcome`);
+  await hydrated(page);
+  await expect(page.getByText('Only administrators can run the setup wizard.')).toBeVisible();
+  await expect(page.getByRole('button', { name: /Generate|Next|Apply/ })).toHaveCount(0);
+  const response = await page.request.post(`${server.url}/api/apply_setup`, {
+    form: { 'request[thumbprint]': 'x', 'request[names]': 'localhost', 'request[address]': '::', 'request[port]': '443',
+      'request[share]': 's', 'request[path]': '/tmp', 'request[user]': 'u', 'request[password]': 'p', 'request[confirm]': 'p' },
+    headers: { Origin: server.url },
+  });
+  expect(response.status()).toBe(403);
 });

@@ -88,7 +88,8 @@ fn HealthCard(report: HealthReport) -> impl IntoView {
         .map(|i| format!("{}: {} — {}", i.subject, i.check, i.detail))
         .collect();
     // The listener is only a warning when SMB over QUIC is off: offer the wizard.
-    let quic_off = report.items.iter().any(|i| i.check == "Listener" && i.level == Level::Warning);
+    let quic_off = report.items.iter().any(|i| i.check == "Listener" && i.level == Level::Warning)
+        && crate::components::layout::use_viewer().can_change();
     view! {
         <section
             class=format!("card wide health-status {}", report.status.as_str())

@@ -34,6 +34,7 @@ struct Wizard {
 
 #[component]
 pub fn WelcomePage() -> impl IntoView {
+    let can_change = crate::components::layout::use_viewer().can_change();
     let wizard = Wizard {
         step: RwSignal::new(0),
         thumbprint: RwSignal::new(None),
@@ -87,6 +88,14 @@ pub fn WelcomePage() -> impl IntoView {
                 .collect_view()}
         </ol>
         {move || match wizard.step.get() {
+            _ if !can_change => {
+                view! {
+                    <p class="warn-text" role="status">
+                        "Only administrators can run the setup wizard. The SMB over QUIC, Certificates and Health pages show how this server is set up."
+                    </p>
+                }
+                    .into_any()
+            }
             0 => view! { <CertificateStep wizard/> }.into_any(),
             1 => view! { <AddressesStep wizard/> }.into_any(),
             2 => view! { <QuicStep wizard apply/> }.into_any(),
