@@ -85,18 +85,13 @@ pub fn generate_command(names: &[String], ca: Option<&str>, key: &str) -> String
 
 #[cfg(feature = "ssr")]
 fn row(cert: crate::backend::certs::StoredCert, at: i64) -> CertificateRow {
-    use crate::backend::certs::CheckStatus;
     use crate::backend::rfc3339;
     let checks: Vec<CertCheck> = cert
         .checks(at)
         .into_iter()
         .map(|c| CertCheck {
             name: c.name.to_owned(),
-            level: match c.status {
-                CheckStatus::Pass => Level::Good,
-                CheckStatus::Warning => Level::Warning,
-                CheckStatus::Fail => Level::Critical,
-            },
+            level: crate::backend::health::level_of(c.status),
             detail: c.detail,
             fix: c.fix.map(str::to_owned),
         })

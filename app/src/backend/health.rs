@@ -37,7 +37,8 @@ fn item(area: &str, subject: &str, check: &str, level: Level, detail: String, fi
     }
 }
 
-fn level_of(status: CheckStatus) -> Level {
+/// A certificate check's status as a health verdict.
+pub fn level_of(status: CheckStatus) -> Level {
     match status {
         CheckStatus::Pass => Level::Good,
         CheckStatus::Warning => Level::Warning,

@@ -58,12 +58,12 @@ pub fn CertificatesPage() -> impl IntoView {
 }
 
 pub fn health_badge(level: Level) -> impl IntoView {
-    let (class, text) = match level {
-        Level::Good => ("badge good", "Ready"),
-        Level::Warning => ("badge warn", "Warning"),
-        Level::Critical => ("badge bad", "Not usable"),
+    let text = match level {
+        Level::Good => "Ready",
+        Level::Warning => "Warning",
+        Level::Critical => "Not usable",
     };
-    view! { <span class=class data-level=level.as_str()>{text}</span> }
+    view! { <span class=crate::pages::health::badge_class(level) data-level=level.as_str()>{text}</span> }
 }
 
 pub fn days_badge(days: i64) -> impl IntoView {
@@ -241,11 +241,7 @@ fn Details(row: CertificateRow, selected: RwSignal<Option<String>>) -> impl Into
                             .into_iter()
                             .map(|check| {
                                 let name = check.name.clone();
-                                let class = match check.level {
-                                    Level::Good => "badge good",
-                                    Level::Warning => "badge warn",
-                                    Level::Critical => "badge bad",
-                                };
+                                let class = crate::pages::health::badge_class(check.level);
                                 view! {
                                     <tr data-check=name data-level=check.level.as_str()>
                                         <td>{check.name}</td>

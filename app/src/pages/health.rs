@@ -29,7 +29,8 @@ pub fn HealthPage() -> impl IntoView {
     }
 }
 
-fn badge_class(level: Level) -> &'static str {
+/// The badge style of a verdict.
+pub fn badge_class(level: Level) -> &'static str {
     match level {
         Level::Good => "badge good",
         Level::Warning => "badge warn",
