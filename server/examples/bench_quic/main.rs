@@ -411,6 +411,9 @@ async fn main() {
     let source = Path::new(share_dir).join(file);
     let upload = Path::new(share_dir).join("raw-upload.bin");
     let rounds: usize = std::env::var("ROUNDS").ok().and_then(|r| r.parse().ok()).unwrap_or(5);
+    // ONLY=TEXT[|TEXT...] runs just the cases whose names contain one of the texts (e.g.
+    // "client to server|WRITE, lean"), to compare or profile a few.
+    let only = std::env::var("ONLY").ok().filter(|text| !text.is_empty());
     let mib = setup.size as f64 / f64::from(1 << 20);
 
     // Sessions first, while the server has not yet kept buffers of large transfers.
@@ -437,17 +440,28 @@ async fn main() {
     for round in 1..=rounds {
         eprintln!("  round {round} of {rounds}");
         let pid = setup.pid;
-        samples[0].push(measure(pid, raw_transfer(setup.size, true, None)).await);
-        samples[1].push(measure(pid, raw_transfer(setup.size, true, Some(source.clone()))).await);
-        samples[2].push(measure(pid, lean_read(&setup)).await);
-        samples[3].push(measure(pid, smb_read(&setup)).await);
-        samples[4].push(measure(pid, raw_transfer(setup.size, false, None)).await);
-        samples[5].push(measure(pid, raw_transfer(setup.size, false, Some(upload.clone()))).await);
-        samples[6].push(measure(pid, lean_write(&setup)).await);
-        samples[7].push(measure(pid, smb_write(&setup)).await);
+        for (index, case) in CASES.iter().enumerate() {
+            if !only.as_deref().is_none_or(|texts| texts.split('|').any(|text| case.name.contains(text))) {
+                continue;
+            }
+            let sample = match index {
+                0 => measure(pid, raw_transfer(setup.size, true, None)).await,
+                1 => measure(pid, raw_transfer(setup.size, true, Some(source.clone()))).await,
+                2 => measure(pid, lean_read(&setup)).await,
+                3 => measure(pid, smb_read(&setup)).await,
+                4 => measure(pid, raw_transfer(setup.size, false, None)).await,
+                5 => measure(pid, raw_transfer(setup.size, false, Some(upload.clone()))).await,
+                6 => measure(pid, lean_write(&setup)).await,
+                _ => measure(pid, smb_write(&setup)).await,
+            };
+            samples[index].push(sample);
+        }
     }
     let _ = std::fs::remove_file(&upload);
     for (case, values) in CASES.iter().zip(&samples) {
+        if values.is_empty() {
+            continue;
+        }
         let text: Vec<String> = values.iter().map(|s| format!("{:.3}", s.seconds)).collect();
         eprintln!("samples (s) {}: {}", case.name, text.join(" "));
     }
@@ -463,14 +477,24 @@ async fn main() {
     println!("|---|---:|---:|---:|---:|---:|");
     for (index, case) in CASES.iter().enumerate() {
         let values = &samples[index];
+        if values.is_empty() {
+            continue;
+        }
+        let ratio = |base: usize| {
+            if samples[base].is_empty() {
+                "-".to_owned()
+            } else {
+                format!("{:.2}", speed(values) / speed(&samples[base]))
+            }
+        };
         let is_smb = index % 4 >= 2;
         let server = if is_smb { format!("{:.2}", cpu(values, |s| s.server_cpu)) } else { "-".to_owned() };
         println!(
-            "| {} | {:.0} | {:.2} | {:.2} | {:.2} | {server} |",
+            "| {} | {:.0} | {} | {} | {:.2} | {server} |",
             case.name,
             speed(values),
-            speed(values) / speed(&samples[case.raw]),
-            speed(values) / speed(&samples[case.raw_file]),
+            ratio(case.raw),
+            ratio(case.raw_file),
             cpu(values, |s| s.client_cpu)
         );
     }

@@ -207,7 +207,7 @@ impl Connection {
             Some(id) if id == header::PROTOCOL_ID => self.process_chain(message, None, &mut output),
             Some(id) if id == transform::PROTOCOL_ID => match self.decrypt(message) {
                 Ok(session_id) => {
-                    let plaintext = &message[transform::SIZE..];
+                    let plaintext = &mut message[transform::SIZE..];
                     self.process_chain(plaintext, Some(session_id), &mut output);
                 }
                 Err(reason) => {
@@ -281,13 +281,15 @@ impl Connection {
         output.frames.push(frame(writer));
     }
 
-    fn process_chain(&mut self, chain: &[u8], encrypted: Option<u64>, output: &mut Output) {
+    fn process_chain(&mut self, chain: &mut [u8], encrypted: Option<u64>, output: &mut Output) {
         self.process_chain_from(chain, encrypted, output, Related::default(), 0);
     }
 
+    /// The requests of a chain, in order. The chain is mutable so that a signature is checked
+    /// without copying the request (its signature field is zeroed and restored in place).
     fn process_chain_from(
         &mut self,
-        chain: &[u8],
+        chain: &mut [u8],
         encrypted: Option<u64>,
         output: &mut Output,
         mut related: Related,
@@ -318,7 +320,7 @@ impl Connection {
                 n if n < HEADER_SIZE || n > rest => (rest, true),
                 n => (n, n % 8 != 0),
             };
-            let element = &chain[element_start..element_start + length];
+            let element = &mut chain[element_start..element_start + length];
             tracing::trace!(
                 connection = self.info.id,
                 command = ?header.command,
@@ -392,7 +394,7 @@ impl Connection {
     /// One request of a chain: the checks of the dispatch table, then its handler.
     fn process_one(
         &mut self,
-        element: &[u8],
+        element: &mut [u8],
         raw_header: &Header,
         related: &mut Related,
         (index, last): (usize, bool),
@@ -565,7 +567,7 @@ impl Connection {
         &mut self,
         header: &Header,
         spec: &dispatch::Spec,
-        element: &[u8],
+        element: &mut [u8],
         encrypted: bool,
         related: &mut Related,
     ) -> Result<(Option<u64>, Option<FileId>), NtStatus> {
@@ -586,10 +588,17 @@ impl Connection {
                     }
                     if let Some(crypto) = session.crypto() {
                         if header.is_signed() && !encrypted {
-                            let mut copy = element.to_vec();
-                            copy[header::SIGNATURE_OFFSET..HEADER_SIZE].fill(0);
-                            let expected =
-                                crypto.signer.sign(&copy, header.message_id, false, header.command == Command::CANCEL);
+                            // The signature covers the request with its signature field zeroed:
+                            // zeroed in place for the check and put back (MS-SMB2 3.3.5.2.4).
+                            let field = header::SIGNATURE_OFFSET..HEADER_SIZE;
+                            element[field.clone()].fill(0);
+                            let expected = crypto.signer.sign(
+                                element,
+                                header.message_id,
+                                false,
+                                header.command == Command::CANCEL,
+                            );
+                            element[field].copy_from_slice(&header.signature);
                             if expected != header.signature {
                                 tracing::info!(connection = self.info.id, session = header.session_id, command = ?header.command, "bad signature");
                                 return Err(NtStatus::ACCESS_DENIED);
@@ -882,11 +891,11 @@ impl Connection {
         create_error: Option<NtStatus>,
         output: &mut Output,
     ) {
-        let Continuation { chain, mut related, encrypted } = continuation;
+        let Continuation { mut chain, mut related, encrypted } = continuation;
         related.file_id = opened;
         related.create_error = create_error;
         if !chain.is_empty() {
-            self.process_chain_from(&chain, encrypted, output, related, 1);
+            self.process_chain_from(&mut chain, encrypted, output, related, 1);
         }
     }
 
