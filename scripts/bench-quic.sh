@@ -1,13 +1,16 @@
 #!/usr/bin/env bash
 # SMB over QUIC against raw quinn, in one run on this machine: the single-stream throughput of a
-# minimal quinn sender and receiver (memory to memory, and with the server's end reading or
-# writing a tmpfs file), then reads and writes of a 1 GiB file on tmpfs through a running
+# minimal quinn sender and receiver in two processes, as client and server are (memory to memory,
+# and with the server's end reading or writing a tmpfs file; also both ends in one process), then reads and writes of a 1 GiB file on tmpfs through a running
 # EdgeShare with two native SMB-over-QUIC clients (the benchmark's lean client and the smb crate),
 # alternating ROUNDS times (5 by default); medians, the SMB/raw ratios and the CPU time per GiB of
 # each side; then the server's memory with 100 concurrent QUIC sessions and the time to a tree
 # connect over QUIC. Prints Markdown tables.
 #
 #   scripts/bench-quic.sh            (or `make bench-quic`)
+#   ROUNDS=N                         rounds (5)
+#   IO_KIB=1024 IN_FLIGHT=16         the SMB clients' READ/WRITE size and requests in flight (8192, 4)
+#   ONLY='client to server|WRITE'    just the cases whose names contain one of the texts
 set -Eeuo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 user=benchuser
