@@ -103,16 +103,17 @@ async fn the_server_name_selects_the_mapped_certificate_and_unknown_names_are_re
 
     let refused = handshake(address, &ca, "unknown.example").await;
     assert!(refused.is_err(), "an unmapped name should be refused");
-    let event = tokio::time::timeout(LIMIT, async {
+    let (server_name, reason) = tokio::time::timeout(LIMIT, async {
         loop {
-            if let Ok(Event::QuicRefused { reason, .. }) = events.recv().await {
-                return reason;
+            if let Ok(Event::QuicRefused { server_name, reason, .. }) = events.recv().await {
+                return (server_name, reason);
             }
         }
     })
     .await
     .expect("a refusal event");
-    assert!(event.contains("handshake"), "the event should say why: {event}");
+    assert_eq!(server_name.as_deref(), Some("unknown.example"), "the event should name what the client asked for");
+    assert!(reason.starts_with("no certificate mapping for this server name"), "the event should say why: {reason}");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -517,8 +518,11 @@ async fn handshake_without_server_name(address: SocketAddr, ca: &Path) -> Result
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn clients_without_a_server_name_need_the_default_mapping() {
     let server = SmbServer::start().await;
+    let mut events = server.engine.subscribe();
     let (address, ca) = server.enable_quic(&["localhost"], false).await;
     assert!(handshake_without_server_name(address, &ca).await.is_err(), "no default mapping: refused");
+    let reason = next_refusal(&mut events).await;
+    assert!(reason.starts_with("the client sent no server name and no default mapping is set"), "{reason}");
     let mapping = map_localhost(&server, false, true).await;
     let presented = handshake_without_server_name(address, &ca).await.expect("the default mapping answers");
     assert_eq!(presented, mapping.thumbprint);

@@ -779,25 +779,28 @@ async fn require(db: &SqlitePool, thumbprint: &str) -> AppResult<StoredCert> {
     get(db, &thumbprint).await?.ok_or_else(|| AppError::NotFound(format!("No certificate {thumbprint} in the store.")))
 }
 
-/// The public certificate (or, with `ca`, the CA that issued it) as PEM or DER. Never a key.
+/// The public certificate (or, with `ca`, the CA that issued it) as PEM or DER. Never a key:
+/// only the stored chain is read.
 pub async fn export(db: &SqlitePool, thumbprint: &str, ca: bool, der: bool) -> AppResult<Vec<u8>> {
-    let cert = require(db, thumbprint).await?;
+    let thumbprint = normalize_thumbprint(thumbprint)?;
     let chain_pem: String = sqlx::query_scalar("SELECT chain_pem FROM certificates WHERE thumbprint = ?")
-        .bind(&cert.info.thumbprint)
-        .fetch_one(db)
-        .await?;
+        .bind(&thumbprint)
+        .fetch_optional(db)
+        .await?
+        .ok_or_else(|| AppError::NotFound(format!("No certificate {thumbprint} in the store.")))?;
     let chain = parse_chain(&chain_pem)?;
-    let wanted = if !ca || cert.info.self_signed {
-        chain[0].clone()
-    } else if let Some(root) = chain.iter().skip(1).find(|c| inspect(c).is_ok_and(|i| i.subject == cert.info.issuer)) {
-        root.clone()
+    let leaf = inspect(&chain[0])?;
+    let wanted = if !ca || leaf.self_signed {
+        &chain[0]
+    } else if let Some(root) = chain.iter().skip(1).find(|c| inspect(c).is_ok_and(|i| i.subject == leaf.issuer)) {
+        root
     } else {
         return Err(AppError::NotFound(format!(
-            "The store holds no certificate of the issuer ({}) with {}.",
-            cert.info.issuer, cert.info.thumbprint
+            "The store holds no certificate of the issuer ({}) with {thumbprint}.",
+            leaf.issuer
         )));
     };
-    Ok(if der { wanted.to_vec() } else { pem_block("CERTIFICATE", &wanted).into_bytes() })
+    Ok(if der { wanted.to_vec() } else { pem_block("CERTIFICATE", wanted).into_bytes() })
 }
 
 /// Removes a certificate; refused while a mapping uses it.

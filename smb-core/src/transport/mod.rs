@@ -2,6 +2,7 @@
 //! bytes between its stream and a [`Connection`]; TCP and QUIC share [`drive`].
 
 pub mod client_access;
+mod handshakes;
 pub mod quic;
 pub mod tcp;
 

@@ -20,6 +20,7 @@ use crate::engine::connection::ConnectionInfo;
 use crate::engine::events::{Event, Transport};
 use crate::engine::shared::{Counter, Shared};
 use crate::transport::client_access;
+use crate::transport::handshakes::{self, Remembering, ServerNames};
 
 /// The ALPN protocol of SMB over QUIC.
 pub const ALPN: &[u8] = b"smb";
@@ -45,11 +46,27 @@ struct Mappings {
 }
 
 impl Mappings {
-    fn build(settings: &QuicSettings) -> Mappings {
+    /// The mappings of `settings`. A certificate's signing key is made once however many names
+    /// map to it, and taken over from `previous` when its chain and key are unchanged, so a
+    /// configuration change does not re-parse every private key.
+    fn build(settings: &QuicSettings, previous: &Mappings) -> Mappings {
+        let mut keys: HashMap<&str, Arc<CertifiedKey>> = HashMap::new();
         let mut by_name = HashMap::new();
         for mapping in &settings.mappings {
-            match certified_key(mapping) {
+            let unchanged = || {
+                previous.by_name.values().find(|answer| {
+                    answer.mapping.thumbprint == mapping.thumbprint
+                        && answer.mapping.chain == mapping.chain
+                        && answer.mapping.key == mapping.key
+                })
+            };
+            let certified = match keys.get(mapping.thumbprint.as_str()) {
+                Some(certified) => Ok(certified.clone()),
+                None => unchanged().map_or_else(|| certified_key(mapping), |answer| Ok(answer.certified.clone())),
+            };
+            match certified {
                 Ok(certified) => {
+                    keys.insert(mapping.thumbprint.as_str(), certified.clone());
                     let answer = Arc::new(Answer { mapping: mapping.clone(), certified });
                     by_name.insert(mapping.name.to_ascii_lowercase(), answer);
                 }
@@ -109,6 +126,7 @@ impl std::fmt::Debug for Resolver {
 
 impl ResolvesServerCert for Resolver {
     fn resolve(&self, hello: ClientHello<'_>) -> Option<Arc<CertifiedKey>> {
+        handshakes::record(hello.server_name());
         self.current().answer(hello.server_name()).map(|answer| answer.certified.clone())
     }
 }
@@ -137,7 +155,11 @@ impl Shape {
 /// The QUIC and TLS configuration: TLS 1.3 only, ALPN `smb`, no 0-RTT, one bidirectional stream
 /// per connection; client certificates asked for (optional in TLS, enforced per mapping after
 /// the handshake) when some mapping requires them, and validated against the client CAs.
-fn server_config(shape: &Shape, resolver: Arc<Resolver>) -> Result<quinn::ServerConfig, String> {
+fn server_config(
+    shape: &Shape,
+    resolver: Arc<Resolver>,
+    names: Arc<ServerNames>,
+) -> Result<quinn::ServerConfig, String> {
     let provider = Arc::new(rustls::crypto::aws_lc_rs::default_provider());
     let builder = rustls::ServerConfig::builder_with_provider(provider.clone())
         .with_protocol_versions(&[&rustls::version::TLS13])
@@ -160,7 +182,7 @@ fn server_config(shape: &Shape, resolver: Arc<Resolver>) -> Result<quinn::Server
     tls.alpn_protocols = vec![ALPN.to_vec()];
     tls.max_early_data_size = 0;
     let crypto = QuicServerConfig::try_from(tls).map_err(|e| e.to_string())?;
-    let mut config = quinn::ServerConfig::with_crypto(Arc::new(crypto));
+    let mut config = quinn::ServerConfig::with_crypto(Arc::new(Remembering { inner: Arc::new(crypto), names }));
     let mut transport = quinn::TransportConfig::default();
     let idle = quinn::IdleTimeout::try_from(shape.idle_timeout).map_err(|e| e.to_string())?;
     transport
@@ -184,6 +206,7 @@ pub struct QuicListener {
     pub bound: SocketAddr,
     endpoint: quinn::Endpoint,
     resolver: Arc<Resolver>,
+    names: Arc<ServerNames>,
     shape: Shape,
     stop: watch::Sender<bool>,
 }
@@ -191,24 +214,27 @@ pub struct QuicListener {
 impl QuicListener {
     /// Binds `settings.address` and starts accepting connections. Needs a Tokio runtime.
     pub fn start(settings: &QuicSettings, shared: Arc<Shared>) -> Result<QuicListener, String> {
-        let resolver = Arc::new(Resolver { mappings: RwLock::new(Arc::new(Mappings::build(settings))) });
+        let mappings = Mappings::build(settings, &Mappings::default());
+        let resolver = Arc::new(Resolver { mappings: RwLock::new(Arc::new(mappings)) });
         let shape = Shape::of(settings);
-        let config = server_config(&shape, resolver.clone())?;
+        let names = Arc::new(ServerNames::default());
+        let config = server_config(&shape, resolver.clone(), names.clone())?;
         let endpoint = quinn::Endpoint::server(config, settings.address)
             .map_err(|e| format!("cannot listen on UDP {}: {e}", settings.address))?;
         let bound = endpoint.local_addr().map_err(|e| e.to_string())?;
         let (stop, stopped) = watch::channel(false);
-        tokio::spawn(serve(endpoint.clone(), shared, resolver.clone(), stopped));
-        Ok(QuicListener { requested: settings.address, bound, endpoint, resolver, shape, stop })
+        tokio::spawn(serve(endpoint.clone(), shared, resolver.clone(), names.clone(), stopped));
+        Ok(QuicListener { requested: settings.address, bound, endpoint, resolver, names, shape, stop })
     }
 
     /// Takes new mappings, timeouts and client CAs for new handshakes; established connections
     /// continue.
     pub fn update(&mut self, settings: &QuicSettings) {
-        self.resolver.replace(Mappings::build(settings));
+        let mappings = Mappings::build(settings, &self.resolver.current());
+        self.resolver.replace(mappings);
         let shape = Shape::of(settings);
         if shape != self.shape {
-            match server_config(&shape, self.resolver.clone()) {
+            match server_config(&shape, self.resolver.clone(), self.names.clone()) {
                 Ok(config) => {
                     self.endpoint.set_server_config(Some(config));
                     self.shape = shape;
@@ -225,7 +251,13 @@ impl QuicListener {
     }
 }
 
-async fn serve(endpoint: quinn::Endpoint, shared: Arc<Shared>, resolver: Arc<Resolver>, stop: watch::Receiver<bool>) {
+async fn serve(
+    endpoint: quinn::Endpoint,
+    shared: Arc<Shared>,
+    resolver: Arc<Resolver>,
+    names: Arc<ServerNames>,
+    stop: watch::Receiver<bool>,
+) {
     let mut stop_accepting = stop.clone();
     loop {
         let incoming = tokio::select! {
@@ -236,7 +268,7 @@ async fn serve(endpoint: quinn::Endpoint, shared: Arc<Shared>, resolver: Arc<Res
             _ = stop_accepting.changed() => return,
         };
         let local = endpoint.local_addr().unwrap_or_else(|_| incoming.remote_address());
-        tokio::spawn(connection(incoming, local, shared.clone(), resolver.clone(), stop.clone()));
+        tokio::spawn(connection(incoming, local, shared.clone(), resolver.clone(), names.clone(), stop.clone()));
     }
 }
 
@@ -246,21 +278,40 @@ async fn connection(
     local: SocketAddr,
     shared: Arc<Shared>,
     resolver: Arc<Resolver>,
+    names: Arc<ServerNames>,
     stop: watch::Receiver<bool>,
 ) {
     let client = incoming.remote_address();
+    let original = incoming.orig_dst_cid();
     let refuse = |server_name: Option<String>, reason: String| {
         tracing::info!(%client, server_name = server_name.as_deref().unwrap_or("-"), %reason, "SMB over QUIC: refused");
         shared.count(Counter::QuicRefused, 1);
         shared.emit(Event::QuicRefused { client, server_name, reason });
     };
-    let connecting = match incoming.accept() {
-        Ok(connecting) => connecting,
-        Err(error) => return refuse(None, format!("connection refused: {error}")),
+    // quinn reads the first packet (usually the whole ClientHello) while accepting, so a refused
+    // server name can fail `accept` itself as well as the rest of the handshake.
+    let handshake = match incoming.accept() {
+        Ok(connecting) => connecting.await,
+        Err(error) => Err(error),
     };
-    let connection = match connecting.await {
+    // What the ClientHello asked for; the connection's own handshake data says it when it succeeds.
+    let asked = names.take(&original);
+    let connection = match handshake {
         Ok(connection) => connection,
-        Err(error) => return refuse(None, format!("handshake failed: {error}")),
+        Err(error) => {
+            let unmapped = match &asked {
+                Some(name) if resolver.current().answer(name.as_deref()).is_none() => Some(match name {
+                    Some(_) => "no certificate mapping for this server name",
+                    None => "the client sent no server name and no default mapping is set",
+                }),
+                _ => None,
+            };
+            let reason = match unmapped {
+                Some(why) => format!("{why} (handshake failed: {error})"),
+                None => format!("handshake failed: {error}"),
+            };
+            return refuse(asked.flatten(), reason);
+        }
     };
     let server_name = connection
         .handshake_data()
@@ -310,4 +361,83 @@ async fn connection(
     super::drive(recv, send, shared, info, stop).await;
     let _ = tokio::time::timeout(LINGER, connection.closed()).await;
     connection.close(0_u8.into(), b"");
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use zeroize::Zeroizing;
+
+    /// A self-signed certificate for `name` (DER) and its key (PEM), made with rcgen.
+    fn certificate(name: &str) -> (Vec<u8>, Vec<u8>) {
+        let certified = rcgen::generate_simple_self_signed(vec![name.to_owned()]).unwrap();
+        (certified.cert.der().to_vec(), certified.signing_key.serialize_pem().into_bytes())
+    }
+
+    fn mapping(name: &str, thumbprint: &str, (chain, key): &(Vec<u8>, Vec<u8>)) -> CertificateMapping {
+        CertificateMapping {
+            name: name.into(),
+            thumbprint: thumbprint.into(),
+            chain: vec![chain.clone()],
+            key: Zeroizing::new(key.clone()),
+            allow_named_pipes: false,
+            require_client_auth: false,
+            skip_client_access_check: false,
+            access: Vec::new(),
+        }
+    }
+
+    fn key_of<'a>(mappings: &'a Mappings, name: &str) -> &'a Arc<CertifiedKey> {
+        &mappings.by_name[name].certified
+    }
+
+    #[test]
+    fn names_of_one_certificate_share_its_key_and_a_change_elsewhere_keeps_it() {
+        let (first, second) = (certificate("fs.example.com"), certificate("files.example.com"));
+        let mut settings = QuicSettings {
+            mappings: vec![
+                mapping("fs.example.com", "AA", &first),
+                mapping("fs", "AA", &first),
+                mapping("files.example.com", "BB", &second),
+            ],
+            ..Default::default()
+        };
+        let before = Mappings::build(&settings, &Mappings::default());
+        assert!(Arc::ptr_eq(key_of(&before, "fs.example.com"), key_of(&before, "fs")));
+        assert!(!Arc::ptr_eq(key_of(&before, "fs.example.com"), key_of(&before, "files.example.com")));
+
+        settings.mappings.retain(|m| m.name != "fs");
+        settings.mappings[1].require_client_auth = true;
+        let after = Mappings::build(&settings, &before);
+        assert!(Arc::ptr_eq(key_of(&before, "fs.example.com"), key_of(&after, "fs.example.com")));
+        assert!(Arc::ptr_eq(key_of(&before, "files.example.com"), key_of(&after, "files.example.com")));
+        assert!(after.by_name["files.example.com"].mapping.require_client_auth, "the new flags are in force");
+        assert!(!after.by_name.contains_key("fs"));
+    }
+
+    #[test]
+    fn a_certificate_whose_key_changed_gets_a_new_signing_key() {
+        let (old, new) = (certificate("fs.example.com"), certificate("fs.example.com"));
+        let before = Mappings::build(
+            &QuicSettings { mappings: vec![mapping("fs.example.com", "AA", &old)], ..Default::default() },
+            &Mappings::default(),
+        );
+        let after = Mappings::build(
+            &QuicSettings { mappings: vec![mapping("fs.example.com", "AA", &new)], ..Default::default() },
+            &before,
+        );
+        assert!(!Arc::ptr_eq(key_of(&before, "fs.example.com"), key_of(&after, "fs.example.com")));
+        assert_eq!(key_of(&after, "fs.example.com").cert[0].as_ref(), &new.0[..]);
+    }
+
+    #[test]
+    fn an_unusable_key_leaves_its_name_unmapped() {
+        let (chain, _) = certificate("fs.example.com");
+        let broken = (chain, b"-----BEGIN PRIVATE KEY-----\nAAAA\n-----END PRIVATE KEY-----\n".to_vec());
+        let mappings = Mappings::build(
+            &QuicSettings { mappings: vec![mapping("fs.example.com", "AA", &broken)], ..Default::default() },
+            &Mappings::default(),
+        );
+        assert!(mappings.answer(Some("fs.example.com")).is_none());
+    }
 }
