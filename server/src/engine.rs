@@ -47,6 +47,7 @@ pub fn watch_config(db: SqlitePool, engine: EngineHandle, server_name: String) -
 /// Writes engine events to the audit log; a lockout is also stored with the user.
 pub fn record_events(db: SqlitePool, engine: &EngineHandle) -> JoinHandle<()> {
     let mut events = engine.subscribe();
+    let engine = engine.clone();
     tokio::spawn(async move {
         loop {
             let event = match events.recv().await {
@@ -60,10 +61,11 @@ pub fn record_events(db: SqlitePool, engine: &EngineHandle) -> JoinHandle<()> {
             if let Some(entry) = entry_for(&event) {
                 audit::record(&db, entry).await;
             }
-            if let Event::AccountLockedOut { user, until, .. } = &event
-                && let Err(error) = smb::set_user_locked_until(&db, user, Some(*until)).await
-            {
-                tracing::error!(%error, %user, "cannot store a lockout");
+            if let Event::AccountLockedOut { user, until, .. } = &event {
+                match smb::set_user_locked_until(&db, user, Some(*until)).await {
+                    Ok(_) => engine.shared().lockout_saved(user, *until),
+                    Err(error) => tracing::error!(%error, %user, "cannot store a lockout"),
+                }
             }
         }
     })

@@ -85,6 +85,9 @@ pub struct ConnectionEntry {
 struct LockoutState {
     failures: Vec<Instant>,
     locked_until: Option<SystemTime>,
+    /// Locked here, and the lock is not yet known to be stored with the account: a configuration
+    /// read before it was stored must not undo it.
+    unsaved: bool,
 }
 
 pub struct Shared {
@@ -142,10 +145,14 @@ impl Shared {
     pub fn apply(&self, config: EngineConfig) -> Arc<Runtime> {
         let mut current = self.config.write().unwrap_or_else(|p| p.into_inner());
         let runtime = Arc::new(Runtime::new(config));
-        // Accounts the new configuration locks or unlocks take effect now.
+        // Accounts the new configuration locks or unlocks take effect now, except a lock made
+        // here that has not reached the stored accounts yet (the configuration predates it).
         let mut lockout = lock(&self.lockout);
         for user in &runtime.config.users {
             let state = lockout.entry(user.name.to_lowercase()).or_default();
+            if state.unsaved {
+                continue;
+            }
             state.locked_until =
                 user.locked_until.map(|t| UNIX_EPOCH + std::time::Duration::from_secs(t.max(0) as u64));
             if state.locked_until.is_none() {
@@ -217,6 +224,7 @@ impl Shared {
         if count >= policy.threshold && state.locked_until.is_none_or(|t| t <= SystemTime::now()) {
             let until = SystemTime::now() + policy.duration;
             state.locked_until = Some(until);
+            state.unsaved = true;
             state.failures.clear();
             let seconds = until.duration_since(UNIX_EPOCH).map_or(0, |d| d.as_secs() as i64);
             return Some((seconds, count));
@@ -235,6 +243,19 @@ impl Shared {
         if let Some(state) = lock(&self.lockout).get_mut(&user.to_lowercase()) {
             state.failures.clear();
             state.locked_until = None;
+            state.unsaved = false;
+        }
+    }
+
+    /// The lock of `user` ending at `until` (Unix seconds, as [`Event::AccountLockedOut`] gives
+    /// it) is stored with the account: configurations read from now on carry it, and an
+    /// administrator's unlock there takes effect.
+    pub fn lockout_saved(&self, user: &str, until: i64) {
+        if let Some(state) = lock(&self.lockout).get_mut(&user.to_lowercase()) {
+            let ends = state.locked_until.and_then(|t| t.duration_since(UNIX_EPOCH).ok()).map(|d| d.as_secs() as i64);
+            if ends == Some(until) {
+                state.unsaved = false;
+            }
         }
     }
 
@@ -282,5 +303,44 @@ pub struct Users<'a>(pub &'a Runtime);
 impl UserLookup for Users<'_> {
     fn nt_hash(&self, user: &str) -> Option<[u8; 16]> {
         self.0.user(user).filter(|u| u.enabled).map(|u| u.nt_hash)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::engine::config::{LockoutPolicy, UserConfig};
+    use std::time::Duration;
+
+    /// One user, locked after one failure, with the stored lock `locked_until`.
+    fn config(locked_until: Option<i64>) -> EngineConfig {
+        let mut config = EngineConfig::default();
+        config.server.lockout =
+            LockoutPolicy { threshold: 1, window: Duration::from_secs(60), duration: Duration::from_secs(600) };
+        config.users = vec![UserConfig { name: "alice".into(), nt_hash: [0xAB; 16], enabled: true, locked_until }];
+        config
+    }
+
+    #[test]
+    fn a_lockout_not_yet_stored_survives_a_configuration_read_before_it() {
+        let shared = Shared::new(config(None));
+        let (until, _) = shared.logon_failed("alice").expect("the first failure locks");
+        shared.apply(config(None));
+        assert!(shared.locked_out("alice"), "a configuration without the lock must not unlock");
+        shared.lockout_saved("alice", until);
+        shared.apply(config(Some(until)));
+        assert!(shared.locked_out("alice"));
+        shared.apply(config(None));
+        assert!(!shared.locked_out("alice"), "once stored, an unlock in the stored accounts takes effect");
+    }
+
+    #[test]
+    fn an_administrators_unlock_ends_an_unsaved_lockout() {
+        let shared = Shared::new(config(None));
+        shared.logon_failed("alice").expect("the first failure locks");
+        shared.unlock("Alice");
+        assert!(!shared.locked_out("alice"));
+        shared.logon_failed("alice").expect("locks again");
+        assert!(shared.locked_out("alice"));
     }
 }
