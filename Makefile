@@ -1,5 +1,5 @@
 # The two commands of the README, and the steps they are made of.
-.PHONY: setup build release run test bench-smb bench-quic
+.PHONY: setup build release run test bench-smb bench-quic bench-abuse
 
 setup:
 	scripts/setup.sh
@@ -25,3 +25,7 @@ bench-smb:
 # SMB over QUIC against raw quinn (throughput, time to a tree connect, memory of 100 sessions).
 bench-quic:
 	scripts/bench-quic.sh
+
+# Legitimate smbclient clients with and without 1,000 hostile connections, over TCP and QUIC.
+bench-abuse:
+	scripts/bench-abuse.sh

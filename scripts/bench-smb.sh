@@ -124,24 +124,34 @@ done
 
 for name in "${!samples[@]}"; do echo "samples (s) $name: ${samples[$name]}" >&2; done | sort >&2
 echo
-echo "| case | EdgeShare | Samba $(smbd --version | awk '{print $2}') | EdgeShare/Samba |"
-echo "|---|---:|---:|---:|"
+# The samples of one case and server, one a line.
+values() { tr ' ' '\n' <<<"${samples[$1]}" | grep .; }
+# "min-max" of a case's samples as throughput (MiB/s) or as time (s): a wide spread says the
+# machine was noisy, a drop shows in the median and its spread together.
+spread_mib() { printf '%.0f-%.0f' "$(echo "$mib / $(values "$1" | sort -g | tail -n 1)" | bc -l)" \
+  "$(echo "$mib / $(values "$1" | sort -g | head -n 1)" | bc -l)"; }
+spread_s() { printf '%.3f-%.3f' "$(values "$1" | sort -g | head -n 1)" "$(values "$1" | sort -g | tail -n 1)"; }
+echo "| case | EdgeShare | (spread) | Samba $(smbd --version | awk '{print $2}') | (spread) | EdgeShare/Samba |"
+echo "|---|---:|---:|---:|---:|---:|"
 mib=1024
 for case in "${transfer_cases[@]}"; do
   IFS='|' read -r label _ _ <<<"$case"
   for direction in read write; do
     name="$direction $label"
-    e=$(tr ' ' '\n' <<<"${samples[$name.edgeshare]}" | grep . | median)
-    s=$(tr ' ' '\n' <<<"${samples[$name.samba]}" | grep . | median)
-    printf '| %s (MiB/s) | %.0f | %.0f | %.2f |\n' "$name" "$(echo "$mib / $e" | bc -l)" \
-      "$(echo "$mib / $s" | bc -l)" "$(echo "$s / $e" | bc -l)"
+    e=$(values "$name.edgeshare" | median)
+    s=$(values "$name.samba" | median)
+    printf '| %s (MiB/s) | %.0f | %s | %.0f | %s | %.2f |\n' "$name" "$(echo "$mib / $e" | bc -l)" \
+      "$(spread_mib "$name.edgeshare")" "$(echo "$mib / $s" | bc -l)" "$(spread_mib "$name.samba")" \
+      "$(echo "$s / $e" | bc -l)"
   done
 done
 for name in "list 10,000 files" "1,000 puts of 4 KiB" "1,000 deletes"; do
-  e=$(tr ' ' '\n' <<<"${samples[$name.edgeshare]}" | grep . | median)
-  s=$(tr ' ' '\n' <<<"${samples[$name.samba]}" | grep . | median)
-  printf '| %s (s) | %.3f | %.3f | %.2f |\n' "$name" "$e" "$s" "$(echo "$e / $s" | bc -l)"
+  e=$(values "$name.edgeshare" | median)
+  s=$(values "$name.samba" | median)
+  printf '| %s (s) | %.3f | %s | %.3f | %s | %.2f |\n' "$name" "$e" "$(spread_s "$name.edgeshare")" "$s" \
+    "$(spread_s "$name.samba")" "$(echo "$e / $s" | bc -l)"
 done
 echo
-echo "Medians of $rounds rounds; throughput ratio = EdgeShare/Samba speed (higher is better), metadata ratio ="
-echo "EdgeShare/Samba time (lower is better). smbclient $(smbclient --version | awk '{print $2}'), SMB 3.1.1, loopback, tmpfs."
+echo "Medians of $rounds rounds, with the slowest-fastest spread; throughput ratio = EdgeShare/Samba speed (higher"
+echo "is better), metadata ratio = EdgeShare/Samba time (lower is better). smbclient $(smbclient --version | awk '{print $2}'),"
+echo "SMB 3.1.1, loopback, tmpfs."

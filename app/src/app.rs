@@ -17,6 +17,17 @@ use crate::pages::{
 /// The name of the browser bundle and stylesheet under `/pkg`.
 pub const OUTPUT_NAME: &str = "edgeshare";
 
+/// The Content-Security-Policy of every response: only this console's own scripts, and inline
+/// only those that carry the response's `nonce` (the hydration loader and the data of resolved
+/// resources that Leptos writes into pages); `'wasm-unsafe-eval'` lets the browser compile the
+/// console's WebAssembly.
+pub fn content_security_policy(nonce: &str) -> String {
+    format!(
+        "default-src 'self'; script-src 'self' 'nonce-{nonce}' 'wasm-unsafe-eval'; object-src 'none'; \
+         base-uri 'self'; form-action 'self'; frame-ancestors 'none'"
+    )
+}
+
 pub fn shell(options: LeptosOptions) -> impl IntoView {
     view! {
         <!DOCTYPE html>

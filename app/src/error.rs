@@ -25,6 +25,9 @@ pub enum AppError {
     /// Too many attempts: try again after the given number of seconds.
     #[error("Too many failed attempts. Try again in {retry_after_seconds} seconds.")]
     Throttled { retry_after_seconds: u64 },
+    /// The server has no room for this work now (password checks are limited to a few at once).
+    #[error("The server is busy checking other passwords. Try again in {retry_after_seconds} seconds.")]
+    Busy { retry_after_seconds: u64 },
     /// Something failed on the server; the details are in the server log, not here.
     #[error("The server could not complete the request ({0}). Details are in the server log.")]
     Internal(String),

@@ -63,7 +63,7 @@ test('a new share is refused with the reason next to the field at fault', async 
 
   await form.getByLabel('Share name').fill('DOCS');
   await create.click();
-  await expect(form.locator('#share-name-error')).toHaveText("A share named 'DOCS' already exists.");
+  await expect(form.locator('#share-name-error')).toHaveText("A share named 'docs' already exists: share names that differ only in case are one name.");
 
   await form.getByLabel('Share name').fill('fresh');
   await form.getByLabel('Directory').fill('');
@@ -148,7 +148,7 @@ test('editing a share changes its description and permissions at once', async ({
   await form.getByLabel('Share name').fill('Docs');
   await form.getByLabel('Description').fill('must not stick');
   await form.getByRole('button', { name: 'Save changes' }).click();
-  await expect(form.locator('#share-name-error')).toHaveText("A share named 'Docs' already exists.");
+  await expect(form.locator('#share-name-error')).toHaveText("A share named 'docs' already exists: share names that differ only in case are one name.");
   await form.getByRole('button', { name: 'Cancel' }).click();
   await expect(row).toContainText('Read-only archive');
 

@@ -275,6 +275,17 @@ pub struct ServeConfig {
     #[arg(long, env = "EDGESHARE_SERVER_NAME")]
     pub server_name: Option<String>,
 
+    /// More names the console answers to (comma-separated; `*.example.com` covers one label), for
+    /// a name that is neither the server name nor in the console's certificate. Requests naming
+    /// any other host are refused (DNS rebinding); IP addresses and `localhost` always pass.
+    #[arg(long, env = "EDGESHARE_CONSOLE_HOSTS", value_delimiter = ',')]
+    pub console_hosts: Vec<String>,
+
+    /// Most console connections open at once; further ones wait until one closes.
+    #[arg(long, env = "EDGESHARE_CONSOLE_MAX_CONNECTIONS", default_value_t = 256,
+          value_parser = clap::value_parser!(u32).range(1..=65_536))]
+    pub console_max_connections: u32,
+
     /// Directory of the console's browser files (the built site: pkg/, favicon).
     #[arg(long, env = "EDGESHARE_SITE_ROOT", default_value = "target/site")]
     pub site_root: PathBuf,
@@ -341,6 +352,12 @@ impl ServeConfig {
         Ok(())
     }
 
+    /// Creating the first administrator from a browser needs the setup token unless only this
+    /// machine can reach the console.
+    pub fn setup_token_required(&self) -> bool {
+        !self.console_addr.ip().is_loopback()
+    }
+
     pub fn console_url(&self) -> String {
         let scheme = if self.console_plain_http { "http" } else { "https" };
         format!("{scheme}://{}/", self.console_addr)
@@ -363,6 +380,30 @@ mod tests {
             .unwrap();
         let Command::Serve(config) = cli.command else { panic!("not serve") };
         assert!(config.check().is_err());
+    }
+
+    #[test]
+    fn the_setup_token_is_required_unless_the_console_is_on_loopback() {
+        let serve = |address: &str| {
+            let Command::Serve(config) =
+                Cli::try_parse_from(["edgeshare", "serve", "--console-addr", address]).unwrap().command
+            else {
+                panic!("not serve")
+            };
+            config
+        };
+        assert!(serve("0.0.0.0:8443").setup_token_required());
+        assert!(serve("192.0.2.7:8443").setup_token_required());
+        assert!(!serve("127.0.0.1:8443").setup_token_required());
+        assert!(!serve("[::1]:8443").setup_token_required());
+    }
+
+    #[test]
+    fn console_hosts_are_a_comma_separated_list() {
+        let cli = Cli::try_parse_from(["edgeshare", "serve", "--console-hosts", "a.example,*.b.example"]).unwrap();
+        let Command::Serve(config) = cli.command else { panic!("not serve") };
+        assert_eq!(config.console_hosts, ["a.example", "*.b.example"]);
+        assert_eq!(config.console_max_connections, 256);
     }
 
     #[test]

@@ -9,6 +9,11 @@ use sqlx::SqlitePool;
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
 use tower_sessions_sqlx_store::SqliteStore;
 
+use crate::console_sessions::HashedIds;
+
+/// The console's session store: in the database, under digests of the session ids.
+pub type ConsoleSessions = HashedIds<SqliteStore>;
+
 pub const FILE_NAME: &str = "edgeshare.db";
 
 pub fn path(data_dir: &Path) -> PathBuf {
@@ -17,7 +22,7 @@ pub fn path(data_dir: &Path) -> PathBuf {
 
 /// Opens (creating if needed) and migrates the database, and prepares the session table. Errors
 /// name the file, so that a bad data directory is one clear line at start.
-pub async fn open(data_dir: &Path) -> anyhow::Result<(SqlitePool, SqliteStore)> {
+pub async fn open(data_dir: &Path) -> anyhow::Result<(SqlitePool, ConsoleSessions)> {
     let path = path(data_dir);
     let pool = connect(&path)
         .await
@@ -26,12 +31,18 @@ pub async fn open(data_dir: &Path) -> anyhow::Result<(SqlitePool, SqliteStore)> 
         .run(&pool)
         .await
         .map_err(|e| anyhow::anyhow!("cannot migrate the database {}: {e}", path.display()))?;
+    let clashes = app::backend::smb::fold_stored_names(&pool)
+        .await
+        .map_err(|e| anyhow::anyhow!("cannot fold the names in the database {}: {e}", path.display()))?;
+    for clash in clashes {
+        tracing::warn!("{clash}");
+    }
     let sessions = SqliteStore::new(pool.clone()).with_table_name("console_sessions").map_err(anyhow::Error::msg)?;
     sessions
         .migrate()
         .await
         .with_context(|| format!("cannot prepare console sessions in the database {}", path.display()))?;
-    Ok((pool, sessions))
+    Ok((pool, HashedIds::new(sessions)))
 }
 
 /// The innermost cause of an error: sqlx repeats its cause in its own message.
@@ -47,7 +58,9 @@ async fn connect(path: &Path) -> anyhow::Result<SqlitePool> {
         .filename(path)
         .create_if_missing(true)
         .journal_mode(SqliteJournalMode::Wal)
-        .synchronous(SqliteSynchronous::Normal)
+        // Every committed change (an account, a share, a key) survives a power loss, not just a
+        // crash of the process.
+        .synchronous(SqliteSynchronous::Full)
         .foreign_keys(true)
         .busy_timeout(Duration::from_secs(5));
     let pool = SqlitePoolOptions::new().max_connections(8).connect_with(options).await?;

@@ -44,21 +44,116 @@ pub fn watch_config(db: SqlitePool, engine: EngineHandle, server_name: String) -
     })
 }
 
-/// Writes engine events to the audit log; a lockout is also stored with the user.
+/// Failures of clients that have not signed in (failed sign-ins, refused QUIC handshakes)
+/// recorded one by one per action and minute; past that, counted and summarised in one event,
+/// so that a flood of them cannot flood the audit log.
+const UNAUTHENTICATED_EVENTS_PER_MINUTE: u32 = 60;
+
+/// How often the resource budget's refusals are summarised, and the log pruned.
+const SUMMARY_INTERVAL: Duration = Duration::from_secs(60);
+const PRUNE_INTERVAL: Duration = Duration::from_secs(3600);
+
+/// Per action: events recorded in this minute, and events left out.
+#[derive(Default)]
+struct Flood {
+    recorded: std::collections::HashMap<String, (u32, u64)>,
+}
+
+impl Flood {
+    /// Whether to record this failure one by one.
+    fn admits(&mut self, entry: &audit::Entry) -> bool {
+        let unauthenticated = entry.action == "smb.logon" || entry.actor == "-";
+        if entry.outcome != app::api::audit::Outcome::Failure || !unauthenticated {
+            return true;
+        }
+        let (recorded, left_out) = self.recorded.entry(entry.action.clone()).or_default();
+        if *recorded < UNAUTHENTICATED_EVENTS_PER_MINUTE {
+            *recorded += 1;
+            true
+        } else {
+            *left_out += 1;
+            false
+        }
+    }
+
+    /// Summaries of what was left out this minute; starts the next.
+    fn summaries(&mut self) -> Vec<audit::Entry> {
+        std::mem::take(&mut self.recorded)
+            .into_iter()
+            .filter(|(_, (_, left_out))| *left_out > 0)
+            .map(|(action, (recorded, left_out))| {
+                audit::Entry::failure("-", &action, "(many)")
+                    .detail(format!(
+                        "{left_out} more failures in the last minute, not recorded one by one (after {recorded})"
+                    ))
+                    .source("engine")
+            })
+            .collect()
+    }
+}
+
+/// What the resource budget refused since the last summary, as one event.
+fn refusal_summary(engine: &EngineHandle, last: &mut Vec<(smb_core::Refusal, u64)>) -> Option<audit::Entry> {
+    let now = engine.refusals();
+    let changes: Vec<String> = now
+        .iter()
+        .filter_map(|(limit, count)| {
+            let before = last.iter().find(|(l, _)| l == limit).map_or(0, |(_, c)| *c);
+            (*count > before).then(|| format!("{} {}", limit.name(), count - before))
+        })
+        .collect();
+    *last = now;
+    (!changes.is_empty()).then(|| {
+        audit::Entry::failure("-", "smb.limit", "resource budget")
+            .detail(format!("refused in the last minute: {}", changes.join(", ")))
+            .source("engine")
+    })
+}
+
+/// Writes engine events to the audit log; a lockout is also stored with the user. Failures of
+/// unauthenticated clients are rate-limited, the budget's refusals summarised each minute, and
+/// the log pruned to its retention each hour.
 pub fn record_events(db: SqlitePool, engine: &EngineHandle) -> JoinHandle<()> {
     let mut events = engine.subscribe();
     let engine = engine.clone();
     tokio::spawn(async move {
+        let mut flood = Flood::default();
+        let mut refusals = engine.refusals();
+        let mut summary = tokio::time::interval(SUMMARY_INTERVAL);
+        let mut prune = tokio::time::interval(PRUNE_INTERVAL);
         loop {
-            let event = match events.recv().await {
+            let event = tokio::select! {
+                event = events.recv() => event,
+                _ = summary.tick() => {
+                    for entry in flood.summaries().into_iter().chain(refusal_summary(&engine, &mut refusals)) {
+                        audit::record(&db, entry).await;
+                    }
+                    continue;
+                }
+                _ = prune.tick() => {
+                    match audit::prune(&db).await {
+                        Ok(0) => {}
+                        Ok(removed) => tracing::info!(removed, "audit log pruned to its retention"),
+                        Err(error) => tracing::error!(%error, "cannot prune the audit log"),
+                    }
+                    continue;
+                }
+            };
+            let event = match event {
                 Ok(event) => event,
                 Err(tokio::sync::broadcast::error::RecvError::Lagged(missed)) => {
                     tracing::warn!(missed, "the audit log fell behind the engine's events");
+                    let entry = audit::Entry::failure("-", "audit.lost", "engine events")
+                        .detail(format!("{missed} engine events came faster than they could be recorded"))
+                        .source("engine");
+                    audit::record(&db, entry).await;
                     continue;
                 }
                 Err(tokio::sync::broadcast::error::RecvError::Closed) => return,
             };
-            if let Some(entry) = entry_for(&event) {
+            if let Some(entry) = entry_for(&event)
+                && flood.admits(&entry)
+            {
                 audit::record(&db, entry).await;
             }
             if let Event::AccountLockedOut { user, until, .. } = &event {
@@ -74,14 +169,9 @@ pub fn record_events(db: SqlitePool, engine: &EngineHandle) -> JoinHandle<()> {
 /// The audit entry an engine event becomes.
 pub fn entry_for(event: &Event) -> Option<audit::Entry> {
     Some(match event {
-        Event::Connected { client, transport, .. } => audit::Entry::success("-", "smb.connect", &client.to_string())
-            .detail(format!("over {}", transport.as_str()))
-            .source(&client.ip().to_string()),
-        Event::Disconnected { client, transport, .. } => {
-            audit::Entry::success("-", "smb.disconnect", &client.to_string())
-                .detail(format!("over {}", transport.as_str()))
-                .source(&client.ip().to_string())
-        }
+        // Connections before sign-in are counted (`/metrics`), not audited one by one: anyone
+        // on the internet can open them by the thousand.
+        Event::Connected { .. } | Event::Disconnected { .. } => return None,
         Event::LogonSucceeded { client, user, dialect, signing, encryption, .. } => {
             audit::Entry::success(user, "smb.logon", user)
                 .detail(format!("SMB {dialect}, signing {signing}, encryption {encryption}"))

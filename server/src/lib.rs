@@ -5,9 +5,11 @@
 
 pub mod admin;
 pub mod config;
+pub mod console_sessions;
 pub mod console_tls;
 pub mod db;
 pub mod engine;
+pub mod hosts;
 pub mod metrics;
 pub mod quic_bridge;
 pub mod quic_cli;
@@ -20,6 +22,7 @@ use std::time::Duration;
 
 use anyhow::Context;
 use app::backend::ServerInfo;
+use app::backend::setup_token::SetupToken;
 use leptos::config::{Env, LeptosOptions};
 
 use crate::config::{Cli, Command, ServeConfig};
@@ -91,6 +94,8 @@ async fn serve(data_dir: &Path, config: ServeConfig) -> anyhow::Result<()> {
         database_path: db::path(data_dir).canonicalize().unwrap_or_else(|_| db::path(data_dir)),
     };
     let engine = engine::start(&db, &info.server_name).await?;
+    let descriptors = engine.raise_descriptor_limit();
+    tracing::info!(descriptors, "open-descriptor limit");
     let config_watcher = engine::watch_config(db.clone(), engine.clone(), info.server_name.clone());
     let event_recorder = engine::record_events(db.clone(), &engine);
     if let Some(address) = config.smb_tcp_addr {
@@ -104,6 +109,16 @@ async fn serve(data_dir: &Path, config: ServeConfig) -> anyhow::Result<()> {
     } else if let Some(error) = engine.quic_error() {
         println!("SMB over QUIC is enabled but not listening: {error}");
     }
+    let certificate_names = info.console_tls.as_ref().map(|tls| tls.names.clone()).unwrap_or_default();
+    let allowed_hosts = hosts::AllowedHosts::new(
+        &info.server_name,
+        &certificate_names,
+        config.console_hosts.iter().map(String::as_str),
+    );
+    tracing::info!(names = ?allowed_hosts.names(), "the console answers to these names and to IP addresses");
+    let administrator_exists = app::backend::accounts::any_exists(&db).await?;
+    let (setup_token, setup_token_text) =
+        (!administrator_exists && config.setup_token_required()).then(SetupToken::generate).unzip();
     let router = web::router(web::WebConfig {
         leptos_options: leptos_options(&config.site_root, &config),
         db: db.clone(),
@@ -112,6 +127,8 @@ async fn serve(data_dir: &Path, config: ServeConfig) -> anyhow::Result<()> {
         tls: tls.is_some(),
         session_idle_minutes: config.session_idle_minutes,
         engine: engine.clone(),
+        allowed_hosts,
+        setup_token,
     });
     let expired_sessions = tokio::spawn(async move {
         use tower_sessions::ExpiredDeletion;
@@ -124,13 +141,23 @@ async fn serve(data_dir: &Path, config: ServeConfig) -> anyhow::Result<()> {
         .with_context(|| format!("cannot listen on {} for the console", config.console_addr))?;
     tracing::info!(url = %config.console_url(), "console listening");
     println!("EdgeShare console: {}", config.console_url());
-    if !app::backend::accounts::any_exists(&db).await.unwrap_or(true) {
-        println!("No console account exists yet: open the console to create the first administrator.");
+    match setup_token_text {
+        Some(text) => eprintln!(
+            "No console account exists yet: open the console to create the first administrator.\n\
+             Setup token: {text}\n\
+             (The console can be reached from other machines, so the setup page asks for this token. \
+             It is new at each start until an administrator exists.)"
+        ),
+        None if !administrator_exists => {
+            println!("No console account exists yet: open the console to create the first administrator.");
+        }
+        None => {}
     }
     serve::serve(
         listener,
         tls.map(|tls| tls.config),
         router,
+        serve::Limits::new(config.console_max_connections as usize),
         serve::stop_signal(),
         Duration::from_secs(config.shutdown_grace_seconds),
     )

@@ -19,6 +19,11 @@ struct TransportLabel {
 }
 
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct LimitLabel {
+    limit: &'static str,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
 struct CertificateLabels {
     thumbprint: String,
     subject: String,
@@ -42,6 +47,8 @@ pub struct Snapshot {
     pub open_files: usize,
     pub quic_listening: bool,
     pub counters: Counters,
+    /// How often each limit of the resource budget refused something.
+    pub refusals: Vec<(smb_core::Refusal, u64)>,
     pub certificates: Vec<CertificateExpiry>,
 }
 
@@ -55,6 +62,7 @@ impl Snapshot {
             open_files: engine.open_files().len(),
             quic_listening: engine.quic_address().is_some(),
             counters: engine.counters(),
+            refusals: engine.refusals(),
             certificates,
         }
     }
@@ -101,6 +109,11 @@ pub fn render(snapshot: &Snapshot) -> String {
         "QUIC connections refused since start (failed handshakes, unknown names, client access denied)",
         counter(c.quic_refused),
     );
+    let refused = Family::<LimitLabel, Counter>::default();
+    for (limit, count) in &snapshot.refusals {
+        refused.get_or_create(&LimitLabel { limit: limit.name() }).inc_by(*count);
+    }
+    registry.register("refused", "What each limit of the resource budget refused since start", refused);
     let days = Family::<CertificateLabels, Gauge>::default();
     for certificate in &snapshot.certificates {
         let labels = CertificateLabels {
@@ -156,6 +169,7 @@ mod tests {
                 bytes_written: 512,
                 quic_refused: 1,
             },
+            refusals: vec![(smb_core::Refusal::PreauthTimeout, 5), (smb_core::Refusal::Opens, 0)],
             certificates: vec![CertificateExpiry {
                 thumbprint: "AB12".into(),
                 subject: "CN=files.example.com".into(),
@@ -177,6 +191,8 @@ mod tests {
             "edgeshare_logon_failures_total 2",
             "edgeshare_read_bytes_total 4096",
             "edgeshare_quic_handshake_failures_total 1",
+            "edgeshare_refused_total{limit=\"preauth_timeout\"} 5",
+            "edgeshare_refused_total{limit=\"opens\"} 0",
             "edgeshare_certificate_days_left{thumbprint=\"AB12\",subject=\"CN=files.example.com\",\
              mapped_names=\"files.example.com,fs.example.com\"} 41",
         ] {

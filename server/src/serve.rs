@@ -1,24 +1,61 @@
-//! The console's listener: HTTPS (or loopback-only HTTP), HTTP/1.1 and HTTP/2, and a graceful
+//! The console's listener: HTTPS (or loopback-only HTTP), HTTP/1.1 and HTTP/2, bounded in
+//! connections and in the time a connection may take without making progress, and a graceful
 //! stop that lets requests in flight finish.
 
 use std::future::Future;
 use std::net::SocketAddr;
-use std::sync::Arc;
+use std::pin::Pin;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
+use std::task::{Context, Poll};
 use std::time::Duration;
 
 use axum::Router;
+use axum::body::{Body, HttpBody};
 use axum::extract::ConnectInfo;
-use hyper::body::Incoming;
-use hyper_util::rt::{TokioExecutor, TokioIo};
+use axum::http::StatusCode;
+use axum::response::IntoResponse;
+use hyper::body::{Frame, Incoming, SizeHint};
+use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
 use hyper_util::server::conn::auto;
 use hyper_util::server::graceful::GracefulShutdown;
 use hyper_util::service::TowerToHyperService;
 use tokio::net::TcpListener;
+use tokio::sync::Semaphore;
+use tokio::time::Instant;
 use tokio_rustls::TlsAcceptor;
 use tower::ServiceExt;
 
-/// TLS handshakes that take longer than this are dropped (slow-loris).
-const HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(15);
+/// How many connections the console serves at once, and how long each may take.
+#[derive(Clone, Copy, Debug)]
+pub struct Limits {
+    /// Connections served at once; further ones wait in the kernel's backlog until one closes.
+    pub max_connections: usize,
+    /// TLS handshakes that take longer are dropped.
+    pub handshake_timeout: Duration,
+    /// A request's line and headers must arrive within this, or the connection is closed
+    /// (slow-loris); for HTTP/1.1 it also bounds the wait for the next request on a kept-alive
+    /// connection.
+    pub header_read_timeout: Duration,
+    /// A connection with no request in flight for this long is closed (HTTP/2 above all, which
+    /// has no header read timeout).
+    pub idle_timeout: Duration,
+    /// A request must be answered within this, its body read included (a body that never
+    /// finishes arriving).
+    pub request_timeout: Duration,
+}
+
+impl Limits {
+    pub fn new(max_connections: usize) -> Limits {
+        Limits {
+            max_connections,
+            handshake_timeout: Duration::from_secs(15),
+            header_read_timeout: Duration::from_secs(10),
+            idle_timeout: Duration::from_secs(60),
+            request_timeout: Duration::from_secs(120),
+        }
+    }
+}
 
 /// Serves `router` on `listener` until `shutdown` completes, then waits up to `grace` for open
 /// connections.
@@ -26,13 +63,33 @@ pub async fn serve(
     listener: TcpListener,
     tls: Option<Arc<rustls::ServerConfig>>,
     router: Router,
+    limits: Limits,
     shutdown: impl Future<Output = ()>,
     grace: Duration,
 ) {
     let acceptor = tls.map(TlsAcceptor::from);
     let graceful = GracefulShutdown::new();
+    let connections = Arc::new(Semaphore::new(limits.max_connections));
+    let mut full_since: Option<Instant> = None;
     tokio::pin!(shutdown);
     loop {
+        // A free place first, then accept: beyond the limit, connections wait in the backlog.
+        let place = match Arc::clone(&connections).try_acquire_owned() {
+            Ok(place) => place,
+            Err(_) => {
+                if full_since.is_none_or(|since| since.elapsed() > Duration::from_secs(60)) {
+                    tracing::warn!(
+                        limit = limits.max_connections,
+                        "console: connection limit reached; new connections wait"
+                    );
+                    full_since = Some(Instant::now());
+                }
+                tokio::select! {
+                    place = Arc::clone(&connections).acquire_owned() => place.expect("the semaphore is never closed"),
+                    () = &mut shutdown => break,
+                }
+            }
+        };
         let (stream, peer) = tokio::select! {
             accepted = listener.accept() => match accepted {
                 Ok(accepted) => accepted,
@@ -49,17 +106,42 @@ pub async fn serve(
         let acceptor = acceptor.clone();
         let watcher = graceful.watcher();
         tokio::spawn(async move {
-            let service = TowerToHyperService::new(tower::service_fn(move |mut request: hyper::Request<Incoming>| {
-                request.extensions_mut().insert(ConnectInfo::<SocketAddr>(peer));
-                router.clone().oneshot(request)
-            }));
-            let builder = auto::Builder::new(TokioExecutor::new());
-            let result = match acceptor {
-                Some(acceptor) => match tokio::time::timeout(HANDSHAKE_TIMEOUT, acceptor.accept(stream)).await {
+            let _place = place;
+            let activity = Arc::new(Activity::default());
+            let service = {
+                let activity = Arc::clone(&activity);
+                TowerToHyperService::new(tower::service_fn(move |mut request: hyper::Request<Incoming>| {
+                    request.extensions_mut().insert(ConnectInfo::<SocketAddr>(peer));
+                    let busy = Busy::start(&activity);
+                    let response = tokio::time::timeout(limits.request_timeout, router.clone().oneshot(request));
+                    async move {
+                        let response = match response.await {
+                            Ok(Ok(response)) => response,
+                            Ok(Err(never)) => match never {},
+                            Err(_elapsed) => {
+                                tracing::debug!(%peer, "console: request timed out");
+                                (StatusCode::REQUEST_TIMEOUT, "The request took too long.\n").into_response()
+                            }
+                        };
+                        Ok::<_, std::convert::Infallible>(response.map(|body| Tracked { body, _busy: busy }))
+                    }
+                }))
+            };
+            // The protocol is the one ALPN chose (plain HTTP is HTTP/1.1 only): hyper-util's
+            // detection would wait without a deadline for the first bytes of a connection.
+            let mut builder = auto::Builder::new(TokioExecutor::new());
+            builder.http1().timer(TokioTimer::new()).header_read_timeout(limits.header_read_timeout);
+            builder.http2().timer(TokioTimer::new());
+            let served = match acceptor {
+                Some(acceptor) => match tokio::time::timeout(limits.handshake_timeout, acceptor.accept(stream)).await {
                     Ok(Ok(stream)) => {
-                        watcher
-                            .watch(builder.serve_connection_with_upgrades(TokioIo::new(stream), service).into_owned())
-                            .await
+                        let builder = if stream.get_ref().1.alpn_protocol() == Some(b"h2") {
+                            builder.http2_only()
+                        } else {
+                            builder.http1_only()
+                        };
+                        let connection = builder.serve_connection(TokioIo::new(stream), service).into_owned();
+                        until_idle(watcher.watch(connection), &activity, limits.idle_timeout).await
                     }
                     Ok(Err(error)) => {
                         tracing::debug!(%peer, %error, "console: TLS handshake failed");
@@ -71,13 +153,14 @@ pub async fn serve(
                     }
                 },
                 None => {
-                    watcher
-                        .watch(builder.serve_connection_with_upgrades(TokioIo::new(stream), service).into_owned())
-                        .await
+                    let connection = builder.http1_only().serve_connection(TokioIo::new(stream), service).into_owned();
+                    until_idle(watcher.watch(connection), &activity, limits.idle_timeout).await
                 }
             };
-            if let Err(error) = result {
-                tracing::debug!(%peer, %error, "console: connection ended with an error");
+            match served {
+                Some(Err(error)) => tracing::debug!(%peer, %error, "console: connection ended with an error"),
+                Some(Ok(())) => {}
+                None => tracing::debug!(%peer, "console: closed an idle connection"),
             }
         });
     }
@@ -85,6 +168,89 @@ pub async fn serve(
     tokio::select! {
         () = graceful.shutdown() => tracing::info!("console: all connections closed"),
         () = tokio::time::sleep(grace) => tracing::warn!(seconds = grace.as_secs(), "console: connections still open after the grace period; closing them"),
+    }
+}
+
+/// Runs `connection` until it ends, or until it has had no request in flight for `idle` (`None`).
+async fn until_idle<T>(connection: impl Future<Output = T>, activity: &Activity, idle: Duration) -> Option<T> {
+    tokio::select! {
+        ended = connection => Some(ended),
+        () = activity.idle_for(idle) => None,
+    }
+}
+
+/// The requests in flight on one connection, and when the last one ended.
+struct Activity {
+    in_flight: AtomicUsize,
+    last: Mutex<Instant>,
+}
+
+impl Default for Activity {
+    fn default() -> Self {
+        Activity { in_flight: AtomicUsize::new(0), last: Mutex::new(Instant::now()) }
+    }
+}
+
+impl Activity {
+    fn touch(&self) {
+        *self.last.lock().unwrap_or_else(|poisoned| poisoned.into_inner()) = Instant::now();
+    }
+
+    /// Completes once no request has been in flight for `idle`.
+    async fn idle_for(&self, idle: Duration) {
+        loop {
+            let last = *self.last.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+            tokio::time::sleep_until(last + idle).await;
+            let last = *self.last.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+            if self.in_flight.load(Ordering::Acquire) == 0 && last.elapsed() >= idle {
+                return;
+            }
+            if self.in_flight.load(Ordering::Acquire) > 0 {
+                tokio::time::sleep(idle).await;
+            }
+        }
+    }
+}
+
+/// One request in flight, from its head to the last byte of its response.
+struct Busy(Arc<Activity>);
+
+impl Busy {
+    fn start(activity: &Arc<Activity>) -> Busy {
+        activity.in_flight.fetch_add(1, Ordering::AcqRel);
+        activity.touch();
+        Busy(Arc::clone(activity))
+    }
+}
+
+impl Drop for Busy {
+    fn drop(&mut self) {
+        self.0.touch();
+        self.0.in_flight.fetch_sub(1, Ordering::AcqRel);
+    }
+}
+
+/// A response body that keeps its request counted as in flight until it is sent (a large file
+/// to a slow client is not idle).
+struct Tracked {
+    body: Body,
+    _busy: Busy,
+}
+
+impl HttpBody for Tracked {
+    type Data = axum::body::Bytes;
+    type Error = axum::Error;
+
+    fn poll_frame(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Result<Frame<Self::Data>, Self::Error>>> {
+        Pin::new(&mut self.get_mut().body).poll_frame(cx)
+    }
+
+    fn is_end_stream(&self) -> bool {
+        self.body.is_end_stream()
+    }
+
+    fn size_hint(&self) -> SizeHint {
+        self.body.size_hint()
     }
 }
 

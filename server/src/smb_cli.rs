@@ -5,7 +5,7 @@ use std::path::Path;
 
 use app::backend::{audit, smb};
 use app::error::AppError;
-use smb_core::{Access, EVERYONE, ShareConfig};
+use smb_core::{Access, EVERYONE, ShareConfig, same_name};
 
 use crate::admin::{current_uid, read_password};
 use crate::config::{SettingsCommand, ShareCommand, UserCommand};
@@ -94,12 +94,12 @@ pub async fn shares(data_dir: &Path, command: ShareCommand) -> anyhow::Result<()
                 [(full, Access::Full), (change, Access::Change), (read, Access::Read), (deny, Access::Deny)]
             {
                 for user in users {
-                    let user = if user.eq_ignore_ascii_case(EVERYONE) {
+                    let user = if same_name(&user, EVERYONE) {
                         EVERYONE.to_owned()
                     } else {
                         smb::check_user_name(&user).map_err(plain)?.to_owned()
                     };
-                    permissions.retain(|(u, _)| !u.eq_ignore_ascii_case(&user));
+                    permissions.retain(|(u, _)| !same_name(u, &user));
                     permissions.push((user, access));
                 }
             }

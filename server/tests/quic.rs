@@ -465,6 +465,159 @@ async fn client_certificates_are_admitted_and_blocked_by_the_mapping_access_list
     assert!(foreign.is_err(), "an untrusted client chain is refused");
 }
 
+/// Runs `openssl` with `args` in `dir`, failing the test when it fails.
+async fn openssl(dir: &Path, args: &[&str]) {
+    let output = support::run_tool_in("openssl", args, Some(dir), LIMIT).await;
+    assert!(output.status.success(), "openssl {args:?}: {}", support::transcript(&output));
+}
+
+/// A self-signed CA made by `openssl`: `NAME.crt.pem` and `NAME.key.pem` in `dir`.
+async fn openssl_ca(dir: &Path, name: &str) {
+    let (cert, key, subject) = (format!("{name}.crt.pem"), format!("{name}.key.pem"), format!("/CN={name}"));
+    openssl(
+        dir,
+        &[
+            "req",
+            "-x509",
+            "-newkey",
+            "ec",
+            "-pkeyopt",
+            "ec_paramgen_curve:P-256",
+            "-nodes",
+            "-days",
+            "30",
+            "-subj",
+            &subject,
+            "-addext",
+            "basicConstraints=critical,CA:TRUE",
+            "-addext",
+            "keyUsage=critical,keyCertSign",
+            "-keyout",
+            &key,
+            "-out",
+            &cert,
+        ],
+    )
+    .await;
+}
+
+/// A client certificate for `name` issued by the `openssl_ca` named `ca`: `NAME.crt.pem` and
+/// `NAME.key.pem` in `dir`.
+async fn openssl_client(dir: &Path, name: &str, ca: &str) {
+    let (cert, key, csr, subject) =
+        (format!("{name}.crt.pem"), format!("{name}.key.pem"), format!("{name}.csr"), format!("/CN={name}"));
+    openssl(
+        dir,
+        &[
+            "req",
+            "-new",
+            "-newkey",
+            "ec",
+            "-pkeyopt",
+            "ec_paramgen_curve:P-256",
+            "-nodes",
+            "-subj",
+            &subject,
+            "-keyout",
+            &key,
+            "-out",
+            &csr,
+        ],
+    )
+    .await;
+    let extensions = dir.join(format!("{name}.ext"));
+    std::fs::write(&extensions, "extendedKeyUsage=clientAuth\nkeyUsage=critical,digitalSignature\n").unwrap();
+    let (ca_cert, ca_key) = (format!("{ca}.crt.pem"), format!("{ca}.key.pem"));
+    openssl(
+        dir,
+        &[
+            "x509",
+            "-req",
+            "-in",
+            &csr,
+            "-CA",
+            &ca_cert,
+            "-CAkey",
+            &ca_key,
+            "-CAcreateserial",
+            "-days",
+            "30",
+            "-extfile",
+            extensions.to_str().unwrap(),
+            "-out",
+            &cert,
+        ],
+    )
+    .await;
+}
+
+fn pem_certificate(dir: &Path, name: &str) -> CertificateDer<'static> {
+    use rustls::pki_types::pem::PemObject;
+    CertificateDer::from_pem_file(dir.join(format!("{name}.crt.pem"))).unwrap()
+}
+
+fn pem_key(dir: &Path, name: &str) -> rustls::pki_types::PrivateKeyDer<'static> {
+    use rustls::pki_types::pem::PemObject;
+    rustls::pki_types::PrivateKeyDer::from_pem_file(dir.join(format!("{name}.key.pem"))).unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn certificates_appended_after_the_clients_own_never_decide_its_access() {
+    use smb_core::ClientMatch;
+    let server = SmbServer::start().await;
+    let (address, ca) = server.enable_quic(&["localhost"], false).await;
+    let dir = server.dir.path();
+    // A trusted client CA with two clients, and a CA the server does not trust.
+    openssl_ca(dir, "Trusted Client CA").await;
+    openssl_ca(dir, "Partner CA").await;
+    openssl_client(dir, "victim", "Trusted Client CA").await;
+    openssl_client(dir, "mallory", "Trusted Client CA").await;
+    openssl_client(dir, "forged", "Partner CA").await;
+    let trusted_ca = std::fs::read_to_string(dir.join("Trusted Client CA.crt.pem")).unwrap();
+    certs::import_ca(&server.db, &trusted_ca).await.expect("client CA import");
+    map_localhost(&server, true, false).await;
+    let mut events = server.engine.subscribe();
+    let victim = pem_certificate(dir, "victim");
+    let victim_sha256 = certs::inspect(&victim).unwrap().sha256;
+
+    // The victim's own certificate is allowed by its SHA-256.
+    let by_hash = ClientMatch::Sha256(victim_sha256);
+    certs::change_access(&server.db, "localhost", &by_hash, true, true).await.unwrap();
+    server.apply().await;
+    attempt(address, &ca, Some((vec![victim.clone()], pem_key(dir, "victim")))).await.expect("the victim is admitted");
+
+    // Mallory holds a valid certificate of the same CA and appends the victim's public one.
+    let mallory = || pem_certificate(dir, "mallory");
+    let appended = vec![mallory(), victim.clone()];
+    let refused = attempt(address, &ca, Some((appended, pem_key(dir, "mallory")))).await;
+    assert!(refused.is_err(), "an appended certificate must not admit its sender");
+    let reason = next_refusal(&mut events).await;
+    assert!(reason.contains("CN=mallory") && reason.contains("no allow entry"), "{reason}");
+
+    // An issuer entry for a CA the server does not trust: a certificate that names it, appended
+    // after a valid one, decides nothing either.
+    let by_issuer = ClientMatch::Issuer("CN=Partner CA".into());
+    certs::change_access(&server.db, "localhost", &by_issuer, true, true).await.unwrap();
+    server.apply().await;
+    let forged = vec![mallory(), pem_certificate(dir, "forged"), pem_certificate(dir, "Partner CA")];
+    let refused = attempt(address, &ca, Some((forged, pem_key(dir, "mallory")))).await;
+    assert!(refused.is_err(), "a self-made certificate naming an allowed issuer must not admit");
+    let reason = next_refusal(&mut events).await;
+    assert!(reason.contains("CN=mallory") && reason.contains("no allow entry"), "{reason}");
+
+    // A block entry of an appended certificate does not refuse a client it does not describe.
+    let block_victim = ClientMatch::Sha256(certs::inspect(&victim).unwrap().sha256);
+    certs::change_access(&server.db, "localhost", &block_victim, false, true).await.unwrap();
+    let by_trusted_issuer = ClientMatch::Issuer("CN=Trusted Client CA".into());
+    certs::change_access(&server.db, "localhost", &by_trusted_issuer, true, true).await.unwrap();
+    server.apply().await;
+    attempt(address, &ca, Some((vec![mallory(), victim.clone()], pem_key(dir, "mallory"))))
+        .await
+        .expect("mallory is admitted by the trusted issuer; the victim's block is about the victim only");
+    let refused = attempt(address, &ca, Some((vec![victim], pem_key(dir, "victim")))).await;
+    assert!(refused.is_err(), "the victim itself is blocked");
+}
+
 /// Checks the server's chain for `localhost` whatever address the client dialled: a client that
 /// connects by IP address (and so sends no SNI) yet still verifies the certificate.
 #[derive(Debug)]
@@ -551,4 +704,50 @@ async fn a_renewal_made_by_openssl_takes_over_its_name_though_openssl_marks_it_a
     let renewed = import(180).await;
     assert_eq!(renewed.remapped.len(), 1, "the longer-lived certificate should take the mapping over");
     assert_eq!(thumbprint_of(&server, "renew.example").await, renewed.info.thumbprint);
+}
+
+/// How often the server's limit named `name` has refused something.
+fn refused(server: &SmbServer, name: &str) -> u64 {
+    server.engine.refusals().into_iter().find(|(limit, _)| limit.name() == name).map_or(0, |(_, count)| count)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_quic_connection_that_never_opens_its_smb_stream_is_closed_at_the_preauth_deadline() {
+    let server = SmbServer::start().await;
+    server.set("limit_preauth_timeout_seconds", "2").await;
+    let (address, ca) = server.enable_quic(&["localhost"], false).await;
+    let (connection, _) = handshake(address, &ca, "localhost").await.expect("handshake");
+    // The server's keep-alives would hold it forever; the deadline does not.
+    let closed = tokio::time::timeout(Duration::from_secs(10), connection.closed()).await;
+    assert!(closed.is_ok(), "a handshaken connection without a stream outlived the deadline");
+    assert_eq!(refused(&server, "preauth_timeout"), 1);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn under_load_new_quic_clients_first_prove_their_address_with_a_retry() {
+    let server = SmbServer::start().await;
+    // Every handshake counts as load: each new client gets a Retry, which quinn's client follows.
+    server.set("quic_handshakes_before_retry", "0").await;
+    let (address, ca) = server.enable_quic(&["localhost"], false).await;
+    for _ in 0..3 {
+        handshake(address, &ca, "localhost").await.expect("a client that follows the Retry gets in");
+    }
+    assert_eq!(refused(&server, "quic_retry"), 3);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn quic_connections_past_the_per_client_limit_are_refused() {
+    let server = SmbServer::start().await;
+    server.set("limit_connections_per_client", "3").await;
+    let (address, ca) = server.enable_quic(&["localhost"], false).await;
+    let mut held = Vec::new();
+    let mut refusals = 0;
+    for _ in 0..5 {
+        match handshake(address, &ca, "localhost").await {
+            Ok((connection, _)) => held.push(connection),
+            Err(_) => refusals += 1,
+        }
+    }
+    assert_eq!((held.len(), refusals), (3, 2));
+    assert_eq!(refused(&server, "connections_per_client"), 2);
 }

@@ -7,7 +7,8 @@ mod support;
 use std::path::Path;
 use std::time::Duration;
 
-use smb_core::{Access, Event};
+use app::backend::smb;
+use smb_core::{Access, EVERYONE, Event, ShareConfig};
 use support::{SmbServer, run_tool_in, transcript};
 use tokio::sync::broadcast;
 
@@ -107,13 +108,18 @@ async fn smbclient_lists_shares_and_rpcclient_enumerates_them() {
         assert!(text.contains(expected), "smbclient -L misses {expected}:\n{text}");
     }
 
-    let args = ["-p", &port, "127.0.0.1", "-U", &credentials, "-c", "netshareenumall"];
+    let args = ["-p", &port, "127.0.0.1", "-U", &credentials, "-c", "netshareenumall 1"];
     let output = run_tool_in("rpcclient", &args, None, LIMIT).await;
     let text = transcript(&output);
     assert!(output.status.success(), "{text}");
     for expected in ["netname: sales", "netname: archive", "remark:\ttest share archive"] {
         assert!(text.contains(expected), "rpcclient netshareenumall misses {expected:?}:\n{text}");
     }
+    // Level 2 shows local paths: refused to users who do not administer the server, as Windows does.
+    let args = ["-p", &port, "127.0.0.1", "-U", &credentials, "-c", "netshareenumall 2"];
+    let output = run_tool_in("rpcclient", &args, None, LIMIT).await;
+    let text = transcript(&output);
+    assert!(text.contains("WERR_ACCESS_DENIED") && !text.contains("path:"), "{text}");
 
     let args = ["-p", &port, "127.0.0.1", "-U", &credentials, "-c", "srvinfo"];
     let output = run_tool_in("rpcclient", &args, None, LIMIT).await;
@@ -253,6 +259,44 @@ async fn a_wrong_password_is_a_logon_failure() {
     let args = ["//127.0.0.1/work", "-p", &port, "-N", "-c", "ls"];
     let output = run_tool_in("smbclient", &args, None, LIMIT).await;
     assert!(!output.status.success(), "anonymous access must be refused:\n{}", transcript(&output));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_non_ascii_name_in_another_case_is_the_configured_account_and_cannot_be_added_twice() {
+    let server = SmbServer::start().await;
+    smb::add_user(&server.db, "Émile", support::PASSWORD).await.unwrap();
+    let refused = smb::add_user(&server.db, "émile", "another password").await.unwrap_err();
+    assert_eq!(
+        refused.for_field("name"),
+        Some("A user named 'Émile' already exists: user names that differ only in case are one name.")
+    );
+    server
+        .share_with(ShareConfig {
+            name: "team".into(),
+            path: Default::default(),
+            description: String::new(),
+            permissions: vec![(EVERYONE.into(), Access::Full), ("Émile".into(), Access::Deny)],
+            encrypt_data: false,
+            access_based_enumeration: false,
+            max_users: None,
+        })
+        .await;
+    let mut events = server.engine.subscribe();
+    let (port, credentials) = (server.port(), format!("émile%{}", support::PASSWORD));
+    let args = ["//127.0.0.1/team", "-p", &port, "-U", &credentials, "-c", "ls"];
+    let output = run_tool_in("smbclient", &args, None, LIMIT).await;
+    let text = transcript(&output);
+    assert!(text.contains("NT_STATUS_ACCESS_DENIED"), "the deny for Émile must hold for émile:\n{text}");
+    let mut seen = Vec::new();
+    while seen.len() < 2 {
+        match tokio::time::timeout(Duration::from_secs(10), events.recv()).await {
+            Ok(Ok(Event::LogonSucceeded { user, .. })) => seen.push(("logon", user)),
+            Ok(Ok(Event::TreeConnectDenied { user, .. })) => seen.push(("tree connect denied", user)),
+            Ok(Ok(_)) => continue,
+            other => panic!("missing events after {seen:?}: {other:?}"),
+        }
+    }
+    assert_eq!(seen, [("logon", "Émile".to_owned()), ("tree connect denied", "Émile".to_owned())]);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -238,6 +238,36 @@ impl EngineHandle {
         self.shared.counters()
     }
 
+    /// Raises the process's open-descriptor limit (RLIMIT_NOFILE) to its hard limit, and keeps
+    /// opens below it with descriptors in reserve for the console, the database and the
+    /// connections. Returns the limit now in force.
+    pub fn raise_descriptor_limit(&self) -> u64 {
+        use rustix::process::{Resource, Rlimit, getrlimit, setrlimit};
+        let current = getrlimit(Resource::Nofile);
+        let raised = Rlimit { current: current.maximum, maximum: current.maximum };
+        let limit = match setrlimit(Resource::Nofile, raised) {
+            Ok(()) => current.maximum,
+            Err(error) => {
+                tracing::warn!(%error, "cannot raise the open-descriptor limit");
+                current.current
+            }
+        };
+        // Unlimited: opens are bounded by the setting alone.
+        let limit = limit.unwrap_or(u64::MAX);
+        self.shared.set_descriptor_limit(limit);
+        limit
+    }
+
+    /// How often each limit of the resource budget has refused something.
+    pub fn refusals(&self) -> Vec<(crate::Refusal, u64)> {
+        self.shared.refusals()
+    }
+
+    /// The resource budget in use now.
+    pub fn budget_use(&self) -> crate::engine::shared::BudgetUse {
+        self.shared.budget_use()
+    }
+
     /// For transports living outside this crate's TCP listener (QUIC).
     pub fn shared(&self) -> &Arc<Shared> {
         &self.shared

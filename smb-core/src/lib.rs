@@ -16,8 +16,9 @@ pub mod transport;
 pub mod vfs;
 
 pub use engine::config::{
-    Access, CertificateMapping, ClientAccess, ClientMatch, EVERYONE, EngineConfig, LockoutPolicy, QuicSettings,
-    ServerSettings, ShareConfig, UserConfig,
+    Access, CertificateMapping, ClientAccess, ClientMatch, EVERYONE, EngineConfig, Limits, LockoutPolicy, QuicSettings,
+    ServerSettings, ShareConfig, UserConfig, fold_name, same_name,
 };
 pub use engine::events::{Counters, Event, OpenFileStatus, SessionStatus, Transport};
+pub use engine::shared::{BudgetUse, Refusal};
 pub use handle::EngineHandle;

@@ -67,6 +67,8 @@ impl Viewer {
 pub struct ConsoleState {
     pub server_name: String,
     pub setup_needed: bool,
+    /// Creating the first administrator needs the setup token printed in the server's log.
+    pub setup_token_required: bool,
     pub viewer: Option<Viewer>,
 }
 
@@ -77,19 +79,49 @@ pub async fn get_console_state() -> Result<ConsoleState, AppError> {
         let state = state()?;
         let setup_needed = !accounts::any_exists(&state.db).await?;
         let viewer = session::current_account().await?.map(|account| account.viewer());
-        Ok(ConsoleState { server_name: state.info.server_name.clone(), setup_needed, viewer })
+        Ok(ConsoleState {
+            server_name: state.info.server_name.clone(),
+            setup_needed,
+            setup_token_required: setup_needed && state.setup_token.is_some(),
+            viewer,
+        })
     })
     .await
 }
 
-/// Creates the first administrator; refused as soon as any console account exists.
+/// Creates the first administrator; refused as soon as any console account exists. On a console
+/// that listens beyond loopback, `token` must be the setup token the server printed at start.
 #[server(endpoint = "create_first_admin")]
-pub async fn create_first_admin(name: String, password: String, confirm: String) -> Result<(), AppError> {
+pub async fn create_first_admin(
+    name: String,
+    password: String,
+    confirm: String,
+    token: Option<String>,
+) -> Result<(), AppError> {
     crate::backend::respond(async move {
         use crate::backend::{accounts, audit, session, state};
         let state = state()?;
-        crate::api::accounts::check_new_password(&password, &confirm)?;
         let source = session::client_address().await;
+        if accounts::any_exists(&state.db).await? {
+            return Err(AppError::Conflict(
+                "An administrator already exists. Sign in, or ask an administrator for an account.".into(),
+            ));
+        }
+        if let Some(expected) = &state.setup_token {
+            let token = token.unwrap_or_default();
+            if token.trim().is_empty() {
+                return Err(AppError::invalid("token", "Enter the setup token from the server's log."));
+            }
+            if !expected.matches(&token) {
+                tracing::warn!(%source, "console: first administrator refused: wrong setup token");
+                return Err(AppError::invalid(
+                    "token",
+                    "This is not the setup token. Copy it from the line \"Setup token: ...\" that the server \
+                     printed when it started.",
+                ));
+            }
+        }
+        crate::api::accounts::check_new_password(&password, &confirm)?;
         let account = accounts::create_first_admin(&state.db, &name, &password).await?;
         audit::record(
             &state.db,
@@ -106,7 +138,7 @@ pub async fn create_first_admin(name: String, password: String, confirm: String)
 #[server(endpoint = "sign_in")]
 pub async fn sign_in(name: String, password: String) -> Result<(), AppError> {
     crate::backend::respond(async move {
-        use crate::backend::{accounts, audit, session, state, throttle};
+        use crate::backend::{accounts, audit, passwords, session, state, throttle};
         let state = state()?;
         let name = name.trim().to_owned();
         if name.is_empty() {
@@ -117,17 +149,28 @@ pub async fn sign_in(name: String, password: String) -> Result<(), AppError> {
         }
         let source = session::client_address().await;
         let keys = throttle::keys(&name, &source);
+        let db = &state.db;
+        let throttled = |retry_after_seconds: u64| {
+            let entry = audit::Entry::failure(&name, "console.sign_in", &name)
+                .detail(format!("refused: throttled for {retry_after_seconds} more seconds"))
+                .source(&source);
+            async move {
+                audit::record(db, entry).await;
+                Err(AppError::Throttled { retry_after_seconds })
+            }
+        };
+        // Refused at once while blocked, without waiting for a turn at argon2.
         if let Some(retry_after_seconds) = throttle::blocked_for(&state.db, &keys).await? {
-            audit::record(
-                &state.db,
-                audit::Entry::failure(&name, "console.sign_in", &name)
-                    .detail(format!("refused: throttled for {retry_after_seconds} more seconds"))
-                    .source(&source),
-            )
-            .await;
-            return Err(AppError::Throttled { retry_after_seconds });
+            return throttled(retry_after_seconds).await;
         }
-        match accounts::verify(&state.db, &name, &password).await? {
+        // The turn first, so that an attempt the server has no room to check does not count; then
+        // the attempt is counted before its password is checked, so that parallel attempts cannot
+        // all pass the throttle before any of them has failed.
+        let turn = passwords::turn().await?;
+        if let Some(retry_after_seconds) = throttle::reserve(&state.db, &keys).await? {
+            return throttled(retry_after_seconds).await;
+        }
+        match accounts::verify(&state.db, turn, &name, &password).await? {
             Some(account) => {
                 throttle::clear(&state.db, &keys).await?;
                 accounts::touch_sign_in(&state.db, account.id).await?;
@@ -139,7 +182,6 @@ pub async fn sign_in(name: String, password: String) -> Result<(), AppError> {
                 session::sign_in(&account).await
             }
             None => {
-                throttle::record_failure(&state.db, &keys).await?;
                 audit::record(
                     &state.db,
                     audit::Entry::failure(&name, "console.sign_in", &name)

@@ -1,12 +1,10 @@
 //! Console accounts in the database. Passwords are kept only as argon2id hashes (PHC strings).
 
-use argon2::Argon2;
-use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
 use sqlx::SqlitePool;
 
 use crate::api::accounts::{AccountSummary, check_account_name};
 use crate::api::auth::{Role, Viewer};
-use crate::backend::{now, rfc3339};
+use crate::backend::{now, passwords, rfc3339};
 use crate::error::{AppError, AppResult};
 
 #[derive(Clone, Debug)]
@@ -102,63 +100,18 @@ pub async fn count_by_role(db: &SqlitePool) -> AppResult<(u64, u64)> {
     Ok((admins as u64, readers as u64))
 }
 
-/// Hashes off the async workers: argon2 is deliberately slow.
-async fn hash_password(password: &str) -> AppResult<String> {
-    let password = password.to_owned();
-    tokio::task::spawn_blocking(move || {
-        let salt = SaltString::encode_b64(&rand::random::<[u8; 16]>())
-            .map_err(|e| AppError::Internal(format!("salt: {e}")))?;
-        Argon2::default()
-            .hash_password(password.as_bytes(), &salt)
-            .map(|hash| hash.to_string())
-            .map_err(|e| AppError::Internal(format!("password hashing: {e}")))
-    })
-    .await
-    .map_err(|e| AppError::Internal(format!("password hashing task: {e}")))?
-}
-
-async fn password_matches(hash: String, password: &str) -> bool {
-    let password = password.to_owned();
-    tokio::task::spawn_blocking(move || {
-        PasswordHash::new(&hash)
-            .map(|parsed| Argon2::default().verify_password(password.as_bytes(), &parsed).is_ok())
-            .unwrap_or(false)
-    })
-    .await
-    .unwrap_or(false)
-}
-
-/// A hash of no one's password, verified for unknown names so that a wrong name takes as long
-/// as a wrong password and the answer does not reveal which accounts exist.
-static DECOY_HASH: std::sync::OnceLock<String> = std::sync::OnceLock::new();
-
-async fn decoy_hash() -> String {
-    if let Some(hash) = DECOY_HASH.get() {
-        return hash.clone();
-    }
-    let hash = hash_password("no account has this password").await.unwrap_or_default();
-    DECOY_HASH.get_or_init(|| hash).clone()
-}
-
-/// The account, when the name exists and the password is right.
-pub async fn verify(db: &SqlitePool, name: &str, password: &str) -> AppResult<Option<Account>> {
+/// The account, when the name exists and the password is right. The caller holds the turn, so
+/// that it can count the attempt between getting the turn and the check.
+pub async fn verify(db: &SqlitePool, turn: passwords::Turn, name: &str, password: &str) -> AppResult<Option<Account>> {
     let row: Option<(i64, String)> = sqlx::query_as("SELECT id, password_hash FROM console_accounts WHERE name = ?")
         .bind(name.trim())
         .fetch_optional(db)
         .await?;
-    match row {
-        Some((id, hash)) => {
-            if password_matches(hash, password).await {
-                find_by_id(db, id).await
-            } else {
-                Ok(None)
-            }
-        }
-        None => {
-            password_matches(decoy_hash().await, password).await;
-            Ok(None)
-        }
-    }
+    let Some((id, hash)) = row else {
+        passwords::matches(turn, None, password).await;
+        return Ok(None);
+    };
+    if passwords::matches(turn, Some(hash), password).await { find_by_id(db, id).await } else { Ok(None) }
 }
 
 pub async fn touch_sign_in(db: &SqlitePool, id: i64) -> AppResult<()> {
@@ -182,7 +135,7 @@ fn is_unique_violation(error: &sqlx::Error) -> bool {
 /// confirmation the caller holds).
 pub async fn create(db: &SqlitePool, name: &str, role: Role, password: &str) -> AppResult<Account> {
     let name = check_account_name(name)?;
-    let hash = hash_password(password).await?;
+    let hash = passwords::hash(passwords::turn().await?, password).await?;
     let at = now();
     let id = sqlx::query(
         "INSERT INTO console_accounts (name, role, password_hash, created_at, password_changed_at)
@@ -200,11 +153,30 @@ pub async fn create(db: &SqlitePool, name: &str, role: Role, password: &str) -> 
     Ok(Account { id, name: name.to_owned(), role, password_changed_at: at })
 }
 
-/// Creates the first administrator in one statement, so that two browsers racing through the
-/// setup page cannot both succeed.
+/// One creation of the first administrator at a time.
+static CREATING_FIRST_ADMIN: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
+
+fn administrator_exists() -> AppError {
+    AppError::Conflict("An administrator already exists. Sign in, or ask an administrator for an account.".into())
+}
+
+/// Creates the first administrator. Whether one exists is checked before the password is hashed
+/// (argon2 is the expensive part), one creation runs at a time (the others are refused at once
+/// rather than each hashing a password that would then be refused), and the insert itself
+/// re-checks in the same statement, so that `edgeshare admin add` racing a browser cannot make
+/// two first administrators either.
 pub async fn create_first_admin(db: &SqlitePool, name: &str, password: &str) -> AppResult<Account> {
     let name = check_account_name(name)?;
-    let hash = hash_password(password).await?;
+    let Ok(_creating) = CREATING_FIRST_ADMIN.try_lock() else {
+        return Err(AppError::Conflict(
+            "The first administrator is being created from another browser right now. Reload the page in a moment."
+                .into(),
+        ));
+    };
+    if any_exists(db).await? {
+        return Err(administrator_exists());
+    }
+    let hash = passwords::hash(passwords::turn().await?, password).await?;
     let at = now();
     let done = sqlx::query(
         "INSERT INTO console_accounts (name, role, password_hash, created_at, password_changed_at)
@@ -217,9 +189,7 @@ pub async fn create_first_admin(db: &SqlitePool, name: &str, password: &str) -> 
     .execute(db)
     .await?;
     if done.rows_affected() == 0 {
-        return Err(AppError::Conflict(
-            "An administrator already exists. Sign in, or ask an administrator for an account.".into(),
-        ));
+        return Err(administrator_exists());
     }
     Ok(Account { id: done.last_insert_rowid(), name: name.to_owned(), role: Role::Admin, password_changed_at: at })
 }
@@ -263,7 +233,7 @@ pub async fn set_role(db: &SqlitePool, name: &str, role: Role) -> AppResult<(Acc
 /// Sets a new password; sessions signed in before the change end at their next request.
 pub async fn set_password(db: &SqlitePool, name: &str, password: &str) -> AppResult<Account> {
     let account = require_by_name(db, name).await?;
-    let hash = hash_password(password).await?;
+    let hash = passwords::hash(passwords::turn().await?, password).await?;
     // Strictly later than the previous change, even within the same second, so that sessions
     // stamped with the old value are recognisably older.
     let changed_at = now().max(account.password_changed_at + 1);

@@ -49,6 +49,17 @@ impl Entry {
     }
 }
 
+/// The longest text kept of one field: what a client sends (a user name, a server name) can
+/// be far longer, and is cut with a mark rather than stored whole.
+pub const MAX_FIELD_CHARS: usize = 512;
+
+fn bounded(text: &str) -> std::borrow::Cow<'_, str> {
+    match text.char_indices().nth(MAX_FIELD_CHARS) {
+        Some((end, _)) => format!("{}... ({} characters)", &text[..end], text.chars().count()).into(),
+        None => text.into(),
+    }
+}
+
 /// Records an event. A failure to write the audit log is logged, never hidden, but does not undo
 /// the action it describes: that action has already happened.
 pub async fn record(db: &SqlitePool, entry: Entry) {
@@ -57,17 +68,40 @@ pub async fn record(db: &SqlitePool, entry: Entry) {
          VALUES (?, ?, ?, ?, ?, ?, ?)",
     )
     .bind(now())
-    .bind(&entry.actor)
+    .bind(bounded(&entry.actor))
     .bind(&entry.action)
-    .bind(&entry.target)
+    .bind(bounded(&entry.target))
     .bind(entry.outcome.as_str())
-    .bind(&entry.detail)
-    .bind(&entry.source)
+    .bind(bounded(&entry.detail))
+    .bind(bounded(&entry.source))
     .execute(db)
     .await;
     if let Err(error) = result {
-        tracing::error!(%error, action = %entry.action, actor = %entry.actor, "could not write the audit log");
+        tracing::error!(%error, action = %entry.action, actor = %bounded(&entry.actor), "could not write the audit log");
     }
+}
+
+/// Events older than this are removed from the audit log.
+pub const RETENTION_DAYS: i64 = 180;
+/// The audit log keeps at most this many events (the newest).
+pub const MAX_EVENTS: i64 = 1_000_000;
+
+/// Removes what the retention keeps no longer: events older than [`RETENTION_DAYS`], and the
+/// oldest beyond [`MAX_EVENTS`]. Returns how many went.
+pub async fn prune(db: &SqlitePool) -> AppResult<u64> {
+    let old = sqlx::query("DELETE FROM audit_events WHERE at < ?")
+        .bind(now() - RETENTION_DAYS * 86_400)
+        .execute(db)
+        .await?
+        .rows_affected();
+    let excess = sqlx::query(
+        "DELETE FROM audit_events WHERE id <= (SELECT id FROM audit_events ORDER BY id DESC LIMIT 1 OFFSET ?)",
+    )
+    .bind(MAX_EVENTS)
+    .execute(db)
+    .await?
+    .rows_affected();
+    Ok(old + excess)
 }
 
 #[derive(sqlx::FromRow)]

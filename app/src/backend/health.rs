@@ -24,6 +24,8 @@ pub struct Inputs<'a> {
     pub access: &'a [AccessEntry],
     /// CA certificates in the store that client certificate chains can lead to.
     pub client_cas: usize,
+    /// The resource budget in use, and what it refused.
+    pub budget: &'a smb_core::BudgetUse,
 }
 
 fn item(area: &str, subject: &str, check: &str, level: Level, detail: String, fix: Option<&str>) -> HealthItem {
@@ -50,6 +52,7 @@ pub fn level_of(status: CheckStatus) -> Level {
 pub fn report(inputs: &Inputs<'_>) -> Vec<HealthItem> {
     let mut items = Vec::new();
     listener(inputs, &mut items);
+    budget(inputs.budget, &mut items);
     if inputs.quic_enabled && inputs.mappings.is_empty() {
         items.push(item(
             "SMB over QUIC",
@@ -229,6 +232,46 @@ fn tcp_exposure(inputs: &Inputs<'_>, items: &mut Vec<HealthItem>) {
     });
 }
 
+/// Use at or above this share of a limit is a warning: the next clients may be refused.
+const NEAR_LIMIT_PERCENT: u64 = 80;
+
+/// The resource budget: connections and opens against their limits, and what was refused.
+fn budget(budget: &smb_core::BudgetUse, items: &mut Vec<HealthItem>) {
+    let capacity = |used: u64, limit: u64| {
+        if used * 100 >= limit * NEAR_LIMIT_PERCENT { Level::Warning } else { Level::Good }
+    };
+    let connections = (u64::from(budget.connections), u64::from(budget.max_connections));
+    items.push(item(
+        "Resource budget",
+        "Connections",
+        "Capacity",
+        capacity(connections.0, connections.1),
+        format!("{} of {} connections in use.", connections.0, connections.1),
+        Some("If these are legitimate clients, raise the limit: `edgeshare settings set limit_connections N`."),
+    ));
+    let descriptors = budget.descriptor_limit.map_or(String::new(), |n| format!(" (descriptor limit {n})"));
+    items.push(item(
+        "Resource budget",
+        "Open files",
+        "Capacity",
+        capacity(budget.opens, budget.max_opens),
+        format!("{} of {} open files and directories{descriptors}.", budget.opens, budget.max_opens),
+        Some("Raise `limit_opens` (and the service's descriptor limit, LimitNOFILE), or close idle opens."),
+    ));
+    let refused: Vec<String> = budget
+        .refusals
+        .iter()
+        .filter(|(_, count)| *count > 0)
+        .map(|(limit, count)| format!("{} {count}", limit.name()))
+        .collect();
+    let detail = if refused.is_empty() {
+        "Nothing refused since the server started.".to_owned()
+    } else {
+        format!("Refused since the server started: {}.", refused.join(", "))
+    };
+    items.push(item("Resource budget", "Limits", "Refusals", Level::Good, detail, None));
+}
+
 /// The worst verdict of `items` (good when there are none).
 pub fn overall(items: &[HealthItem]) -> Level {
     items.iter().map(|i| i.level).max().unwrap_or(Level::Good)
@@ -253,6 +296,7 @@ pub async fn collect(state: &AppState) -> AppResult<HealthReport> {
         mappings: &mappings,
         access: &access,
         client_cas: settings.client_cas.len(),
+        budget: &state.engine.budget_use(),
     });
     Ok(HealthReport { status: overall(&items), generated_at: rfc3339(at), items })
 }
@@ -306,7 +350,36 @@ mod tests {
             mappings,
             access,
             client_cas: 1,
+            budget: Box::leak(Box::new(budget_use(3, 0))),
         }
+    }
+
+    fn budget_use(connections: u32, refused_preauth: u64) -> smb_core::BudgetUse {
+        smb_core::BudgetUse {
+            connections,
+            max_connections: 100,
+            opens: 10,
+            max_opens: 1000,
+            descriptor_limit: Some(20_000),
+            refusals: vec![(smb_core::Refusal::PreauthTimeout, refused_preauth), (smb_core::Refusal::Opens, 0)],
+        }
+    }
+
+    #[test]
+    fn connections_near_their_limit_warn_and_refusals_are_counted_by_limit() {
+        let quiet = report(&inputs(&[], &[], &[]));
+        let capacity = quiet.iter().find(|i| i.subject == "Connections").unwrap();
+        assert_eq!((capacity.level, capacity.detail.as_str()), (Level::Good, "3 of 100 connections in use."));
+        let refusals = quiet.iter().find(|i| i.check == "Refusals").unwrap();
+        assert_eq!(refusals.detail, "Nothing refused since the server started.");
+
+        let busy = budget_use(85, 12);
+        let items = report(&Inputs { budget: &busy, ..inputs(&[], &[], &[]) });
+        let capacity = items.iter().find(|i| i.subject == "Connections").unwrap();
+        assert_eq!(capacity.level, Level::Warning);
+        assert!(capacity.fix.as_deref().unwrap().contains("limit_connections"));
+        let refusals = items.iter().find(|i| i.check == "Refusals").unwrap();
+        assert_eq!(refusals.detail, "Refused since the server started: preauth_timeout 12.");
     }
 
     fn critical(items: &[HealthItem]) -> Vec<&str> {

@@ -6,10 +6,12 @@ pub mod audit;
 pub mod certs;
 pub mod health;
 pub mod history;
+pub mod passwords;
 pub mod quic;
 pub mod session;
 pub mod sessions;
 pub mod setup;
+pub mod setup_token;
 pub mod smb;
 pub mod throttle;
 
@@ -44,6 +46,9 @@ pub struct AppState {
     pub engine: smb_core::EngineHandle,
     /// The last hour of activity, for the dashboard's charts.
     pub history: Arc<history::History>,
+    /// Required to create the first administrator from a browser; `None` when the console listens
+    /// on a loopback address (only this machine can reach it) or an administrator existed at start.
+    pub setup_token: Option<Arc<setup_token::SetupToken>>,
 }
 
 impl FromRef<AppState> for LeptosOptions {
@@ -83,7 +88,7 @@ pub async fn respond<T>(work: impl std::future::Future<Output = AppResult<T>>) -
             AppError::Forbidden { .. } => StatusCode::FORBIDDEN,
             AppError::NotFound(_) => StatusCode::NOT_FOUND,
             AppError::Conflict(_) => StatusCode::CONFLICT,
-            AppError::Throttled { retry_after_seconds } => {
+            AppError::Throttled { retry_after_seconds } | AppError::Busy { retry_after_seconds } => {
                 response.insert_header(header::RETRY_AFTER, HeaderValue::from(*retry_after_seconds));
                 StatusCode::TOO_MANY_REQUESTS
             }

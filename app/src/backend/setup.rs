@@ -59,7 +59,7 @@ pub async fn apply(state: &AppState, request: &SetupRequest) -> AppResult<SetupS
     // The first share and user.
     let share_name = smb::check_share_name(&request.share).map_err(|e| as_field(e, "share"))?.to_owned();
     let path = smb::check_share_path(&request.path)?;
-    if smb::list_shares(db).await?.iter().any(|s| s.config.name.eq_ignore_ascii_case(&share_name)) {
+    if smb::list_shares(db).await?.iter().any(|s| smb_core::same_name(&s.config.name, &share_name)) {
         return Err(AppError::invalid("share", format!("A share named '{share_name}' already exists.")));
     }
     let user = smb::check_user_name(&request.user).map_err(|e| as_field(e, "user"))?.to_owned();
@@ -67,7 +67,7 @@ pub async fn apply(state: &AppState, request: &SetupRequest) -> AppResult<SetupS
     if request.password != request.confirm {
         return Err(AppError::invalid("confirm", "The two passwords differ."));
     }
-    if smb::list_users(db).await?.iter().any(|u| u.name.eq_ignore_ascii_case(&user)) {
+    if smb::list_users(db).await?.iter().any(|u| smb_core::same_name(&u.name, &user)) {
         return Err(AppError::invalid("user", format!("A user named '{user}' already exists: choose another name.")));
     }
 

@@ -5,7 +5,9 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use smb_core::proto::negotiate::Dialect;
-use smb_core::{Access, EngineConfig, LockoutPolicy, ServerSettings, ShareConfig, UserConfig};
+use smb_core::{
+    Access, EngineConfig, Limits, LockoutPolicy, ServerSettings, ShareConfig, UserConfig, fold_name, same_name,
+};
 use sqlx::SqlitePool;
 
 use crate::backend::now;
@@ -148,6 +150,96 @@ pub const SETTINGS: &[SettingSpec] = &[
         description: "How long a locked account stays locked, in seconds.",
     },
     SettingSpec {
+        key: "limit_connections",
+        kind: SettingKind::Number { min: 1, max: 1_000_000 },
+        default: "4096",
+        description: "Connections at once, TCP and QUIC together; more are refused.",
+    },
+    SettingSpec {
+        key: "limit_connections_per_client",
+        kind: SettingKind::Number { min: 1, max: 1_000_000 },
+        default: "256",
+        description: "Connections at once from one client address (raise it for many users behind one NAT).",
+    },
+    SettingSpec {
+        key: "limit_preauth_timeout_seconds",
+        kind: SettingKind::Number { min: 1, max: 3_600 },
+        default: "30",
+        description: "A connection must sign in within this many seconds of opening, or it is closed.",
+    },
+    SettingSpec {
+        key: "limit_idle_without_session_seconds",
+        kind: SettingKind::Number { min: 1, max: 86_400 },
+        default: "120",
+        description: "A connection without a session, silent this many seconds, is closed.",
+    },
+    SettingSpec {
+        key: "limit_preauth_message_kib",
+        kind: SettingKind::Number { min: 16, max: 16_384 },
+        default: "128",
+        description: "Largest message before sign-in, in KiB (NEGOTIATE and SESSION_SETUP only).",
+    },
+    SettingSpec {
+        key: "limit_sessions_per_connection",
+        kind: SettingKind::Number { min: 1, max: 65_535 },
+        default: "64",
+        description: "Sessions on one connection.",
+    },
+    SettingSpec {
+        key: "limit_sessions_in_progress",
+        kind: SettingKind::Number { min: 1, max: 1_024 },
+        default: "8",
+        description: "Sessions still signing in on one connection.",
+    },
+    SettingSpec {
+        key: "limit_opens_per_session",
+        kind: SettingKind::Number { min: 16, max: 1_000_000 },
+        default: "4096",
+        description: "Open files and directories per session.",
+    },
+    SettingSpec {
+        key: "limit_opens",
+        kind: SettingKind::Number { min: 16, max: 10_000_000 },
+        default: "65536",
+        description: "Open files and directories in the whole server (also kept below the descriptor limit).",
+    },
+    SettingSpec {
+        key: "limit_queued_response_mib",
+        kind: SettingKind::Number { min: 1, max: 1_024 },
+        default: "32",
+        description: "Responses queued for a client that does not read, in MiB, before its requests wait.",
+    },
+    SettingSpec {
+        key: "limit_queued_response_total_mib",
+        kind: SettingKind::Number { min: 16, max: 65_536 },
+        default: "256",
+        description: "Responses queued for all connections together, in MiB; past half of it, clients that read nothing are dropped after 5 s.",
+    },
+    SettingSpec {
+        key: "limit_send_timeout_seconds",
+        kind: SettingKind::Number { min: 1, max: 3_600 },
+        default: "60",
+        description: "A client that reads none of its responses for this many seconds is dropped.",
+    },
+    SettingSpec {
+        key: "limit_pending_per_connection",
+        kind: SettingKind::Number { min: 1, max: 65_535 },
+        default: "1024",
+        description: "Requests of one connection waiting asynchronously (notifications, locks).",
+    },
+    SettingSpec {
+        key: "limit_rpc_call_kib",
+        kind: SettingKind::Number { min: 64, max: 65_536 },
+        default: "1024",
+        description: "Largest RPC call on a named pipe, in KiB.",
+    },
+    SettingSpec {
+        key: "quic_handshakes_before_retry",
+        kind: SettingKind::Number { min: 0, max: 1_000_000 },
+        default: "64",
+        description: "QUIC handshakes in progress before new clients must prove their address (Retry).",
+    },
+    SettingSpec {
         key: "workgroup",
         kind: SettingKind::Workgroup,
         default: "WORKGROUP",
@@ -265,6 +357,53 @@ pub fn computer_name(server_name: &str) -> String {
     if name.is_empty() { "EDGESHARE".into() } else { name.to_uppercase() }
 }
 
+/// The resource budget as stored (see [`SETTINGS`]: the `limit_` settings).
+async fn limits(db: &SqlitePool) -> AppResult<Limits> {
+    let defaults = Limits::default();
+    let number = |key: &'static str, default: u64| async move {
+        AppResult::Ok(setting(db, key).await?.and_then(|v| v.parse::<u64>().ok()).unwrap_or(default))
+    };
+    let count = |value: u64| u32::try_from(value).unwrap_or(u32::MAX);
+    let seconds = Duration::from_secs;
+    Ok(Limits {
+        max_connections: count(number("limit_connections", defaults.max_connections.into()).await?),
+        max_connections_per_client: count(
+            number("limit_connections_per_client", defaults.max_connections_per_client.into()).await?,
+        ),
+        preauth_timeout: seconds(number("limit_preauth_timeout_seconds", defaults.preauth_timeout.as_secs()).await?),
+        idle_without_session: seconds(
+            number("limit_idle_without_session_seconds", defaults.idle_without_session.as_secs()).await?,
+        ),
+        preauth_max_message: count(
+            number("limit_preauth_message_kib", u64::from(defaults.preauth_max_message >> 10)).await? << 10,
+        ),
+        max_sessions_per_connection: count(
+            number("limit_sessions_per_connection", defaults.max_sessions_per_connection.into()).await?,
+        ),
+        max_sessions_in_progress: count(
+            number("limit_sessions_in_progress", defaults.max_sessions_in_progress.into()).await?,
+        ),
+        max_opens_per_session: count(number("limit_opens_per_session", defaults.max_opens_per_session.into()).await?),
+        max_opens: count(number("limit_opens", defaults.max_opens.into()).await?),
+        max_queued_response_bytes: count(
+            number("limit_queued_response_mib", u64::from(defaults.max_queued_response_bytes >> 20)).await? << 20,
+        ),
+        max_queued_response_bytes_total: count(
+            number("limit_queued_response_total_mib", u64::from(defaults.max_queued_response_bytes_total >> 20))
+                .await?
+                << 20,
+        ),
+        send_timeout: seconds(number("limit_send_timeout_seconds", defaults.send_timeout.as_secs()).await?),
+        max_pending_per_connection: count(
+            number("limit_pending_per_connection", defaults.max_pending_per_connection.into()).await?,
+        ),
+        max_rpc_call: count(number("limit_rpc_call_kib", u64::from(defaults.max_rpc_call >> 10)).await? << 10),
+        quic_handshakes_before_retry: count(
+            number("quic_handshakes_before_retry", defaults.quic_handshakes_before_retry.into()).await?,
+        ),
+    })
+}
+
 /// The engine's configuration as the database holds it.
 pub async fn engine_config(db: &SqlitePool, server_name: &str) -> AppResult<EngineConfig> {
     let get = |key: &'static str| async move { setting(db, key).await };
@@ -293,6 +432,7 @@ pub async fn engine_config(db: &SqlitePool, server_name: &str) -> AppResult<Engi
             )),
         },
         skip_encryption_on_secure_transport: !flag(get("quic_encrypt_smb").await?, false),
+        limits: limits(db).await?,
         ..defaults
     };
     let users = sqlx::query_as::<_, (String, Vec<u8>, bool, Option<i64>)>(
@@ -340,7 +480,7 @@ pub fn check_user_name(name: &str) -> AppResult<&str> {
     if name.ends_with('.') {
         return Err(AppError::invalid("name", "A user name cannot end with a dot."));
     }
-    if name.eq_ignore_ascii_case(smb_core::EVERYONE) {
+    if same_name(name, smb_core::EVERYONE) {
         return Err(AppError::invalid("name", "'Everyone' names all users; choose another name."));
     }
     Ok(name)
@@ -356,8 +496,21 @@ pub fn check_smb_password(password: &str) -> AppResult<()> {
     Ok(())
 }
 
-fn taken(what: &str, field: &str, name: &str) -> AppError {
-    AppError::Invalid { field: field.into(), message: format!("A {what} named '{name}' already exists.") }
+/// `name` is taken by `existing`, the same name or one differing only in case ([`fold_name`]).
+fn taken(what: &str, field: &str, name: &str, existing: Option<String>) -> AppError {
+    let message = match existing {
+        Some(existing) if existing != name => {
+            format!("A {what} named '{existing}' already exists: {what} names that differ only in case are one name.")
+        }
+        _ => format!("A {what} named '{name}' already exists."),
+    };
+    AppError::Invalid { field: field.into(), message }
+}
+
+/// The stored spelling of the user or share (`table`) whose name folds as `name` does.
+async fn stored_name<'e>(db: impl sqlx::SqliteExecutor<'e>, table: &str, name: &str) -> Option<String> {
+    let query = format!("SELECT name FROM {table} WHERE name_key = ?");
+    sqlx::query_scalar(&query).bind(fold_name(name)).fetch_optional(db).await.ok().flatten()
 }
 
 fn unique_violation(error: &sqlx::Error) -> bool {
@@ -369,14 +522,22 @@ pub async fn add_user(db: &SqlitePool, name: &str, password: &str) -> AppResult<
     check_smb_password(password)?;
     let hash = smb_core::auth::ntlm::nt_hash(password);
     let at = now();
-    sqlx::query("INSERT INTO smb_users (name, nt_hash, created_at, password_changed_at) VALUES (?, ?, ?, ?)")
-        .bind(name)
-        .bind(&hash[..])
-        .bind(at)
-        .bind(at)
-        .execute(db)
-        .await
-        .map_err(|e| if unique_violation(&e) { taken("user", "name", name) } else { e.into() })?;
+    let added = sqlx::query(
+        "INSERT INTO smb_users (name, name_key, nt_hash, created_at, password_changed_at) VALUES (?, ?, ?, ?, ?)",
+    )
+    .bind(name)
+    .bind(fold_name(name))
+    .bind(&hash[..])
+    .bind(at)
+    .bind(at)
+    .execute(db)
+    .await;
+    match added {
+        Err(e) if unique_violation(&e) => {
+            return Err(taken("user", "name", name, stored_name(db, "smb_users", name).await));
+        }
+        other => other?,
+    };
     bump_version(db).await?;
     Ok(name.to_owned())
 }
@@ -388,10 +549,10 @@ fn no_user(name: &str) -> AppError {
 pub async fn set_user_password(db: &SqlitePool, name: &str, password: &str) -> AppResult<String> {
     check_smb_password(password)?;
     let hash = smb_core::auth::ntlm::nt_hash(password);
-    let done = sqlx::query("UPDATE smb_users SET nt_hash = ?, password_changed_at = ? WHERE name = ?")
+    let done = sqlx::query("UPDATE smb_users SET nt_hash = ?, password_changed_at = ? WHERE name_key = ?")
         .bind(&hash[..])
         .bind(now())
-        .bind(name.trim())
+        .bind(fold_name(name.trim()))
         .execute(db)
         .await?;
     if done.rows_affected() == 0 {
@@ -402,8 +563,8 @@ pub async fn set_user_password(db: &SqlitePool, name: &str, password: &str) -> A
 }
 
 async fn canonical_user(db: &SqlitePool, name: &str) -> AppResult<String> {
-    sqlx::query_scalar("SELECT name FROM smb_users WHERE name = ?")
-        .bind(name.trim())
+    sqlx::query_scalar("SELECT name FROM smb_users WHERE name_key = ?")
+        .bind(fold_name(name.trim()))
         .fetch_optional(db)
         .await?
         .ok_or_else(|| no_user(name))
@@ -411,24 +572,31 @@ async fn canonical_user(db: &SqlitePool, name: &str) -> AppResult<String> {
 
 pub async fn remove_user(db: &SqlitePool, name: &str) -> AppResult<String> {
     let canonical = canonical_user(db, name).await?;
-    sqlx::query("DELETE FROM smb_users WHERE name = ?").bind(&canonical).execute(db).await?;
-    sqlx::query("DELETE FROM share_permissions WHERE principal = ?").bind(&canonical).execute(db).await?;
+    sqlx::query("DELETE FROM smb_users WHERE name_key = ?").bind(fold_name(&canonical)).execute(db).await?;
+    sqlx::query("DELETE FROM share_permissions WHERE principal_key = ?")
+        .bind(fold_name(&canonical))
+        .execute(db)
+        .await?;
     bump_version(db).await?;
     Ok(canonical)
 }
 
 pub async fn set_user_enabled(db: &SqlitePool, name: &str, enabled: bool) -> AppResult<String> {
     let canonical = canonical_user(db, name).await?;
-    sqlx::query("UPDATE smb_users SET enabled = ? WHERE name = ?").bind(enabled).bind(&canonical).execute(db).await?;
+    sqlx::query("UPDATE smb_users SET enabled = ? WHERE name_key = ?")
+        .bind(enabled)
+        .bind(fold_name(&canonical))
+        .execute(db)
+        .await?;
     bump_version(db).await?;
     Ok(canonical)
 }
 
 /// Records (or clears, with `None`) a lockout; the engine's own lockout is told separately.
 pub async fn set_user_locked_until(db: &SqlitePool, name: &str, until: Option<i64>) -> AppResult<()> {
-    sqlx::query("UPDATE smb_users SET locked_until = ? WHERE name = ?")
+    sqlx::query("UPDATE smb_users SET locked_until = ? WHERE name_key = ?")
         .bind(until)
-        .bind(name.trim())
+        .bind(fold_name(name.trim()))
         .execute(db)
         .await?;
     bump_version(db).await
@@ -470,7 +638,7 @@ pub fn check_share_name(name: &str) -> AppResult<&str> {
     if let Some(bad) = name.chars().find(|c| c.is_control() || "\"/\\[]:|<>+=;,*?".contains(*c)) {
         return Err(AppError::invalid("name", format!("'{bad}' is not allowed in a share name.")));
     }
-    if RESERVED_SHARES.iter().any(|r| r.eq_ignore_ascii_case(name)) {
+    if RESERVED_SHARES.iter().any(|r| same_name(r, name)) {
         return Err(AppError::invalid("name", format!("'{name}' is reserved by the server.")));
     }
     Ok(name)
@@ -492,6 +660,29 @@ pub fn check_share_path(path: &str) -> AppResult<PathBuf> {
     }
 }
 
+/// A share may neither contain the server's data directory (its database, keys and console
+/// certificate) nor lie inside it: clients would reach the server's secrets, or write into its
+/// state. The directory is the database's, as SQLite reports it.
+async fn check_apart_from_data(db: &SqlitePool, path: &Path) -> AppResult<()> {
+    let rows: Vec<(i64, String, String)> = sqlx::query_as("PRAGMA database_list").fetch_all(db).await?;
+    let Some(file) = rows.into_iter().find(|(_, name, _)| name == "main").map(|(_, _, file)| file) else {
+        return Ok(());
+    };
+    let Some(data) = Path::new(&file).parent().and_then(|dir| dir.canonicalize().ok()) else { return Ok(()) };
+    let share = path.canonicalize().unwrap_or_else(|_| path.to_owned());
+    if data.starts_with(&share) || share.starts_with(&data) {
+        return Err(AppError::invalid(
+            "path",
+            format!(
+                "{} overlaps the server's data directory ({}); choose a directory apart from it.",
+                path.display(),
+                data.display()
+            ),
+        ));
+    }
+    Ok(())
+}
+
 /// Stores a share's permission entries (in the caller's transaction).
 async fn write_permissions(
     tx: &mut sqlx::Transaction<'_, sqlx::Sqlite>,
@@ -500,11 +691,12 @@ async fn write_permissions(
 ) -> AppResult<()> {
     for (principal, access) in permissions {
         sqlx::query(
-            "INSERT INTO share_permissions (share_id, principal, access) VALUES (?, ?, ?)
-             ON CONFLICT (share_id, principal) DO UPDATE SET access = excluded.access",
+            "INSERT INTO share_permissions (share_id, principal, principal_key, access) VALUES (?, ?, ?, ?)
+             ON CONFLICT (share_id, principal_key) DO UPDATE SET principal = excluded.principal, access = excluded.access",
         )
         .bind(share_id)
         .bind(principal)
+        .bind(fold_name(principal))
         .bind(access.as_str())
         .execute(&mut **tx)
         .await?;
@@ -515,12 +707,14 @@ async fn write_permissions(
 pub async fn add_share(db: &SqlitePool, share: &ShareConfig) -> AppResult<()> {
     let name = check_share_name(&share.name)?;
     let path = check_share_path(&share.path.display().to_string())?;
+    check_apart_from_data(db, &path).await?;
     let mut tx = db.begin().await?;
-    let id = sqlx::query(
-        "INSERT INTO shares (name, path, description, encrypt_data, access_based_enumeration, max_users, created_at)
-         VALUES (?, ?, ?, ?, ?, ?, ?)",
+    let added = sqlx::query(
+        "INSERT INTO shares (name, name_key, path, description, encrypt_data, access_based_enumeration, max_users,
+         created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
     )
     .bind(name)
+    .bind(fold_name(name))
     .bind(path.display().to_string())
     .bind(&share.description)
     .bind(share.encrypt_data)
@@ -528,21 +722,25 @@ pub async fn add_share(db: &SqlitePool, share: &ShareConfig) -> AppResult<()> {
     .bind(share.max_users.map(i64::from))
     .bind(now())
     .execute(&mut *tx)
-    .await
-    .map_err(|e| if unique_violation(&e) { taken("share", "name", name) } else { e.into() })?
-    .last_insert_rowid();
+    .await;
+    let id = match added {
+        Err(e) if unique_violation(&e) => {
+            return Err(taken("share", "name", name, stored_name(&mut *tx, "shares", name).await));
+        }
+        other => other?.last_insert_rowid(),
+    };
     write_permissions(&mut tx, id, &share.permissions).await?;
     tx.commit().await?;
     bump_version(db).await
 }
 
 pub async fn remove_share(db: &SqlitePool, name: &str) -> AppResult<String> {
-    let canonical: String = sqlx::query_scalar("SELECT name FROM shares WHERE name = ?")
-        .bind(name.trim())
+    let canonical: String = sqlx::query_scalar("SELECT name FROM shares WHERE name_key = ?")
+        .bind(fold_name(name.trim()))
         .fetch_optional(db)
         .await?
         .ok_or_else(|| no_share(name))?;
-    sqlx::query("DELETE FROM shares WHERE name = ?").bind(&canonical).execute(db).await?;
+    sqlx::query("DELETE FROM shares WHERE name_key = ?").bind(fold_name(&canonical)).execute(db).await?;
     bump_version(db).await?;
     Ok(canonical)
 }
@@ -557,13 +755,14 @@ fn no_share(name: &str) -> AppError {
 pub async fn update_share(db: &SqlitePool, current: &str, share: &ShareConfig) -> AppResult<ShareConfig> {
     let name = check_share_name(&share.name)?;
     let path = check_share_path(&share.path.display().to_string())?;
+    check_apart_from_data(db, &path).await?;
     // IMMEDIATE: take the write lock first, so that reading the old state cannot race a writer.
     let mut tx = db.begin_with("BEGIN IMMEDIATE").await?;
     let row: ShareRow = sqlx::query_as(
         "SELECT id, name, path, description, encrypt_data, access_based_enumeration, max_users, created_at
-         FROM shares WHERE name = ?",
+         FROM shares WHERE name_key = ?",
     )
-    .bind(current.trim())
+    .bind(fold_name(current.trim()))
     .fetch_optional(&mut *tx)
     .await?
     .ok_or_else(|| no_share(current))?;
@@ -575,11 +774,12 @@ pub async fn update_share(db: &SqlitePool, current: &str, share: &ShareConfig) -
     .await?;
     let id = row.id;
     let previous = row.into_share(&permissions).config;
-    sqlx::query(
-        "UPDATE shares SET name = ?, path = ?, description = ?, encrypt_data = ?, access_based_enumeration = ?,
-         max_users = ? WHERE id = ?",
+    let updated = sqlx::query(
+        "UPDATE shares SET name = ?, name_key = ?, path = ?, description = ?, encrypt_data = ?,
+         access_based_enumeration = ?, max_users = ? WHERE id = ?",
     )
     .bind(name)
+    .bind(fold_name(name))
     .bind(path.display().to_string())
     .bind(&share.description)
     .bind(share.encrypt_data)
@@ -587,8 +787,13 @@ pub async fn update_share(db: &SqlitePool, current: &str, share: &ShareConfig) -
     .bind(share.max_users.map(i64::from))
     .bind(id)
     .execute(&mut *tx)
-    .await
-    .map_err(|e| if unique_violation(&e) { taken("share", "name", name) } else { e.into() })?;
+    .await;
+    match updated {
+        Err(e) if unique_violation(&e) => {
+            return Err(taken("share", "name", name, stored_name(&mut *tx, "shares", name).await));
+        }
+        other => other?,
+    };
     sqlx::query("DELETE FROM share_permissions WHERE share_id = ?").bind(id).execute(&mut *tx).await?;
     write_permissions(&mut tx, id, &share.permissions).await?;
     sqlx::query("UPDATE settings SET value = CAST(value AS INTEGER) + 1 WHERE key = 'config_version'")
@@ -612,14 +817,14 @@ pub async fn check_permissions(db: &SqlitePool, entries: &[(String, Access)]) ->
     for (principal, access) in entries {
         let principal = principal.trim();
         let name =
-            if principal.eq_ignore_ascii_case(smb_core::EVERYONE) {
+            if same_name(principal, smb_core::EVERYONE) {
                 smb_core::EVERYONE.to_owned()
             } else {
-                users.iter().find(|u| u.eq_ignore_ascii_case(principal)).cloned().ok_or_else(|| {
+                users.iter().find(|u| same_name(u, principal)).cloned().ok_or_else(|| {
                     AppError::invalid("permissions", format!("There is no SMB user named '{principal}'."))
                 })?
             };
-        if checked.iter().any(|(n, _)| n.eq_ignore_ascii_case(&name)) {
+        if checked.iter().any(|(n, _)| same_name(n, &name)) {
             return Err(AppError::invalid("permissions", format!("'{name}' is listed twice.")));
         }
         checked.push((name, *access));
@@ -629,7 +834,7 @@ pub async fn check_permissions(db: &SqlitePool, entries: &[(String, Access)]) ->
 
 /// An SMB user by name (any case), as stored.
 pub async fn find_user(db: &SqlitePool, name: &str) -> AppResult<SmbUser> {
-    list_users(db).await?.into_iter().find(|u| u.name.eq_ignore_ascii_case(name.trim())).ok_or_else(|| no_user(name))
+    list_users(db).await?.into_iter().find(|u| same_name(&u.name, name.trim())).ok_or_else(|| no_user(name))
 }
 
 #[derive(sqlx::FromRow)]
@@ -680,6 +885,59 @@ impl ShareRow {
             created_at,
         }
     }
+}
+
+/// Refolds every stored name whose folded form ([`fold_name`]) is out of date: the names
+/// migration 0006 could only lower() (which folds ASCII alone), or names folded by an earlier
+/// Unicode version. Names that fold alike, stored before the migration, cannot both take their
+/// form: one keeps its old one, and a message for the log says what that means. Run at every
+/// start.
+pub async fn fold_stored_names(db: &SqlitePool) -> AppResult<Vec<String>> {
+    // Table, name column, key column, where two rows clash (`?1` the key), and what a clash means.
+    let tables = [
+        ("smb_users", "name", "name_key", "AND rowid != ?2", "SMB users", "neither can sign in until one is removed"),
+        ("shares", "name", "name_key", "AND rowid != ?2", "shares", "neither is served until one is removed"),
+        (
+            "share_permissions",
+            "principal",
+            "principal_key",
+            "AND share_id = (SELECT share_id FROM share_permissions WHERE rowid = ?2)",
+            "permission entries of one share",
+            "both apply, a deny first; save the share's permissions again to keep one",
+        ),
+    ];
+    let mut clashes = Vec::new();
+    for (table, column, key, scope, what, meaning) in tables {
+        let rows: Vec<(i64, String, String)> =
+            sqlx::query_as(&format!("SELECT rowid, {column}, {key} FROM {table}")).fetch_all(db).await?;
+        for (rowid, name, stored) in rows {
+            let folded = fold_name(&name);
+            if folded == stored {
+                continue;
+            }
+            let refolded = sqlx::query(&format!("UPDATE {table} SET {key} = ?1 WHERE rowid = ?2"))
+                .bind(&folded)
+                .bind(rowid)
+                .execute(db)
+                .await;
+            match refolded {
+                Err(e) if unique_violation(&e) => {
+                    let other: Option<String> =
+                        sqlx::query_scalar(&format!("SELECT {column} FROM {table} WHERE {key} = ?1 {scope}"))
+                            .bind(&folded)
+                            .bind(rowid)
+                            .fetch_optional(db)
+                            .await?;
+                    let other = other.unwrap_or_default();
+                    clashes.push(format!("the {what} '{name}' and '{other}' differ only in case: {meaning}"));
+                }
+                other => {
+                    other?;
+                }
+            }
+        }
+    }
+    Ok(clashes)
 }
 
 #[cfg(test)]
@@ -764,7 +1022,10 @@ mod tests {
         renamed.description = "must not stick".into();
         let error = update_share(&db, "sales", &renamed).await.unwrap_err();
 
-        assert_eq!(error.for_field("name"), Some("A share named 'FINANCE' already exists."));
+        assert_eq!(
+            error.for_field("name"),
+            Some("A share named 'finance' already exists: share names that differ only in case are one name.")
+        );
         let shares = list_shares(&db).await.unwrap();
         let sales = shares.iter().find(|s| s.config.name == "sales").unwrap();
         assert_eq!(sales.config.description, "");
@@ -807,7 +1068,68 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         add_share(&db, &share("sales", dir.path(), &[(smb_core::EVERYONE, Access::Read)])).await.unwrap();
         let error = add_share(&db, &share("SALES", dir.path(), &[])).await.unwrap_err();
-        assert_eq!(error.for_field("name"), Some("A share named 'SALES' already exists."));
+        assert_eq!(
+            error.for_field("name"),
+            Some("A share named 'sales' already exists: share names that differ only in case are one name.")
+        );
+        add_share(&db, &share("Équipe", dir.path(), &[(smb_core::EVERYONE, Access::Read)])).await.unwrap();
+        assert!(add_share(&db, &share("ÉQUIPE", dir.path(), &[])).await.is_err());
+        assert!(check_share_name("ıpc$").is_err(), "a reserved name in another case is reserved");
+    }
+
+    #[tokio::test]
+    async fn a_user_named_like_an_existing_one_in_another_non_ascii_case_is_refused() {
+        let db = database().await;
+        add_user(&db, "Émile", "emile password").await.unwrap();
+        for other in ["émile", "ÉMILE"] {
+            let error = add_user(&db, other, "another password").await.unwrap_err();
+            assert_eq!(
+                error.for_field("name"),
+                Some("A user named 'Émile' already exists: user names that differ only in case are one name.")
+            );
+        }
+        let error = add_user(&db, "Émile", "another password").await.unwrap_err();
+        assert_eq!(error.for_field("name"), Some("A user named 'Émile' already exists."));
+        assert_eq!(list_users(&db).await.unwrap().len(), 1);
+    }
+
+    #[tokio::test]
+    async fn a_user_is_changed_and_removed_under_any_case_of_its_name() {
+        let db = database().await;
+        let dir = tempfile::tempdir().unwrap();
+        add_user(&db, "Émile", "emile password").await.unwrap();
+        add_share(&db, &share("team", dir.path(), &[("ÉMILE", Access::Deny)])).await.unwrap();
+        assert_eq!(set_user_password(&db, "ÉMILE", "new password").await.unwrap(), "Émile");
+        assert_eq!(set_user_enabled(&db, "émile", false).await.unwrap(), "Émile");
+        set_user_locked_until(&db, "ÉMILE", Some(now() + 60)).await.unwrap();
+        assert!(find_user(&db, "émile").await.unwrap().locked_until.is_some());
+        assert_eq!(remove_user(&db, "émile").await.unwrap(), "Émile");
+        assert!(list_users(&db).await.unwrap().is_empty());
+        assert!(list_shares(&db).await.unwrap()[0].config.permissions.is_empty(), "its permission went with it");
+    }
+
+    #[tokio::test]
+    async fn names_stored_before_folding_are_refolded_and_clashes_reported() {
+        let db = database().await;
+        // As migration 0006 leaves rows stored before it: folded by lower(), ASCII only.
+        for name in ["Émile", "émile", "ÉVA"] {
+            sqlx::query(
+                "INSERT INTO smb_users (name, name_key, nt_hash, created_at, password_changed_at)
+                 VALUES (?1, lower(?1), zeroblob(16), 0, 0)",
+            )
+            .bind(name)
+            .execute(&db)
+            .await
+            .unwrap();
+        }
+        let clashes = fold_stored_names(&db).await.unwrap();
+        assert_eq!(clashes.len(), 1, "{clashes:?}");
+        assert!(clashes[0].contains("'Émile' and 'émile'"), "{clashes:?}");
+        assert!(add_user(&db, "éva", "eva password").await.is_err(), "ÉVA's name is folded now");
+        assert!(fold_stored_names(&db).await.unwrap().len() == 1, "the clash stays until one is removed");
+        remove_user(&db, "émile").await.unwrap();
+        assert!(fold_stored_names(&db).await.unwrap().is_empty());
+        assert_eq!(find_user(&db, "ÉMILE").await.unwrap().name, "Émile");
     }
 
     #[tokio::test]

@@ -38,29 +38,36 @@ pub fn SetupPage() -> impl IntoView {
                 {move || {
                     auth.state
                         .get()
-                        .map(|state| match state {
-                            Ok(state) if !state.setup_needed && create.value().get_untracked().is_none() => {
-                                Either::Left(view! { <Redirect path="/login"/> })
-                            }
-                            _ => {
-                                Either::Right(
-                                    view! {
-                                        <section class="card narrow">
-                                            <h1>"Welcome to EdgeShare"</h1>
-                                            <p>
-                                                "Create the first administrator of this console. "
-                                                "Administrators can add more accounts later, including read-only ones."
-                                            </p>
-                                            <ActionForm action=create>
-                                                <FormError error/>
-                                                <Field form="setup" name="name" label="Account name" error autocomplete="username" required=true/>
-                                                <Field form="setup" name="password" label="Password" kind="password" error autocomplete="new-password" hint=format!("At least {MIN_PASSWORD_CHARS} characters.") required=true/>
-                                                <Field form="setup" name="confirm" label="Confirm password" kind="password" error autocomplete="new-password" required=true/>
-                                                <Submit pending=create.pending() label="Create administrator" busy_label="Creating…"/>
-                                            </ActionForm>
-                                        </section>
-                                    },
-                                )
+                        .map(|state| {
+                            let token_required = matches!(&state, Ok(state) if state.setup_token_required);
+                            match state {
+                                Ok(state) if !state.setup_needed && create.value().get_untracked().is_none() => {
+                                    Either::Left(view! { <Redirect path="/login"/> })
+                                }
+                                _ => {
+                                    Either::Right(
+                                        view! {
+                                            <section class="card narrow">
+                                                <h1>"Welcome to EdgeShare"</h1>
+                                                <p>
+                                                    "Create the first administrator of this console. "
+                                                    "Administrators can add more accounts later, including read-only ones."
+                                                </p>
+                                                <ActionForm action=create>
+                                                    <FormError error/>
+                                                    {token_required.then(|| view! {
+                                                        <Field form="setup" name="token" label="Setup token" error autocomplete="off" required=true
+                                                            hint="This console can be reached from other machines: enter the setup token that the server printed in its log when it started (the line \"Setup token: ...\")."/>
+                                                    })}
+                                                    <Field form="setup" name="name" label="Account name" error autocomplete="username" required=true/>
+                                                    <Field form="setup" name="password" label="Password" kind="password" error autocomplete="new-password" hint=format!("At least {MIN_PASSWORD_CHARS} characters.") required=true/>
+                                                    <Field form="setup" name="confirm" label="Confirm password" kind="password" error autocomplete="new-password" required=true/>
+                                                    <Submit pending=create.pending() label="Create administrator" busy_label="Creating…"/>
+                                                </ActionForm>
+                                            </section>
+                                        },
+                                    )
+                                }
                             }
                         })
                 }}

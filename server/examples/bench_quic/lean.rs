@@ -14,8 +14,7 @@ use std::net::SocketAddr;
 
 use bytes::Bytes;
 use rand::RngCore;
-use smb_core::auth::ntlm::{self, client::authenticate};
-use smb_core::auth::spnego::{self, OID_NTLMSSP};
+use smb_core::auth::ntlm::client::SpnegoSignIn;
 use smb_core::crypto::{PreauthHash, SessionKeys, Signer};
 use smb_core::proto::close::CloseRequest;
 use smb_core::proto::create::{CreateRequest, CreateResponse};
@@ -125,31 +124,20 @@ impl Lean {
     }
 
     async fn session_setup(&mut self, preauth: &mut PreauthHash, user: &str, password: &str) -> Result<()> {
-        let negotiate = ntlm::Negotiate { flags: ntlm::flags::CLIENT }.encode();
-        let first = spnego::encode_init(&[OID_NTLMSSP], &negotiate);
+        let (sign_in, first) = SpnegoSignIn::start();
         let (challenge_message, challenge) = self.session_setup_leg(preauth, first).await?;
         if challenge_message.header.status != NtStatus::MORE_PROCESSING_REQUIRED {
             return Err(format!("first SESSION_SETUP answered {:?}", challenge_message.header.status));
         }
         self.session_id = challenge_message.header.session_id;
-        let token = spnego::parse_server_token(&challenge).map_err(|e| e.to_string())?;
-        let challenge = token.response_token.ok_or("the server sent no NTLM challenge")?;
-        let mut client_challenge = [0; 8];
-        let mut random_session_key = [0; 16];
-        rand::rng().fill_bytes(&mut client_challenge);
-        rand::rng().fill_bytes(&mut random_session_key);
-        let outcome = authenticate(&negotiate, &challenge, user, "", password, client_challenge, random_session_key)
-            .map_err(|e| e.to_string())?;
-        let mech_types = spnego::mech_types_der(&[OID_NTLMSSP]);
-        let mic = ntlm::SealingKeys::client_to_server(&outcome.session_key, outcome.flags).sign(&mech_types);
-        let second = spnego::encode_client_resp(&outcome.authenticate, Some(&mic));
+        let (second, session_key) = sign_in.answer(&challenge, user, "", password)?;
         let keys = {
             // The hash covers the second request but not its response.
             let (done, _) = self.session_setup_leg(preauth, second).await?;
             if done.header.status != NtStatus::SUCCESS {
                 return Err(format!("signing in as {user} failed: {:?}", done.header.status));
             }
-            SessionKeys::derive(Dialect::SMB3_1_1, &outcome.session_key, &preauth.0, Some(Cipher::AES_128_GCM))
+            SessionKeys::derive(Dialect::SMB3_1_1, &session_key, &preauth.0, Some(Cipher::AES_128_GCM))
         };
         self.signer = Signer::new(Dialect::SMB3_1_1, SigningAlgorithm::AES_GMAC, &keys.signing);
         Ok(())

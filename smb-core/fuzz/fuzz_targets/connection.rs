@@ -2,15 +2,13 @@
 //! into a fresh connection of an engine with one user and no shares. It must never panic.
 #![no_main]
 
-use std::time::Instant;
-
 use libfuzzer_sys::fuzz_target;
 use smb_core::engine::connection::{Connection, ConnectionInfo};
 use smb_core::engine::shared::Shared;
 use smb_core::proto::Writer;
 use smb_core::proto::header::{Command, Header};
 use smb_core::proto::negotiate::{Dialect, NegotiateRequest};
-use smb_core::{EngineConfig, Transport};
+use smb_core::EngineConfig;
 
 /// A valid SMB 3.0.2 NEGOTIATE, so that the fuzzed messages meet a negotiated connection.
 fn negotiate() -> Vec<u8> {
@@ -29,15 +27,7 @@ fn negotiate() -> Vec<u8> {
 
 fuzz_target!(|data: &[u8]| {
     let shared = Shared::new(EngineConfig::default());
-    let info = ConnectionInfo {
-        id: 1,
-        client: "127.0.0.1:50000".parse().unwrap(),
-        local: "127.0.0.1:445".parse().unwrap(),
-        transport: Transport::Tcp,
-        transport_secure: false,
-        allow_named_pipes: true,
-        connected: Instant::now(),
-    };
+    let info = ConnectionInfo::tcp(1, "127.0.0.1:50000".parse().unwrap(), "127.0.0.1:445".parse().unwrap());
     let mut connection = Connection::new(shared, info);
     if connection.receive(&mut negotiate()).close {
         panic!("a valid NEGOTIATE must be answered");

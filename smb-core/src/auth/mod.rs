@@ -263,31 +263,42 @@ impl Acceptor {
             return self.fail(Failure::Anonymous);
         }
         let user = auth.user.clone();
-        let Some(hash) = users.nt_hash(&user) else {
-            return self.fail(Failure::UnknownUser { user });
-        };
-        let verified = match ntlm::verify(
-            &auth,
-            &hash,
-            &context.server_challenge,
-            [&context.negotiate, &context.challenge, authenticate_bytes],
+        // A name that is no account is checked too, against a hash no password has: it then
+        // fails where and as slowly as a wrong password would, so that neither the status nor
+        // the time tells a client which names are accounts.
+        let hash = users.nt_hash(&user);
+        let verified = match (
+            ntlm::verify(
+                &auth,
+                &hash.unwrap_or([0; 16]),
+                &context.server_challenge,
+                [&context.negotiate, &context.challenge, authenticate_bytes],
+            ),
+            hash,
         ) {
-            Ok(verified) => verified,
-            Err(Rejection::WrongPassword) => return self.fail(Failure::WrongPassword { user }),
-            Err(Rejection::NotNtlmV2) => return self.fail(Failure::NotNtlmV2 { user }),
-            Err(Rejection::BadMic) => return self.fail(Failure::BadMic { user }),
-            Err(Rejection::Malformed) => {
+            (Err(Rejection::NotNtlmV2), _) => return self.fail(Failure::NotNtlmV2 { user }),
+            (Err(Rejection::Malformed), _) => {
                 return self.fail(Failure::Malformed("an NTLMv2 client challenge whose AV pairs do not parse".into()));
             }
+            (_, None) => return self.fail(Failure::UnknownUser { user }),
+            (Ok(verified), Some(_)) => verified,
+            (Err(Rejection::WrongPassword), Some(_)) => return self.fail(Failure::WrongPassword { user }),
+            (Err(Rejection::BadMic), Some(_)) => return self.fail(Failure::BadMic { user }),
         };
         let negotiated = context.flags & auth.flags;
         let mut server_mic = None;
         if context.spnego && !context.mech_types_der.is_empty() {
-            if let Some(mic) = mech_list_mic {
-                let mut client = ntlm::SealingKeys::client_to_server(&verified.session_key, negotiated);
-                if !client.verify(&context.mech_types_der, mic) {
-                    return self.fail(Failure::BadMechListMic { user });
+            match mech_list_mic {
+                Some(mic) => {
+                    let mut client = ntlm::SealingKeys::client_to_server(&verified.session_key, negotiated);
+                    if !client.verify(&context.mech_types_der, mic) {
+                        return self.fail(Failure::BadMechListMic { user });
+                    }
                 }
+                // A client whose NTLM message has a MIC also signs the mechanism list: without
+                // it, the list (and so the choice of NTLM) could have been downgraded.
+                None if verified.mic_present => return self.fail(Failure::BadMechListMic { user }),
+                None => {}
             }
             // Sent even when the client sent none: clients that compute a MIC require one back.
             let mut server = ntlm::SealingKeys::server_to_client(&verified.session_key, negotiated);

@@ -70,9 +70,21 @@ pub fn nt_hash(password: &str) -> [u8; 16] {
 }
 
 /// MS-NLMP 3.3.2 NTOWFv2 from the NT hash: HMAC-MD5(hash, UTF-16(upper(user) + domain)).
+/// Upper case as Windows makes it (RtlUpcaseUnicodeString): one character for one, so a
+/// character whose upper case would expand (ß) stays as it is.
 pub fn ntowf_v2(nt_hash: &[u8; 16], user: &str, domain: &str) -> [u8; 16] {
-    let identity = utf16::encode(&(user.to_uppercase() + domain));
+    let upper: String = user.chars().map(upcase).collect();
+    let identity = utf16::encode(&(upper + domain));
     hmac_md5(nt_hash, &[&identity])
+}
+
+/// A character's upper case when it is a single character, else the character itself.
+fn upcase(c: char) -> char {
+    let mut upper = c.to_uppercase();
+    match (upper.next(), upper.next()) {
+        (Some(single), None) => single,
+        _ => c,
+    }
 }
 
 fn rc4(key: &[u8], data: &mut [u8]) {
@@ -274,6 +286,9 @@ impl Authenticate {
 pub struct Verified {
     /// MS-NLMP 3.2.5.1.2 ExportedSessionKey.
     pub session_key: Zeroizing<[u8; 16]>,
+    /// The client said (MsvAvFlags) and proved that the message carries a MIC: SPNEGO must then
+    /// carry a mechListMIC too (MS-SPNG 3.1.5.1, as Windows and Samba require).
+    pub mic_present: bool,
 }
 
 /// Why an AUTHENTICATE message was not accepted.
@@ -319,9 +334,11 @@ pub fn verify(
         exported.copy_from_slice(&auth.encrypted_session_key);
         rc4(&session_base_key, exported.as_mut());
     }
-    if let Some(offset) = auth.mic_offset
-        && blob_says_mic_present(blob)
-    {
+    let mic_present = blob_says_mic_present(blob);
+    if mic_present {
+        // The client's own (signed) AV pairs say there is a MIC: a message without room for one
+        // has had it removed, and fails as a wrong MIC would (MS-NLMP 3.3.5.1.2).
+        let offset = auth.mic_offset.ok_or(Rejection::BadMic)?;
         let [negotiate, challenge, authenticate] = messages;
         let mut zeroed = authenticate.to_vec();
         let mic = zeroed.get(offset..offset + 16).map(<[u8]>::to_vec).ok_or(Rejection::BadMic)?;
@@ -331,7 +348,7 @@ pub fn verify(
             return Err(Rejection::BadMic);
         }
     }
-    Ok(Verified { session_key: exported })
+    Ok(Verified { session_key: exported, mic_present })
 }
 
 /// Whether the NTLMv2 blob's AV pairs carry MsvAvFlags with the MIC bit (MS-NLMP 2.2.2.7).
@@ -463,6 +480,43 @@ pub mod client {
         Authenticate::set_mic(&mut authenticate, &mic);
         Ok(Outcome { authenticate, session_key: random_session_key, flags })
     }
+
+    /// A client signing in with NTLMv2 inside SPNEGO, as Windows and Samba clients do (MS-SPNG
+    /// 3.1.5): the first token offers NTLMSSP with its NEGOTIATE message; the second answers the
+    /// server's challenge, with the mechListMIC.
+    pub struct SpnegoSignIn {
+        negotiate: Vec<u8>,
+    }
+
+    impl SpnegoSignIn {
+        /// Starts a sign-in; returns it and the first SESSION_SETUP's security buffer.
+        pub fn start() -> (SpnegoSignIn, Vec<u8>) {
+            use crate::auth::spnego::{OID_NTLMSSP, encode_init};
+            let negotiate = Negotiate { flags: flags::CLIENT }.encode();
+            let token = encode_init(&[OID_NTLMSSP], &negotiate);
+            (SpnegoSignIn { negotiate }, token)
+        }
+
+        /// The second security buffer, answering `server_token` (the server's first SPNEGO
+        /// answer), and the session key.
+        pub fn answer(
+            &self,
+            server_token: &[u8],
+            user: &str,
+            domain: &str,
+            password: &str,
+        ) -> Result<(Vec<u8>, [u8; 16]), String> {
+            use crate::auth::spnego::{OID_NTLMSSP, encode_client_resp, mech_types_der, parse_server_token};
+            let token = parse_server_token(server_token).map_err(|e| e.to_string())?;
+            let challenge = token.response_token.ok_or("the server sent no NTLM challenge")?;
+            let outcome =
+                authenticate(&self.negotiate, &challenge, user, domain, password, rand::random(), rand::random())
+                    .map_err(|e| e.to_string())?;
+            let mic = SealingKeys::client_to_server(&outcome.session_key, outcome.flags)
+                .sign(&mech_types_der(&[OID_NTLMSSP]));
+            Ok((encode_client_resp(&outcome.authenticate, Some(&mic)), outcome.session_key))
+        }
+    }
 }
 
 #[cfg(test)]
@@ -490,6 +544,14 @@ mod tests {
         };
         let result = verify(&auth, &nt_hash("x"), &[0; 8], [&[], &[], &[]]);
         assert!(matches!(result, Err(Rejection::Malformed)));
+    }
+
+    #[test]
+    fn ntowf_v2_upper_cases_one_character_for_one_as_windows_does() {
+        let hash = nt_hash("Password");
+        assert_eq!(ntowf_v2(&hash, "straße", "D"), ntowf_v2(&hash, "STRAßE", "D"));
+        assert_ne!(ntowf_v2(&hash, "straße", "D"), ntowf_v2(&hash, "STRASSE", "D"), "ß does not become SS");
+        assert_eq!(ntowf_v2(&hash, "émile", "D"), ntowf_v2(&hash, "ÉMILE", "D"));
     }
 
     #[test]

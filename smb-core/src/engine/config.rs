@@ -53,6 +53,40 @@ impl Access {
 /// The pseudo-user a permission entry names to cover every authenticated user.
 pub const EVERYONE: &str = "Everyone";
 
+/// The form in which user and share names are compared: every comparison of names (logon,
+/// lockout, share permissions, share lookup, uniqueness in the database) goes through it, so that
+/// two spellings are one name everywhere or nowhere.
+///
+/// Windows compares account names with `RtlUpcaseUnicodeString`: each character to its simple
+/// upper case, never expanding one into several (ß stays ß). This maps each character to its
+/// simple upper case, then that to its simple lower case, a character that would expand keeping
+/// its own: names Windows finds equal fold equal, and so do the few that Unicode case folding
+/// also joins (the Kelvin sign and k, ẞ and ß, ς and σ). Characters map one to one, so folding
+/// never changes a name's length in characters. No normalization: like Windows, precomposed é
+/// and e + U+0301 are different names.
+pub fn fold_name(name: &str) -> String {
+    name.chars().map(fold_char).collect()
+}
+
+/// Whether two names are one name (see [`fold_name`]).
+pub fn same_name(a: &str, b: &str) -> bool {
+    a.chars().map(fold_char).eq(b.chars().map(fold_char))
+}
+
+fn fold_char(c: char) -> char {
+    /// The only character of a case mapping; `None` when it expands (the full mapping of
+    /// SpecialCasing.txt, which simple mappings do not use).
+    fn single(mut mapped: impl Iterator<Item = char>) -> Option<char> {
+        let first = mapped.next()?;
+        mapped.next().is_none().then_some(first)
+    }
+    if c.is_ascii() {
+        return c.to_ascii_lowercase();
+    }
+    let upper = single(c.to_uppercase()).unwrap_or(c);
+    single(upper.to_lowercase()).unwrap_or(upper)
+}
+
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct ShareConfig {
     pub name: String,
@@ -73,7 +107,7 @@ impl ShareConfig {
     pub fn access_for(&self, user: &str) -> Access {
         let mut best = None;
         for (name, access) in &self.permissions {
-            if name.eq_ignore_ascii_case(user) || name.eq_ignore_ascii_case(EVERYONE) {
+            if same_name(name, user) || same_name(name, EVERYONE) {
                 if *access == Access::Deny {
                     return Access::Deny;
                 }
@@ -128,6 +162,74 @@ impl Default for LockoutPolicy {
     }
 }
 
+/// What clients can make the server hold: the resource budget. Every limit applies before and
+/// after authentication; what is refused is counted ([`crate::engine::shared::Refusal`]).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Limits {
+    /// Connections at once, TCP and QUIC together.
+    pub max_connections: u32,
+    /// Connections at once from one client address.
+    pub max_connections_per_client: u32,
+    /// A connection must have an authenticated session this soon after it opens (NEGOTIATE and
+    /// SESSION_SETUP done), or it is closed.
+    pub preauth_timeout: Duration,
+    /// A connection that has no session (all logged off) and is silent this long is closed.
+    pub idle_without_session: Duration,
+    /// Largest message accepted before the connection has an authenticated session: only
+    /// NEGOTIATE and SESSION_SETUP are valid there (room for a large Kerberos ticket).
+    pub preauth_max_message: u32,
+    /// Sessions per connection, and of those, sessions still authenticating.
+    pub max_sessions_per_connection: u32,
+    pub max_sessions_in_progress: u32,
+    /// Open files and directories per session, and in the whole server (the latter also kept
+    /// below the process's descriptor limit).
+    pub max_opens_per_session: u32,
+    pub max_opens: u32,
+    /// Response bytes queued for one connection: past this, the connection's requests wait
+    /// until the client reads; a client that reads nothing for `send_timeout` is dropped.
+    pub max_queued_response_bytes: u32,
+    /// Response bytes queued for all connections together: past this, connections wait for
+    /// room, and clients that read nothing are dropped after [`Limits::PRESSURE_SEND_TIMEOUT`].
+    pub max_queued_response_bytes_total: u32,
+    pub send_timeout: Duration,
+    /// Requests of one connection waiting asynchronously (change notifications, locks, opens
+    /// waiting for a lease break).
+    pub max_pending_per_connection: u32,
+    /// Largest RPC call reassembled from fragments on a named pipe.
+    pub max_rpc_call: u32,
+    /// QUIC handshakes in progress; past this, new clients must first prove their address
+    /// (QUIC Retry, RFC 9000 8.1.2).
+    pub quic_handshakes_before_retry: u32,
+}
+
+impl Limits {
+    /// The send timeout while more than half of the total response budget is taken: clients
+    /// that read nothing make room for those that do.
+    pub const PRESSURE_SEND_TIMEOUT: Duration = Duration::from_secs(5);
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Limits {
+            max_connections: 4096,
+            max_connections_per_client: 256,
+            preauth_timeout: Duration::from_secs(30),
+            idle_without_session: Duration::from_secs(120),
+            preauth_max_message: 128 << 10,
+            max_sessions_per_connection: 64,
+            max_sessions_in_progress: 8,
+            max_opens_per_session: 4096,
+            max_opens: 65_536,
+            max_queued_response_bytes: 32 << 20,
+            max_queued_response_bytes_total: 256 << 20,
+            send_timeout: Duration::from_secs(60),
+            max_pending_per_connection: 1024,
+            max_rpc_call: 1 << 20,
+            quic_handshakes_before_retry: 64,
+        }
+    }
+}
+
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct ServerSettings {
     /// NetBIOS-style computer name (NTLM target, share listing).
@@ -151,6 +253,15 @@ pub struct ServerSettings {
     /// Skip SMB encryption when the transport already protects the connection (QUIC, MS-SMB2
     /// ACCEPT_TRANSPORT_LEVEL_SECURITY); false forces SMB encryption over QUIC too.
     pub skip_encryption_on_secure_transport: bool,
+    pub limits: Limits,
+}
+
+impl ServerSettings {
+    /// Largest message accepted from an authenticated client: the largest READ/WRITE plus room
+    /// for headers and a compound. Also the most a compound's responses may add up to.
+    pub fn max_message(&self) -> usize {
+        self.max_io as usize + (1 << 20)
+    }
 }
 
 impl Default for ServerSettings {
@@ -173,6 +284,7 @@ impl Default for ServerSettings {
             lockout: LockoutPolicy::default(),
             max_io: 8 << 20,
             skip_encryption_on_secure_transport: true,
+            limits: Limits::default(),
         }
     }
 }
@@ -311,6 +423,46 @@ mod tests {
     #[test]
     fn users_without_an_entry_have_no_access() {
         assert_eq!(share(&[("alice", Access::Change)]).access_for("bob"), Access::Deny);
+    }
+
+    #[test]
+    fn a_deny_for_a_non_ascii_name_holds_for_every_case_of_it() {
+        let s = share(&[("everyone", Access::Full), ("Émile", Access::Deny)]);
+        assert_eq!(s.access_for("émile"), Access::Deny);
+        assert_eq!(s.access_for("ÉMILE"), Access::Deny);
+        assert_eq!(share(&[("ÉVA", Access::Change)]).access_for("éva"), Access::Change);
+        assert_eq!(share(&[("EVERYONE", Access::Read)]).access_for("zoé"), Access::Read);
+    }
+
+    #[test]
+    fn names_fold_as_windows_compares_account_names() {
+        assert_eq!(fold_name("Émile"), "émile");
+        assert!(same_name("ÉMILE", "émile"));
+        assert!(same_name("\u{212A}ARL", "karl"), "the Kelvin sign is a K");
+        assert!(same_name("STRA\u{1E9E}E", "straße"));
+        assert!(!same_name("straße", "STRASSE"), "a character never folds to several");
+        assert!(!same_name("e\u{301}mile", "émile"), "no normalization");
+        assert!(!same_name("émile", "émilie"));
+    }
+
+    #[test]
+    fn ascii_names_fold_as_sqlite_lower_does() {
+        // Migration 0006 fills the folded names of existing rows with lower().
+        let ascii: String = (0..128_u8).map(char::from).collect();
+        assert_eq!(fold_name(&ascii), ascii.to_ascii_lowercase());
+    }
+
+    #[test]
+    fn every_character_folds_once_to_what_its_cases_fold_to() {
+        for c in (0..=0x10_FFFF_u32).filter_map(char::from_u32) {
+            let folded = fold_char(c);
+            assert_eq!(fold_char(folded), folded, "{c:?} folds to {folded:?}, which folds further");
+            for cased in [c.to_uppercase().collect::<Vec<_>>(), c.to_lowercase().collect()] {
+                if let [one] = cased[..] {
+                    assert_eq!(fold_char(one), folded, "{c:?} and its case {one:?} fold apart");
+                }
+            }
+        }
     }
 
     fn mapping(name: &str) -> CertificateMapping {

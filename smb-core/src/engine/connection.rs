@@ -13,7 +13,7 @@ use crate::engine::dispatch::{self, Outcome, Request};
 use crate::engine::events::{SessionStatus, Transport};
 use crate::engine::files::OpenRef;
 use crate::engine::session::{Session, SessionState};
-use crate::engine::shared::{Shared, lock};
+use crate::engine::shared::{Refusal, Shared, lock};
 use crate::proto::error::ErrorResponse;
 use crate::proto::framing;
 use crate::proto::header::{self, Command, HEADER_SIZE, Header, flags};
@@ -62,6 +62,21 @@ pub struct ConnectionInfo {
     /// For QUIC: whether the certificate mapping allows named pipes (IPC$).
     pub allow_named_pipes: bool,
     pub connected: Instant,
+}
+
+impl ConnectionInfo {
+    /// A TCP connection from `client` to `local`, opened now.
+    pub fn tcp(id: u64, client: SocketAddr, local: SocketAddr) -> ConnectionInfo {
+        ConnectionInfo {
+            id,
+            client,
+            local,
+            transport: Transport::Tcp,
+            transport_secure: false,
+            allow_named_pipes: true,
+            connected: Instant::now(),
+        }
+    }
 }
 
 /// An async operation waiting to complete (MS-SMB2 3.3.4.2).
@@ -197,6 +212,11 @@ impl Connection {
         }
     }
 
+    /// Whether some session of the connection has authenticated (and not logged off).
+    pub fn has_valid_session(&self) -> bool {
+        self.sessions.values().any(|session| session.identity().is_some())
+    }
+
     /// Handles one message the transport received (without its Direct-TCP header).
     /// One framed message from the client (decrypted in place when it is encrypted: the caller
     /// may reuse the buffer for the next message).
@@ -278,7 +298,7 @@ impl Connection {
         let header =
             Header { command: Command::NEGOTIATE, credits, flags: flags::SERVER_TO_REDIR, ..Header::default() };
         write_header(&mut writer, &header);
-        output.frames.push(frame(writer));
+        output.frames.extend(frame(writer));
     }
 
     fn process_chain(&mut self, chain: &mut [u8], encrypted: Option<u64>, output: &mut Output) {
@@ -298,6 +318,8 @@ impl Connection {
         let mut offset = 0;
         let mut replies: Vec<Reply> = Vec::new();
         let mut index = first_index;
+        let response_limit = self.shared.runtime().config.server.max_message();
+        let mut response_bytes = 0;
         loop {
             let element_start = offset;
             let mut reader = Reader::new(&chain[element_start..]);
@@ -339,7 +361,16 @@ impl Connection {
                 let last = next == 0;
                 self.process_one(element, &header, &mut related, (index, last), encrypted, output)
             };
-            if let Some(reply) = reply {
+            if let Some(mut reply) = reply {
+                if response_bytes + reply.writer.len() > response_limit {
+                    // The responses of one compound go out as one message, which may not exceed
+                    // the largest message: a request whose response does not fit fails instead.
+                    self.shared.refuse(Refusal::CompoundResponse);
+                    reply.writer.truncate(HEADER_SIZE);
+                    ErrorResponse::default().encode(&mut reply.writer);
+                    reply.writer.patch_u32(header::STATUS_OFFSET, NtStatus::INSUFFICIENT_RESOURCES.0);
+                }
+                response_bytes += reply.writer.len() + 8;
                 replies.push(reply);
             }
             if let Some(async_id) = self.split.take() {
@@ -514,6 +545,19 @@ impl Connection {
                 writer.truncate(HEADER_SIZE);
                 ErrorResponse::default().encode(&mut writer);
                 response.status = NtStatus::INTERNAL_ERROR;
+                write_header(&mut writer, &response);
+                let sign = sign_of(self.response_signer(&header, &response, sign_with));
+                Some(Reply { writer, sign })
+            }
+            Ok(Outcome::Pending(_))
+                if self.pending.len()
+                    >= self.shared.runtime().config.server.limits.max_pending_per_connection as usize =>
+            {
+                // The budget of requests waiting asynchronously on one connection.
+                self.shared.refuse(Refusal::PendingRequests);
+                writer.truncate(HEADER_SIZE);
+                ErrorResponse::default().encode(&mut writer);
+                response.status = NtStatus::INSUFFICIENT_RESOURCES;
                 write_header(&mut writer, &response);
                 let sign = sign_of(self.response_signer(&header, &response, sign_with));
                 Some(Reply { writer, sign })
@@ -766,7 +810,10 @@ impl Connection {
             }
             return;
         }
-        output.frames.push(frame(writer));
+        match frame(writer) {
+            Some(frame) => output.frames.push(frame),
+            None => self.close = true,
+        }
     }
 
     fn sign(&self, writer: &mut Writer, session_id: u64) {
@@ -1001,10 +1048,13 @@ pub fn write_header(writer: &mut Writer, header: &Header) {
 }
 
 /// The frame for a plain (unencrypted) message chain: the length goes in just before it.
-fn frame(writer: Writer) -> Frame {
+/// `None` for a chain too long for one Direct-TCP frame (MS-SMB2 2.1: 24-bit length), which the
+/// compound budget keeps from happening: never a frame with a wrong length.
+fn frame(writer: Writer) -> Option<Frame> {
     let length = writer.len();
+    let header = framing::frame_header(length).ok()?;
     let (mut bytes, base) = writer.into_parts();
     let start = base - framing::HEADER_LENGTH;
-    bytes[start..base].copy_from_slice(&framing::frame_header(length).unwrap_or([0, 0xFF, 0xFF, 0xFF]));
-    Frame { bytes, start }
+    bytes[start..base].copy_from_slice(&header);
+    Some(Frame { bytes, start })
 }

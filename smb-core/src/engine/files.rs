@@ -6,6 +6,7 @@ use std::collections::HashMap;
 
 use std::time::Instant;
 
+use crate::engine::config::same_name;
 use crate::engine::leases::{Break, Caching, Grant, Intent, Leases, Request};
 use crate::proto::NtStatus;
 use crate::proto::create::share_access;
@@ -210,13 +211,13 @@ impl FileTable {
 
     /// Every file whose path is `dir` or below it, in `share`.
     pub fn open_below(&self, share: &str, dir: &SharePath) -> bool {
-        self.files.values().any(|s| s.share.eq_ignore_ascii_case(share) && s.path.starts_with(dir) && s.path != *dir)
+        self.files.values().any(|s| same_name(&s.share, share) && s.path.starts_with(dir) && s.path != *dir)
     }
 
     /// Updates paths after a rename of `from` to `to` (the file itself and, for a directory,
     /// everything below it).
     pub fn renamed(&mut self, share: &str, from: &SharePath, to: &SharePath) {
-        for state in self.files.values_mut().filter(|s| s.share.eq_ignore_ascii_case(share)) {
+        for state in self.files.values_mut().filter(|s| same_name(&s.share, share)) {
             if state.path.starts_with(from) {
                 let rest = &state.path.components()[from.components().len()..];
                 let mut components = to.components().to_vec();

@@ -2,6 +2,7 @@
 //! recorded for every watch of the directory (or of an ancestor, for tree watches) and handed to
 //! the watch's pending request, or kept until the next one.
 
+use crate::engine::config::same_name;
 use crate::engine::files::OpenRef;
 use crate::proto::change_notify::FileNotifyInformation;
 use crate::vfs::SharePath;
@@ -58,7 +59,7 @@ impl Watches {
         let Some(parent) = change.path.parent() else { return Vec::new() };
         let mut ready = Vec::new();
         for watch in &mut self.watches {
-            if !watch.share.eq_ignore_ascii_case(change.share) || watch.filter & change.filter == 0 {
+            if !same_name(&watch.share, change.share) || watch.filter & change.filter == 0 {
                 continue;
             }
             let relative = if parent == watch.directory {

@@ -17,6 +17,7 @@ use crate::vfs::SharePath;
 /// An authenticated user: the proof a session needs before it can serve anything.
 #[derive(Clone, Debug)]
 pub struct Identity {
+    /// The account's name as configured, not as the client typed it.
     pub user: String,
 }
 

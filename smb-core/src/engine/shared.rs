@@ -2,15 +2,15 @@
 //! connection registry, account lockout, counters and the event stream.
 
 use std::collections::HashMap;
-use std::net::SocketAddr;
+use std::net::{IpAddr, SocketAddr};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, RwLock};
-use std::time::{Instant, SystemTime, UNIX_EPOCH};
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
-use tokio::sync::{broadcast, mpsc};
+use tokio::sync::{Semaphore, broadcast, mpsc};
 
 use crate::auth::UserLookup;
-use crate::engine::config::{EngineConfig, ShareConfig, UserConfig};
+use crate::engine::config::{EngineConfig, ShareConfig, UserConfig, fold_name};
 use crate::engine::events::{Counters, Event, SessionStatus, Transport};
 use crate::engine::files::FileTable;
 use crate::engine::notify::{Change, Watches};
@@ -27,6 +27,7 @@ pub struct ShareRuntime {
 #[derive(Debug, Default)]
 pub struct Runtime {
     pub config: EngineConfig,
+    /// By folded name ([`fold_name`]).
     pub shares: HashMap<String, Arc<ShareRuntime>>,
     users: HashMap<String, usize>,
 }
@@ -35,26 +36,47 @@ impl Runtime {
     /// Opens every share's root afresh: a directory replaced since the last configuration is
     /// served as it is now. Trees connected earlier keep the root they opened.
     pub fn new(config: EngineConfig) -> Runtime {
-        let shares = config
-            .shares
-            .iter()
-            .map(|share| {
+        let shares = unambiguous("share", config.shares.iter().map(|share| &share.name))
+            .into_iter()
+            .map(|(key, i)| {
+                let share = &config.shares[i];
                 let root =
                     ShareRoot::open(&share.path).map_err(|e| format!("cannot open {}: {e}", share.path.display()));
-                (share.name.to_lowercase(), Arc::new(ShareRuntime { config: share.clone(), root }))
+                (key, Arc::new(ShareRuntime { config: share.clone(), root }))
             })
             .collect();
-        let users = config.users.iter().enumerate().map(|(i, u)| (u.name.to_lowercase(), i)).collect();
+        let users = unambiguous("user", config.users.iter().map(|user| &user.name));
         Runtime { config, shares, users }
     }
 
+    /// The account `name` is, in any case: the configured spelling is its `name`.
     pub fn user(&self, name: &str) -> Option<&UserConfig> {
-        self.users.get(&name.to_lowercase()).map(|&i| &self.config.users[i])
+        self.users.get(&fold_name(name)).map(|&i| &self.config.users[i])
     }
 
     pub fn share(&self, name: &str) -> Option<&Arc<ShareRuntime>> {
-        self.shares.get(&name.to_lowercase())
+        self.shares.get(&fold_name(name))
     }
+}
+
+/// Index by folded name of `names`, leaving out names that fold alike: such a name could mean
+/// either, so it means neither (the database refuses them since migration 0006, but may hold
+/// some from before it).
+fn unambiguous<'a>(what: &str, names: impl Iterator<Item = &'a String>) -> HashMap<String, usize> {
+    let mut index = HashMap::new();
+    let mut ambiguous = Vec::new();
+    for (i, name) in names.enumerate() {
+        let key = fold_name(name);
+        if index.insert(key.clone(), i).is_some() {
+            ambiguous.push(key);
+        }
+    }
+    for key in ambiguous {
+        if index.remove(&key).is_some() {
+            tracing::warn!(name = %key, "two SMB {what}s differ only in case: neither is served until one is removed");
+        }
+    }
+    index
 }
 
 /// Messages to a connection's driver from outside its own request flow.
@@ -81,13 +103,201 @@ pub struct ConnectionEntry {
     pub sessions: Vec<SessionStatus>,
 }
 
+/// Names that are no account but are tracked for lockout (see [`Lockouts`]): at most this many.
+pub const MAX_UNKNOWN_NAMES: usize = 4096;
+
+/// Names are tracked for lockout by at most this many characters (account names have at most
+/// 20), so that made-up names cost bounded memory each.
+const MAX_TRACKED_NAME_CHARS: usize = 64;
+
 #[derive(Debug, Default)]
 struct LockoutState {
     failures: Vec<Instant>,
+    last_failure: Option<Instant>,
     locked_until: Option<SystemTime>,
     /// Locked here, and the lock is not yet known to be stored with the account: a configuration
     /// read before it was stored must not undo it.
     unsaved: bool,
+}
+
+impl LockoutState {
+    /// Whether forgetting this state changes nothing: no failure in the window, no lock in force.
+    fn idle(&self, now: Instant, window: Duration) -> bool {
+        self.locked_until.is_none_or(|until| until <= SystemTime::now())
+            && self.failures.iter().all(|t| now.duration_since(*t) >= window)
+    }
+}
+
+/// Failed logons and lockouts by folded name. Names that are no account count and lock exactly
+/// as accounts do, so that a client cannot tell the accounts by which names get locked out
+/// (Windows too answers STATUS_LOGON_FAILURE, then STATUS_ACCOUNT_LOCKED_OUT, for any name).
+/// Made-up names are bounded: beyond [`MAX_UNKNOWN_NAMES`], idle ones are forgotten, then the
+/// least recently failed. Accounts are never forgotten, so that a flood of made-up names cannot
+/// reset an account's count. The accounts are exactly the configured users.
+#[derive(Debug, Default)]
+struct Lockouts {
+    accounts: HashMap<String, LockoutState>,
+    unknown: HashMap<String, LockoutState>,
+}
+
+/// The key of `user` in [`Lockouts`].
+fn lockout_key(user: &str) -> String {
+    let end = user.char_indices().nth(MAX_TRACKED_NAME_CHARS).map_or(user.len(), |(i, _)| i);
+    fold_name(&user[..end])
+}
+
+impl Lockouts {
+    fn get(&self, user: &str) -> Option<&LockoutState> {
+        let key = lockout_key(user);
+        self.accounts.get(&key).or_else(|| self.unknown.get(&key))
+    }
+
+    fn get_mut(&mut self, user: &str) -> Option<&mut LockoutState> {
+        let key = lockout_key(user);
+        match self.accounts.get_mut(&key) {
+            Some(state) => Some(state),
+            None => self.unknown.get_mut(&key),
+        }
+    }
+
+    /// The state of `user`, made for a name not seen yet (forgetting another when full); and
+    /// whether it is an account.
+    fn entry(&mut self, user: &str, now: Instant, window: Duration) -> (&mut LockoutState, bool) {
+        let key = lockout_key(user);
+        if self.accounts.contains_key(&key) {
+            return (self.accounts.get_mut(&key).expect("present"), true);
+        }
+        if !self.unknown.contains_key(&key) && self.unknown.len() >= MAX_UNKNOWN_NAMES {
+            self.unknown.retain(|_, state| !state.idle(now, window));
+            if self.unknown.len() >= MAX_UNKNOWN_NAMES {
+                let oldest = self.unknown.iter().min_by_key(|(_, state)| state.last_failure).map(|(k, _)| k.clone());
+                oldest.map(|k| self.unknown.remove(&k));
+            }
+        }
+        (self.unknown.entry(key).or_default(), false)
+    }
+
+    /// Takes the accounts from a configuration: their stored locks take effect, except a lock
+    /// made here and not stored yet (the configuration predates it). Removed users are forgotten.
+    fn follow(&mut self, users: &[UserConfig]) {
+        let mut accounts = HashMap::with_capacity(users.len());
+        for user in users {
+            let key = lockout_key(&user.name);
+            self.unknown.remove(&key);
+            let mut state = self.accounts.remove(&key).unwrap_or_default();
+            if !state.unsaved {
+                state.locked_until = user.locked_until.map(|t| UNIX_EPOCH + Duration::from_secs(t.max(0) as u64));
+                if state.locked_until.is_none() {
+                    state.failures.clear();
+                }
+            }
+            accounts.insert(key, state);
+        }
+        self.accounts = accounts;
+    }
+}
+
+/// A limit of the resource budget ([`crate::engine::config::Limits`]) that refused something.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Refusal {
+    /// A connection over the server's limit.
+    Connections,
+    /// A connection over its client address's limit.
+    ConnectionsPerClient,
+    /// A connection without an authenticated session at the pre-authentication deadline.
+    PreauthTimeout,
+    /// A connection without a session, silent past the idle timeout.
+    IdleWithoutSession,
+    /// A message over the size allowed before authentication.
+    PreauthMessage,
+    /// A new session over the connection's limit.
+    Sessions,
+    /// An open over the session's or the server's limit.
+    Opens,
+    /// A client that did not read its responses for the send timeout.
+    SendTimeout,
+    /// A compound whose responses would exceed the largest message.
+    CompoundResponse,
+    /// An async request over the connection's limit.
+    PendingRequests,
+    /// An RPC call larger than the reassembly limit.
+    RpcCall,
+    /// A QUIC client asked to prove its address (Retry) under load.
+    QuicRetry,
+}
+
+impl Refusal {
+    pub const ALL: [Refusal; 12] = [
+        Refusal::Connections,
+        Refusal::ConnectionsPerClient,
+        Refusal::PreauthTimeout,
+        Refusal::IdleWithoutSession,
+        Refusal::PreauthMessage,
+        Refusal::Sessions,
+        Refusal::Opens,
+        Refusal::SendTimeout,
+        Refusal::CompoundResponse,
+        Refusal::PendingRequests,
+        Refusal::RpcCall,
+        Refusal::QuicRetry,
+    ];
+
+    /// Its name in metrics and the audit log.
+    pub fn name(self) -> &'static str {
+        match self {
+            Refusal::Connections => "connections",
+            Refusal::ConnectionsPerClient => "connections_per_client",
+            Refusal::PreauthTimeout => "preauth_timeout",
+            Refusal::IdleWithoutSession => "idle_without_session",
+            Refusal::PreauthMessage => "preauth_message_size",
+            Refusal::Sessions => "sessions",
+            Refusal::Opens => "opens",
+            Refusal::SendTimeout => "send_timeout",
+            Refusal::CompoundResponse => "compound_response_size",
+            Refusal::PendingRequests => "pending_requests",
+            Refusal::RpcCall => "rpc_call_size",
+            Refusal::QuicRetry => "quic_retry",
+        }
+    }
+}
+
+/// The resource budget in use, for the health report.
+#[derive(Clone, Debug)]
+pub struct BudgetUse {
+    pub connections: u32,
+    pub max_connections: u32,
+    pub opens: u64,
+    /// The opens the server allows now: the setting, or fewer when descriptors are short.
+    pub max_opens: u64,
+    /// The process's descriptor limit, when known.
+    pub descriptor_limit: Option<u64>,
+    pub refusals: Vec<(Refusal, u64)>,
+}
+
+/// Connections admitted: in all, and by client address.
+#[derive(Debug, Default)]
+struct Admitted {
+    total: u32,
+    by_client: HashMap<IpAddr, u32>,
+}
+
+/// A connection's place in the budget, given back when it is dropped.
+pub struct Admission {
+    shared: Arc<Shared>,
+    client: IpAddr,
+}
+
+impl Drop for Admission {
+    fn drop(&mut self) {
+        let mut admitted = lock(&self.shared.admitted);
+        admitted.total = admitted.total.saturating_sub(1);
+        if let std::collections::hash_map::Entry::Occupied(mut entry) = admitted.by_client.entry(self.client) {
+            *entry.get_mut() -= 1;
+            if *entry.get() == 0 {
+                entry.remove();
+            }
+        }
+    }
 }
 
 pub struct Shared {
@@ -95,13 +305,27 @@ pub struct Shared {
     pub files: Mutex<FileTable>,
     pub watches: Mutex<Watches>,
     pub connections: Mutex<HashMap<u64, ConnectionEntry>>,
-    lockout: Mutex<HashMap<String, LockoutState>>,
+    lockout: Mutex<Lockouts>,
     events: broadcast::Sender<Event>,
     next_id: AtomicU64,
     next_session_id: AtomicU64,
     pub started: SystemTime,
     counters: [AtomicU64; 6],
+    refusals: [AtomicU64; Refusal::ALL.len()],
+    admitted: Mutex<Admitted>,
+    /// Opens in the whole server.
+    opens: AtomicU64,
+    /// Descriptors the process may hold (its raised RLIMIT_NOFILE), when known: opens stay
+    /// below it with room for the console, the database and connections.
+    descriptor_limit: AtomicU64,
+    /// Response bytes queued for all connections (in [`RESPONSE_UNIT`]s), and the size of that
+    /// budget as last configured.
+    responses: Arc<Semaphore>,
+    response_units: Mutex<usize>,
 }
+
+/// The response budgets count bytes in units of this size.
+pub const RESPONSE_UNIT: usize = 1 << 10;
 
 /// Locks a mutex, recovering the data of a poisoned one (a panicking handler must not take the
 /// whole server down with it).
@@ -121,12 +345,15 @@ pub enum Counter {
 impl Shared {
     pub fn new(config: EngineConfig) -> Arc<Shared> {
         let (events, _) = broadcast::channel(4096);
+        let response_units = (config.server.limits.max_queued_response_bytes_total as usize).div_ceil(RESPONSE_UNIT);
+        let mut lockout = Lockouts::default();
+        lockout.follow(&config.users);
         Arc::new(Shared {
             config: RwLock::new(Arc::new(Runtime::new(config))),
             files: Mutex::default(),
             watches: Mutex::default(),
             connections: Mutex::default(),
-            lockout: Mutex::default(),
+            lockout: Mutex::new(lockout),
             events,
             // Ids start high and odd-looking, so that a client's stale or guessed ids do not hit.
             next_id: AtomicU64::new(0x0000_0400_0000_0001),
@@ -135,7 +362,118 @@ impl Shared {
             next_session_id: AtomicU64::new(u64::from(rand::random::<u32>() >> 4) + 0x0001_0000),
             started: SystemTime::now(),
             counters: Default::default(),
+            refusals: Default::default(),
+            admitted: Mutex::default(),
+            opens: AtomicU64::new(0),
+            descriptor_limit: AtomicU64::new(u64::MAX),
+            responses: Arc::new(Semaphore::new(response_units)),
+            response_units: Mutex::new(response_units),
         })
+    }
+
+    /// The budget of response bytes queued for all connections together.
+    pub fn responses(&self) -> &Arc<Semaphore> {
+        &self.responses
+    }
+
+    /// Whether more than half of the total response budget is taken.
+    pub fn responses_under_pressure(&self) -> bool {
+        self.responses.available_permits() * 2 < *lock(&self.response_units)
+    }
+
+    /// Resizes the total response budget to the configured limit.
+    fn resize_responses(&self, bytes: u32) {
+        let wanted = (bytes as usize).div_ceil(RESPONSE_UNIT);
+        let mut units = lock(&self.response_units);
+        if wanted > *units {
+            self.responses.add_permits(wanted - *units);
+            *units = wanted;
+        } else if wanted < *units {
+            // Only free room can go now; what is taken returns and stays (a smaller budget
+            // settles as queued responses go out).
+            *units -= self.responses.forget_permits(*units - wanted);
+        }
+    }
+
+    /// Counts something a limit refused.
+    pub fn refuse(&self, refusal: Refusal) {
+        self.refusals[refusal as usize].fetch_add(1, Ordering::Relaxed);
+    }
+
+    /// How often each limit has refused something since the start.
+    pub fn refusals(&self) -> Vec<(Refusal, u64)> {
+        Refusal::ALL.iter().map(|r| (*r, self.refusals[*r as usize].load(Ordering::Relaxed))).collect()
+    }
+
+    /// Takes a place for a new connection from `client`, or names the limit that refuses it.
+    pub fn admit(self: &Arc<Self>, client: IpAddr) -> Result<Admission, Refusal> {
+        let limits = self.runtime().config.server.limits;
+        let mut admitted = lock(&self.admitted);
+        let refusal = if admitted.total >= limits.max_connections {
+            Some(Refusal::Connections)
+        } else if admitted.by_client.get(&client).copied().unwrap_or(0) >= limits.max_connections_per_client {
+            Some(Refusal::ConnectionsPerClient)
+        } else {
+            None
+        };
+        if let Some(refusal) = refusal {
+            drop(admitted);
+            self.refuse(refusal);
+            return Err(refusal);
+        }
+        admitted.total += 1;
+        *admitted.by_client.entry(client).or_default() += 1;
+        Ok(Admission { shared: self.clone(), client })
+    }
+
+    /// Connections admitted now.
+    pub fn admitted(&self) -> u32 {
+        lock(&self.admitted).total
+    }
+
+    /// Descriptors reserved for everything but open files: the console, the database, logs,
+    /// and the connections themselves.
+    const DESCRIPTOR_RESERVE: u64 = 512;
+
+    /// Tells the engine how many descriptors the process may hold.
+    pub fn set_descriptor_limit(&self, limit: u64) {
+        self.descriptor_limit.store(limit, Ordering::Relaxed);
+    }
+
+    /// Whether one more open fits the server's budget (the setting, and the descriptors left
+    /// after the reserve and one per admitted connection).
+    pub fn may_open(&self) -> bool {
+        let configured = u64::from(self.runtime().config.server.limits.max_opens);
+        let descriptors = self
+            .descriptor_limit
+            .load(Ordering::Relaxed)
+            .saturating_sub(Self::DESCRIPTOR_RESERVE + u64::from(self.admitted()));
+        self.opens.load(Ordering::Relaxed) < configured.min(descriptors)
+    }
+
+    /// An open was added to a session (see [`Shared::may_open`]).
+    pub fn opened(&self) {
+        self.opens.fetch_add(1, Ordering::Relaxed);
+    }
+
+    /// An open was closed.
+    pub fn closed(&self) {
+        let _ = self.opens.fetch_update(Ordering::Relaxed, Ordering::Relaxed, |n| n.checked_sub(1));
+    }
+
+    /// What the budget holds now, against its limits.
+    pub fn budget_use(&self) -> BudgetUse {
+        let limits = self.runtime().config.server.limits;
+        let descriptors = self.descriptor_limit.load(Ordering::Relaxed);
+        BudgetUse {
+            connections: self.admitted(),
+            max_connections: limits.max_connections,
+            opens: self.opens.load(Ordering::Relaxed),
+            max_opens: u64::from(limits.max_opens)
+                .min(descriptors.saturating_sub(Self::DESCRIPTOR_RESERVE + u64::from(self.admitted()))),
+            descriptor_limit: (descriptors != u64::MAX).then_some(descriptors),
+            refusals: self.refusals(),
+        }
     }
 
     pub fn runtime(&self) -> Arc<Runtime> {
@@ -145,20 +483,9 @@ impl Shared {
     pub fn apply(&self, config: EngineConfig) -> Arc<Runtime> {
         let mut current = self.config.write().unwrap_or_else(|p| p.into_inner());
         let runtime = Arc::new(Runtime::new(config));
-        // Accounts the new configuration locks or unlocks take effect now, except a lock made
-        // here that has not reached the stored accounts yet (the configuration predates it).
-        let mut lockout = lock(&self.lockout);
-        for user in &runtime.config.users {
-            let state = lockout.entry(user.name.to_lowercase()).or_default();
-            if state.unsaved {
-                continue;
-            }
-            state.locked_until =
-                user.locked_until.map(|t| UNIX_EPOCH + std::time::Duration::from_secs(t.max(0) as u64));
-            if state.locked_until.is_none() {
-                state.failures.clear();
-            }
-        }
+        // Accounts the new configuration locks or unlocks take effect now.
+        lock(&self.lockout).follow(&runtime.config.users);
+        self.resize_responses(runtime.config.server.limits.max_queued_response_bytes_total);
         *current = runtime.clone();
         runtime
     }
@@ -202,14 +529,15 @@ impl Shared {
         }
     }
 
-    /// Whether `user` is locked out now.
+    /// Whether `user` (an account or not) is locked out now.
     pub fn locked_out(&self, user: &str) -> bool {
         let lockout = lock(&self.lockout);
-        lockout.get(&user.to_lowercase()).and_then(|s| s.locked_until).is_some_and(|until| until > SystemTime::now())
+        lockout.get(user).and_then(|s| s.locked_until).is_some_and(|until| until > SystemTime::now())
     }
 
-    /// Counts a failed logon; returns the lock's end (Unix seconds) and the failure count when
-    /// this failure locks the account.
+    /// Counts a failed logon of `user`, an account or not; returns the lock's end (Unix seconds)
+    /// and the failure count when this failure locks an account (a name that is no account is
+    /// locked as silently as it fails: there is no account to store the lock with).
     pub fn logon_failed(&self, user: &str) -> Option<(i64, u32)> {
         let policy = self.runtime().config.server.lockout;
         if policy.threshold == 0 {
@@ -217,30 +545,31 @@ impl Shared {
         }
         let now = Instant::now();
         let mut lockout = lock(&self.lockout);
-        let state = lockout.entry(user.to_lowercase()).or_default();
+        let (state, account) = lockout.entry(user, now, policy.window);
         state.failures.retain(|t| now.duration_since(*t) < policy.window);
         state.failures.push(now);
+        state.last_failure = Some(now);
         let count = state.failures.len() as u32;
         if count >= policy.threshold && state.locked_until.is_none_or(|t| t <= SystemTime::now()) {
             let until = SystemTime::now() + policy.duration;
             state.locked_until = Some(until);
-            state.unsaved = true;
+            state.unsaved = account;
             state.failures.clear();
             let seconds = until.duration_since(UNIX_EPOCH).map_or(0, |d| d.as_secs() as i64);
-            return Some((seconds, count));
+            return account.then_some((seconds, count));
         }
         None
     }
 
     pub fn logon_succeeded(&self, user: &str) {
-        if let Some(state) = lock(&self.lockout).get_mut(&user.to_lowercase()) {
+        if let Some(state) = lock(&self.lockout).get_mut(user) {
             state.failures.clear();
         }
     }
 
     /// Unlocks an account now (an administrator's action).
     pub fn unlock(&self, user: &str) {
-        if let Some(state) = lock(&self.lockout).get_mut(&user.to_lowercase()) {
+        if let Some(state) = lock(&self.lockout).get_mut(user) {
             state.failures.clear();
             state.locked_until = None;
             state.unsaved = false;
@@ -251,7 +580,7 @@ impl Shared {
     /// it) is stored with the account: configurations read from now on carry it, and an
     /// administrator's unlock there takes effect.
     pub fn lockout_saved(&self, user: &str, until: i64) {
-        if let Some(state) = lock(&self.lockout).get_mut(&user.to_lowercase()) {
+        if let Some(state) = lock(&self.lockout).get_mut(user) {
             let ends = state.locked_until.and_then(|t| t.duration_since(UNIX_EPOCH).ok()).map(|d| d.as_secs() as i64);
             if ends == Some(until) {
                 state.unsaved = false;
@@ -342,5 +671,75 @@ mod tests {
         assert!(!shared.locked_out("alice"));
         shared.logon_failed("alice").expect("locks again");
         assert!(shared.locked_out("alice"));
+    }
+
+    /// `names` as users, with `threshold` failures locking.
+    fn accounts(names: &[&str], threshold: u32) -> EngineConfig {
+        let mut config = config(None);
+        config.server.lockout.threshold = threshold;
+        config.users = names
+            .iter()
+            .map(|name| UserConfig { name: (*name).into(), nt_hash: [0xAB; 16], enabled: true, locked_until: None })
+            .collect();
+        config
+    }
+
+    #[test]
+    fn a_user_is_found_in_any_case_under_its_configured_spelling() {
+        let runtime = Runtime::new(accounts(&["Émile"], 1));
+        assert_eq!(runtime.user("ÉMILE").map(|u| u.name.as_str()), Some("Émile"));
+        assert_eq!(runtime.user("émile").map(|u| u.name.as_str()), Some("Émile"));
+        assert!(runtime.user("emile").is_none());
+    }
+
+    #[test]
+    fn users_whose_names_differ_only_in_case_are_neither_found() {
+        let runtime = Runtime::new(accounts(&["Émile", "émile", "alice"], 1));
+        assert!(runtime.user("émile").is_none());
+        assert!(runtime.user("ÉMILE").is_none());
+        assert!(runtime.user("alice").is_some());
+    }
+
+    #[test]
+    fn a_lockout_holds_for_every_case_of_the_name() {
+        let shared = Shared::new(accounts(&["Émile"], 1));
+        shared.logon_failed("ÉMILE").expect("the first failure locks the account");
+        assert!(shared.locked_out("émile"));
+        assert!(shared.locked_out("Émile"));
+    }
+
+    #[test]
+    fn a_name_that_is_no_account_locks_as_an_account_does_but_silently() {
+        let shared = Shared::new(accounts(&["alice"], 2));
+        assert!(shared.logon_failed("alice").is_none());
+        assert!(shared.logon_failed("mallory").is_none());
+        assert!(!shared.locked_out("alice") && !shared.locked_out("mallory"));
+        assert!(shared.logon_failed("alice").is_some(), "an account's lock is told, to be stored");
+        assert!(shared.logon_failed("mallory").is_none(), "there is no account to store this one with");
+        assert!(shared.locked_out("alice") && shared.locked_out("mallory"));
+    }
+
+    #[test]
+    fn an_account_created_under_a_locked_made_up_name_starts_unlocked() {
+        let shared = Shared::new(accounts(&["alice"], 1));
+        shared.logon_failed("bob");
+        assert!(shared.locked_out("bob"));
+        shared.apply(accounts(&["alice", "Bob"], 1));
+        assert!(!shared.locked_out("bob"));
+    }
+
+    #[test]
+    fn made_up_names_stay_bounded_and_never_reset_an_accounts_count() {
+        let shared = Shared::new(accounts(&["alice"], 3));
+        shared.logon_failed("alice");
+        shared.logon_failed("alice");
+        for i in 0..3 * MAX_UNKNOWN_NAMES {
+            shared.logon_failed(&format!("random-{i}-{}", "x".repeat(200)));
+            assert!(lock(&shared.lockout).unknown.len() <= MAX_UNKNOWN_NAMES);
+        }
+        assert!(shared.logon_failed("alice").is_some(), "the account's two failures were kept");
+        let lockouts = lock(&shared.lockout);
+        assert!(lockouts.unknown.keys().all(|k| k.chars().count() <= MAX_TRACKED_NAME_CHARS));
+        assert!(lockouts.unknown.keys().any(|k| k.starts_with(&format!("random-{}-", 3 * MAX_UNKNOWN_NAMES - 1))));
     }
 }

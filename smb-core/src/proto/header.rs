@@ -8,6 +8,8 @@ use super::status::NtStatus;
 pub const PROTOCOL_ID: [u8; 4] = [0xFE, b'S', b'M', b'B'];
 pub const HEADER_SIZE: usize = 64;
 pub const SIGNATURE_OFFSET: usize = 48;
+/// Where the Status field sits in the header (MS-SMB2 2.2.1.2).
+pub const STATUS_OFFSET: usize = 8;
 pub const SIGNATURE_SIZE: usize = 16;
 
 /// MS-SMB2 2.2.1.2 `Command`: a newtype so that unknown values survive to be answered.

@@ -11,7 +11,7 @@ use std::collections::VecDeque;
 use self::ndr::Syntax;
 use self::pdu::{ContextResult, ptype};
 use crate::engine::config::Access;
-use crate::engine::shared::Shared;
+use crate::engine::shared::{Refusal, Shared};
 use crate::proto::Reader;
 
 /// The largest fragment either side sends (what Windows uses on SMB pipes).
@@ -28,6 +28,11 @@ impl<'a> Context<'a> {
         Context { shared, user }
     }
 
+    /// The largest call reassembled, and the most unread answers kept.
+    fn max_call(&self) -> usize {
+        self.shared.runtime().config.server.limits.max_rpc_call as usize
+    }
+
     /// The server as srvsvc shows it to this user: shares with access-based enumeration are
     /// listed only to users who may open them.
     pub fn server_view(&self) -> srvsvc::ServerView {
@@ -42,16 +47,12 @@ impl<'a> Context<'a> {
                 name: share.name.clone(),
                 kind: srvsvc::share_type::DISK_TREE,
                 remark: share.description.clone(),
-                path: format!("C:{}", share.path.display().to_string().replace('/', "\\")),
-                current_uses: 0,
             })
             .collect();
         shares.push(srvsvc::ShareView {
             name: "IPC$".into(),
             kind: srvsvc::share_type::IPC | srvsvc::share_type::SPECIAL,
             remark: "IPC Service (EdgeShare)".into(),
-            path: String::new(),
-            current_uses: 0,
         });
         srvsvc::ServerView { name: settings.computer_name.to_uppercase(), comment: "EdgeShare".into(), shares }
     }
@@ -69,6 +70,8 @@ pub struct Pipe {
     input: Vec<u8>,
     /// Stub data of a request arriving in several fragments.
     fragments: Vec<u8>,
+    /// The call being received grew past the limit: its further fragments are dropped.
+    discarding: bool,
 }
 
 impl Pipe {
@@ -83,6 +86,7 @@ impl Pipe {
             output: VecDeque::new(),
             input: Vec::new(),
             fragments: Vec::new(),
+            discarding: false,
         })
     }
 
@@ -92,6 +96,12 @@ impl Pipe {
 
     /// Takes client bytes; every whole PDU among them is answered into the output.
     pub fn write(&mut self, data: &[u8], context: &Context<'_>) {
+        // Answers the client does not read are not piled up past the limit either.
+        if self.queued_output() > context.max_call() {
+            context.shared.refuse(Refusal::RpcCall);
+            self.input.clear();
+            return;
+        }
         self.input.extend_from_slice(data);
         loop {
             let Some(length) = self.input.get(8..10).map(|b| usize::from(u16::from_le_bytes([b[0], b[1]]))) else {
@@ -116,6 +126,11 @@ impl Pipe {
             return self.output.pop_front().unwrap_or_default();
         }
         front.drain(..max).collect()
+    }
+
+    /// Bytes of answers not yet read.
+    pub fn queued_output(&self) -> usize {
+        self.output.iter().map(Vec::len).sum()
     }
 
     /// Bytes left of the message being read (a READ that stops short says BUFFER_OVERFLOW).
@@ -191,6 +206,18 @@ impl Pipe {
         };
         if header.flags & pdu::pfc::FIRST_FRAG != 0 {
             self.fragments.clear();
+            self.discarding = false;
+        }
+        if self.discarding {
+            return;
+        }
+        if self.fragments.len() + request.stub.len() > context.max_call() {
+            // A call larger than any this service takes: refused once, the rest of it dropped.
+            context.shared.refuse(Refusal::RpcCall);
+            self.fragments = Vec::new();
+            self.discarding = header.flags & pdu::pfc::LAST_FRAG == 0;
+            self.output.push_back(pdu::fault(header.call_id, request.context_id, pdu::RPC_S_SERVER_OUT_OF_MEMORY));
+            return;
         }
         self.fragments.extend_from_slice(request.stub);
         if header.flags & pdu::pfc::LAST_FRAG == 0 {

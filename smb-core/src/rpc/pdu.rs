@@ -263,6 +263,9 @@ pub const NCA_S_OP_RNG_ERROR: u32 = 0x1C01_0002;
 pub const NCA_S_FAULT_NDR: u32 = 0x0000_06F7;
 /// The context id was never bound.
 pub const NCA_S_UNKNOWN_IF: u32 = 0x1C01_0003;
+/// RPC_S_SERVER_OUT_OF_MEMORY (MS-RPCE 2.2.2.9, a Win32 status as a fault): a call larger than
+/// the server reassembles.
+pub const RPC_S_SERVER_OUT_OF_MEMORY: u32 = 0x0000_046A;
 
 #[cfg(test)]
 mod tests {

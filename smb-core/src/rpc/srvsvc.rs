@@ -26,6 +26,7 @@ pub mod werror {
     pub const OK: u32 = 0;
     pub const INVALID_LEVEL: u32 = 124;
     pub const NET_NAME_NOT_FOUND: u32 = 2310;
+    pub const ACCESS_DENIED: u32 = 5;
 }
 
 /// A share as the caller may see it.
@@ -34,9 +35,6 @@ pub struct ShareView {
     pub name: String,
     pub kind: u32,
     pub remark: String,
-    /// As Windows shows paths: `C:\srv\share`.
-    pub path: String,
-    pub current_uses: u32,
 }
 
 /// The server as srvsvc describes it to one caller.
@@ -85,32 +83,29 @@ fn union_start(out: &mut NdrWriter, level: u32) {
 fn share_fixed(level: u32, share: &ShareView, out: &mut NdrWriter) {
     out.align_struct();
     out.pointer(true);
-    if level == 0 {
-        return;
-    }
-    out.u32(share.kind).pointer(true);
     if level == 1 {
-        return;
-    }
-    // SHARE_INFO_2: permissions (ignored), max uses (unlimited), current uses, path, password.
-    out.u32(0).u32(u32::MAX).u32(share.current_uses).pointer(true).pointer(false);
-    if level == 502 {
-        // SHARE_INFO_502: reserved, no security descriptor.
-        out.u32(0).pointer(false);
+        out.u32(share.kind).pointer(true);
     }
 }
 
 fn share_deferred(level: u32, share: &ShareView, out: &mut NdrWriter) {
     out.string(&share.name);
-    if level >= 1 {
+    if level == 1 {
         out.string(&share.remark);
-    }
-    if level >= 2 {
-        out.string(&share.path);
     }
 }
 
-const LEVELS: [u32; 4] = [0, 1, 2, 502];
+/// The levels any signed-in user may read: names (0), and types and remarks (1).
+const LEVELS: [u32; 2] = [0, 1];
+
+/// Levels 2 and 502 show each share's local path and use count: Windows answers them only to
+/// administrators (MS-SRVS 3.1.4.8), and no SMB user of EdgeShare administers the server.
+const ADMINISTRATOR_LEVELS: [u32; 2] = [2, 502];
+
+/// The WERROR for a level this caller may not read.
+fn level_refusal(level: u32) -> u32 {
+    if ADMINISTRATOR_LEVELS.contains(&level) { werror::ACCESS_DENIED } else { werror::INVALID_LEVEL }
+}
 
 /// MS-SRVS 3.1.4.8 NetrShareEnum: [out] InfoStruct, TotalEntries, ResumeHandle, and the result.
 fn share_enum(level: u32, server: &ServerView, out: &mut NdrWriter) {
@@ -118,7 +113,7 @@ fn share_enum(level: u32, server: &ServerView, out: &mut NdrWriter) {
     if !LEVELS.contains(&level) {
         union_start(out, level);
         out.pointer(false);
-        out.u32(0).pointer(false).u32(werror::INVALID_LEVEL);
+        out.u32(0).pointer(false).u32(level_refusal(level));
         return;
     }
     union_start(out, level);
@@ -141,7 +136,7 @@ fn share_enum(level: u32, server: &ServerView, out: &mut NdrWriter) {
 
 /// MS-SRVS 3.1.4.10 NetrShareGetInfo.
 fn share_get_info(level: u32, name: &str, server: &ServerView, out: &mut NdrWriter) {
-    let share = server.shares.iter().find(|s| s.name.eq_ignore_ascii_case(name));
+    let share = server.shares.iter().find(|s| crate::engine::config::same_name(&s.name, name));
     union_start(out, level);
     match share {
         Some(share) if LEVELS.contains(&level) => {
@@ -152,7 +147,7 @@ fn share_get_info(level: u32, name: &str, server: &ServerView, out: &mut NdrWrit
         }
         Some(_) => {
             out.pointer(false);
-            out.u32(werror::INVALID_LEVEL);
+            out.u32(level_refusal(level));
         }
         None => {
             out.pointer(false);
@@ -197,13 +192,7 @@ mod tests {
     use super::*;
 
     fn server() -> ServerView {
-        let share = |name: &str, kind: u32, remark: &str| ShareView {
-            name: name.into(),
-            kind,
-            remark: remark.into(),
-            path: format!("C:\\srv\\{name}"),
-            current_uses: 0,
-        };
+        let share = |name: &str, kind: u32, remark: &str| ShareView { name: name.into(), kind, remark: remark.into() };
         ServerView {
             name: "FILES".into(),
             comment: "EdgeShare".into(),
@@ -263,6 +252,21 @@ mod tests {
             );
             assert!(text.contains("sales"), "level {level}");
             assert_eq!(&stub[stub.len() - 4..], &[0, 0, 0, 0], "WERROR OK at level {level}");
+        }
+    }
+
+    #[test]
+    fn levels_with_local_paths_are_refused_as_windows_refuses_non_administrators() {
+        for level in ADMINISTRATOR_LEVELS {
+            let stub = call(opnum::NETR_SHARE_ENUM, &enum_request(Syntax::Ndr20, level), Syntax::Ndr20, &server())
+                .unwrap()
+                .unwrap();
+            assert_eq!(&stub[stub.len() - 4..], &werror::ACCESS_DENIED.to_le_bytes(), "level {level}");
+            let mut request = NdrWriter::new(Syntax::Ndr20);
+            request.pointer(false).string("sales").u32(level);
+            let stub =
+                call(opnum::NETR_SHARE_GET_INFO, &request.into_vec(), Syntax::Ndr20, &server()).unwrap().unwrap();
+            assert_eq!(&stub[stub.len() - 4..], &werror::ACCESS_DENIED.to_le_bytes(), "get info, level {level}");
         }
     }
 

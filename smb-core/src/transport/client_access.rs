@@ -1,8 +1,16 @@
 //! Client access control of SMB over QUIC (MS-SMB2 3.3.1.18; Windows Server 2025's
 //! `Grant-/Block-SmbClientAccessToServer`): which client certificates a mapping admits. rustls
-//! has already validated the chain against the client CAs; this decides on the allow and block
-//! entries, which rustls' verifier cannot (it does not see the server name).
+//! has already validated the chain against the client CAs, but it does not say which of the
+//! certificates the client sent formed the valid path. A client may send any certificate after
+//! its own (a victim's public certificate, a self-made one naming a trusted issuer), so the path
+//! is built again here ([`verified_path`]) and the allow and block entries are matched against
+//! that path alone: the client's certificate, the intermediates that chain it, and the client CA
+//! it leads to. rustls' verifier cannot decide on the entries itself: it does not see the server
+//! name.
 
+use std::time::SystemTime;
+
+use rustls::pki_types::{CertificateDer, UnixTime};
 use x509_parser::prelude::{FromDer, X509Certificate};
 
 use crate::engine::config::{CertificateMapping, ClientAccess, ClientMatch};
@@ -59,17 +67,65 @@ fn describe(entry: &ClientAccess) -> String {
     }
 }
 
-/// Whether `mapping` admits a client that presented `chain` (leaf first, already validated).
-/// `Ok` carries what to log about an admitted certificate (empty when none was asked for);
-/// `Err` the reason for refusing, naming the certificate and the entry that decided.
-pub fn decide(mapping: &CertificateMapping, chain: &[Vec<u8>]) -> Result<String, String> {
+/// The certificates of the path that validates the client's certificate (`presented[0]`)
+/// against `client_cas` for client authentication at `now`: the client's certificate, the
+/// intermediates the path uses, and the client CA it ends at (DER, leaf first). Certificates the
+/// client sent that the path does not use are left out; they decide nothing.
+pub fn verified_path(presented: &[Vec<u8>], client_cas: &[Vec<u8>], now: SystemTime) -> Result<Vec<Vec<u8>>, String> {
+    let Some((leaf, rest)) = presented.split_first() else { return Ok(Vec::new()) };
+    let leaf_der = CertificateDer::from(leaf.as_slice());
+    let end_entity =
+        webpki::EndEntityCert::try_from(&leaf_der).map_err(|e| format!("unreadable client certificate: {e}"))?;
+    let cas: Vec<CertificateDer<'_>> = client_cas.iter().map(|der| CertificateDer::from(der.as_slice())).collect();
+    let anchors = cas
+        .iter()
+        .filter_map(|der| webpki::anchor_from_trusted_cert(der).ok().map(|anchor| (anchor, der)))
+        .collect::<Vec<_>>();
+    let trust_anchors: Vec<_> = anchors.iter().map(|(anchor, _)| anchor.clone()).collect();
+    let intermediates: Vec<CertificateDer<'_>> = rest.iter().map(|der| CertificateDer::from(der.as_slice())).collect();
+    let time = UnixTime::since_unix_epoch(now.duration_since(SystemTime::UNIX_EPOCH).unwrap_or_default());
+    let algorithms = rustls::crypto::aws_lc_rs::default_provider().signature_verification_algorithms.all;
+    let path = end_entity
+        .verify_for_usage(algorithms, &trust_anchors, &intermediates, time, webpki::KeyUsage::client_auth(), None, None)
+        .map_err(|e| format!("the client certificate does not chain to a client CA: {e}"))?;
+    let mut chain = vec![leaf.clone()];
+    chain.extend(path.intermediate_certificates().map(|cert| cert.der().to_vec()));
+    let anchor = path.anchor();
+    let ca = anchors.iter().find(|(candidate, _)| {
+        candidate.subject == anchor.subject && candidate.subject_public_key_info == anchor.subject_public_key_info
+    });
+    if let Some((_, der)) = ca {
+        chain.push(der.to_vec());
+    }
+    Ok(chain)
+}
+
+/// Whether `mapping` admits a client that presented `presented` (its certificate first, then
+/// whatever else it chose to send): only the path that validates against `client_cas` decides.
+pub fn admit(
+    mapping: &CertificateMapping,
+    presented: &[Vec<u8>],
+    client_cas: &[Vec<u8>],
+    now: SystemTime,
+) -> Result<String, String> {
     if !mapping.require_client_auth {
         return Ok(String::new());
     }
-    if chain.is_empty() {
+    decide(mapping, &verified_path(presented, client_cas, now)?)
+}
+
+/// Whether `mapping` admits a client whose certificate validated along `path` (leaf first, as
+/// [`verified_path`] gives it). `Ok` carries what to log about an admitted certificate (empty
+/// when none was asked for); `Err` the reason for refusing, naming the certificate and the entry
+/// that decided.
+pub fn decide(mapping: &CertificateMapping, path: &[Vec<u8>]) -> Result<String, String> {
+    if !mapping.require_client_auth {
+        return Ok(String::new());
+    }
+    if path.is_empty() {
         return Err("the mapping requires a client certificate and the client presented none".into());
     }
-    let certs = chain.iter().map(|der| identify(der)).collect::<Result<Vec<_>, _>>()?;
+    let certs = path.iter().map(|der| identify(der)).collect::<Result<Vec<_>, _>>()?;
     let client = &certs[0];
     if mapping.skip_client_access_check {
         return Ok(format!("{client}: chain valid, access check skipped"));
@@ -153,6 +209,46 @@ mod tests {
         let refusal = decide(&mapping(vec![allow(ClientMatch::Issuer("CN=Other CA".into()))]), &chain()).unwrap_err();
         assert!(refusal.contains("no allow entry"), "{refusal}");
         assert!(decide(&mapping(Vec::new()), &chain()).is_err(), "no entries admit no one");
+    }
+
+    /// A client certificate for `subject` issued by a fresh CA named `ca`: (leaf, CA), DER.
+    fn issued(subject: &str, ca: &str) -> (Vec<u8>, Vec<u8>) {
+        use rcgen::{BasicConstraints, CertificateParams, DnType, IsCa, Issuer, KeyPair};
+        let ca_key = KeyPair::generate().unwrap();
+        let mut params = CertificateParams::default();
+        params.distinguished_name.push(DnType::CommonName, ca);
+        params.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
+        let ca_cert = params.self_signed(&ca_key).unwrap();
+        let issuer = Issuer::new(params, ca_key);
+        let mut leaf = CertificateParams::default();
+        leaf.distinguished_name.push(DnType::CommonName, subject);
+        let leaf = leaf.signed_by(&KeyPair::generate().unwrap(), &issuer).unwrap();
+        (leaf.der().to_vec(), ca_cert.der().to_vec())
+    }
+
+    #[test]
+    fn only_the_verified_path_decides_not_certificates_appended_after_it() {
+        let chain = chain();
+        let (leaf, ca) = (chain[0].clone(), chain[1].clone());
+        let (victim, _) = issued("victim", "Victim CA");
+        let (forged, _) = issued("forged", "Client CA");
+        let cas = vec![ca.clone()];
+        let now = SystemTime::now();
+        let path = verified_path(&[leaf.clone(), victim.clone(), forged.clone()], &cas, now).unwrap();
+        assert_eq!(path, vec![leaf.clone(), ca.clone()], "the path is the leaf and the client CA, nothing appended");
+
+        let victim_hash = identify(&victim).unwrap().sha256;
+        let by_victim = mapping(vec![allow(ClientMatch::Sha256(victim_hash))]);
+        assert!(admit(&by_victim, &[leaf.clone(), victim.clone()], &cas, now).is_err());
+        let by_issuer = mapping(vec![allow(ClientMatch::Issuer("CN=Victim CA".into()))]);
+        assert!(admit(&by_issuer, &[leaf.clone(), victim], &cas, now).is_err());
+        let by_own_issuer = mapping(vec![allow(ClientMatch::Issuer("CN=Client CA".into()))]);
+        assert!(admit(&by_own_issuer, &[leaf.clone(), forged.clone()], &cas, now).is_ok());
+        assert!(
+            admit(&by_own_issuer, &[forged], &cas, now).is_err(),
+            "a certificate naming the CA is not issued by it"
+        );
+        assert!(admit(&by_own_issuer, &[leaf], &[], now).is_err(), "no client CA: no path");
     }
 
     #[test]

@@ -7,24 +7,37 @@ pub mod quic;
 pub mod tcp;
 
 use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::Instant;
 
+use bytes::Bytes;
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
-use tokio::sync::{mpsc, watch};
+use tokio::sync::{OwnedSemaphorePermit, Semaphore, mpsc, watch};
 
+use crate::engine::config::Limits;
 use crate::engine::connection::{Connection, ConnectionInfo, Frame, Output};
 use crate::engine::events::Event;
-use crate::engine::shared::{ConnectionEntry, Control, Counter, Shared, lock};
+use crate::engine::shared::{Admission, ConnectionEntry, Control, Counter, RESPONSE_UNIT, Refusal, Shared, lock};
 use crate::proto::framing;
 
-/// Largest message accepted: the largest READ/WRITE plus room for headers and a compound.
 fn max_message(shared: &Shared) -> usize {
-    shared.runtime().config.server.max_io as usize + (1 << 20)
+    shared.runtime().config.server.max_message()
 }
 
-/// Where a connection's frames go, in order.
+/// The largest message a connection accepts now: small until it has an authenticated session
+/// (only NEGOTIATE and SESSION_SETUP are valid before), then [`max_message`].
+fn message_limit(shared: &Shared, connection: &Connection) -> usize {
+    if connection.has_valid_session() {
+        max_message(shared)
+    } else {
+        shared.runtime().config.server.limits.preauth_max_message as usize
+    }
+}
+
+/// Where a connection's frames go, in order, in pieces of at most [`SEND_PIECE`] bytes.
 pub trait FrameSink: Send + 'static {
-    /// Sends one whole frame.
-    fn send(&mut self, frame: Frame) -> impl Future<Output = std::io::Result<()>> + Send;
+    /// Sends one piece of a frame.
+    fn send(&mut self, piece: Bytes) -> impl Future<Output = std::io::Result<()>> + Send;
     /// Ends the sending direction once everything sent has gone out.
     fn finish(&mut self) -> impl Future<Output = ()> + Send;
 }
@@ -33,8 +46,8 @@ pub trait FrameSink: Send + 'static {
 pub struct Copying<W>(pub W);
 
 impl<W: AsyncWrite + Unpin + Send + 'static> FrameSink for Copying<W> {
-    async fn send(&mut self, frame: Frame) -> std::io::Result<()> {
-        self.0.write_all(frame.as_slice()).await
+    async fn send(&mut self, piece: Bytes) -> std::io::Result<()> {
+        self.0.write_all(&piece).await
     }
 
     async fn finish(&mut self) {
@@ -42,12 +55,12 @@ impl<W: AsyncWrite + Unpin + Send + 'static> FrameSink for Copying<W> {
     }
 }
 
-/// A QUIC stream as a frame sink: quinn takes the frame's buffer as it is and keeps it until the
-/// peer has acknowledged it, so an 8 MiB READ response is never copied on its way out.
+/// A QUIC stream as a frame sink: quinn takes each piece as it is (a view of the frame's buffer)
+/// and keeps it until the peer has acknowledged it, so an 8 MiB READ response is never copied on
+/// its way out.
 impl FrameSink for quinn::SendStream {
-    async fn send(&mut self, frame: Frame) -> std::io::Result<()> {
-        let Frame { bytes, start } = frame;
-        self.write_chunk(bytes::Bytes::from(bytes).slice(start..)).await.map_err(std::io::Error::from)
+    async fn send(&mut self, piece: Bytes) -> std::io::Result<()> {
+        self.write_chunk(piece).await.map_err(std::io::Error::from)
     }
 
     async fn finish(&mut self) {
@@ -55,12 +68,31 @@ impl FrameSink for quinn::SendStream {
     }
 }
 
+/// Frames are handed to the sink in pieces of this size: each must be taken within the send
+/// timeout, so a slow but reading client is never dropped while one that stopped reading is.
+const SEND_PIECE: usize = 256 << 10;
+
+/// A frame on its way to the sink, holding its share of the connection's response budget and
+/// of the server's.
+struct Queued {
+    frame: Frame,
+    _budget: (OwnedSemaphorePermit, OwnedSemaphorePermit),
+}
+
+/// When a connection without a session must have shown progress: the pre-authentication
+/// deadline until it first has a session, the idle timeout after its sessions ended.
+fn deadline(limits: &Limits, connected: Instant, authenticated_before: bool, last_activity: Instant) -> Instant {
+    if authenticated_before { last_activity + limits.idle_without_session } else { connected + limits.preauth_timeout }
+}
+
 /// Runs one connection until the client leaves, the connection must end, or `stop` turns true.
+/// `admission` is the connection's place in the server's budget, given back when it ends.
 pub async fn drive<R, W>(
     reader: R,
     writer: W,
     shared: Arc<Shared>,
     info: ConnectionInfo,
+    admission: Admission,
     mut stop: watch::Receiver<bool>,
 ) where
     R: AsyncRead + Unpin + Send + 'static,
@@ -73,16 +105,40 @@ pub async fn drive<R, W>(
     );
     shared.count(Counter::Connections, 1);
     shared.emit(Event::Connected { connection: info.id, client: info.client, transport: info.transport });
-    let (frames_tx, frames_rx) = mpsc::channel::<Frame>(64);
-    let writer_task = tokio::spawn(write_frames(writer, frames_rx));
+    let limits = shared.runtime().config.server.limits;
+    // Responses queued for the client, in units: past the budget, no request is processed until
+    // the client reads (one whole response always fits).
+    let budget_units = (limits.max_queued_response_bytes as usize).max(max_message(&shared)).div_ceil(RESPONSE_UNIT);
+    let budget = Arc::new(Semaphore::new(budget_units));
+    let (frames_tx, frames_rx) = mpsc::unbounded_channel::<Queued>();
+    let writer_task =
+        tokio::spawn(write_frames(writer, frames_rx, budget.clone(), limits.send_timeout, shared.clone(), info.id));
     let mut connection = Connection::new(shared.clone(), info.clone());
     // Requests are read ahead of the one being processed, so that receiving the next WRITE
     // overlaps writing this one to disk; buffers go back to the reader for reuse, so a stream of
     // 8 MiB writes costs no allocation (and no page faults) per message.
     let (messages_tx, mut messages) = mpsc::channel(READ_AHEAD);
     let (spare_tx, spare) = mpsc::unbounded_channel();
-    let reader_task = tokio::spawn(read_messages(reader, max_message(&shared), messages_tx, spare));
-    loop {
+    let limit = Arc::new(AtomicUsize::new(message_limit(&shared, &connection)));
+    let reader_task = tokio::spawn(read_messages(reader, limit.clone(), shared.clone(), messages_tx, spare));
+    let mut authenticated_before = false;
+    'connection: loop {
+        let has_session = connection.has_valid_session();
+        authenticated_before |= has_session;
+        let expires = (!has_session).then(|| {
+            deadline(
+                &shared.runtime().config.server.limits,
+                info.connected,
+                authenticated_before,
+                connection.last_activity,
+            )
+        });
+        let expired = async {
+            match expires {
+                Some(at) => tokio::time::sleep_until(at.into()).await,
+                None => std::future::pending().await,
+            }
+        };
         let output = tokio::select! {
             // Control first: a break, wake-up or close decided elsewhere comes before the next
             // request of this client (which may depend on it, e.g. after a session reconnect).
@@ -110,6 +166,7 @@ pub async fn drive<R, W>(
             incoming = messages.recv() => match incoming {
                 Some(Ok(mut buffer)) => {
                     let output = tokio::task::block_in_place(|| connection.receive(&mut buffer));
+                    limit.store(message_limit(&shared, &connection), Ordering::Relaxed);
                     // Keep a large buffer for the next large message, but not for an idle client.
                     if buffer.capacity() <= SMALL_BUFFER || buffer.len() > SMALL_BUFFER {
                         let _ = spare_tx.send(buffer);
@@ -122,12 +179,32 @@ pub async fn drive<R, W>(
                 }
                 None => break,
             },
+            _ = expired => {
+                let refusal = if authenticated_before { Refusal::IdleWithoutSession } else { Refusal::PreauthTimeout };
+                shared.refuse(refusal);
+                tracing::info!(connection = info.id, client = %info.client, limit = refusal.name(), "closing a connection without a session");
+                break;
+            }
             _ = stop.changed() => break,
         };
         let close = output.close;
         for frame in output.frames {
-            if frames_tx.send(frame).await.is_err() {
-                break;
+            // The response budgets, the connection's then the server's: wait (reading no further
+            // request) until there is room; the writer gives up on a client that stops reading,
+            // closing the connection's budget.
+            let units = frame.as_slice().len().div_ceil(RESPONSE_UNIT).clamp(1, budget_units) as u32;
+            let Ok(own) = budget.clone().acquire_many_owned(units).await else { break 'connection };
+            let server_wide = loop {
+                match tokio::time::timeout(STALL_CHECK, shared.responses().clone().acquire_many_owned(units)).await {
+                    Ok(Ok(permit)) => break permit,
+                    Ok(Err(_)) => break 'connection,
+                    // The writer gave up on this client meanwhile.
+                    Err(_) if budget.is_closed() => break 'connection,
+                    Err(_) => {}
+                }
+            };
+            if frames_tx.send(Queued { frame, _budget: (own, server_wide) }).is_err() {
+                break 'connection;
             }
         }
         if close {
@@ -139,6 +216,7 @@ pub async fn drive<R, W>(
     let _ = writer_task.await;
     tokio::task::block_in_place(|| connection.shutdown());
     lock(&shared.connections).remove(&info.id);
+    drop(admission);
     shared.emit(Event::Disconnected { connection: info.id, client: info.client, transport: info.transport });
 }
 
@@ -152,17 +230,25 @@ const READ_AHEAD: usize = 2;
 /// clean end closes the channel), into buffers handed back through `spare` when possible.
 async fn read_messages<R: AsyncRead + Unpin>(
     mut reader: R,
-    limit: usize,
+    limit: Arc<AtomicUsize>,
+    shared: Arc<Shared>,
     messages: mpsc::Sender<std::io::Result<Vec<u8>>>,
     mut spare: mpsc::UnboundedReceiver<Vec<u8>>,
 ) {
     loop {
         let mut buffer = spare.try_recv().unwrap_or_default();
+        let limit = limit.load(Ordering::Relaxed);
         let item = match read_message(&mut reader, limit, &mut buffer).await {
             Ok(true) => Ok(buffer),
             Ok(false) => return,
             Err(error) => Err(error),
         };
+        if let Err(error) = &item
+            && error.kind() == std::io::ErrorKind::InvalidData
+            && limit < max_message(&shared)
+        {
+            shared.refuse(Refusal::PreauthMessage);
+        }
         let failed = item.is_err();
         if messages.send(item).await.is_err() || failed {
             return;
@@ -201,11 +287,52 @@ async fn read_message<R: AsyncRead + Unpin>(
     Ok(true)
 }
 
-async fn write_frames<W: FrameSink>(mut writer: W, mut frames: mpsc::Receiver<Frame>) {
-    while let Some(frame) = frames.recv().await {
-        if writer.send(frame).await.is_err() {
-            return;
+/// Sends queued frames in pieces; a piece the client does not take within the send timeout
+/// ends the connection (the budget closes, which stops the connection's loop). While the
+/// server's response budget is under pressure, the timeout is [`Limits::PRESSURE_SEND_TIMEOUT`].
+async fn write_frames<W: FrameSink>(
+    mut writer: W,
+    mut frames: mpsc::UnboundedReceiver<Queued>,
+    budget: Arc<Semaphore>,
+    send_timeout: std::time::Duration,
+    shared: Arc<Shared>,
+    connection: u64,
+) {
+    'frames: while let Some(queued) = frames.recv().await {
+        let Frame { bytes, start } = queued.frame;
+        let bytes = Bytes::from(bytes).slice(start..);
+        let mut offset = 0;
+        while offset < bytes.len() {
+            let end = (offset + SEND_PIECE).min(bytes.len());
+            let send = writer.send(bytes.slice(offset..end));
+            tokio::pin!(send);
+            let started = Instant::now();
+            let sent = loop {
+                tokio::select! {
+                    sent = &mut send => break sent,
+                    _ = tokio::time::sleep(STALL_CHECK) => {
+                        let limit = if shared.responses_under_pressure() {
+                            send_timeout.min(Limits::PRESSURE_SEND_TIMEOUT)
+                        } else {
+                            send_timeout
+                        };
+                        if started.elapsed() >= limit {
+                            shared.refuse(Refusal::SendTimeout);
+                            tracing::info!(connection, "the client read no response for the send timeout: dropping the connection");
+                            break 'frames;
+                        }
+                    }
+                }
+            };
+            if sent.is_err() {
+                break 'frames;
+            }
+            offset = end;
         }
     }
+    budget.close();
     writer.finish().await;
 }
+
+/// How often a stalled send looks at its timeout.
+const STALL_CHECK: std::time::Duration = std::time::Duration::from_millis(500);

@@ -5,6 +5,7 @@
 
 use std::collections::HashMap;
 use std::net::SocketAddr;
+use std::sync::atomic::{AtomicU32, Ordering};
 use std::sync::{Arc, RwLock};
 use std::time::{Duration, Instant};
 
@@ -18,7 +19,7 @@ use tokio::sync::watch;
 use crate::engine::config::{CertificateMapping, QuicSettings};
 use crate::engine::connection::ConnectionInfo;
 use crate::engine::events::{Event, Transport};
-use crate::engine::shared::{Counter, Shared};
+use crate::engine::shared::{Admission, Counter, Refusal, Shared};
 use crate::transport::client_access;
 use crate::transport::handshakes::{self, Remembering, ServerNames};
 
@@ -259,6 +260,7 @@ async fn serve(
     stop: watch::Receiver<bool>,
 ) {
     let mut stop_accepting = stop.clone();
+    let handshakes = Arc::new(AtomicU32::new(0));
     loop {
         let incoming = tokio::select! {
             incoming = endpoint.accept() => match incoming {
@@ -267,8 +269,53 @@ async fn serve(
             },
             _ = stop_accepting.changed() => return,
         };
-        let local = endpoint.local_addr().unwrap_or_else(|_| incoming.remote_address());
-        tokio::spawn(connection(incoming, local, shared.clone(), resolver.clone(), names.clone(), stop.clone()));
+        let client = incoming.remote_address();
+        let limits = shared.runtime().config.server.limits;
+        // Under load, a client must first prove it receives at its address (RFC 9000 8.1.2):
+        // spoofed sources then cost one stateless packet each, not a handshake.
+        if !incoming.remote_address_validated()
+            && incoming.may_retry()
+            && handshakes.load(Ordering::Relaxed) >= limits.quic_handshakes_before_retry
+        {
+            shared.refuse(Refusal::QuicRetry);
+            let _ = incoming.retry();
+            continue;
+        }
+        let admission = match shared.admit(client.ip()) {
+            Ok(admission) => admission,
+            Err(refusal) => {
+                tracing::debug!(%client, limit = refusal.name(), "SMB over QUIC: connection refused");
+                incoming.refuse();
+                continue;
+            }
+        };
+        let local = endpoint.local_addr().unwrap_or(client);
+        let handshake = Handshake::start(&handshakes);
+        tokio::spawn(connection(
+            incoming,
+            local,
+            (admission, handshake),
+            shared.clone(),
+            resolver.clone(),
+            names.clone(),
+            stop.clone(),
+        ));
+    }
+}
+
+/// A handshake in progress, counted while it lasts.
+struct Handshake(Arc<AtomicU32>);
+
+impl Handshake {
+    fn start(count: &Arc<AtomicU32>) -> Handshake {
+        count.fetch_add(1, Ordering::Relaxed);
+        Handshake(count.clone())
+    }
+}
+
+impl Drop for Handshake {
+    fn drop(&mut self) {
+        self.0.fetch_sub(1, Ordering::Relaxed);
     }
 }
 
@@ -276,6 +323,7 @@ async fn serve(
 async fn connection(
     incoming: quinn::Incoming,
     local: SocketAddr,
+    (admission, handshake): (Admission, Handshake),
     shared: Arc<Shared>,
     resolver: Arc<Resolver>,
     names: Arc<ServerNames>,
@@ -290,13 +338,14 @@ async fn connection(
     };
     // quinn reads the first packet (usually the whole ClientHello) while accepting, so a refused
     // server name can fail `accept` itself as well as the rest of the handshake.
-    let handshake = match incoming.accept() {
+    let result = match incoming.accept() {
         Ok(connecting) => connecting.await,
         Err(error) => Err(error),
     };
+    drop(handshake);
     // What the ClientHello asked for; the connection's own handshake data says it when it succeeds.
     let asked = names.take(&original);
-    let connection = match handshake {
+    let connection = match result {
         Ok(connection) => connection,
         Err(error) => {
             let unmapped = match &asked {
@@ -321,12 +370,14 @@ async fn connection(
         connection.close(0_u8.into(), b"no certificate mapping");
         return refuse(server_name, "no certificate mapping for this server name".into());
     };
-    let client_chain: Vec<Vec<u8>> = connection
+    let presented: Vec<Vec<u8>> = connection
         .peer_identity()
         .and_then(|identity| identity.downcast::<Vec<CertificateDer<'static>>>().ok())
         .map(|chain| chain.iter().map(|der| der.to_vec()).collect())
         .unwrap_or_default();
-    let client_certificate = match client_access::decide(&answer.mapping, &client_chain) {
+    let client_cas = &shared.runtime().config.quic.client_cas;
+    let decision = client_access::admit(&answer.mapping, &presented, client_cas, std::time::SystemTime::now());
+    let client_certificate = match decision {
         Ok(admitted) => admitted,
         Err(reason) => {
             // The handshake is over: a TLS alert can no longer be sent, so the connection closes
@@ -342,10 +393,18 @@ async fn connection(
         thumbprint: answer.mapping.thumbprint.clone(),
         client_certificate,
     });
-    let (send, recv) = match connection.accept_bi().await {
-        Ok(streams) => streams,
-        Err(error) => {
+    // The server's keep-alives hold the connection open: a client that never opens its stream
+    // gets the pre-authentication deadline, like a silent TCP connection.
+    let limits = shared.runtime().config.server.limits;
+    let (send, recv) = match tokio::time::timeout(limits.preauth_timeout, connection.accept_bi()).await {
+        Ok(Ok(streams)) => streams,
+        Ok(Err(error)) => {
             tracing::debug!(%client, %error, "SMB over QUIC: the client left before opening its stream");
+            return;
+        }
+        Err(_) => {
+            shared.refuse(Refusal::PreauthTimeout);
+            connection.close(0_u8.into(), b"no SMB stream");
             return;
         }
     };
@@ -358,7 +417,7 @@ async fn connection(
         allow_named_pipes: answer.mapping.allow_named_pipes,
         connected: Instant::now(),
     };
-    super::drive(recv, send, shared, info, stop).await;
+    super::drive(recv, send, shared, info, admission, stop).await;
     let _ = tokio::time::timeout(LINGER, connection.closed()).await;
     connection.close(0_u8.into(), b"");
 }

@@ -2,13 +2,11 @@
 
 use std::net::SocketAddr;
 use std::sync::Arc;
-use std::time::Instant;
 
 use tokio::net::TcpListener;
 use tokio::sync::watch;
 
 use crate::engine::connection::ConnectionInfo;
-use crate::engine::events::Transport;
 use crate::engine::shared::Shared;
 
 /// Accepts connections until `stop` turns true; each runs on its own task.
@@ -26,19 +24,18 @@ pub async fn serve(listener: TcpListener, shared: Arc<Shared>, stop: watch::Rece
             },
             _ = stop_accepting.changed() => return,
         };
+        let admission = match shared.admit(client.ip()) {
+            Ok(admission) => admission,
+            Err(refusal) => {
+                tracing::debug!(%client, limit = refusal.name(), "SMB over TCP: connection refused");
+                continue;
+            }
+        };
         let _ = stream.set_nodelay(true);
         let local = stream.local_addr().unwrap_or(client);
-        let info = ConnectionInfo {
-            id: shared.next_id(),
-            client,
-            local,
-            transport: Transport::Tcp,
-            transport_secure: false,
-            allow_named_pipes: true,
-            connected: Instant::now(),
-        };
+        let info = ConnectionInfo::tcp(shared.next_id(), client, local);
         let (reader, writer) = stream.into_split();
-        tokio::spawn(super::drive(reader, super::Copying(writer), shared.clone(), info, stop.clone()));
+        tokio::spawn(super::drive(reader, super::Copying(writer), shared.clone(), info, admission, stop.clone()));
     }
 }
 

@@ -50,6 +50,7 @@ pub struct Closed {
 pub fn close_open(conn: &mut Connection, session_id: u64, volatile: u64) -> Closed {
     let Some(session) = conn.sessions.get_mut(&session_id) else { return Closed::default() };
     let Some(open) = session.opens.remove(&volatile) else { return Closed::default() };
+    conn.shared.closed();
     let share = session.trees.get(&open.tree_id).and_then(|t| match &t.kind {
         TreeKind::Disk(share) => Some(share.clone()),
         TreeKind::Ipc => None,

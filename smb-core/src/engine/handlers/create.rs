@@ -10,7 +10,7 @@ use crate::engine::files::{FileKey, OpenRef, SharedOpen, access};
 use crate::engine::leases::{self, Caching, Intent, LeaseId, oplock_level};
 use crate::engine::notify::Change;
 use crate::engine::session::{Enumeration, Open, OpenKind, TreeKind};
-use crate::engine::shared::lock;
+use crate::engine::shared::{Refusal, lock};
 use crate::proto::change_notify::{action, filter};
 use crate::proto::create::{
     CreateContext, CreateRequest, CreateResponse, IMPERSONATION_DELEGATE, LeaseContext, context_name, create_action,
@@ -34,6 +34,14 @@ const VALID_ATTRIBUTES: u32 = 0x0000_7FB7;
 const RESERVED_ACCESS: u32 = 0x0CE0_FE00;
 
 pub fn handle(conn: &mut Connection, req: &Request<'_>, out: &mut Writer) -> Result<Outcome, Error> {
+    // The budget: opens per session, and in the whole server (which also keeps descriptors for
+    // the console and the database).
+    let per_session = conn.shared.runtime().config.server.limits.max_opens_per_session as usize;
+    let session_opens = conn.sessions.get(&req.header.session_id).map_or(0, |s| s.opens.len());
+    if session_opens >= per_session || !conn.shared.may_open() {
+        conn.shared.refuse(Refusal::Opens);
+        return Err(NtStatus::TOO_MANY_OPENED_FILES.into());
+    }
     match open_or_create(conn, req, out) {
         // Another client created the name between our lookup and our creation: a disposition
         // that also opens existing files opens it now (as one atomic step would have).
@@ -350,6 +358,7 @@ fn open_or_create(conn: &mut Connection, req: &Request<'_>, out: &mut Writer) ->
         lock_sequences: Default::default(),
     };
     conn.sessions.get_mut(&session_id).expect("checked").opens.insert(volatile, open);
+    conn.shared.opened();
     Ok(Outcome::Done(Done { new_file: Some(file_id), ..Done::default() }))
 }
 
@@ -563,5 +572,6 @@ fn open_pipe(
         lock_sequences: Default::default(),
     };
     conn.sessions.get_mut(&req.header.session_id).expect("checked").opens.insert(volatile, open);
+    conn.shared.opened();
     Ok(Outcome::Done(Done { new_file: Some(file_id), ..Done::default() }))
 }

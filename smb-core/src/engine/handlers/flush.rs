@@ -3,7 +3,7 @@
 use crate::engine::connection::Connection;
 use crate::engine::dispatch::{Error, Outcome, Request};
 use crate::engine::files::access;
-use crate::engine::handlers::open_of;
+use crate::engine::handlers::{open_of, share_of};
 use crate::engine::session::OpenKind;
 use crate::proto::flush::{FlushRequest, FlushResponse};
 use crate::proto::{NtStatus, Writer};
@@ -18,7 +18,19 @@ pub fn handle(conn: &mut Connection, req: &Request<'_>, out: &mut Writer) -> Res
     match &open.kind {
         OpenKind::File(file) => file.sync_all().map_err(|e| status_of(&e))?,
         OpenKind::Directory { handle, .. } => handle.sync_all().map_err(|e| status_of(&e))?,
-        OpenKind::Pipe(_) => {}
+        OpenKind::Pipe(_) => {
+            FlushResponse::default().encode(out);
+            return Outcome::ok();
+        }
+    }
+    // The file's name too: a file created or renamed since lives in its directory's entries,
+    // which reach the disk only when the directory is synced.
+    let parent = open.path.parent();
+    if let (Some(parent), Some(share)) = (parent, share_of(conn, req))
+        && let Ok(root) = &share.root
+    {
+        let directory = root.open_dir(&parent).map_err(|e| status_of(&e))?;
+        rustix::fs::fsync(&directory).map_err(|e| status_of(&e.into()))?;
     }
     FlushResponse::default().encode(out);
     Outcome::ok()

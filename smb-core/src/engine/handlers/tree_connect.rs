@@ -1,7 +1,7 @@
 //! TREE_CONNECT (MS-SMB2 3.3.5.7): a share by name, the user's share permission, the share's
 //! encryption and user limit; IPC$ for named pipes.
 
-use crate::engine::config::Access;
+use crate::engine::config::{Access, fold_name, same_name};
 use crate::engine::connection::Connection;
 use crate::engine::dispatch::{Done, Error, Outcome, Request};
 use crate::engine::events::{Event, Transport};
@@ -93,10 +93,7 @@ fn connected_users(conn: &Connection, share: &str) -> usize {
     let mut users: Vec<String> = lock(&conn.shared.connections)
         .values()
         .flat_map(|c| {
-            c.sessions
-                .iter()
-                .filter(|s| s.shares.iter().any(|n| n.eq_ignore_ascii_case(share)))
-                .map(|s| s.user.to_lowercase())
+            c.sessions.iter().filter(|s| s.shares.iter().any(|n| same_name(n, share))).map(|s| fold_name(&s.user))
         })
         .collect();
     users.sort();
