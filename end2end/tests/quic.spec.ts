@@ -35,6 +35,8 @@ async function reloadUntil(page: Page, text: string): Promise<void> {
     await page.reload();
     await expect(page.getByTestId('quic-state')).toContainText(text, { timeout: 1_000 });
   }).toPass({ timeout: 20_000, intervals: [500] });
+  // The reloaded page's forms work once it has hydrated (before, a click submits the bare form).
+  await hydrated(page);
 }
 
 test('an administrator turns SMB over QUIC on, maps a name and controls client access', async ({ page }) => {

@@ -266,6 +266,7 @@ pub async fn create_share(share: ShareForm) -> Result<String, AppError> {
         let actor = session::require_admin().await?;
         let config = share_config(&state.db, &share).await?;
         smb::add_share(&state.db, &config).await?;
+        state.apply_configuration().await?;
         audit::record(
             &state.db,
             audit::Entry::success(&actor.name, "smb.share.create", &config.name)
@@ -287,6 +288,7 @@ pub async fn update_share(original: String, share: ShareForm) -> Result<String, 
         let actor = session::require_admin().await?;
         let config = share_config(&state.db, &share).await?;
         let previous = smb::update_share(&state.db, &original, &config).await?;
+        state.apply_configuration().await?;
         let mut detail = format!("{} -> {}", describe(&previous), describe(&config));
         if previous.name != config.name {
             detail = format!("renamed from '{}'; {detail}", previous.name);
@@ -314,6 +316,7 @@ pub async fn remove_share(name: String) -> Result<String, AppError> {
         let state = state()?;
         let actor = session::require_admin().await?;
         let removed = smb::remove_share(&state.db, &name).await?;
+        state.apply_configuration().await?;
         audit::record(
             &state.db,
             audit::Entry::success(&actor.name, "smb.share.remove", &removed)

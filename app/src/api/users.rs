@@ -96,6 +96,7 @@ pub async fn create_smb_user(name: String, password: String, confirm: String) ->
         let name = smb::check_user_name(&name)?.to_owned();
         check_confirmation(&password, &confirm)?;
         let name = smb::add_user(&state.db, &name, &password).await?;
+        state.apply_configuration().await?;
         audit::record(
             &state.db,
             audit::Entry::success(&actor.name, "smb.user.create", &name).source(&session::client_address().await),
@@ -114,6 +115,7 @@ pub async fn set_smb_user_password(name: String, password: String, confirm: Stri
         let actor = session::require_admin().await?;
         check_confirmation(&password, &confirm)?;
         let name = smb::set_user_password(&state.db, &name, &password).await?;
+        state.apply_configuration().await?;
         audit::record(
             &state.db,
             audit::Entry::success(&actor.name, "smb.user.password", &name)
@@ -134,6 +136,7 @@ pub async fn set_smb_user_enabled(name: String, enabled: bool) -> Result<(String
         let state = state()?;
         let actor = session::require_admin().await?;
         let name = smb::set_user_enabled(&state.db, &name, enabled).await?;
+        state.apply_configuration().await?;
         audit::record(
             &state.db,
             audit::Entry::success(&actor.name, "smb.user.enable", &name)
@@ -154,6 +157,7 @@ pub async fn remove_smb_user(name: String) -> Result<String, AppError> {
         let state = state()?;
         let actor = session::require_admin().await?;
         let name = smb::remove_user(&state.db, &name).await?;
+        state.apply_configuration().await?;
         audit::record(
             &state.db,
             audit::Entry::success(&actor.name, "smb.user.remove", &name)
@@ -244,6 +248,9 @@ pub async fn set_lockout_policy(
             )
             .await;
             changed.push((spec.key.to_owned(), value));
+        }
+        if !changed.is_empty() {
+            state.apply_configuration().await?;
         }
         Ok(changed)
     })

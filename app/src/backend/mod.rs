@@ -51,6 +51,17 @@ pub struct AppState {
     pub setup_token: Option<Arc<setup_token::SetupToken>>,
 }
 
+impl AppState {
+    /// Applies the stored configuration to the engine now: a console change is in force when its
+    /// page says so, not a second later when the server's watcher would see it (a user trying a
+    /// password just reset would otherwise fail against the old one, and could lock the account).
+    pub async fn apply_configuration(&self) -> crate::error::AppResult<()> {
+        let config = smb::engine_config(&self.db, &self.info.server_name).await?;
+        self.engine.apply(config);
+        Ok(())
+    }
+}
+
 impl FromRef<AppState> for LeptosOptions {
     fn from_ref(state: &AppState) -> Self {
         state.leptos_options.clone()
