@@ -24,7 +24,7 @@ client="$target/release/examples/bench_abuse"
 work=$(mktemp -d /dev/shm/edgeshare-bench-abuse.XXXXXX)
 pids=()
 cleanup() {
-  for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null && wait "$pid" 2>/dev/null; done
+  for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null && { wait "$pid" 2>/dev/null || true; }; done
   rm -rf "$work"
 }
 trap cleanup EXIT

@@ -55,13 +55,19 @@ struct Target {
 
 /// What the legitimate clients saw in one phase.
 struct Measured {
-    /// Seconds per listing (a whole smbclient run: connect, sign in, list), sorted.
+    /// Seconds per listing that worked (a whole smbclient run: connect, sign in, list), sorted.
     listings: Vec<f64>,
-    copy_mib_s: f64,
+    /// Listings that failed (smbclient gave up: a time-out, a refused connection).
+    failed: usize,
+    /// The copy's throughput, when it worked.
+    copy_mib_s: Option<f64>,
     peak_rss_mib: u64,
 }
 
 fn percentile(sorted: &[f64], p: f64) -> f64 {
+    if sorted.is_empty() {
+        return f64::NAN;
+    }
     let index = ((sorted.len() as f64 - 1.0) * p).round() as usize;
     sorted[index.min(sorted.len() - 1)]
 }
@@ -125,24 +131,39 @@ async fn workload(target: Arc<Target>, address: SocketAddr) -> Measured {
         listers.push(tokio::spawn(async move {
             let mut times = Vec::new();
             for _ in 0..LISTINGS {
-                times.push(smbclient(&target, address, "cd many; ls").await.expect("a listing"));
+                times.push(smbclient(&target, address, "cd many; ls").await);
             }
             times
         }));
     }
     let copy = {
         let target = target.clone();
-        tokio::spawn(async move { smbclient(&target, address, "get big.bin /dev/null").await.expect("the copy") })
+        tokio::spawn(async move { smbclient(&target, address, "get big.bin /dev/null").await })
     };
     let mut listings = Vec::new();
+    let mut failed = 0;
     for lister in listers {
-        listings.extend(lister.await.unwrap());
+        for result in lister.await.unwrap() {
+            match result {
+                Ok(seconds) => listings.push(seconds),
+                Err(error) => {
+                    failed += 1;
+                    eprintln!("a listing failed: {}", error.lines().last().unwrap_or_default());
+                }
+            }
+        }
     }
-    let copy_seconds = copy.await.unwrap();
+    let copy_mib_s = match copy.await.unwrap() {
+        Ok(seconds) => Some(256.0 / seconds),
+        Err(error) => {
+            eprintln!("the copy failed: {}", error.lines().last().unwrap_or_default());
+            None
+        }
+    };
     done.store(true, Ordering::Relaxed);
     let _ = sampler.await;
     listings.sort_by(f64::total_cmp);
-    Measured { listings, copy_mib_s: 256.0 / copy_seconds, peak_rss_mib: peak.load(Ordering::Relaxed) }
+    Measured { listings, failed, copy_mib_s, peak_rss_mib: peak.load(Ordering::Relaxed) }
 }
 
 /// The address of hostile connection `n` (ten addresses, apart from the legitimate 127.0.0.1).
@@ -374,10 +395,11 @@ async fn main() {
         server_pid: args[7].parse().expect("the server's pid"),
     });
     println!(
-        "| transport | phase | listing p50 (s) | listing p99 (s) | 256 MiB copy (MiB/s) | server peak RSS (MiB) |"
+        "| transport | phase | listing p50 (s) | listing p99 (s) | listings failed | 256 MiB copy (MiB/s) | server peak RSS (MiB) |"
     );
-    println!("|---|---|---:|---:|---:|---:|");
+    println!("|---|---|---:|---:|---:|---:|---:|");
     let mut ratios = Vec::new();
+    let copy = |m: &Measured| m.copy_mib_s.map_or("failed".to_owned(), |v| format!("{v:.0}"));
     for (transport, name) in [(Transport::Tcp, "TCP"), (Transport::Quic, "QUIC")] {
         eprintln!("{name}: without attack...");
         let calm = phase(&target, transport, false).await;
@@ -385,18 +407,23 @@ async fn main() {
         let attacked = phase(&target, transport, true).await;
         for (label, m) in [("no attack", &calm), ("1,000 hostile connections", &attacked)] {
             println!(
-                "| {name} | {label} | {:.3} | {:.3} | {:.0} | {} |",
+                "| {name} | {label} | {:.3} | {:.3} | {} of {} | {} | {} |",
                 percentile(&m.listings, 0.5),
                 percentile(&m.listings, 0.99),
-                m.copy_mib_s,
+                m.failed,
+                CLIENTS * LISTINGS,
+                copy(m),
                 m.peak_rss_mib
             );
         }
         let listing_ratio = percentile(&calm.listings, 0.5) / percentile(&attacked.listings, 0.5);
+        let copy_ratio = match (calm.copy_mib_s, attacked.copy_mib_s) {
+            (Some(calm), Some(attacked)) => format!("{:.0} %", attacked / calm * 100.0),
+            _ => "-".to_owned(),
+        };
         ratios.push(format!(
-            "{name}: under attack, listings at {:.0} % of their speed (p50), the copy at {:.0} % of its throughput",
-            listing_ratio * 100.0,
-            attacked.copy_mib_s / calm.copy_mib_s * 100.0
+            "{name}: under attack, listings at {:.0} % of their speed (p50), the copy at {copy_ratio} of its throughput",
+            listing_ratio * 100.0
         ));
     }
     println!();
