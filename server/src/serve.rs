@@ -1,4 +1,4 @@
-//! The console's listener: HTTPS (or loopback-only HTTP), HTTP/1.1 and HTTP/2, bounded in
+//! The console's listener: HTTPS (or loopback-only HTTP), HTTP/1.1, bounded in
 //! connections and in the time a connection may take without making progress, and a graceful
 //! stop that lets requests in flight finish.
 
@@ -34,11 +34,9 @@ pub struct Limits {
     /// TLS handshakes that take longer are dropped.
     pub handshake_timeout: Duration,
     /// A request's line and headers must arrive within this, or the connection is closed
-    /// (slow-loris); for HTTP/1.1 it also bounds the wait for the next request on a kept-alive
-    /// connection.
+    /// (slow-loris); it also bounds the wait for the next request on a kept-alive connection.
     pub header_read_timeout: Duration,
-    /// A connection with no request in flight for this long is closed (HTTP/2 above all, which
-    /// has no header read timeout).
+    /// A connection with no request in flight for this long is closed.
     pub idle_timeout: Duration,
     /// A request must be answered within this, its body read included (a body that never
     /// finishes arriving).
@@ -127,20 +125,15 @@ pub async fn serve(
                     }
                 }))
             };
-            // The protocol is the one ALPN chose (plain HTTP is HTTP/1.1 only): hyper-util's
+            // HTTP/1.1 only (the console's TLS offers no other ALPN protocol): hyper-util's
             // detection would wait without a deadline for the first bytes of a connection.
             let mut builder = auto::Builder::new(TokioExecutor::new());
             builder.http1().timer(TokioTimer::new()).header_read_timeout(limits.header_read_timeout);
-            builder.http2().timer(TokioTimer::new());
             let served = match acceptor {
                 Some(acceptor) => match tokio::time::timeout(limits.handshake_timeout, acceptor.accept(stream)).await {
                     Ok(Ok(stream)) => {
-                        let builder = if stream.get_ref().1.alpn_protocol() == Some(b"h2") {
-                            builder.http2_only()
-                        } else {
-                            builder.http1_only()
-                        };
-                        let connection = builder.serve_connection(TokioIo::new(stream), service).into_owned();
+                        let connection =
+                            builder.http1_only().serve_connection(TokioIo::new(stream), service).into_owned();
                         until_idle(watcher.watch(connection), &activity, limits.idle_timeout).await
                     }
                     Ok(Err(error)) => {
