@@ -13,7 +13,8 @@ pub fn HealthPage() -> impl IntoView {
         <h1>"Health"</h1>
         <p class="lead">
             "Every check of SMB over QUIC in one place: the listener, each server name's certificate, client access, "
-            "named pipes and SMB over TCP exposure. Monitoring systems read the same report at "
+            "named pipes, SMB over TCP exposure, and the resource budget (connections and open files against their "
+            "limits, and what the limits refused). Monitoring systems read the same report at "
             <a href="/api/health" class="mono">"/api/health"</a> " and counters at " <a href="/metrics" class="mono">"/metrics"</a> "."
         </p>
         <Transition fallback=|| view! { <p class="loading">"Loading…"</p> }>
