@@ -7,8 +7,7 @@ export default defineConfig({
   outputDir: './test-results',
   timeout: 60_000,
   expect: { timeout: 10_000 },
-  // One retry, reported as flaky: a page load to /accounts hangs now and then (issue 10 note).
-  retries: 1,
+  retries: 0,
   workers: 1,
   fullyParallel: false,
   reporter: [['list']],

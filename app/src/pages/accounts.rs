@@ -45,7 +45,16 @@ pub fn AccountsPage() -> impl IntoView {
         <Show when=move || can_change>
             <div class="cards">
                 <CreateForm create/>
-                <ResetForm reset accounts/>
+                // The account names come from the list: read inside a Transition, so that the
+                // server waits for them and the browser hydrates the same options.
+                <Transition fallback=|| view! { <p class="loading">"Loading…"</p> }>
+                    {move || {
+                        accounts.get().map(|result| {
+                            let names = result.map(|list| list.into_iter().map(|a| a.name).collect()).unwrap_or_default();
+                            view! { <ResetForm reset names/> }
+                        })
+                    }}
+                </Transition>
             </div>
         </Show>
     }
@@ -154,12 +163,8 @@ fn CreateForm(create: ServerAction<CreateAccount>) -> impl IntoView {
 }
 
 #[component]
-fn ResetForm(
-    reset: ServerAction<ResetAccountPassword>,
-    accounts: Resource<Result<Vec<AccountSummary>, crate::error::AppError>>,
-) -> impl IntoView {
+fn ResetForm(reset: ServerAction<ResetAccountPassword>, names: Vec<String>) -> impl IntoView {
     let error = action_error(reset);
-    let names = move || accounts.get().and_then(Result::ok).unwrap_or_default();
     view! {
         <section class="card" aria-labelledby="reset-title">
             <h2 id="reset-title">"Reset a password"</h2>
@@ -168,10 +173,7 @@ fn ResetForm(
                 <div class="field">
                     <label for="reset-name">"Account"</label>
                     <select id="reset-name" name="name">
-                        {move || names().into_iter().map(|a| {
-                            let label = a.name.clone();
-                            view! { <option value=a.name>{label}</option> }
-                        }).collect_view()}
+                        {names.into_iter().map(|name| view! { <option value=name.clone()>{name.clone()}</option> }).collect_view()}
                     </select>
                 </div>
                 <Field form="reset" name="password" label="New password" kind="password" error autocomplete="new-password" required=true/>
