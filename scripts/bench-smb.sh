@@ -8,11 +8,14 @@
 # the client's --client-protection decides.
 #
 #   scripts/bench-smb.sh            (or `make bench-smb`; ROUNDS=5 by default)
+#   CASES='write encrypted' scripts/bench-smb.sh   (only the cases whose name matches this
+#                                                    extended regular expression)
 #
 # Needs root (Samba's peer adds a Unix user) and builds EdgeShare in release mode first.
 set -Eeuo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 rounds=${ROUNDS:-5}
+cases=${CASES:-.}
 user=benchuser
 password='Bench-pass-1'
 target="${CARGO_TARGET_DIR:-$root/target}"
@@ -86,6 +89,7 @@ median() { sort -g | awk '{ v[NR] = $1 } END { if (NR % 2) print v[(NR + 1) / 2]
 declare -A samples
 run_case() {
   local name=$1 protection=$2 option=$3 commands=$4 after=${5:-}
+  grep -Eq -- "$cases" <<<"$name" || return 0
   for round in $(seq 1 "$rounds"); do
     for server in edgeshare samba; do
       local port=$edgeshare_port
@@ -112,7 +116,7 @@ done
 run_case "list 10,000 files" off "" "cd many; ls"
 run_case "1,000 puts of 4 KiB" off "" "$(tr '\n' ';' <"$work/puts.txt")" "$(tr '\n' ';' <"$work/dels.txt")"
 # The deletes need the files: put them first (untimed), then time the deletes.
-for round in $(seq 1 "$rounds"); do
+grep -Eq -- "$cases" <<<"1,000 deletes" && for round in $(seq 1 "$rounds"); do
   for server in edgeshare samba; do
     port=$edgeshare_port
     [ "$server" = samba ] && port=$samba_port
@@ -138,6 +142,7 @@ for case in "${transfer_cases[@]}"; do
   IFS='|' read -r label _ _ <<<"$case"
   for direction in read write; do
     name="$direction $label"
+    [ -n "${samples[$name.edgeshare]:-}" ] || continue
     e=$(values "$name.edgeshare" | median)
     s=$(values "$name.samba" | median)
     printf '| %s (MiB/s) | %.0f | %s | %.0f | %s | %.2f |\n' "$name" "$(echo "$mib / $e" | bc -l)" \
@@ -146,6 +151,7 @@ for case in "${transfer_cases[@]}"; do
   done
 done
 for name in "list 10,000 files" "1,000 puts of 4 KiB" "1,000 deletes"; do
+  [ -n "${samples[$name.edgeshare]:-}" ] || continue
   e=$(values "$name.edgeshare" | median)
   s=$(values "$name.samba" | median)
   printf '| %s (s) | %.3f | %s | %.3f | %s | %.2f |\n' "$name" "$e" "$(spread_s "$name.edgeshare")" "$s" \

@@ -30,3 +30,10 @@ async fn smbprotocol_round_trips_files_over_an_encrypted_session() {
 async fn impacket_lists_shares_and_round_trips_files() {
     script_passes("impacket_round_trip.py").await;
 }
+
+/// Shares keep no file ACLs (access is the share's permissions): the volume says so, and a DACL
+/// set with impacket is refused with STATUS_NOT_SUPPORTED instead of being kept and not enforced.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_file_dacl_is_refused_rather_than_kept_and_not_enforced() {
+    script_passes("impacket_file_acls.py").await;
+}

@@ -156,6 +156,9 @@ pub enum CryptoError {
     Key,
 }
 
+/// Bytes an encrypted message's buffer needs past its end while it is decrypted in place.
+pub const TAG_ROOM: usize = 16;
+
 /// An encryption key with its cipher (MS-SMB2 3.1.4.3).
 pub enum Encryptor {
     Gcm(LessSafeKey),

@@ -139,6 +139,11 @@ pub async fn drive<R, W>(
                 None => std::future::pending().await,
             }
         };
+        // While the server's response budget is under pressure, a connection whose answers are
+        // still queued reads no further request until they are sent: a client that reads nothing
+        // then holds one batch of answers, not its whole budget, and is dropped at the short send
+        // timeout, while clients that read go on.
+        let hold = budget.available_permits() < budget_units && shared.responses_under_pressure();
         let output = tokio::select! {
             // Control first: a break, wake-up or close decided elsewhere comes before the next
             // request of this client (which may depend on it, e.g. after a session reconnect).
@@ -163,7 +168,13 @@ pub async fn drive<R, W>(
                 Control::Break(notification) => tokio::task::block_in_place(|| connection.send_break(notification)),
                 Control::Disconnect => break,
             },
-            incoming = messages.recv() => match incoming {
+            drained = budget.acquire_many(budget_units as u32), if hold => match drained {
+                Ok(_room) => Output::default(),
+                // The writer gave up on this client.
+                Err(_) => break,
+            },
+            () = tokio::time::sleep(STALL_CHECK), if hold => Output::default(),
+            incoming = messages.recv(), if !hold => match incoming {
                 Some(Ok(mut buffer)) => {
                     let output = tokio::task::block_in_place(|| connection.receive(&mut buffer));
                     limit.store(message_limit(&shared, &connection), Ordering::Relaxed);
@@ -276,8 +287,10 @@ async fn read_message<R: AsyncRead + Unpin>(
         ));
     }
     // Read into the buffer's spare capacity: no zeroing of what the socket overwrites anyway.
+    // The room after the message takes the tag an encrypted message is decrypted with
+    // (`Encryptor::open`), which would otherwise move the whole buffer.
     buffer.clear();
-    buffer.reserve(length);
+    buffer.reserve(length + crate::crypto::TAG_ROOM);
     let mut body = reader.take(length as u64);
     while buffer.len() < length {
         if body.read_buf(buffer).await? == 0 {

@@ -18,8 +18,6 @@ use crate::proto::fscc::{self, FileMeta, attributes};
 const DOS_XATTR: &str = "user.edgeshare.dos";
 /// Attributes kept in the xattr: what clients set, and the sparse flag FSCTL_SET_SPARSE sets.
 const KEPT: u32 = attributes::SETTABLE | attributes::SPARSE_FILE;
-/// Where EdgeShare keeps a security descriptor a client set.
-const SD_XATTR: &str = "user.edgeshare.sd";
 
 /// The root of one share.
 #[derive(Debug)]
@@ -429,18 +427,6 @@ pub fn write_ea(fd: BorrowedFd<'_>, ea: &crate::proto::fscc::FullEa) -> Result<(
             status_of(&e)
         }
     })
-}
-
-/// The security descriptor a client stored on the file, if any.
-pub fn read_security(fd: BorrowedFd<'_>) -> Option<Vec<u8>> {
-    let mut buffer = vec![0_u8; 64 * 1024];
-    let length = get_xattr(fd, SD_XATTR, &mut buffer).ok()?;
-    buffer.truncate(length);
-    Some(buffer)
-}
-
-pub fn write_security(fd: BorrowedFd<'_>, descriptor: &[u8]) -> io::Result<()> {
-    set_xattr(fd, SD_XATTR, descriptor)
 }
 
 /// A handle's metadata as the SMB information classes describe it.

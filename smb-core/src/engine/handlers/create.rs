@@ -254,9 +254,8 @@ fn open_or_create(conn: &mut Connection, req: &Request<'_>, out: &mut Writer) ->
             {
                 let _ = rustix::fs::fallocate(&file, rustix::fs::FallocateFlags::KEEP_SIZE, 0, size);
             }
-            if let Some(sd) = request.context(context_name::SD_BUFFER) {
-                let _ = local::write_security(file.as_fd(), &sd.data);
-            }
+            // A security descriptor in the request (SD_BUFFER) is not kept: shares keep no file
+            // ACLs (see `set_info::set_security`), as a volume without persistent ACLs.
             for ea in &eas {
                 local::write_ea(file.as_fd(), ea)?;
             }

@@ -254,10 +254,7 @@ fn fs_info(root: &crate::vfs::ShareRoot, class: u8, share_name: &str) -> Result<
         }
         fs_class::DEVICE => fscc::fs_device(&mut out),
         fs_class::ATTRIBUTE => fscc::fs_attribute(
-            fs_attributes::CASE_PRESERVED_NAMES
-                | fs_attributes::UNICODE_ON_DISK
-                | fs_attributes::PERSISTENT_ACLS
-                | fs_attributes::SUPPORTS_SPARSE_FILES,
+            fs_attributes::CASE_PRESERVED_NAMES | fs_attributes::UNICODE_ON_DISK | fs_attributes::SUPPORTS_SPARSE_FILES,
             255,
             "NTFS",
             &mut out,
@@ -295,12 +292,10 @@ pub fn security(open: &Open, information: u32) -> Result<SecurityDescriptor, NtS
     Ok(full.select(information))
 }
 
-/// The stored descriptor, or the one the file's owner and the share permission imply: the
-/// owner and Everyone (access is decided by the share permission) with full control.
+/// The descriptor a file shows: its owner, and full control for Everyone, because access is
+/// decided by the share's permissions (shares keep no file ACLs; see `set_info::set_security`).
+/// Descriptors that clients stored in earlier versions are not shown: nothing enforces them.
 pub fn descriptor_of(fd: BorrowedFd<'_>) -> SecurityDescriptor {
-    if let Some(stored) = local::read_security(fd).and_then(|bytes| SecurityDescriptor::decode(&bytes).ok()) {
-        return stored;
-    }
     let (uid, gid) = rustix::fs::fstat(fd).map(|s| (s.st_uid, s.st_gid)).unwrap_or((0, 0));
     default_descriptor(uid, gid)
 }

@@ -387,7 +387,11 @@ fn link(conn: &mut Connection, req: &Request<'_>, info: &RenameInformation) -> R
     Ok(())
 }
 
-/// MS-SMB2 3.3.5.21.3: stores the parts of a descriptor the request names.
+/// MS-SMB2 3.3.5.21.3, and a choice: shares keep no file ACLs. Access is decided by the share's
+/// permissions; the volume does not state FILE_PERSISTENT_ACLS (so Windows shows no Security
+/// tab), and a request to change a file's owner, group, DACL or SACL is refused with
+/// STATUS_NOT_SUPPORTED once the handle's rights and the descriptor are checked, instead of being
+/// stored and then not enforced.
 fn set_security(conn: &mut Connection, req: &Request<'_>, request: &SetInfoRequest) -> Result<(), NtStatus> {
     let open = open_of(conn, req)?;
     let information = request.additional_information;
@@ -400,10 +404,6 @@ fn set_security(conn: &mut Connection, req: &Request<'_>, request: &SetInfoReque
     if information & security_information::SACL != 0 {
         needs(open.granted_access, access::ACCESS_SYSTEM_SECURITY)?;
     }
-    let incoming = SecurityDescriptor::decode(&request.buffer).map_err(|_| NtStatus::INVALID_SECURITY_DESCR)?;
-    let file = open.file().ok_or(NtStatus::NOT_SUPPORTED)?;
-    let current = crate::engine::handlers::query_info::descriptor_of(file.as_fd());
-    let merged = current.merge(&incoming, information);
-    local::write_security(file.as_fd(), &merged.encode()).map_err(|e| status_of(&e))?;
-    Ok(())
+    SecurityDescriptor::decode(&request.buffer).map_err(|_| NtStatus::INVALID_SECURITY_DESCR)?;
+    Err(NtStatus::NOT_SUPPORTED)
 }
