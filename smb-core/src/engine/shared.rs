@@ -376,6 +376,11 @@ impl Shared {
         &self.responses
     }
 
+    /// The total response budget, in [`RESPONSE_UNIT`]s.
+    pub fn response_units(&self) -> usize {
+        *lock(&self.response_units)
+    }
+
     /// Whether more than half of the total response budget is taken.
     pub fn responses_under_pressure(&self) -> bool {
         self.responses.available_permits() * 2 < *lock(&self.response_units)

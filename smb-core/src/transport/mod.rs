@@ -19,6 +19,8 @@ use crate::engine::connection::{Connection, ConnectionInfo, Frame, Output};
 use crate::engine::events::Event;
 use crate::engine::shared::{Admission, ConnectionEntry, Control, Counter, RESPONSE_UNIT, Refusal, Shared, lock};
 use crate::proto::framing;
+use crate::proto::header::Header;
+use crate::proto::reader::Reader;
 
 fn max_message(shared: &Shared) -> usize {
     shared.runtime().config.server.max_message()
@@ -144,6 +146,7 @@ pub async fn drive<R, W>(
         // then holds one batch of answers, not its whole budget, and is dropped at the short send
         // timeout, while clients that read go on.
         let hold = budget.available_permits() < budget_units && shared.responses_under_pressure();
+        let mut reserved: Option<OwnedSemaphorePermit> = None;
         let output = tokio::select! {
             // Control first: a break, wake-up or close decided elsewhere comes before the next
             // request of this client (which may depend on it, e.g. after a session reconnect).
@@ -176,6 +179,17 @@ pub async fn drive<R, W>(
             () = tokio::time::sleep(STALL_CHECK), if hold => Output::default(),
             incoming = messages.recv(), if !hold => match incoming {
                 Some(Ok(mut buffer)) => {
+                    // Under pressure, room for the largest answer is taken from the server's
+                    // budget before the request is processed: answers are never made (file data
+                    // read) beyond the budget while connections wait for its room.
+                    if shared.responses_under_pressure() {
+                        let bound = response_bound(&buffer).unwrap_or(usize::MAX).min(max_message(&shared));
+                        let units = bound.div_ceil(RESPONSE_UNIT).min(shared.response_units());
+                        match server_room(&shared, &budget, units as u32).await {
+                            Some(permit) => reserved = Some(permit),
+                            None => break,
+                        }
+                    }
                     let output = tokio::task::block_in_place(|| connection.receive(&mut buffer));
                     limit.store(message_limit(&shared, &connection), Ordering::Relaxed);
                     // Keep a large buffer for the next large message, but not for an idle client.
@@ -205,14 +219,12 @@ pub async fn drive<R, W>(
             // closing the connection's budget.
             let units = frame.as_slice().len().div_ceil(RESPONSE_UNIT).clamp(1, budget_units) as u32;
             let Ok(own) = budget.clone().acquire_many_owned(units).await else { break 'connection };
-            let server_wide = loop {
-                match tokio::time::timeout(STALL_CHECK, shared.responses().clone().acquire_many_owned(units)).await {
-                    Ok(Ok(permit)) => break permit,
-                    Ok(Err(_)) => break 'connection,
-                    // The writer gave up on this client meanwhile.
-                    Err(_) if budget.is_closed() => break 'connection,
-                    Err(_) => {}
-                }
+            let server_wide = match reserved.as_mut().filter(|room| room.num_permits() >= units as usize) {
+                Some(room) => room.split(units as usize).expect("enough permits, checked"),
+                None => match server_room(&shared, &budget, units).await {
+                    Some(permit) => permit,
+                    None => break 'connection,
+                },
             };
             if frames_tx.send(Queued { frame, _budget: (own, server_wide) }).is_err() {
                 break 'connection;
@@ -229,6 +241,35 @@ pub async fn drive<R, W>(
     lock(&shared.connections).remove(&info.id);
     drop(admission);
     shared.emit(Event::Disconnected { connection: info.id, client: info.client, transport: info.transport });
+}
+
+/// The most a (compound) request's answers can take: each request's credit charge pays for 64 KiB
+/// of answer (MS-SMB2 3.3.5.2.5, which the handlers enforce), plus room for headers. `None` for
+/// what cannot be read before processing (an encrypted message).
+fn response_bound(message: &[u8]) -> Option<usize> {
+    let mut bound = 0;
+    let mut offset = 0;
+    loop {
+        let header = Header::decode(&mut Reader::new(message.get(offset..)?)).ok()?;
+        bound += usize::from(header.credit_charge.max(1)) * (64 << 10) + (1 << 10);
+        match header.next_command as usize {
+            0 => return Some(bound),
+            next => offset += next,
+        }
+    }
+}
+
+/// `units` of the server's response budget, once there is room; `None` when the connection's own
+/// budget closed meanwhile (its writer gave up on the client).
+async fn server_room(shared: &Shared, budget: &Semaphore, units: u32) -> Option<OwnedSemaphorePermit> {
+    loop {
+        match tokio::time::timeout(STALL_CHECK, shared.responses().clone().acquire_many_owned(units)).await {
+            Ok(Ok(permit)) => return Some(permit),
+            Ok(Err(_)) => return None,
+            Err(_) if budget.is_closed() => return None,
+            Err(_) => {}
+        }
+    }
 }
 
 /// Messages up to this size do not keep a larger buffer alive.
@@ -349,3 +390,32 @@ async fn write_frames<W: FrameSink>(
 
 /// How often a stalled send looks at its timeout.
 const STALL_CHECK: std::time::Duration = std::time::Duration::from_millis(500);
+
+#[cfg(test)]
+mod tests {
+    use super::response_bound;
+    use crate::proto::Writer;
+    use crate::proto::header::{Command, Header};
+
+    fn request(charge: u16, next_command: u32) -> Vec<u8> {
+        let mut out = Writer::new();
+        Header { command: Command::READ, credit_charge: charge, next_command, ..Header::default() }.encode(&mut out);
+        out.zeros(next_command.saturating_sub(64) as usize);
+        out.into_vec()
+    }
+
+    #[test]
+    fn a_compounds_answers_are_bounded_by_the_credits_each_request_is_charged() {
+        let mut compound = request(16, 128);
+        compound.extend(request(0, 0));
+        assert_eq!(response_bound(&compound), Some(16 * 65536 + 1024 + 65536 + 1024));
+    }
+
+    #[test]
+    fn what_cannot_be_read_before_processing_has_no_bound() {
+        let mut encrypted = request(16, 0);
+        encrypted[0] = 0xFD;
+        assert_eq!(response_bound(&encrypted), None);
+        assert_eq!(response_bound(&request(1, 4096)), None, "a next command past the end");
+    }
+}
