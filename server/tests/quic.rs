@@ -751,3 +751,23 @@ async fn quic_connections_past_the_per_client_limit_are_refused() {
     assert_eq!((held.len(), refusals), (3, 2));
     assert_eq!(refused(&server, "connections_per_client"), 2);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_quic_client_without_a_session_can_send_only_a_small_window_ahead_of_the_server() {
+    let server = SmbServer::start().await;
+    let (address, ca) = server.enable_quic(&["localhost"], false).await;
+    let (connection, _) = handshake(address, &ca, "localhost").await.expect("handshake");
+    let (mut send, _recv) = connection.open_bi().await.expect("the SMB stream");
+    // A frame announcing 9 MiB: refused unread, after which the server reads nothing more.
+    send.write_all(&[0, 0x90, 0, 0]).await.unwrap();
+    let junk = vec![0xEE_u8; 64 << 10];
+    let mut accepted = 0;
+    while accepted < 16 << 20 {
+        match tokio::time::timeout(Duration::from_secs(2), send.write(&junk)).await {
+            Ok(Ok(written)) => accepted += written,
+            Ok(Err(_)) | Err(_) => break,
+        }
+    }
+    // Before sign-in, QUIC flow control lets a client send 64 KiB ahead (16 MiB after sign-in).
+    assert!(accepted <= 128 << 10, "the server took {accepted} bytes it will never read");
+}

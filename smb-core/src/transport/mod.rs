@@ -88,7 +88,9 @@ fn deadline(limits: &Limits, connected: Instant, authenticated_before: bool, las
 }
 
 /// Runs one connection until the client leaves, the connection must end, or `stop` turns true.
-/// `admission` is the connection's place in the server's budget, given back when it ends.
+/// `admission` is the connection's place in the server's budget, given back when it ends;
+/// `on_first_session` runs once the client first has a session (QUIC then widens its receive
+/// window).
 pub async fn drive<R, W>(
     reader: R,
     writer: W,
@@ -96,10 +98,12 @@ pub async fn drive<R, W>(
     info: ConnectionInfo,
     admission: Admission,
     mut stop: watch::Receiver<bool>,
+    on_first_session: impl FnOnce() + Send,
 ) where
     R: AsyncRead + Unpin + Send + 'static,
     W: FrameSink,
 {
+    let mut on_first_session = Some(on_first_session);
     let (control_tx, mut control_rx) = mpsc::unbounded_channel();
     lock(&shared.connections).insert(
         info.id,
@@ -127,6 +131,9 @@ pub async fn drive<R, W>(
     'connection: loop {
         let has_session = connection.has_valid_session();
         authenticated_before |= has_session;
+        if has_session && let Some(first) = on_first_session.take() {
+            first();
+        }
         let expires = (!has_session).then(|| {
             deadline(
                 &shared.runtime().config.server.limits,

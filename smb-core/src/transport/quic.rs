@@ -191,14 +191,23 @@ fn server_config(
         .keep_alive_interval(Some(shape.keep_alive))
         .max_concurrent_bidi_streams(1_u8.into())
         .max_concurrent_uni_streams(0_u8.into())
-        // Room for 8 MiB READs and WRITEs in flight on one stream.
+        // Room for 8 MiB READs and WRITEs in flight on one stream, once the client has a session
+        // (`AUTHENTICATED_RECEIVE_WINDOW`); before, what it may send ahead of the server's reading
+        // is bounded like a TCP socket's buffer.
         .stream_receive_window((16_u32 << 20).into())
-        .receive_window((32_u32 << 20).into())
+        .receive_window(PREAUTH_RECEIVE_WINDOW.into())
         .send_window(32 << 20);
     config.transport_config(Arc::new(transport));
     config.migration(true);
     Ok(config)
 }
+
+/// Bytes a client without a session may have sent that the server has not read yet (QUIC's
+/// connection flow-control window). The server reads as data arrives, so a larger message still
+/// passes; what the window bounds is the memory of clients that send and are not read.
+const PREAUTH_RECEIVE_WINDOW: u32 = 64 << 10;
+/// The same once the client has a session: several 8 MiB WRITEs in flight.
+const AUTHENTICATED_RECEIVE_WINDOW: u32 = 32 << 20;
 
 /// A running QUIC listener.
 pub struct QuicListener {
@@ -417,7 +426,11 @@ async fn connection(
         allow_named_pipes: answer.mapping.allow_named_pipes,
         connected: Instant::now(),
     };
-    super::drive(recv, send, shared, info, admission, stop).await;
+    let raise_window = {
+        let connection = connection.clone();
+        move || connection.set_receive_window(AUTHENTICATED_RECEIVE_WINDOW.into())
+    };
+    super::drive(recv, send, shared, info, admission, stop, raise_window).await;
     let _ = tokio::time::timeout(LINGER, connection.closed()).await;
     connection.close(0_u8.into(), b"");
 }

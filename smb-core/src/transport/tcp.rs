@@ -35,7 +35,15 @@ pub async fn serve(listener: TcpListener, shared: Arc<Shared>, stop: watch::Rece
         let local = stream.local_addr().unwrap_or(client);
         let info = ConnectionInfo::tcp(shared.next_id(), client, local);
         let (reader, writer) = stream.into_split();
-        tokio::spawn(super::drive(reader, super::Copying(writer), shared.clone(), info, admission, stop.clone()));
+        tokio::spawn(super::drive(
+            reader,
+            super::Copying(writer),
+            shared.clone(),
+            info,
+            admission,
+            stop.clone(),
+            || {},
+        ));
     }
 }
 
