@@ -8,6 +8,7 @@
 # resource budget.
 #
 #   scripts/bench-abuse.sh            (or `make bench-abuse`)
+#   SERVER_ENV="NAME=VALUE ..." scripts/bench-abuse.sh   (the server runs with these variables)
 set -Eeuo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 user=benchuser
@@ -47,7 +48,7 @@ run quic enable --port "$quic_port" --address 127.0.0.1 >/dev/null
 tcp_port=$(free_port SOCK_STREAM)
 console_port=$(free_port SOCK_STREAM)
 
-EDGESHARE_LOG=warn "$edgeshare" --data-dir "$data" serve --console-addr "127.0.0.1:$console_port" --console-plain-http \
+env ${SERVER_ENV:-} EDGESHARE_LOG=warn "$edgeshare" --data-dir "$data" serve --console-addr "127.0.0.1:$console_port" --console-plain-http \
   --site-root "$root/target/site" --smb-tcp-addr "127.0.0.1:$tcp_port" >"$work/edgeshare.log" 2>&1 &
 server_pid=$!
 pids+=("$server_pid")

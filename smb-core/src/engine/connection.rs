@@ -436,7 +436,7 @@ impl Connection {
         if !self.consume_credits(&header) {
             return None;
         }
-        if self.negotiated.is_none() && header.command != Command::NEGOTIATE {
+        if self.negotiated.is_none() && !dispatch::spec(header.command).is_some_and(|spec| spec.before_negotiate) {
             self.close = true;
             return None;
         }
@@ -690,7 +690,7 @@ impl Connection {
             }
         }
         let mut file_id = None;
-        if spec.needs_file {
+        if spec.needs_file() {
             let id = dispatch::file_id_of(header.command, element).map_err(|_| NtStatus::INVALID_PARAMETER)?;
             let id = match id {
                 // "The file of the previous request" only means something in a related request.

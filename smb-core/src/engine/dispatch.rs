@@ -79,58 +79,98 @@ impl Outcome {
 
 pub type Handler = fn(&mut Connection, &Request<'_>, &mut Writer) -> Result<Outcome, Error>;
 
+/// What a command needs before its handler runs, and where its request keeps its open.
 pub struct Spec {
+    /// The command this row is for: the row's index is its code.
+    pub command: Command,
+    /// May come before NEGOTIATE has chosen a dialect (only NEGOTIATE itself).
+    pub before_negotiate: bool,
     pub needs_session: bool,
     pub needs_tree: bool,
-    pub needs_file: bool,
+    /// Names an open, whose FileId sits this many bytes after the header.
+    pub file_id_at: Option<usize>,
     pub handler: Handler,
 }
 
-const fn entry(needs_session: bool, needs_tree: bool, needs_file: bool, handler: Handler) -> Spec {
-    Spec { needs_session, needs_tree, needs_file, handler }
+impl Spec {
+    pub fn needs_file(&self) -> bool {
+        self.file_id_at.is_some()
+    }
 }
 
-/// Indexed by command code (MS-SMB2 2.2.1.2).
+/// A row that needs nothing, for `..` in the table.
+const NOTHING: Spec = Spec {
+    command: Command::NEGOTIATE,
+    before_negotiate: false,
+    needs_session: false,
+    needs_tree: false,
+    file_id_at: None,
+    handler: handlers::cancel::unreachable,
+};
+
+/// Indexed by command code (MS-SMB2 2.2.1.2); FileId offsets from each request's section in
+/// MS-SMB2 2.2.
 static TABLE: [Spec; Command::COUNT] = [
-    entry(false, false, false, handlers::negotiate::handle),
-    entry(false, false, false, handlers::session_setup::handle),
-    entry(true, false, false, handlers::logoff::handle),
-    entry(true, false, false, handlers::tree_connect::handle),
-    entry(true, true, false, handlers::tree_disconnect::handle),
-    entry(true, true, false, handlers::create::handle),
-    entry(true, true, true, handlers::close::handle),
-    entry(true, true, true, handlers::flush::handle),
-    entry(true, true, true, handlers::read::handle),
-    entry(true, true, true, handlers::write::handle),
-    entry(true, true, true, handlers::lock::handle),
-    entry(true, true, true, handlers::ioctl::handle),
+    Spec { command: Command::NEGOTIATE, before_negotiate: true, handler: handlers::negotiate::handle, ..NOTHING },
+    Spec { command: Command::SESSION_SETUP, handler: handlers::session_setup::handle, ..NOTHING },
+    Spec { command: Command::LOGOFF, needs_session: true, handler: handlers::logoff::handle, ..NOTHING },
+    Spec { command: Command::TREE_CONNECT, needs_session: true, handler: handlers::tree_connect::handle, ..NOTHING },
+    Spec {
+        command: Command::TREE_DISCONNECT,
+        needs_session: true,
+        needs_tree: true,
+        handler: handlers::tree_disconnect::handle,
+        ..NOTHING
+    },
+    Spec {
+        command: Command::CREATE,
+        needs_session: true,
+        needs_tree: true,
+        handler: handlers::create::handle,
+        ..NOTHING
+    },
+    open(Command::CLOSE, 8, handlers::close::handle),
+    open(Command::FLUSH, 8, handlers::flush::handle),
+    open(Command::READ, 16, handlers::read::handle),
+    open(Command::WRITE, 16, handlers::write::handle),
+    open(Command::LOCK, 8, handlers::lock::handle),
+    open(Command::IOCTL, 8, handlers::ioctl::handle),
     // CANCEL is answered by the request it cancels; the pipeline routes it before the table.
-    entry(false, false, false, handlers::cancel::unreachable),
-    entry(false, false, false, handlers::echo::handle),
-    entry(true, true, true, handlers::query_directory::handle),
-    entry(true, true, true, handlers::change_notify::handle),
-    entry(true, true, true, handlers::query_info::handle),
-    entry(true, true, true, handlers::set_info::handle),
-    entry(true, true, false, handlers::oplock_break::handle),
+    Spec { command: Command::CANCEL, ..NOTHING },
+    Spec { command: Command::ECHO, handler: handlers::echo::handle, ..NOTHING },
+    open(Command::QUERY_DIRECTORY, 8, handlers::query_directory::handle),
+    open(Command::CHANGE_NOTIFY, 8, handlers::change_notify::handle),
+    open(Command::QUERY_INFO, 24, handlers::query_info::handle),
+    open(Command::SET_INFO, 16, handlers::set_info::handle),
+    // An OPLOCK_BREAK acknowledgment names an open, or a lease key (checked by its handler).
+    Spec {
+        command: Command::OPLOCK_BREAK,
+        needs_session: true,
+        needs_tree: true,
+        handler: handlers::oplock_break::handle,
+        ..NOTHING
+    },
 ];
+
+/// A command on an open: it needs the session, the tree and the open its FileId names.
+const fn open(command: Command, file_id_at: usize, handler: Handler) -> Spec {
+    Spec {
+        command,
+        before_negotiate: false,
+        needs_session: true,
+        needs_tree: true,
+        file_id_at: Some(file_id_at),
+        handler,
+    }
+}
 
 pub fn spec(command: Command) -> Option<&'static Spec> {
     TABLE.get(usize::from(command.0))
 }
 
-/// Where each command that names an open keeps its FileId, in bytes after the header.
+/// The FileId a request for an open names, where its command's row says it is.
 pub fn file_id_of(command: Command, message: &[u8]) -> Result<Option<FileId>, DecodeError> {
-    let offset = match command {
-        Command::CLOSE
-        | Command::FLUSH
-        | Command::LOCK
-        | Command::IOCTL
-        | Command::QUERY_DIRECTORY
-        | Command::CHANGE_NOTIFY => 8,
-        Command::READ | Command::WRITE | Command::SET_INFO => 16,
-        Command::QUERY_INFO => 24,
-        _ => return Ok(None),
-    };
+    let Some(offset) = spec(command).and_then(|spec| spec.file_id_at) else { return Ok(None) };
     let mut reader = Reader::new(message);
     reader.skip(HEADER_SIZE + offset, "request up to FileId")?;
     Ok(Some(FileId { persistent: reader.u64("FileId.Persistent")?, volatile: reader.u64("FileId.Volatile")? }))
@@ -141,12 +181,26 @@ mod tests {
     use super::*;
 
     #[test]
-    fn every_command_has_an_entry_in_order() {
+    fn every_row_sits_at_its_commands_code() {
         assert_eq!(TABLE.len(), 19);
+        for (code, row) in TABLE.iter().enumerate() {
+            assert_eq!(usize::from(row.command.0), code, "row {code} is for command {:#x}", row.command.0);
+        }
         assert!(spec(Command(0x13)).is_none());
-        assert!(spec(Command::READ).unwrap().needs_file);
-        assert!(!spec(Command::NEGOTIATE).unwrap().needs_session);
-        assert!(spec(Command::CREATE).unwrap().needs_tree && !spec(Command::CREATE).unwrap().needs_file);
+    }
+
+    #[test]
+    fn only_negotiate_comes_before_negotiate_and_commands_on_opens_need_a_tree_and_a_session() {
+        for row in &TABLE {
+            assert_eq!(row.before_negotiate, row.command == Command::NEGOTIATE, "{:#x}", row.command.0);
+            if row.needs_file() {
+                assert!(row.needs_tree && row.needs_session, "{:#x}", row.command.0);
+            }
+            if row.needs_tree {
+                assert!(row.needs_session, "{:#x}", row.command.0);
+            }
+        }
+        assert!(spec(Command::CREATE).unwrap().needs_tree && !spec(Command::CREATE).unwrap().needs_file());
     }
 
     #[test]
