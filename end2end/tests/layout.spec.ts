@@ -39,6 +39,22 @@ for (const [width, height, device] of [[1280, 800, 'desktop'], [390, 844, 'phone
   });
 }
 
+test('at 1280x800 the certificates table shows each certificate\'s health without scrolling', async ({ page }) => {
+  await signIn(page, server.url, 'boss', 'boss password 123');
+  await page.goto(`${server.url}/certificates`);
+  await hydrated(page);
+  const frame = await page.locator('.table-wrap:has(table.certificates)').boundingBox();
+  const headers = await page.locator('table.certificates thead th').allTextContents();
+  const column = headers.indexOf('Health');
+  const health = page.locator('table.certificates tbody tr', { hasText: 'fs.e2e.test' }).locator('td').nth(column);
+  await expect(health).toContainText(/\S/);
+  const cell = await health.boundingBox();
+  expect(frame && cell && cell.x + cell.width <= frame.x + frame.width, 'the health column is scrolled out of view')
+    .toBe(true);
+  // The generate form's command line shows its shape before anything is typed.
+  await expect(page.getByText('edgeshare cert generate --dns NAME')).toBeVisible();
+});
+
 test('every input of the setup wizard and the certificate forms has a label, and focus is visible', async ({ page }) => {
   await signIn(page, server.url, 'boss', 'boss password 123');
   for (const path of ['/welcome', '/certificates', '/quic']) {

@@ -96,13 +96,13 @@ fn Store(
                 <thead>
                     <tr>
                         <th scope="col">"Subject"</th>
+                        <th scope="col">"Health"</th>
                         <th scope="col">"Names"</th>
                         <th scope="col">"Issuer"</th>
                         <th scope="col">"Expires"</th>
                         <th scope="col">"Key"</th>
                         <th scope="col">"Thumbprint (SHA-1)"</th>
                         <th scope="col">"Mapped names"</th>
-                        <th scope="col">"Health"</th>
                         <th scope="col">"Actions"</th>
                     </tr>
                 </thead>
@@ -122,19 +122,19 @@ fn Store(
                             view! {
                                 <tr data-thumbprint=key>
                                     <td>{row.subject.clone()} {row.is_ca.then(|| view! { " " <span class="badge muted">"CA"</span> })}</td>
-                                    <td>{row.dns_names.join(", ")}</td>
-                                    <td>{if row.self_signed { "Itself (self-signed)".to_owned() } else { row.issuer.clone() }}</td>
-                                    <td class="nowrap">{days_badge(row.days_left)} <br/> <span class="hint">{timestamp(&row.not_after)}</span></td>
-                                    <td class="nowrap">{row.key.clone()}</td>
-                                    <td class="mono">{thumbprint}</td>
-                                    <td>{if mapped { row.mapped_names.join(", ") } else { "—".to_owned() }}</td>
-                                    <td>
+                                    <td class="nowrap">
                                         {if row.is_ca && row.dns_names.is_empty() {
                                             view! { <span class="badge muted" title="Validates client certificates or issues server certificates; not served to clients">"CA certificate"</span> }.into_any()
                                         } else {
                                             health_badge(row.health).into_any()
                                         }}
                                     </td>
+                                    <td>{row.dns_names.join(", ")}</td>
+                                    <td>{if row.self_signed { "Itself (self-signed)".to_owned() } else { row.issuer.clone() }}</td>
+                                    <td class="nowrap">{days_badge(row.days_left)} <br/> <span class="hint">{timestamp(&row.not_after)}</span></td>
+                                    <td class="nowrap">{row.key.clone()}</td>
+                                    <td class="mono">{thumbprint}</td>
+                                    <td>{if mapped { row.mapped_names.join(", ") } else { "—".to_owned() }}</td>
                                     <td class="row-actions">
                                         <button type="button" class="small" on:click=move |_| selected.set(Some(show.clone()))>
                                             "Details"
@@ -308,7 +308,9 @@ pub fn GenerateForm(generate: ServerAction<GenerateCertificate>) -> impl IntoVie
     let names_error = textarea_error(error, "dns");
     let command = move || {
         let list = split_names(&names.get());
-        if list.is_empty() { String::new() } else { generate_command(&list, Some(&ca.get()), &key.get()) }
+        // Until a name is typed, the command shows where it goes.
+        let list = if list.is_empty() { vec!["NAME".to_owned()] } else { list };
+        generate_command(&list, Some(&ca.get()), &key.get())
     };
     view! {
         <section class="card" aria-labelledby="generate-title">
