@@ -1,6 +1,6 @@
 import { expect, test } from '@playwright/test';
 import { EdgeShare } from '../support/server';
-import { screenshot, signIn } from '../support/console';
+import { hydrated, screenshot, signIn } from '../support/console';
 
 let server: EdgeShare;
 test.beforeAll(async () => {
@@ -13,6 +13,7 @@ test.afterAll(async () => { await server.stop(); });
 test('a reader sees the accounts but no way to change them', async ({ page }) => {
   await signIn(page, server.url, 'auditor', 'auditor password 1');
   await page.goto(`${server.url}/accounts`);
+  await hydrated(page);
   await expect(page.getByRole('cell', { name: 'boss' })).toBeVisible();
   await expect(page.getByRole('heading', { name: 'Add an account' })).toHaveCount(0);
   await expect(page.getByRole('button', { name: /Make|Remove/ })).toHaveCount(0);
@@ -43,6 +44,7 @@ test('a request from another site is refused', async ({ page }) => {
 test('an administrator adds, promotes and removes an account, and the audit log shows it', async ({ page }) => {
   await signIn(page, server.url, 'boss', 'boss password 123');
   await page.goto(`${server.url}/accounts`);
+  await hydrated(page);
   const form = page.locator('section', { has: page.getByRole('heading', { name: 'Add an account' }) });
   await form.getByLabel('Account name').fill('boss');
   await form.getByLabel('Password', { exact: true }).fill('another password');
@@ -75,6 +77,7 @@ test('the last administrator cannot be removed', async ({ page }) => {
   server.cli(['admin', 'add', 'second', '--role', 'admin', '--password-stdin'], 'second admin pw\n');
   await signIn(page, server.url, 'second', 'second admin pw');
   await page.goto(`${server.url}/accounts`);
+  await hydrated(page);
   const boss = page.locator('tr[data-account="boss"]');
   await boss.getByText('Remove…').click();
   await boss.getByRole('button', { name: 'Remove account' }).click();

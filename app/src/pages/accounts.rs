@@ -37,7 +37,17 @@ pub fn AccountsPage() -> impl IntoView {
                 accounts
                     .get()
                     .map(|result| match result {
-                        Ok(list) => view! { <AccountsTable list can_change remove set_role/> }.into_any(),
+                        Ok(list) => {
+                            // The reset form offers the listed names: it renders with the list,
+                            // inside this Transition (the server waits for the list, and the
+                            // browser hydrates the same options).
+                            let names: Vec<String> = list.iter().map(|a| a.name.clone()).collect();
+                            view! {
+                                <AccountsTable list can_change remove set_role/>
+                                {can_change.then(|| view! { <div class="cards"><ResetForm reset names/></div> })}
+                            }
+                            .into_any()
+                        }
                         Err(error) => view! { <div class="form-error" role="alert">{error.to_string()}</div> }.into_any(),
                     })
             }}
@@ -45,16 +55,6 @@ pub fn AccountsPage() -> impl IntoView {
         <Show when=move || can_change>
             <div class="cards">
                 <CreateForm create/>
-                // The account names come from the list: read inside a Transition, so that the
-                // server waits for them and the browser hydrates the same options.
-                <Transition fallback=|| view! { <p class="loading">"Loading…"</p> }>
-                    {move || {
-                        accounts.get().map(|result| {
-                            let names = result.map(|list| list.into_iter().map(|a| a.name).collect()).unwrap_or_default();
-                            view! { <ResetForm reset names/> }
-                        })
-                    }}
-                </Transition>
             </div>
         </Show>
     }
