@@ -230,7 +230,7 @@ impl Encryptor {
                 let result = key
                     .open_in_place(Nonce::assume_unique_for_key(n), Aad::from(aad), &mut buffer[start..])
                     .map(|_| ());
-                buffer.truncate(buffer.len() - 16);
+                buffer.truncate(buffer.len() - tag.len());
                 result.map_err(|_| CryptoError::Authentication)
             }
             Encryptor::Ccm128(cipher) => ccm_open(cipher.as_ref(), nonce, aad, &mut buffer[start..], tag),

@@ -296,27 +296,6 @@ impl SecurityDescriptor {
             dacl: self.dacl.clone().filter(|_| information & si::DACL != 0),
         }
     }
-
-    /// This descriptor with the parts `information` names taken from `other` (a SET_INFO).
-    pub fn merge(&self, other: &SecurityDescriptor, information: u32) -> SecurityDescriptor {
-        use security_information as si;
-        let mut merged = self.clone();
-        if information & si::OWNER != 0 && other.owner.is_some() {
-            merged.owner = other.owner.clone();
-        }
-        if information & si::GROUP != 0 && other.group.is_some() {
-            merged.group = other.group.clone();
-        }
-        if information & si::DACL != 0 {
-            merged.dacl = other.dacl.clone();
-            merged.control =
-                (merged.control & !control::DACL_AUTO_INHERITED) | (other.control & control::DACL_AUTO_INHERITED);
-        }
-        if information & si::SACL != 0 {
-            merged.sacl = other.sacl.clone();
-        }
-        merged
-    }
 }
 
 #[cfg(test)]

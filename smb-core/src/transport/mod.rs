@@ -152,7 +152,8 @@ pub async fn drive<R, W>(
         // still queued reads no further request until they are sent: a client that reads nothing
         // then holds one batch of answers, not its whole budget, and is dropped at the short send
         // timeout, while clients that read go on.
-        let hold = budget.available_permits() < budget_units && shared.responses_under_pressure();
+        let pressure = shared.responses_under_pressure();
+        let hold = pressure && budget.available_permits() < budget_units;
         let mut reserved: Option<OwnedSemaphorePermit> = None;
         let output = tokio::select! {
             // Control first: a break, wake-up or close decided elsewhere comes before the next
@@ -189,7 +190,7 @@ pub async fn drive<R, W>(
                     // Under pressure, room for the largest answer is taken from the server's
                     // budget before the request is processed: answers are never made (file data
                     // read) beyond the budget while connections wait for its room.
-                    if shared.responses_under_pressure() {
+                    if pressure {
                         let bound = response_bound(&buffer).unwrap_or(usize::MAX).min(max_message(&shared));
                         let units = bound.div_ceil(RESPONSE_UNIT).min(shared.response_units());
                         match server_room(&shared, &budget, units as u32).await {
