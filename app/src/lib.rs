@@ -5,12 +5,15 @@
 
 pub mod api;
 pub mod app;
+pub mod model;
 pub mod components;
 pub mod error;
 pub mod pages;
 
 #[cfg(feature = "ssr")]
 pub mod backend;
+#[cfg(feature = "ssr")]
+pub mod service;
 
 pub use app::{App, shell};
 

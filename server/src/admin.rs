@@ -8,6 +8,7 @@ use anyhow::Context;
 use app::api::accounts::{check_account_name, check_new_password};
 use app::api::auth::Role;
 use app::backend::{accounts, audit};
+use app::model::audit::Action;
 use app::error::AppError;
 
 use crate::config::AdminCommand;
@@ -26,7 +27,7 @@ pub async fn run(data_dir: &Path, command: AdminCommand) -> anyhow::Result<()> {
             let account = accounts::create(&db, &name, role, &password).await.map_err(plain)?;
             audit::record(
                 &db,
-                audit::Entry::success(ACTOR, "account.create", &account.name)
+                audit::Entry::success(ACTOR, Action::AccountCreate, &account.name)
                     .detail(format!("role {role}"))
                     .source(&source),
             )
@@ -48,7 +49,7 @@ pub async fn run(data_dir: &Path, command: AdminCommand) -> anyhow::Result<()> {
             let removed = accounts::remove(&db, &name).await.map_err(plain)?;
             audit::record(
                 &db,
-                audit::Entry::success(ACTOR, "account.remove", &removed.name)
+                audit::Entry::success(ACTOR, Action::AccountRemove, &removed.name)
                     .detail(format!("role was {}", removed.role))
                     .source(&source),
             )
@@ -62,7 +63,7 @@ pub async fn run(data_dir: &Path, command: AdminCommand) -> anyhow::Result<()> {
             let account = accounts::set_password(&db, &name, &password).await.map_err(plain)?;
             audit::record(
                 &db,
-                audit::Entry::success(ACTOR, "account.password", &account.name)
+                audit::Entry::success(ACTOR, Action::AccountPassword, &account.name)
                     .detail("password changed; the account's open console sessions ended")
                     .source(&source),
             )
@@ -76,7 +77,7 @@ pub async fn run(data_dir: &Path, command: AdminCommand) -> anyhow::Result<()> {
             if previous != role {
                 audit::record(
                     &db,
-                    audit::Entry::success(ACTOR, "account.role", &account.name)
+                    audit::Entry::success(ACTOR, Action::AccountRole, &account.name)
                         .detail(format!("{previous} -> {role}"))
                         .source(&source),
                 )

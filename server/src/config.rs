@@ -246,6 +246,43 @@ pub enum ShareCommand {
         #[arg(long, default_value = "")]
         description: String,
     },
+    /// Change some of a share's settings in one step, as the console's edit does; what is not
+    /// named stays as it is.
+    Set {
+        name: String,
+        /// A new name for the share.
+        #[arg(long, value_name = "NAME")]
+        rename: Option<String>,
+        /// A new directory: the absolute path of an existing directory.
+        #[arg(long)]
+        path: Option<std::path::PathBuf>,
+        #[arg(long)]
+        description: Option<String>,
+        /// Give users (or Everyone) full control, replacing what they had.
+        #[arg(long, value_name = "USER")]
+        full: Vec<String>,
+        /// Let users (or Everyone) read, write and delete, replacing what they had.
+        #[arg(long, value_name = "USER")]
+        change: Vec<String>,
+        /// Let users (or Everyone) read, replacing what they had.
+        #[arg(long, value_name = "USER")]
+        read: Vec<String>,
+        /// Deny users (or Everyone) access, whatever else applies.
+        #[arg(long, value_name = "USER")]
+        deny: Vec<String>,
+        /// Remove the entries of these users (or of Everyone).
+        #[arg(long, value_name = "USER")]
+        revoke: Vec<String>,
+        /// Require SMB encryption for this share.
+        #[arg(long, value_name = "on|off", value_parser = clap::builder::BoolishValueParser::new())]
+        encrypt: Option<bool>,
+        /// List the share only to users who may open it.
+        #[arg(long, value_name = "on|off", value_parser = clap::builder::BoolishValueParser::new())]
+        access_based_enumeration: Option<bool>,
+        /// Most users connected at once, or `unlimited`.
+        #[arg(long, value_name = "N|unlimited")]
+        max_users: Option<String>,
+    },
     /// List shares with their permissions.
     List,
     /// Stop sharing a directory (its files stay).

@@ -4,6 +4,7 @@
 use std::time::Duration;
 
 use app::backend::{audit, smb};
+use app::model::audit::{Action, Outcome};
 use smb_core::{EngineHandle, Event};
 use sqlx::SqlitePool;
 use tokio::task::JoinHandle;
@@ -56,17 +57,17 @@ const PRUNE_INTERVAL: Duration = Duration::from_secs(3600);
 /// Per action: events recorded in this minute, and events left out.
 #[derive(Default)]
 struct Flood {
-    recorded: std::collections::HashMap<String, (u32, u64)>,
+    recorded: std::collections::HashMap<Action, (u32, u64)>,
 }
 
 impl Flood {
     /// Whether to record this failure one by one.
     fn admits(&mut self, entry: &audit::Entry) -> bool {
-        let unauthenticated = entry.action == "smb.logon" || entry.actor == "-";
-        if entry.outcome != app::api::audit::Outcome::Failure || !unauthenticated {
+        let unauthenticated = entry.action == Action::SmbLogon || entry.actor == "-";
+        if entry.outcome != Outcome::Failure || !unauthenticated {
             return true;
         }
-        let (recorded, left_out) = self.recorded.entry(entry.action.clone()).or_default();
+        let (recorded, left_out) = self.recorded.entry(entry.action).or_default();
         if *recorded < UNAUTHENTICATED_EVENTS_PER_MINUTE {
             *recorded += 1;
             true
@@ -82,7 +83,7 @@ impl Flood {
             .into_iter()
             .filter(|(_, (_, left_out))| *left_out > 0)
             .map(|(action, (recorded, left_out))| {
-                audit::Entry::failure("-", &action, "(many)")
+                audit::Entry::failure("-", action, "(many)")
                     .detail(format!(
                         "{left_out} more failures in the last minute, not recorded one by one (after {recorded})"
                     ))
@@ -104,7 +105,7 @@ fn refusal_summary(engine: &EngineHandle, last: &mut Vec<(smb_core::Refusal, u64
         .collect();
     *last = now;
     (!changes.is_empty()).then(|| {
-        audit::Entry::failure("-", "smb.limit", "resource budget")
+        audit::Entry::failure("-", Action::SmbLimit, "resource budget")
             .detail(format!("refused in the last minute: {}", changes.join(", ")))
             .source("engine")
     })
@@ -143,7 +144,7 @@ pub fn record_events(db: SqlitePool, engine: &EngineHandle) -> JoinHandle<()> {
                 Ok(event) => event,
                 Err(tokio::sync::broadcast::error::RecvError::Lagged(missed)) => {
                     tracing::warn!(missed, "the audit log fell behind the engine's events");
-                    let entry = audit::Entry::failure("-", "audit.lost", "engine events")
+                    let entry = audit::Entry::failure("-", Action::AuditLost, "engine events")
                         .detail(format!("{missed} engine events came faster than they could be recorded"))
                         .source("engine");
                     audit::record(&db, entry).await;
@@ -173,24 +174,24 @@ pub fn entry_for(event: &Event) -> Option<audit::Entry> {
         // on the internet can open them by the thousand.
         Event::Connected { .. } | Event::Disconnected { .. } => return None,
         Event::LogonSucceeded { client, user, dialect, signing, encryption, .. } => {
-            audit::Entry::success(user, "smb.logon", user)
+            audit::Entry::success(user, Action::SmbLogon, user)
                 .detail(format!("SMB {dialect}, signing {signing}, encryption {encryption}"))
                 .source(&client.ip().to_string())
         }
         Event::LogonFailed { client, user, reason, status, .. } => {
             let name = user.as_deref().unwrap_or("(unknown)");
-            audit::Entry::failure(name, "smb.logon", name)
+            audit::Entry::failure(name, Action::SmbLogon, name)
                 .detail(format!("{reason} ({status})"))
                 .source(&client.ip().to_string())
         }
-        Event::AccountLockedOut { user, until, failures } => audit::Entry::failure(user, "smb.lockout", user)
+        Event::AccountLockedOut { user, until, failures } => audit::Entry::failure(user, Action::SmbLockout, user)
             .detail(format!("{failures} failed sign-ins; locked until {}", app::backend::rfc3339(*until)))
             .source("engine"),
         Event::TreeConnected { client, user, share, .. } => {
-            audit::Entry::success(user, "smb.tree_connect", share).source(&client.ip().to_string())
+            audit::Entry::success(user, Action::SmbTreeConnect, share).source(&client.ip().to_string())
         }
         Event::TreeConnectDenied { client, user, share, reason, .. } => {
-            audit::Entry::failure(user, "smb.tree_connect", share)
+            audit::Entry::failure(user, Action::SmbTreeConnect, share)
                 .detail(reason.clone())
                 .source(&client.ip().to_string())
         }
@@ -200,12 +201,12 @@ pub fn entry_for(event: &Event) -> Option<audit::Entry> {
                 detail.push_str("; ");
                 detail.push_str(client_certificate);
             }
-            audit::Entry::success("-", "quic.connect", server_name.as_deref().unwrap_or("(no server name)"))
+            audit::Entry::success("-", Action::QuicConnect, server_name.as_deref().unwrap_or("(no server name)"))
                 .detail(detail)
                 .source(&client.to_string())
         }
         Event::QuicRefused { client, server_name, reason } => {
-            audit::Entry::failure("-", "quic.connect", server_name.as_deref().unwrap_or("(no server name)"))
+            audit::Entry::failure("-", Action::QuicConnect, server_name.as_deref().unwrap_or("(no server name)"))
                 .detail(reason.clone())
                 .source(&client.to_string())
         }

@@ -6,6 +6,7 @@ use std::path::Path;
 use anyhow::Context;
 use app::backend::certs::{self, Added, CheckStatus, KeyKind, Mapping, StoredCert};
 use app::backend::{audit, rfc3339, smb};
+use app::model::audit::Action;
 use app::error::AppError;
 use sqlx::SqlitePool;
 
@@ -22,13 +23,13 @@ fn source() -> String {
     format!("command line (uid {})", current_uid())
 }
 
-async fn record(db: &SqlitePool, action: &str, target: &str, detail: String) {
+async fn record(db: &SqlitePool, action: Action, target: &str, detail: String) {
     let source = source();
     audit::record(db, audit::Entry::success(ACTOR, action, target).detail(detail).source(&source)).await;
 }
 
 /// Prints and audits what adding a certificate did, including mappings moved to it.
-async fn report_added(db: &SqlitePool, action: &str, added: &Added) {
+async fn report_added(db: &SqlitePool, action: Action, added: &Added) {
     let info = &added.info;
     added.audit(db, ACTOR, &source(), action).await;
     println!("{}  {}", info.thumbprint, info.subject);
@@ -88,12 +89,12 @@ pub async fn certs(data_dir: &Path, command: CertCommand) -> anyhow::Result<()> 
                     }
                     _ => anyhow::bail!("give --pem and --key, or --pfx with --password-stdin"),
                 };
-                report_added(&db, "cert.import", &added.map_err(plain)?).await;
+                report_added(&db, Action::CertImport, &added.map_err(plain)?).await;
             }
             CertCommand::Generate { dns, ca, key } => {
                 let kind = KeyKind::parse(&key).map_err(plain)?;
                 let added = certs::generate(&db, &dns, ca.as_deref(), kind).await.map_err(plain)?;
-                report_added(&db, "cert.generate", &added).await;
+                report_added(&db, Action::CertGenerate, &added).await;
             }
             CertCommand::List => {
                 for cert in certs::list(&db).await.map_err(plain)? {
@@ -139,7 +140,7 @@ pub async fn certs(data_dir: &Path, command: CertCommand) -> anyhow::Result<()> 
             }
             CertCommand::Remove { thumbprint } => {
                 let thumbprint = certs::remove(&db, &thumbprint).await.map_err(plain)?;
-                record(&db, "cert.remove", &thumbprint, String::new()).await;
+                record(&db, Action::CertRemove, &thumbprint, String::new()).await;
                 println!("removed {thumbprint}");
             }
         }
@@ -186,12 +187,12 @@ pub async fn quic(data_dir: &Path, command: QuicCommand) -> anyhow::Result<()> {
                 )
                 .await
                 .map_err(plain)?;
-                record(&db, "quic.mapping.set", &mapping.name, describe(&mapping)).await;
+                record(&db, Action::QuicMappingSet, &mapping.name, describe(&mapping)).await;
                 println!("{} -> {} ({})", mapping.name, mapping.thumbprint, describe(&mapping));
             }
             QuicCommand::Unmap { name } => {
                 let name = certs::unmap(&db, &name).await.map_err(plain)?;
-                record(&db, "quic.mapping.remove", &name, String::new()).await;
+                record(&db, Action::QuicMappingRemove, &name, String::new()).await;
                 println!("unmapped {name}");
             }
             QuicCommand::Enable { port, address } => {
@@ -203,7 +204,7 @@ pub async fn quic(data_dir: &Path, command: QuicCommand) -> anyhow::Result<()> {
                 }
                 smb::change_setting(&db, "quic_enabled", "true").await.map_err(plain)?;
                 let settings = certs::quic_settings(&db).await.map_err(plain)?;
-                record(&db, "quic.enable", &settings.address.to_string(), String::new()).await;
+                record(&db, Action::QuicEnable, &settings.address.to_string(), String::new()).await;
                 println!("SMB over QUIC enabled on UDP {}", settings.address);
                 if settings.mappings.is_empty() {
                     println!("No server name is mapped yet: clients are refused until `edgeshare quic map`.");
@@ -211,7 +212,7 @@ pub async fn quic(data_dir: &Path, command: QuicCommand) -> anyhow::Result<()> {
             }
             QuicCommand::Disable => {
                 smb::change_setting(&db, "quic_enabled", "false").await.map_err(plain)?;
-                record(&db, "quic.disable", "-", String::new()).await;
+                record(&db, Action::QuicDisable, "-", String::new()).await;
                 println!("SMB over QUIC disabled");
             }
             QuicCommand::Access(command) => access(&db, command).await?,
@@ -270,10 +271,10 @@ fn describe(mapping: &Mapping) -> String {
 
 async fn access(db: &SqlitePool, command: AccessCommand) -> anyhow::Result<()> {
     let (args, allow, add, action) = match command {
-        AccessCommand::Grant(args) => (args, true, true, "quic.access.grant"),
-        AccessCommand::Block(args) => (args, false, true, "quic.access.block"),
-        AccessCommand::Revoke(args) => (args, true, false, "quic.access.revoke"),
-        AccessCommand::Unblock(args) => (args, false, false, "quic.access.unblock"),
+        AccessCommand::Grant(args) => (args, true, true, Action::QuicAccessGrant),
+        AccessCommand::Block(args) => (args, false, true, Action::QuicAccessBlock),
+        AccessCommand::Revoke(args) => (args, true, false, Action::QuicAccessRevoke),
+        AccessCommand::Unblock(args) => (args, false, false, Action::QuicAccessUnblock),
         AccessCommand::List => {
             for entry in certs::list_access(db).await.map_err(plain)? {
                 let verb = if entry.entry.allow { "allow" } else { "block" };

@@ -4,8 +4,11 @@
 use std::path::Path;
 
 use app::backend::{audit, smb};
+use app::model::audit::Action;
 use app::error::AppError;
-use smb_core::{Access, EVERYONE, ShareConfig, same_name};
+use app::model::shares::{AccessLevel, EVERYONE, Permission, ShareEdit, ShareForm};
+use app::service::{self, Actor, Control};
+use smb_core::same_name;
 
 use crate::admin::{current_uid, read_password};
 use crate::config::{SettingsCommand, ShareCommand, UserCommand};
@@ -19,7 +22,7 @@ fn plain(error: AppError) -> anyhow::Error {
 pub async fn users(data_dir: &Path, command: UserCommand) -> anyhow::Result<()> {
     let (db, _) = crate::db::open(data_dir).await?;
     let source = format!("command line (uid {})", current_uid());
-    let record = |action: &'static str, target: String, detail: String| {
+    let record = |action: Action, target: String, detail: String| {
         let db = db.clone();
         let source = source.clone();
         async move { audit::record(&db, audit::Entry::success(ACTOR, action, &target).detail(detail).source(&source)).await }
@@ -29,7 +32,7 @@ pub async fn users(data_dir: &Path, command: UserCommand) -> anyhow::Result<()> 
             let name = smb::check_user_name(&name).map_err(plain)?.to_owned();
             let password = read_password()?;
             let name = smb::add_user(&db, &name, &password).await.map_err(plain)?;
-            record("smb.user.create", name.clone(), String::new()).await;
+            record(Action::UserCreate, name.clone(), String::new()).await;
             println!("created SMB user '{name}'");
         }
         UserCommand::List => {
@@ -45,27 +48,27 @@ pub async fn users(data_dir: &Path, command: UserCommand) -> anyhow::Result<()> 
         UserCommand::SetPassword { name, password_stdin: _ } => {
             let password = read_password()?;
             let name = smb::set_user_password(&db, &name, &password).await.map_err(plain)?;
-            record("smb.user.password", name.clone(), String::new()).await;
+            record(Action::UserPassword, name.clone(), String::new()).await;
             println!("changed the password of '{name}'");
         }
         UserCommand::Remove { name } => {
             let name = smb::remove_user(&db, &name).await.map_err(plain)?;
-            record("smb.user.remove", name.clone(), String::new()).await;
+            record(Action::UserRemove, name.clone(), String::new()).await;
             println!("removed SMB user '{name}'");
         }
         UserCommand::Enable { name } => {
             let name = smb::set_user_enabled(&db, &name, true).await.map_err(plain)?;
-            record("smb.user.enable", name.clone(), "enabled".into()).await;
+            record(Action::UserEnable, name.clone(), "enabled".into()).await;
             println!("enabled '{name}'");
         }
         UserCommand::Disable { name } => {
             let name = smb::set_user_enabled(&db, &name, false).await.map_err(plain)?;
-            record("smb.user.enable", name.clone(), "disabled".into()).await;
+            record(Action::UserEnable, name.clone(), "disabled".into()).await;
             println!("disabled '{name}'");
         }
         UserCommand::Unlock { name } => {
             smb::set_user_locked_until(&db, &name, None).await.map_err(plain)?;
-            record("smb.user.unlock", name.trim().to_owned(), String::new()).await;
+            record(Action::UserUnlock, name.trim().to_owned(), String::new()).await;
             println!("unlocked '{}'", name.trim());
         }
     }
@@ -73,9 +76,25 @@ pub async fn users(data_dir: &Path, command: UserCommand) -> anyhow::Result<()> 
     Ok(())
 }
 
+/// The grants of `--full/--change/--read/--deny` options, in that order (a user named twice gets
+/// the last).
+fn grants(full: Vec<String>, change: Vec<String>, read: Vec<String>, deny: Vec<String>) -> Vec<Permission> {
+    let mut grants: Vec<Permission> = Vec::new();
+    for (users, access) in
+        [(full, AccessLevel::Full), (change, AccessLevel::Change), (read, AccessLevel::Read), (deny, AccessLevel::Deny)]
+    {
+        for principal in users {
+            grants.retain(|p| !same_name(&p.principal, &principal));
+            grants.push(Permission { principal, access });
+        }
+    }
+    grants
+}
+
 pub async fn shares(data_dir: &Path, command: ShareCommand) -> anyhow::Result<()> {
     let (db, _) = crate::db::open(data_dir).await?;
-    let source = format!("command line (uid {})", current_uid());
+    let control = Control::command_line(db.clone());
+    let actor = Actor::CommandLine { uid: current_uid() };
     match command {
         ShareCommand::Add {
             name,
@@ -89,52 +108,61 @@ pub async fn shares(data_dir: &Path, command: ShareCommand) -> anyhow::Result<()
             max_users,
             description,
         } => {
-            let mut permissions: Vec<(String, Access)> = Vec::new();
-            for (users, access) in
-                [(full, Access::Full), (change, Access::Change), (read, Access::Read), (deny, Access::Deny)]
-            {
-                for user in users {
-                    let user = if same_name(&user, EVERYONE) {
-                        EVERYONE.to_owned()
-                    } else {
-                        smb::check_user_name(&user).map_err(plain)?.to_owned()
-                    };
-                    permissions.retain(|(u, _)| !same_name(u, &user));
-                    permissions.push((user, access));
-                }
-            }
+            let mut permissions = grants(full, change, read, deny);
             if permissions.is_empty() {
                 // As on Windows, a new share lets everyone read.
-                permissions.push((EVERYONE.to_owned(), Access::Read));
+                permissions.push(Permission { principal: EVERYONE.to_owned(), access: AccessLevel::Read });
             }
-            let share = ShareConfig {
+            let form = ShareForm {
                 name,
-                path,
+                path: path.display().to_string(),
                 description,
                 permissions,
                 encrypt_data: encrypt,
                 access_based_enumeration,
-                max_users,
+                max_users: max_users.map(|n| n.to_string()).unwrap_or_default(),
             };
-            smb::add_share(&db, &share).await.map_err(plain)?;
-            let detail = describe(&share);
-            audit::record(
-                &db,
-                audit::Entry::success(ACTOR, "smb.share.create", share.name.trim())
-                    .detail(detail.clone())
-                    .source(&source),
-            )
-            .await;
-            println!("shared {} as '{}' ({detail})", share.path.display(), share.name.trim());
+            let name = service::shares::create(&control, &actor, &form).await.map_err(plain)?;
+            println!("shared {} as '{name}'", path.display());
+        }
+        ShareCommand::Set {
+            name,
+            rename,
+            path,
+            description,
+            full,
+            change,
+            read,
+            deny,
+            revoke,
+            encrypt,
+            access_based_enumeration,
+            max_users,
+        } => {
+            let edit = ShareEdit {
+                rename,
+                path: path.map(|p| p.display().to_string()),
+                description,
+                grant: grants(full, change, read, deny),
+                revoke,
+                encrypt_data: encrypt,
+                access_based_enumeration,
+                max_users: max_users.map(|n| if n.trim().eq_ignore_ascii_case("unlimited") { String::new() } else { n }),
+            };
+            let name = service::shares::edit(&control, &actor, &name, &edit).await.map_err(plain)?;
+            let share = service::shares::list(&db).await.map_err(plain)?.into_iter().find(|s| s.name == name);
+            match share {
+                Some(share) => println!("changed share '{name}' ({})", ShareForm::from_summary(&share).describe()),
+                None => println!("changed share '{name}'"),
+            }
         }
         ShareCommand::List => {
-            for share in smb::list_shares(&db).await.map_err(plain)? {
-                println!("{:<20} {}  {}", share.config.name, share.config.path.display(), describe(&share.config));
+            for share in service::shares::list(&db).await.map_err(plain)? {
+                println!("{:<20} {}", share.name, ShareForm::from_summary(&share).describe());
             }
         }
         ShareCommand::Remove { name } => {
-            let name = smb::remove_share(&db, &name).await.map_err(plain)?;
-            audit::record(&db, audit::Entry::success(ACTOR, "smb.share.remove", &name).source(&source)).await;
+            let name = service::shares::remove(&control, &actor, &name).await.map_err(plain)?;
             println!("removed share '{name}' (its files are untouched)");
         }
     }
@@ -158,7 +186,7 @@ pub async fn settings(data_dir: &Path, command: SettingsCommand) -> anyhow::Resu
             let source = format!("command line (uid {})", current_uid());
             audit::record(
                 &db,
-                audit::Entry::success(ACTOR, "smb.settings.change", &key).detail(detail).source(&source),
+                audit::Entry::success(ACTOR, Action::SettingsChange, &key).detail(detail).source(&source),
             )
             .await;
             println!("{key} = {value}");
@@ -166,20 +194,4 @@ pub async fn settings(data_dir: &Path, command: SettingsCommand) -> anyhow::Resu
     }
     db.close().await;
     Ok(())
-}
-
-/// Permissions and options in one line.
-pub fn describe(share: &ShareConfig) -> String {
-    let mut parts: Vec<String> =
-        share.permissions.iter().map(|(user, access)| format!("{user}: {}", access.as_str())).collect();
-    if share.encrypt_data {
-        parts.push("encrypted".into());
-    }
-    if share.access_based_enumeration {
-        parts.push("access-based enumeration".into());
-    }
-    if let Some(max) = share.max_users {
-        parts.push(format!("at most {max} users"));
-    }
-    parts.join(", ")
 }

@@ -5,6 +5,8 @@ use serde::{Deserialize, Serialize};
 
 use crate::api::auth::Role;
 use crate::error::{AppError, AppResult};
+#[cfg(feature = "ssr")]
+use crate::model::audit::Action;
 
 pub const MIN_PASSWORD_CHARS: usize = 10;
 pub const MAX_PASSWORD_BYTES: usize = 1024;
@@ -79,7 +81,7 @@ pub async fn create_account(name: String, role: String, password: String, confir
         let account = accounts::create(&state.db, &name, role, &password).await?;
         audit::record(
             &state.db,
-            audit::Entry::success(&actor.name, "account.create", &account.name)
+            audit::Entry::success(&actor.name, Action::AccountCreate, &account.name)
                 .detail(format!("role {role}"))
                 .source(&session::client_address().await),
         )
@@ -103,7 +105,7 @@ pub async fn remove_account(name: String) -> Result<(), AppError> {
         let removed = accounts::remove(&state.db, &name).await?;
         audit::record(
             &state.db,
-            audit::Entry::success(&actor.name, "account.remove", &removed.name)
+            audit::Entry::success(&actor.name, Action::AccountRemove, &removed.name)
                 .detail(format!("role was {}", removed.role))
                 .source(&session::client_address().await),
         )
@@ -124,7 +126,7 @@ pub async fn set_account_role(name: String, role: String) -> Result<(), AppError
         if previous != role {
             audit::record(
                 &state.db,
-                audit::Entry::success(&actor.name, "account.role", &account.name)
+                audit::Entry::success(&actor.name, Action::AccountRole, &account.name)
                     .detail(format!("{previous} -> {role}"))
                     .source(&session::client_address().await),
             )
@@ -145,7 +147,7 @@ pub async fn reset_account_password(name: String, password: String, confirm: Str
         let account = accounts::set_password(&state.db, &name, &password).await?;
         audit::record(
             &state.db,
-            audit::Entry::success(&actor.name, "account.password", &account.name)
+            audit::Entry::success(&actor.name, Action::AccountPassword, &account.name)
                 .detail("password changed; the account's open console sessions ended")
                 .source(&session::client_address().await),
         )

@@ -4,6 +4,8 @@ use leptos::prelude::*;
 use serde::{Deserialize, Serialize};
 
 use crate::error::{AppError, AppResult};
+#[cfg(feature = "ssr")]
+use crate::model::audit::Action;
 
 /// What a console account may do. Readers see everything and change nothing.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -125,7 +127,7 @@ pub async fn create_first_admin(
         let account = accounts::create_first_admin(&state.db, &name, &password).await?;
         audit::record(
             &state.db,
-            audit::Entry::success(&account.name, "account.create", &account.name)
+            audit::Entry::success(&account.name, Action::AccountCreate, &account.name)
                 .detail("first administrator, created from the setup page")
                 .source(&source),
         )
@@ -151,7 +153,7 @@ pub async fn sign_in(name: String, password: String) -> Result<(), AppError> {
         let keys = throttle::keys(&name, &source);
         let db = &state.db;
         let throttled = |retry_after_seconds: u64| {
-            let entry = audit::Entry::failure(&name, "console.sign_in", &name)
+            let entry = audit::Entry::failure(&name, Action::ConsoleSignIn, &name)
                 .detail(format!("refused: throttled for {retry_after_seconds} more seconds"))
                 .source(&source);
             async move {
@@ -176,7 +178,7 @@ pub async fn sign_in(name: String, password: String) -> Result<(), AppError> {
                 accounts::touch_sign_in(&state.db, account.id).await?;
                 audit::record(
                     &state.db,
-                    audit::Entry::success(&account.name, "console.sign_in", &account.name).source(&source),
+                    audit::Entry::success(&account.name, Action::ConsoleSignIn, &account.name).source(&source),
                 )
                 .await;
                 session::sign_in(&account).await
@@ -184,7 +186,7 @@ pub async fn sign_in(name: String, password: String) -> Result<(), AppError> {
             None => {
                 audit::record(
                     &state.db,
-                    audit::Entry::failure(&name, "console.sign_in", &name)
+                    audit::Entry::failure(&name, Action::ConsoleSignIn, &name)
                         .detail("wrong account name or password")
                         .source(&source),
                 )
@@ -205,7 +207,7 @@ pub async fn sign_out() -> Result<(), AppError> {
             let source = session::client_address().await;
             audit::record(
                 &state.db,
-                audit::Entry::success(&account.name, "console.sign_out", &account.name).source(&source),
+                audit::Entry::success(&account.name, Action::ConsoleSignOut, &account.name).source(&source),
             )
             .await;
         }

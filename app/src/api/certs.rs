@@ -6,6 +6,8 @@ use serde::{Deserialize, Serialize};
 
 use crate::api::health::Level;
 use crate::error::AppError;
+#[cfg(feature = "ssr")]
+use crate::model::audit::Action;
 
 /// One requirement check of a certificate.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -124,7 +126,7 @@ fn row(cert: crate::backend::certs::StoredCert, at: i64) -> CertificateRow {
 #[cfg(feature = "ssr")]
 async fn added(
     result: crate::error::AppResult<crate::backend::certs::Added>,
-    action: &str,
+    action: Action,
 ) -> crate::error::AppResult<AddedCertificate> {
     use crate::backend::{session, state};
     let actor = session::require_admin().await?;
@@ -161,7 +163,7 @@ pub async fn generate_certificate(dns: String, ca: String, key: String) -> Resul
         }
         let key = certs::KeyKind::parse(&key)?;
         let ca = Some(ca.trim()).filter(|c| !c.is_empty());
-        let action = "cert.generate";
+        let action = Action::CertGenerate;
         added(certs::generate(&state.db, &names, ca, key).await, action).await
     })
     .await
@@ -181,7 +183,7 @@ pub async fn import_certificate_pem(certificate: String, key: String) -> Result<
         } else {
             certs::import_pem(&state.db, &certificate, &key).await
         };
-        added(result, "cert.import").await
+        added(result, Action::CertImport).await
     })
     .await
 }
@@ -199,7 +201,7 @@ pub async fn import_certificate_pfx(pfx_base64: String, password: String) -> Res
         if data.is_empty() {
             return Err(AppError::invalid("pfx", "Choose a PFX (.pfx or .p12) file."));
         }
-        added(certs::import_pfx(&state.db, &data, &password).await, "cert.import").await
+        added(certs::import_pfx(&state.db, &data, &password).await, Action::CertImport).await
     })
     .await
 }
@@ -228,7 +230,7 @@ pub async fn remove_certificate(thumbprint: String) -> Result<(), AppError> {
         let removed = certs::remove(&state.db, &thumbprint).await?;
         audit::record(
             &state.db,
-            audit::Entry::success(&actor.name, "cert.remove", &removed).source(&session::client_address().await),
+            audit::Entry::success(&actor.name, Action::CertRemove, &removed).source(&session::client_address().await),
         )
         .await;
         Ok(())

@@ -3,8 +3,10 @@
 use leptos::prelude::*;
 use serde::{Deserialize, Serialize};
 
-use crate::api::audit::AuditEvent;
+use crate::model::audit::AuditEvent;
 use crate::error::AppError;
+#[cfg(feature = "ssr")]
+use crate::model::audit::Action;
 
 /// The certificate the console itself is served with.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -84,7 +86,7 @@ pub async fn get_overview() -> Result<Overview, AppError> {
             database_bytes,
             admins,
             readers,
-            failed_sign_ins_24h: audit::count_failures_since(&state.db, "console.sign_in", now - 86_400).await?,
+            failed_sign_ins_24h: audit::count_failures_since(&state.db, Action::ConsoleSignIn, now - 86_400).await?,
             recent_events: audit::recent(&state.db, 8).await?,
         })
     })

@@ -6,6 +6,8 @@ use leptos::prelude::*;
 use serde::{Deserialize, Serialize};
 
 use crate::error::AppError;
+#[cfg(feature = "ssr")]
+use crate::model::audit::Action;
 
 /// A server name clients use, and the certificate that answers it.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -86,7 +88,7 @@ pub async fn set_quic(enabled: bool, address: String, port: String) -> Result<()
         let state = state()?;
         let actor = session::require_admin().await?;
         let target = crate::backend::quic::set(&state, enabled, &address, &port).await?;
-        let action = if enabled { "quic.enable" } else { "quic.disable" };
+        let action = if enabled { Action::QuicEnable } else { Action::QuicDisable };
         audit::record(
             &state.db,
             audit::Entry::success(&actor.name, action, &target).source(&session::client_address().await),
@@ -107,7 +109,7 @@ pub async fn set_quic_options(encrypt_smb: Option<String>, auto_remap: Option<St
         smb::change_setting(&state.db, "quic_encrypt_smb", &encrypt.to_string()).await?;
         smb::change_setting(&state.db, "quic_auto_remap", &remap.to_string()).await?;
         let detail = format!("encrypt SMB over QUIC {encrypt}, move mappings to renewals {remap}");
-        let entry = audit::Entry::success(&actor.name, "smb.settings.change", "SMB over QUIC options").detail(detail);
+        let entry = audit::Entry::success(&actor.name, Action::SettingsChange, "SMB over QUIC options").detail(detail);
         audit::record(&state.db, entry.source(&session::client_address().await)).await;
         Ok(())
     })
@@ -145,7 +147,7 @@ pub async fn map_name(
             if stored.allow_named_pipes { ", named pipes allowed" } else { "" },
             if stored.is_default { ", default for clients without a server name" } else { "" }
         );
-        let entry = audit::Entry::success(&actor.name, "quic.mapping.set", &stored.name).detail(detail);
+        let entry = audit::Entry::success(&actor.name, Action::QuicMappingSet, &stored.name).detail(detail);
         audit::record(&state.db, entry.source(&session::client_address().await)).await;
         Ok(())
     })
@@ -159,7 +161,7 @@ pub async fn unmap_name(name: String) -> Result<(), AppError> {
         let state = state()?;
         let actor = session::require_admin().await?;
         let name = certs::unmap(&state.db, &name).await?;
-        let entry = audit::Entry::success(&actor.name, "quic.mapping.remove", &name);
+        let entry = audit::Entry::success(&actor.name, Action::QuicMappingRemove, &name);
         audit::record(&state.db, entry.source(&session::client_address().await)).await;
         Ok(())
     })
@@ -182,12 +184,7 @@ pub async fn change_client_access(
         let some = |text: &str| Some(text.trim().to_owned()).filter(|t| !t.is_empty());
         let matches = certs::client_match(some(&sha256).as_deref(), some(&issuer).as_deref())?;
         let name = certs::change_access(&state.db, &name, &matches, allow, add).await?;
-        let action = match (allow, add) {
-            (true, true) => "quic.access.grant",
-            (false, true) => "quic.access.block",
-            (true, false) => "quic.access.revoke",
-            (false, false) => "quic.access.unblock",
-        };
+        let action = Action::quic_access(allow, add);
         let detail = match &matches {
             smb_core::ClientMatch::Sha256(hex) => format!("SHA-256 {hex}"),
             smb_core::ClientMatch::Issuer(dn) => format!("issuer {dn}"),

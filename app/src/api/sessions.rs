@@ -5,6 +5,8 @@ use leptos::prelude::*;
 use serde::{Deserialize, Serialize};
 
 use crate::error::AppError;
+#[cfg(feature = "ssr")]
+use crate::model::audit::Action;
 
 /// One signed-in SMB session.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -75,7 +77,7 @@ pub async fn close_session(connection: u64, session_id: u64) -> Result<(), AppEr
         let closed = crate::backend::sessions::close_session(&state.engine, connection, session_id)?;
         audit::record(
             &state.db,
-            audit::Entry::success(&actor.name, "smb.session.close", &closed.user)
+            audit::Entry::success(&actor.name, Action::SessionClose, &closed.user)
                 .detail(format!("{} session from {} ({})", closed.transport, closed.client, closed.dialect))
                 .source(&session::client_address().await),
         )
@@ -94,7 +96,7 @@ pub async fn close_file(connection: u64, file_id: u64) -> Result<(), AppError> {
         let closed = crate::backend::sessions::close_file(&state.engine, connection, file_id)?;
         audit::record(
             &state.db,
-            audit::Entry::success(&actor.name, "smb.file.close", &format!("\\\\{}\\{}", closed.share, closed.path))
+            audit::Entry::success(&actor.name, Action::FileClose, &format!("\\\\{}\\{}", closed.share, closed.path))
                 .detail(format!("opened by {} from {}", closed.user, closed.client))
                 .source(&session::client_address().await),
         )

@@ -4,6 +4,8 @@ use leptos::prelude::*;
 use serde::{Deserialize, Serialize};
 
 use crate::error::AppError;
+#[cfg(feature = "ssr")]
+use crate::model::audit::Action;
 
 /// Everything the wizard gathered.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -64,7 +66,7 @@ pub async fn apply_setup(request: SetupRequest) -> Result<SetupSummary, AppError
             summary.user,
             summary.listening
         );
-        let entry = audit::Entry::success(&actor.name, "quic.setup", &summary.names.join(", ")).detail(detail);
+        let entry = audit::Entry::success(&actor.name, Action::QuicSetup, &summary.names.join(", ")).detail(detail);
         audit::record(&state.db, entry.source(&session::client_address().await)).await;
         Ok(summary)
     })

@@ -5,8 +5,10 @@
 use leptos::prelude::*;
 use serde::{Deserialize, Serialize};
 
-use crate::api::shares::shell_word;
+use crate::model::shell_word;
 use crate::error::AppError;
+#[cfg(feature = "ssr")]
+use crate::model::audit::Action;
 
 /// As `backend::smb::MIN_SMB_PASSWORD_CHARS`, which the browser cannot see.
 pub const MIN_PASSWORD_CHARS: usize = 8;
@@ -99,7 +101,7 @@ pub async fn create_smb_user(name: String, password: String, confirm: String) ->
         state.apply_configuration().await?;
         audit::record(
             &state.db,
-            audit::Entry::success(&actor.name, "smb.user.create", &name).source(&session::client_address().await),
+            audit::Entry::success(&actor.name, Action::UserCreate, &name).source(&session::client_address().await),
         )
         .await;
         Ok(name)
@@ -118,7 +120,7 @@ pub async fn set_smb_user_password(name: String, password: String, confirm: Stri
         state.apply_configuration().await?;
         audit::record(
             &state.db,
-            audit::Entry::success(&actor.name, "smb.user.password", &name)
+            audit::Entry::success(&actor.name, Action::UserPassword, &name)
                 .detail("new sessions need the new password; signed-in sessions stay")
                 .source(&session::client_address().await),
         )
@@ -139,7 +141,7 @@ pub async fn set_smb_user_enabled(name: String, enabled: bool) -> Result<(String
         state.apply_configuration().await?;
         audit::record(
             &state.db,
-            audit::Entry::success(&actor.name, "smb.user.enable", &name)
+            audit::Entry::success(&actor.name, Action::UserEnable, &name)
                 .detail(if enabled { "enabled" } else { "disabled" })
                 .source(&session::client_address().await),
         )
@@ -160,7 +162,7 @@ pub async fn remove_smb_user(name: String) -> Result<String, AppError> {
         state.apply_configuration().await?;
         audit::record(
             &state.db,
-            audit::Entry::success(&actor.name, "smb.user.remove", &name)
+            audit::Entry::success(&actor.name, Action::UserRemove, &name)
                 .detail("its share permissions were removed too")
                 .source(&session::client_address().await),
         )
@@ -183,7 +185,7 @@ pub async fn unlock_smb_user(name: String) -> Result<String, AppError> {
         state.engine.unlock_user(&user.name);
         audit::record(
             &state.db,
-            audit::Entry::success(&actor.name, "smb.user.unlock", &user.name).source(&session::client_address().await),
+            audit::Entry::success(&actor.name, Action::UserUnlock, &user.name).source(&session::client_address().await),
         )
         .await;
         Ok(user.name)
@@ -242,7 +244,7 @@ pub async fn set_lockout_policy(
             let value = smb::change_setting(&state.db, spec.key, &value).await?;
             audit::record(
                 &state.db,
-                audit::Entry::success(&actor.name, "smb.settings.change", spec.key)
+                audit::Entry::success(&actor.name, Action::SettingsChange, spec.key)
                     .detail(format!("{} -> {value}", before.as_deref().unwrap_or("default")))
                     .source(&source),
             )

@@ -2,7 +2,7 @@
 
 use sqlx::{QueryBuilder, Sqlite, SqlitePool};
 
-use crate::api::audit::{AuditEvent, AuditFilter, AuditPage, Outcome, PAGE_SIZE};
+use crate::model::audit::{Action, AuditEvent, AuditFilter, AuditPage, Outcome, PAGE_SIZE};
 use crate::backend::{now, rfc3339};
 use crate::error::AppResult;
 
@@ -10,7 +10,7 @@ use crate::error::AppResult;
 #[derive(Clone, Debug)]
 pub struct Entry {
     pub actor: String,
-    pub action: String,
+    pub action: Action,
     pub target: String,
     pub outcome: Outcome,
     pub detail: String,
@@ -18,10 +18,10 @@ pub struct Entry {
 }
 
 impl Entry {
-    fn new(actor: &str, action: &str, target: &str, outcome: Outcome) -> Self {
+    fn new(actor: &str, action: Action, target: &str, outcome: Outcome) -> Self {
         Entry {
             actor: actor.to_owned(),
-            action: action.to_owned(),
+            action,
             target: target.to_owned(),
             outcome,
             detail: String::new(),
@@ -29,11 +29,11 @@ impl Entry {
         }
     }
 
-    pub fn success(actor: &str, action: &str, target: &str) -> Self {
+    pub fn success(actor: &str, action: Action, target: &str) -> Self {
         Self::new(actor, action, target, Outcome::Success)
     }
 
-    pub fn failure(actor: &str, action: &str, target: &str) -> Self {
+    pub fn failure(actor: &str, action: Action, target: &str) -> Self {
         Self::new(actor, action, target, Outcome::Failure)
     }
 
@@ -69,7 +69,7 @@ pub async fn record(db: &SqlitePool, entry: Entry) {
     )
     .bind(now())
     .bind(bounded(&entry.actor))
-    .bind(&entry.action)
+    .bind(entry.action.code())
     .bind(bounded(&entry.target))
     .bind(entry.outcome.as_str())
     .bind(bounded(&entry.detail))
@@ -203,10 +203,10 @@ pub async fn recent(db: &SqlitePool, limit: u32) -> AppResult<Vec<AuditEvent>> {
     Ok(rows.into_iter().map(Into::into).collect())
 }
 
-pub async fn count_failures_since(db: &SqlitePool, action: &str, since: i64) -> AppResult<u64> {
+pub async fn count_failures_since(db: &SqlitePool, action: Action, since: i64) -> AppResult<u64> {
     let count: i64 =
         sqlx::query_scalar("SELECT COUNT(*) FROM audit_events WHERE action = ? AND outcome = 'failure' AND at >= ?")
-            .bind(action)
+            .bind(action.code())
             .bind(since)
             .fetch_one(db)
             .await?;

@@ -18,6 +18,7 @@ use x509_parser::prelude::{FromDer, GeneralName, ParsedExtension, X509Certificat
 use zeroize::Zeroizing;
 
 use crate::backend::now;
+use crate::model::audit::Action;
 use crate::backend::smb::{bump_version, setting};
 use crate::error::{AppError, AppResult};
 
@@ -445,14 +446,14 @@ pub struct Added {
 impl Added {
     /// Audits the certificate added by `actor` (action `cert.import` or `cert.generate`) and
     /// each mapping that moved to it, so that a renewal's remap is never silent.
-    pub async fn audit(&self, db: &SqlitePool, actor: &str, source: &str, action: &str) {
+    pub async fn audit(&self, db: &SqlitePool, actor: &str, source: &str, action: Action) {
         use crate::backend::audit;
         let info = &self.info;
         let detail = format!("{} ({})", info.subject, info.dns_names.join(", "));
         audit::record(db, audit::Entry::success(actor, action, &info.thumbprint).detail(detail).source(source)).await;
         for remap in &self.remapped {
             let detail = format!("{} -> {}", remap.from, remap.to);
-            let entry = audit::Entry::success(actor, "quic.mapping.renew", &remap.name).detail(detail).source(source);
+            let entry = audit::Entry::success(actor, Action::QuicMappingRenew, &remap.name).detail(detail).source(source);
             audit::record(db, entry).await;
         }
     }

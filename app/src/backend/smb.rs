@@ -749,10 +749,26 @@ fn no_share(name: &str) -> AppError {
     AppError::NotFound(format!("There is no share named '{}'.", name.trim()))
 }
 
+/// The share named `name` (any case), as stored.
+pub async fn find_share(db: &SqlitePool, name: &str) -> AppResult<ShareConfig> {
+    list_shares(db)
+        .await?
+        .into_iter()
+        .map(|share| share.config)
+        .find(|share| same_name(&share.name, name.trim()))
+        .ok_or_else(|| no_share(name))
+}
+
 /// Changes the share now named `current` to `share` (name, directory, options and the whole
 /// permission list) in one transaction that also bumps the configuration version, so the engine
-/// never sees half of a change. Returns the share as it was.
-pub async fn update_share(db: &SqlitePool, current: &str, share: &ShareConfig) -> AppResult<ShareConfig> {
+/// never sees half of a change. With `expected`, the change is made only if the share is still
+/// as expected (otherwise [`AppError::Conflict`]). Returns the share as it was.
+pub async fn update_share(
+    db: &SqlitePool,
+    current: &str,
+    share: &ShareConfig,
+    expected: Option<&ShareConfig>,
+) -> AppResult<ShareConfig> {
     let name = check_share_name(&share.name)?;
     let path = check_share_path(&share.path.display().to_string())?;
     check_apart_from_data(db, &path).await?;
@@ -774,6 +790,9 @@ pub async fn update_share(db: &SqlitePool, current: &str, share: &ShareConfig) -
     .await?;
     let id = row.id;
     let previous = row.into_share(&permissions).config;
+    if expected.is_some_and(|expected| *expected != previous) {
+        return Err(AppError::Conflict(format!("The share '{}' changed meanwhile.", previous.name)));
+    }
     let updated = sqlx::query(
         "UPDATE shares SET name = ?, name_key = ?, path = ?, description = ?, encrypt_data = ?,
          access_based_enumeration = ?, max_users = ? WHERE id = ?",
@@ -1000,7 +1019,7 @@ mod tests {
         changed.encrypt_data = true;
         changed.access_based_enumeration = true;
         changed.max_users = Some(5);
-        let previous = update_share(&db, "SALES", &changed).await.unwrap();
+        let previous = update_share(&db, "SALES", &changed, None).await.unwrap();
 
         assert_eq!(previous.name, "sales");
         assert_eq!(previous.permissions, vec![(smb_core::EVERYONE.to_owned(), Access::Read)]);
@@ -1008,6 +1027,26 @@ mod tests {
         assert_eq!(shares.len(), 1);
         assert_eq!(shares[0].config, changed);
         assert_eq!(config_version(&db).await.unwrap(), version + 1);
+    }
+
+    #[tokio::test]
+    async fn a_share_that_changed_since_it_was_read_is_not_overwritten() {
+        let db = database().await;
+        let dir = tempfile::tempdir().unwrap();
+        add_share(&db, &share("sales", dir.path(), &[(smb_core::EVERYONE, Access::Read)])).await.unwrap();
+        let read = find_share(&db, "SALES").await.unwrap();
+        let mut meanwhile = read.clone();
+        meanwhile.description = "changed by someone else".into();
+        update_share(&db, "sales", &meanwhile, Some(&read)).await.unwrap();
+        let version = config_version(&db).await.unwrap();
+
+        let mut mine = read.clone();
+        mine.encrypt_data = true;
+        let error = update_share(&db, "sales", &mine, Some(&read)).await.unwrap_err();
+
+        assert!(matches!(error, AppError::Conflict(_)), "{error:?}");
+        assert_eq!(find_share(&db, "sales").await.unwrap(), meanwhile);
+        assert_eq!(config_version(&db).await.unwrap(), version);
     }
 
     #[tokio::test]
@@ -1020,7 +1059,7 @@ mod tests {
 
         let mut renamed = share("FINANCE", dir.path(), &[(smb_core::EVERYONE, Access::Full)]);
         renamed.description = "must not stick".into();
-        let error = update_share(&db, "sales", &renamed).await.unwrap_err();
+        let error = update_share(&db, "sales", &renamed, None).await.unwrap_err();
 
         assert_eq!(
             error.for_field("name"),
@@ -1038,7 +1077,7 @@ mod tests {
         let db = database().await;
         let dir = tempfile::tempdir().unwrap();
         add_share(&db, &share("sales", dir.path(), &[(smb_core::EVERYONE, Access::Read)])).await.unwrap();
-        update_share(&db, "sales", &share("Sales", dir.path(), &[(smb_core::EVERYONE, Access::Read)])).await.unwrap();
+        update_share(&db, "sales", &share("Sales", dir.path(), &[(smb_core::EVERYONE, Access::Read)]), None).await.unwrap();
         assert_eq!(list_shares(&db).await.unwrap()[0].config.name, "Sales");
     }
 
@@ -1046,7 +1085,7 @@ mod tests {
     async fn updating_a_missing_share_is_refused_as_not_found() {
         let db = database().await;
         let dir = tempfile::tempdir().unwrap();
-        let error = update_share(&db, "ghost", &share("ghost", dir.path(), &[])).await.unwrap_err();
+        let error = update_share(&db, "ghost", &share("ghost", dir.path(), &[]), None).await.unwrap_err();
         assert!(matches!(error, AppError::NotFound(_)), "{error:?}");
     }
 
@@ -1055,9 +1094,9 @@ mod tests {
         let db = database().await;
         let dir = tempfile::tempdir().unwrap();
         add_share(&db, &share("sales", dir.path(), &[(smb_core::EVERYONE, Access::Read)])).await.unwrap();
-        let reserved = update_share(&db, "sales", &share("IPC$", dir.path(), &[])).await.unwrap_err();
+        let reserved = update_share(&db, "sales", &share("IPC$", dir.path(), &[]), None).await.unwrap_err();
         assert!(reserved.for_field("name").is_some());
-        let missing = update_share(&db, "sales", &share("sales", &dir.path().join("missing"), &[])).await.unwrap_err();
+        let missing = update_share(&db, "sales", &share("sales", &dir.path().join("missing"), &[]), None).await.unwrap_err();
         assert!(missing.for_field("path").is_some());
         assert_eq!(list_shares(&db).await.unwrap()[0].config.path, dir.path());
     }

@@ -2,7 +2,7 @@
 
 use leptos::prelude::*;
 
-use crate::api::audit::{AuditEvent, Outcome, action_label};
+use crate::model::audit::{Action, AuditEvent, Outcome};
 use crate::components::format::timestamp;
 
 #[component]
@@ -32,7 +32,7 @@ pub fn EventsTable(events: Vec<AuditEvent>) -> impl IntoView {
                             view! {
                                 <tr class:failure=failed data-action=event.action.clone()>
                                     <td class="nowrap">{timestamp(&event.at)}</td>
-                                    <td>{action_label(&event.action).to_owned()}</td>
+                                    <td>{Action::label_of(&event.action).to_owned()}</td>
                                     <td>{event.actor}</td>
                                     <td>{event.target}</td>
                                     <td>

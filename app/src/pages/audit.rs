@@ -4,7 +4,8 @@ use leptos_router::components::{A, Form};
 use leptos_router::hooks::use_query_map;
 use leptos_router::params::ParamsMap;
 
-use crate::api::audit::{ACTIONS, AuditFilter, AuditPage as Page, list_audit};
+use crate::api::audit::list_audit;
+use crate::model::audit::{Action, AuditFilter, AuditPage as Page};
 use crate::components::events::EventsTable;
 
 /// Action categories offered besides the single actions: a code prefix and its words.
@@ -47,9 +48,10 @@ pub fn AuditPage() -> impl IntoView {
                     <option value="" selected=move || current().action.is_empty()>"Any action"</option>
                     {CATEGORIES
                         .iter()
-                        .chain(ACTIONS)
+                        .copied()
+                        .chain(Action::ALL.iter().map(|action| (action.code(), action.label())))
                         .map(|(code, label)| {
-                            view! { <option value=*code selected=move || current().action == *code>{*label}</option> }
+                            view! { <option value=code selected=move || current().action == code>{label}</option> }
                         })
                         .collect_view()}
                 </select>

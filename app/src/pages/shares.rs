@@ -4,15 +4,16 @@
 use leptos::prelude::*;
 use leptos_meta::Title;
 
-use crate::api::shares::{
-    AccessLevel, CreateShare, EVERYONE, MAX_DESCRIPTION_CHARS, Permission, RemoveShare, ShareForm, ShareSummary,
-    UpdateShare, add_command, list_shares, remove_command,
-};
+use crate::api::shares::{CreateShare, RemoveShare, UpdateShare, list_shares};
 use crate::api::users::list_smb_users;
 use crate::components::form::{FormError, Submit, action_error};
 use crate::components::format::timestamp;
 use crate::components::layout::use_viewer;
 use crate::error::AppError;
+use crate::model::shares::{
+    AccessLevel, EVERYONE, MAX_DESCRIPTION_CHARS, Permission, ShareEdit, ShareForm, ShareSummary, add_command,
+    remove_command, set_command,
+};
 
 const PAGE_SIZE: usize = 25;
 
@@ -63,11 +64,11 @@ fn arrange(list: &[ShareSummary], query: &str, sort: Sort) -> Vec<ShareSummary> 
     rows
 }
 
-/// What the form edits: a new share, or the share of this name.
+/// What the form edits: a new share, or the share of this name as it was when the form opened.
 #[derive(Clone, Debug, PartialEq, Eq)]
 enum Editing {
     New,
-    Existing(String),
+    Existing(String, ShareForm),
 }
 
 /// A message after a change, with the command line that does the same.
@@ -411,7 +412,7 @@ fn ShareRow(
                         let name = name.clone();
                         move |_| {
                             on_success.set_value(None);
-                            edit.run((Editing::Existing(name.clone()), values.clone()));
+                            edit.run((Editing::Existing(name.clone(), values.clone()), values.clone()));
                         }
                     }
                 >
@@ -515,7 +516,7 @@ fn ShareEditor(
     on_success: StoredValue<Option<Notice>>,
 ) -> impl IntoView {
     let existing = move || match editing.get() {
-        Some(Editing::Existing(name)) => Some(name),
+        Some(Editing::Existing(name, _)) => Some(name),
         _ => None,
     };
     let (create_error, update_error) = (action_error(create), action_error(update));
@@ -536,10 +537,10 @@ fn ShareEditor(
         }
         let share = form.get();
         match editing.get_untracked() {
-            Some(Editing::Existing(original)) => {
+            Some(Editing::Existing(original, before)) => {
                 on_success.set_value(Some(Notice {
                     text: "Share '{name}' saved.".into(),
-                    commands: vec![remove_command(&original), add_command(&share)],
+                    commands: vec![set_command(&original, &ShareEdit::between(&before, &share))],
                 }));
                 update.dispatch(UpdateShare { original, share });
             }
@@ -558,9 +559,12 @@ fn ShareEditor(
     };
     let preview = move || {
         let share = form.get();
-        match existing() {
-            Some(original) => format!("{}\n{}", remove_command(&original), add_command(&share)),
-            None => add_command(&share),
+        match editing.get() {
+            Some(Editing::Existing(original, before)) => {
+                let edit = ShareEdit::between(&before, &share);
+                if edit.is_empty() { "(nothing changed yet)".to_owned() } else { set_command(&original, &edit) }
+            }
+            _ => add_command(&share),
         }
     };
     view! {
@@ -590,13 +594,7 @@ fn ShareEditor(
                     "Access-based enumeration (list only what each user may open)"
                 </label>
                 <div class="command-preview">
-                    <p class="hint">
-                        {move || if existing().is_some() {
-                            "The command line cannot change a share in place; removing and adding it again gives the same result (connected clients lose the share):"
-                        } else {
-                            "The same from the command line:"
-                        }}
-                    </p>
+                    <p class="hint">"The same from the command line:"</p>
                     <pre class="command"><code data-testid="share-command">{preview}</code></pre>
                 </div>
                 <div class="form-actions">

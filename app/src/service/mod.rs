@@ -1,0 +1,84 @@
+//! The control layer: one function per administrative action, called by the console's server
+//! functions and by the command line alike. Each takes the [`Actor`] who acts and does check ->
+//! store -> apply to the running engine -> audit, once. Compiled only with the `ssr` feature.
+
+pub mod shares;
+
+use sqlx::SqlitePool;
+
+use crate::backend::{AppState, audit, session};
+use crate::error::AppResult;
+use crate::model::audit::Action;
+
+/// Who acts: recorded in the audit log as its actor and source.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Actor {
+    /// A signed-in console account, from this client address.
+    Console { account: String, address: String },
+    /// The local command line, run as this Unix user.
+    CommandLine { uid: u32 },
+}
+
+impl Actor {
+    /// The signed-in administrator of this console request (refused for other roles).
+    pub async fn console_admin() -> AppResult<Actor> {
+        let account = session::require_admin().await?;
+        Ok(Actor::Console { account: account.name, address: session::client_address().await })
+    }
+
+    /// The audit log's actor.
+    pub fn name(&self) -> &str {
+        match self {
+            Actor::Console { account, .. } => account,
+            Actor::CommandLine { .. } => "command line",
+        }
+    }
+
+    /// The audit log's source: where the change came from.
+    pub fn source(&self) -> String {
+        match self {
+            Actor::Console { address, .. } => address.clone(),
+            Actor::CommandLine { uid } => format!("command line (uid {uid})"),
+        }
+    }
+
+    /// A successful `action` on `target` by this actor.
+    pub fn did(&self, action: Action, target: &str) -> audit::Entry {
+        audit::Entry::success(self.name(), action, target).source(&self.source())
+    }
+}
+
+/// Where a change is stored, and the engine that applies it.
+#[derive(Clone)]
+pub struct Control {
+    pub db: SqlitePool,
+    /// The engine of this process (the console's); `None` for the command line, whose changes a
+    /// running server applies when it sees the configuration version change (within a second).
+    engine: Option<AppState>,
+}
+
+impl Control {
+    /// The console's: changes are in force in this process's engine when the action returns.
+    pub fn console() -> AppResult<Control> {
+        let state = crate::backend::state()?;
+        Ok(Control { db: state.db.clone(), engine: Some(state) })
+    }
+
+    /// The command line's, over the database of a server that may be running or not.
+    pub fn command_line(db: SqlitePool) -> Control {
+        Control { db, engine: None }
+    }
+
+    /// Applies the stored configuration to the engine of this process, if it has one.
+    pub async fn apply(&self) -> AppResult<()> {
+        match &self.engine {
+            Some(state) => state.apply_configuration().await,
+            None => Ok(()),
+        }
+    }
+
+    /// Records an event in the audit log.
+    pub async fn audit(&self, entry: audit::Entry) {
+        audit::record(&self.db, entry).await;
+    }
+}
