@@ -5,9 +5,9 @@
 
 pub mod api;
 pub mod app;
-pub mod model;
 pub mod components;
 pub mod error;
+pub mod model;
 pub mod pages;
 
 #[cfg(feature = "ssr")]

@@ -8,8 +8,8 @@ use anyhow::Context;
 use app::api::accounts::{check_account_name, check_new_password};
 use app::api::auth::Role;
 use app::backend::{accounts, audit};
-use app::model::audit::Action;
 use app::error::AppError;
+use app::model::audit::Action;
 
 use crate::config::AdminCommand;
 

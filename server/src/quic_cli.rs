@@ -6,8 +6,8 @@ use std::path::Path;
 use anyhow::Context;
 use app::backend::certs::{self, Added, CheckStatus, KeyKind, Mapping, StoredCert};
 use app::backend::{audit, rfc3339, smb};
-use app::model::audit::Action;
 use app::error::AppError;
+use app::model::audit::Action;
 use sqlx::SqlitePool;
 
 use crate::admin::current_uid;

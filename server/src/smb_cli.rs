@@ -4,8 +4,8 @@
 use std::path::Path;
 
 use app::backend::{audit, smb};
-use app::model::audit::Action;
 use app::error::AppError;
+use app::model::audit::Action;
 use app::model::shares::{AccessLevel, EVERYONE, Permission, ShareEdit, ShareForm};
 use app::service::{self, Actor, Control};
 use smb_core::same_name;
@@ -147,7 +147,8 @@ pub async fn shares(data_dir: &Path, command: ShareCommand) -> anyhow::Result<()
                 revoke,
                 encrypt_data: encrypt,
                 access_based_enumeration,
-                max_users: max_users.map(|n| if n.trim().eq_ignore_ascii_case("unlimited") { String::new() } else { n }),
+                max_users: max_users
+                    .map(|n| if n.trim().eq_ignore_ascii_case("unlimited") { String::new() } else { n }),
             };
             let name = service::shares::edit(&control, &actor, &name, &edit).await.map_err(plain)?;
             let share = service::shares::list(&db).await.map_err(plain)?.into_iter().find(|s| s.name == name);

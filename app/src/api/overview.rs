@@ -3,10 +3,10 @@
 use leptos::prelude::*;
 use serde::{Deserialize, Serialize};
 
-use crate::model::audit::AuditEvent;
 use crate::error::AppError;
 #[cfg(feature = "ssr")]
 use crate::model::audit::Action;
+use crate::model::audit::AuditEvent;
 
 /// The certificate the console itself is served with.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]

@@ -5,10 +5,10 @@
 use leptos::prelude::*;
 use serde::{Deserialize, Serialize};
 
-use crate::model::shell_word;
 use crate::error::AppError;
 #[cfg(feature = "ssr")]
 use crate::model::audit::Action;
+use crate::model::shell_word;
 
 /// As `backend::smb::MIN_SMB_PASSWORD_CHARS`, which the browser cannot see.
 pub const MIN_PASSWORD_CHARS: usize = 8;

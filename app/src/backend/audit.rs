@@ -2,9 +2,9 @@
 
 use sqlx::{QueryBuilder, Sqlite, SqlitePool};
 
-use crate::model::audit::{Action, AuditEvent, AuditFilter, AuditPage, Outcome, PAGE_SIZE};
 use crate::backend::{now, rfc3339};
 use crate::error::AppResult;
+use crate::model::audit::{Action, AuditEvent, AuditFilter, AuditPage, Outcome, PAGE_SIZE};
 
 /// One event to record. Built with [`Entry::success`] or [`Entry::failure`].
 #[derive(Clone, Debug)]

@@ -18,9 +18,9 @@ use x509_parser::prelude::{FromDer, GeneralName, ParsedExtension, X509Certificat
 use zeroize::Zeroizing;
 
 use crate::backend::now;
-use crate::model::audit::Action;
 use crate::backend::smb::{bump_version, setting};
 use crate::error::{AppError, AppResult};
+use crate::model::audit::Action;
 
 /// A certificate expiring within this many days gets a warning.
 pub const EXPIRY_WARNING_DAYS: i64 = 30;
@@ -453,7 +453,8 @@ impl Added {
         audit::record(db, audit::Entry::success(actor, action, &info.thumbprint).detail(detail).source(source)).await;
         for remap in &self.remapped {
             let detail = format!("{} -> {}", remap.from, remap.to);
-            let entry = audit::Entry::success(actor, Action::QuicMappingRenew, &remap.name).detail(detail).source(source);
+            let entry =
+                audit::Entry::success(actor, Action::QuicMappingRenew, &remap.name).detail(detail).source(source);
             audit::record(db, entry).await;
         }
     }

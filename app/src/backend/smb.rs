@@ -1077,7 +1077,9 @@ mod tests {
         let db = database().await;
         let dir = tempfile::tempdir().unwrap();
         add_share(&db, &share("sales", dir.path(), &[(smb_core::EVERYONE, Access::Read)])).await.unwrap();
-        update_share(&db, "sales", &share("Sales", dir.path(), &[(smb_core::EVERYONE, Access::Read)]), None).await.unwrap();
+        update_share(&db, "sales", &share("Sales", dir.path(), &[(smb_core::EVERYONE, Access::Read)]), None)
+            .await
+            .unwrap();
         assert_eq!(list_shares(&db).await.unwrap()[0].config.name, "Sales");
     }
 
@@ -1096,7 +1098,8 @@ mod tests {
         add_share(&db, &share("sales", dir.path(), &[(smb_core::EVERYONE, Access::Read)])).await.unwrap();
         let reserved = update_share(&db, "sales", &share("IPC$", dir.path(), &[]), None).await.unwrap_err();
         assert!(reserved.for_field("name").is_some());
-        let missing = update_share(&db, "sales", &share("sales", &dir.path().join("missing"), &[]), None).await.unwrap_err();
+        let missing =
+            update_share(&db, "sales", &share("sales", &dir.path().join("missing"), &[]), None).await.unwrap_err();
         assert!(missing.for_field("path").is_some());
         assert_eq!(list_shares(&db).await.unwrap()[0].config.path, dir.path());
     }

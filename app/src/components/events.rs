@@ -2,8 +2,8 @@
 
 use leptos::prelude::*;
 
-use crate::model::audit::{Action, AuditEvent, Outcome};
 use crate::components::format::timestamp;
+use crate::model::audit::{Action, AuditEvent, Outcome};
 
 #[component]
 pub fn EventsTable(events: Vec<AuditEvent>) -> impl IntoView {

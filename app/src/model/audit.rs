@@ -101,7 +101,10 @@ impl Action {
 
     /// The words for a stored code; a code this version does not know is shown as it is.
     pub fn label_of(code: &str) -> &str {
-        Action::from_code(code).map_or(code, Action::label)
+        match Action::from_code(code) {
+            Some(action) => action.label(),
+            None => code,
+        }
     }
 
     /// The client-access action for an entry that allows (or blocks) a client and is added (or

@@ -5,8 +5,8 @@ use leptos_router::hooks::use_query_map;
 use leptos_router::params::ParamsMap;
 
 use crate::api::audit::list_audit;
-use crate::model::audit::{Action, AuditFilter, AuditPage as Page};
 use crate::components::events::EventsTable;
+use crate::model::audit::{Action, AuditFilter, AuditPage as Page};
 
 /// Action categories offered besides the single actions: a code prefix and its words.
 const CATEGORIES: &[(&str, &str)] =
