@@ -215,6 +215,25 @@ pub enum UserCommand {
     Unlock { name: String },
 }
 
+/// A share's permission entries, by access: `share add` and `share set` take the same options
+/// (a user named in several gets the last of full, change, read, deny; `set` replaces what a
+/// user had).
+#[derive(Debug, Args)]
+pub struct Grants {
+    /// Users (or Everyone) with full control.
+    #[arg(long, value_name = "USER")]
+    pub full: Vec<String>,
+    /// Users (or Everyone) who may read, write and delete.
+    #[arg(long, value_name = "USER")]
+    pub change: Vec<String>,
+    /// Users (or Everyone) who may read.
+    #[arg(long, value_name = "USER")]
+    pub read: Vec<String>,
+    /// Users (or Everyone) denied access, whatever else applies.
+    #[arg(long, value_name = "USER")]
+    pub deny: Vec<String>,
+}
+
 #[derive(Debug, Subcommand)]
 pub enum ShareCommand {
     /// Share an existing directory.
@@ -222,18 +241,8 @@ pub enum ShareCommand {
         name: String,
         /// Absolute path of an existing directory.
         path: std::path::PathBuf,
-        /// Users (or Everyone) with full control.
-        #[arg(long, value_name = "USER")]
-        full: Vec<String>,
-        /// Users (or Everyone) who may read, write and delete.
-        #[arg(long, value_name = "USER")]
-        change: Vec<String>,
-        /// Users (or Everyone) who may read.
-        #[arg(long, value_name = "USER")]
-        read: Vec<String>,
-        /// Users (or Everyone) denied access, whatever else applies.
-        #[arg(long, value_name = "USER")]
-        deny: Vec<String>,
+        #[command(flatten)]
+        grants: Grants,
         /// Require SMB encryption for this share.
         #[arg(long)]
         encrypt: bool,
@@ -258,18 +267,8 @@ pub enum ShareCommand {
         path: Option<std::path::PathBuf>,
         #[arg(long)]
         description: Option<String>,
-        /// Give users (or Everyone) full control, replacing what they had.
-        #[arg(long, value_name = "USER")]
-        full: Vec<String>,
-        /// Let users (or Everyone) read, write and delete, replacing what they had.
-        #[arg(long, value_name = "USER")]
-        change: Vec<String>,
-        /// Let users (or Everyone) read, replacing what they had.
-        #[arg(long, value_name = "USER")]
-        read: Vec<String>,
-        /// Deny users (or Everyone) access, whatever else applies.
-        #[arg(long, value_name = "USER")]
-        deny: Vec<String>,
+        #[command(flatten)]
+        grants: Grants,
         /// Remove the entries of these users (or of Everyone).
         #[arg(long, value_name = "USER")]
         revoke: Vec<String>,

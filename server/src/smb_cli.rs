@@ -11,7 +11,7 @@ use app::service::{self, Actor, Control};
 use smb_core::same_name;
 
 use crate::admin::{current_uid, read_password};
-use crate::config::{SettingsCommand, ShareCommand, UserCommand};
+use crate::config::{Grants, SettingsCommand, ShareCommand, UserCommand};
 
 const ACTOR: &str = "command line";
 
@@ -78,7 +78,7 @@ pub async fn users(data_dir: &Path, command: UserCommand) -> anyhow::Result<()> 
 
 /// The grants of `--full/--change/--read/--deny` options, in that order (a user named twice gets
 /// the last).
-fn grants(full: Vec<String>, change: Vec<String>, read: Vec<String>, deny: Vec<String>) -> Vec<Permission> {
+fn grants(Grants { full, change, read, deny }: Grants) -> Vec<Permission> {
     let mut grants: Vec<Permission> = Vec::new();
     for (users, access) in
         [(full, AccessLevel::Full), (change, AccessLevel::Change), (read, AccessLevel::Read), (deny, AccessLevel::Deny)]
@@ -96,19 +96,8 @@ pub async fn shares(data_dir: &Path, command: ShareCommand) -> anyhow::Result<()
     let control = Control::command_line(db.clone());
     let actor = Actor::CommandLine { uid: current_uid() };
     match command {
-        ShareCommand::Add {
-            name,
-            path,
-            full,
-            change,
-            read,
-            deny,
-            encrypt,
-            access_based_enumeration,
-            max_users,
-            description,
-        } => {
-            let mut permissions = grants(full, change, read, deny);
+        ShareCommand::Add { name, path, grants: given, encrypt, access_based_enumeration, max_users, description } => {
+            let mut permissions = grants(given);
             if permissions.is_empty() {
                 // As on Windows, a new share lets everyone read.
                 permissions.push(Permission { principal: EVERYONE.to_owned(), access: AccessLevel::Read });
@@ -130,10 +119,7 @@ pub async fn shares(data_dir: &Path, command: ShareCommand) -> anyhow::Result<()
             rename,
             path,
             description,
-            full,
-            change,
-            read,
-            deny,
+            grants: given,
             revoke,
             encrypt,
             access_based_enumeration,
@@ -143,7 +129,7 @@ pub async fn shares(data_dir: &Path, command: ShareCommand) -> anyhow::Result<()
                 rename,
                 path: path.map(|p| p.display().to_string()),
                 description,
-                grant: grants(full, change, read, deny),
+                grant: grants(given),
                 revoke,
                 encrypt_data: encrypt,
                 access_based_enumeration,
