@@ -48,16 +48,46 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
     }
 }
 
-/// Who is signed in, shared by every page; refreshed after sign-in and sign-out.
+/// The console state of the request a page is rendered for, worked out before rendering (the
+/// server puts it in the request's context). The first render knows who is signed in without
+/// waiting: the console frame is not behind a `Transition`, whose repeated walks over its
+/// children would create each page, and the page's resources, twice.
+#[derive(Clone, Debug)]
+pub struct RequestConsoleState(pub Result<ConsoleState, AppError>);
+
+/// Who is signed in, shared by every page. Rendered on the server from the request, carried to
+/// the browser with the page, and replaced by what signing in, out or up returns.
 #[derive(Clone, Copy)]
 pub struct Auth {
-    pub state: Resource<Result<ConsoleState, AppError>>,
-    version: RwSignal<u64>,
+    state: RwSignal<Option<Result<ConsoleState, AppError>>>,
 }
 
 impl Auth {
+    /// The state, once known (tracked).
+    pub fn get(&self) -> Option<Result<ConsoleState, AppError>> {
+        self.state.get()
+    }
+
+    /// Takes the state a server function returned.
+    pub fn set(&self, state: ConsoleState) {
+        self.replace(Ok(state));
+    }
+
+    /// Replaces the state only when it differs, so that the frame is not rebuilt for nothing.
+    fn replace(&self, state: Result<ConsoleState, AppError>) {
+        self.state.maybe_update(|current| {
+            let changed = current.as_ref() != Some(&state);
+            if changed {
+                *current = Some(state);
+            }
+            changed
+        });
+    }
+
+    /// Asks the server afresh (in the browser; a page rendered on the server has it already).
     pub fn refresh(&self) {
-        self.version.update(|v| *v += 1);
+        let auth = *self;
+        leptos::task::spawn_local(async move { auth.replace(get_console_state().await) });
     }
 }
 
@@ -68,14 +98,18 @@ pub fn use_auth() -> Auth {
 #[component]
 pub fn App() -> impl IntoView {
     provide_meta_context();
-    let version = RwSignal::new(0_u64);
-    let state = Resource::new(move || version.get(), |_| get_console_state());
-    provide_context(Auth { state, version });
+    let initial = SharedValue::new(|| use_context::<RequestConsoleState>().map(|state| state.0)).into_inner();
+    let unknown = initial.is_none();
+    let auth = Auth { state: RwSignal::new(initial) };
+    provide_context(auth);
     // Effects run only in the browser, once the page is hydrated: tests and styles can tell.
-    Effect::new(|_| {
+    Effect::new(move |_| {
         #[cfg(feature = "hydrate")]
         if let Some(body) = document().body() {
             let _ = body.set_attribute("data-hydrated", "true");
+        }
+        if unknown {
+            auth.refresh();
         }
     });
 

@@ -45,3 +45,19 @@ test('the console works on a phone-sized screen', async ({ page }) => {
   await expect(page.getByRole('heading', { name: 'Audit log' })).toBeVisible();
   await expect(navigation).toBeHidden();
 });
+
+test('every console page is rendered once on the server, and what it loaded reaches the browser intact', async ({ page }) => {
+  // A page rendered twice on the server creates its resources twice: the first set loses its
+  // request context and is sent as failed, and the browser, which creates them once, pairs its
+  // resources with the wrong data and never hydrates the rest of the page.
+  await signIn(page, server.url, 'admin', 'hydrated password');
+  const pages = ['/', '/quic', '/certificates', '/shares', '/users', '/sessions', '/health', '/accounts', '/audit', '/welcome'];
+  for (const path of pages) {
+    for (let load = 0; load < 5; load++) {
+      const html = await (await page.request.get(`${server.url}${path}`)).text();
+      const resolved = [...html.matchAll(/__RESOLVED_RESOURCES\[\d+\] = "(.*?)";/g)].map((m) => m[1]);
+      expect(resolved.length, `${path} sends what it loaded`).toBeGreaterThan(0);
+      expect(resolved.filter((r) => r.startsWith('{\\"Err\\"')), `${path}, load ${load}`).toEqual([]);
+    }
+  }
+});

@@ -4,6 +4,7 @@
 
 use std::sync::Arc;
 
+use app::app::RequestConsoleState;
 use app::backend::setup_token::SetupToken;
 use app::backend::{AppState, ServerInfo};
 use app::{App, shell};
@@ -22,7 +23,7 @@ use leptos_axum::{LeptosRoutes, generate_route_list};
 use sqlx::SqlitePool;
 use tower_http::set_header::SetResponseHeaderLayer;
 use tower_sessions::cookie::SameSite;
-use tower_sessions::{Expiry, SessionManagerLayer};
+use tower_sessions::{Expiry, Session, SessionManagerLayer};
 
 use crate::db::ConsoleSessions;
 use crate::hosts::AllowedHosts;
@@ -64,14 +65,15 @@ pub fn router(config: WebConfig) -> Router {
         .with_expiry(Expiry::OnInactivity(time::Duration::minutes(i64::from(config.session_idle_minutes))));
     let routes = generate_route_list(App);
     let mut router = Router::new()
-        .route("/healthz", get(healthz))
-        .route("/metrics", get(crate::metrics::handler))
-        .route("/api/health", get(health_report))
-        .leptos_routes_with_context(&state, routes, provide_script_nonce, {
+        .leptos_routes_with_context(&state, routes, provide_request_context, {
             let options = state.leptos_options.clone();
             move || shell(options.clone())
         })
-        .fallback(leptos_axum::file_and_error_handler_with_context::<AppState, _>(provide_script_nonce, shell))
+        .route_layer(middleware::from_fn_with_state(state.clone(), attach_console_state))
+        .route("/healthz", get(healthz))
+        .route("/metrics", get(crate::metrics::handler))
+        .route("/api/health", get(health_report))
+        .fallback(leptos_axum::file_and_error_handler_with_context::<AppState, _>(provide_request_context, shell))
         .layer(middleware::from_fn_with_state(scheme, refuse_cross_site))
         .layer(session_layer)
         .layer(middleware::from_fn_with_state(allowed_hosts, refuse_other_hosts))
@@ -131,7 +133,7 @@ async fn health_report(State(state): State<AppState>) -> Response {
 }
 
 /// Makes a nonce for the request, which Leptos puts on the inline scripts of a page (see
-/// [`provide_script_nonce`]), and sends the Content-Security-Policy that allows them. Set here
+/// [`provide_request_context`]), and sends the Content-Security-Policy that allows them. Set here
 /// rather than through Leptos' response options, which a page's response did not always carry.
 async fn content_security_policy(mut request: Request, next: Next) -> Response {
     let nonce = Nonce::new();
@@ -147,10 +149,27 @@ async fn content_security_policy(mut request: Request, next: Next) -> Response {
     response
 }
 
-/// Hands the request's nonce to Leptos, in place of the one it would make itself.
-fn provide_script_nonce() {
-    if let Some(nonce) = use_context::<Parts>().and_then(|parts| parts.extensions.get::<Nonce>().cloned()) {
+/// Works out, before a page renders, whether setup is pending and who is signed in (the page's
+/// frame depends on it; see [`app::app::RequestConsoleState`]). Server functions, also served by
+/// these routes, find out for themselves when they need to.
+async fn attach_console_state(State(state): State<AppState>, mut request: Request, next: Next) -> Response {
+    let page = request.method() == Method::GET && !request.uri().path().starts_with("/api/");
+    if let Some(session) = request.extensions().get::<Session>().filter(|_| page).cloned() {
+        let console_state = app::backend::session::console_state_of(&state, &session).await;
+        request.extensions_mut().insert(RequestConsoleState(console_state));
+    }
+    next.run(request).await
+}
+
+/// Hands Leptos what the request brought: its nonce, in place of the one Leptos would make
+/// itself, and the console state worked out by [`attach_console_state`].
+fn provide_request_context() {
+    let Some(parts) = use_context::<Parts>() else { return };
+    if let Some(nonce) = parts.extensions.get::<Nonce>().cloned() {
         provide_context(nonce);
+    }
+    if let Some(console_state) = parts.extensions.get::<RequestConsoleState>().cloned() {
+        provide_context(console_state);
     }
 }
 

@@ -76,19 +76,7 @@ pub struct ConsoleState {
 
 #[server(endpoint = "console_state")]
 pub async fn get_console_state() -> Result<ConsoleState, AppError> {
-    crate::backend::respond(async move {
-        use crate::backend::{accounts, session, state};
-        let state = state()?;
-        let setup_needed = !accounts::any_exists(&state.db).await?;
-        let viewer = session::current_account().await?.map(|account| account.viewer());
-        Ok(ConsoleState {
-            server_name: state.info.server_name.clone(),
-            setup_needed,
-            setup_token_required: setup_needed && state.setup_token.is_some(),
-            viewer,
-        })
-    })
-    .await
+    crate::backend::respond(crate::backend::session::console_state()).await
 }
 
 /// Creates the first administrator; refused as soon as any console account exists. On a console
@@ -99,7 +87,7 @@ pub async fn create_first_admin(
     password: String,
     confirm: String,
     token: Option<String>,
-) -> Result<(), AppError> {
+) -> Result<ConsoleState, AppError> {
     crate::backend::respond(async move {
         use crate::backend::{accounts, audit, session, state};
         let state = state()?;
@@ -132,13 +120,14 @@ pub async fn create_first_admin(
                 .source(&source),
         )
         .await;
-        session::sign_in(&account).await
+        session::sign_in(&account).await?;
+        session::console_state().await
     })
     .await
 }
 
 #[server(endpoint = "sign_in")]
-pub async fn sign_in(name: String, password: String) -> Result<(), AppError> {
+pub async fn sign_in(name: String, password: String) -> Result<ConsoleState, AppError> {
     crate::backend::respond(async move {
         use crate::backend::{accounts, audit, passwords, session, state, throttle};
         let state = state()?;
@@ -181,7 +170,8 @@ pub async fn sign_in(name: String, password: String) -> Result<(), AppError> {
                     audit::Entry::success(&account.name, Action::ConsoleSignIn, &account.name).source(&source),
                 )
                 .await;
-                session::sign_in(&account).await
+                session::sign_in(&account).await?;
+                session::console_state().await
             }
             None => {
                 audit::record(
@@ -199,7 +189,7 @@ pub async fn sign_in(name: String, password: String) -> Result<(), AppError> {
 }
 
 #[server(endpoint = "sign_out")]
-pub async fn sign_out() -> Result<(), AppError> {
+pub async fn sign_out() -> Result<ConsoleState, AppError> {
     crate::backend::respond(async move {
         use crate::backend::{audit, session, state};
         let state = state()?;
@@ -211,7 +201,8 @@ pub async fn sign_out() -> Result<(), AppError> {
             )
             .await;
         }
-        session::sign_out().await
+        session::sign_out().await?;
+        session::console_state().await
     })
     .await
 }

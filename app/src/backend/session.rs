@@ -10,9 +10,9 @@ use axum::extract::ConnectInfo;
 use serde::{Deserialize, Serialize};
 use tower_sessions::Session;
 
-use crate::api::auth::Role;
+use crate::api::auth::{ConsoleState, Role};
 use crate::backend::accounts::{self, Account};
-use crate::backend::state;
+use crate::backend::{AppState, state};
 use crate::error::{AppError, AppResult};
 
 const SIGNED_IN: &str = "signed_in";
@@ -34,11 +34,15 @@ async fn session() -> AppResult<Session> {
 
 /// The signed-in account, if any and if still valid.
 pub async fn current_account() -> AppResult<Option<Account>> {
-    let session = session().await?;
+    account_of(&state()?, &session().await?).await
+}
+
+/// The account `session` is signed in as, if it still may be.
+async fn account_of(state: &AppState, session: &Session) -> AppResult<Option<Account>> {
     let Some(signed_in) = session.get::<SignedIn>(SIGNED_IN).await.map_err(session_error)? else {
         return Ok(None);
     };
-    let account = accounts::find_by_id(&state()?.db, signed_in.account_id).await?;
+    let account = accounts::find_by_id(&state.db, signed_in.account_id).await?;
     match account {
         Some(account) if account.password_changed_at == signed_in.password_changed_at => Ok(Some(account)),
         _ => {
@@ -47,6 +51,25 @@ pub async fn current_account() -> AppResult<Option<Account>> {
             Ok(None)
         }
     }
+}
+
+/// What every page needs first, for the request's session: whether setup is pending and who is
+/// signed in. The server works it out before it renders a page, and the server functions that
+/// sign in and out return it.
+pub async fn console_state_of(state: &AppState, session: &Session) -> AppResult<ConsoleState> {
+    let setup_needed = !accounts::any_exists(&state.db).await?;
+    let viewer = account_of(state, session).await?.map(|account| account.viewer());
+    Ok(ConsoleState {
+        server_name: state.info.server_name.clone(),
+        setup_needed,
+        setup_token_required: setup_needed && state.setup_token.is_some(),
+        viewer,
+    })
+}
+
+/// [`console_state_of`] the current request.
+pub async fn console_state() -> AppResult<ConsoleState> {
+    console_state_of(&state()?, &session().await?).await
 }
 
 pub async fn require_signed_in() -> AppResult<Account> {

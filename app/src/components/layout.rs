@@ -1,9 +1,9 @@
 //! The frame of every signed-in page: header, navigation, and the sign-in guard.
 
-use leptos::either::EitherOf4;
+use leptos::either::EitherOf5;
 use leptos::prelude::*;
 use leptos_router::components::{A, Outlet, Redirect};
-use leptos_router::hooks::{use_location, use_navigate};
+use leptos_router::hooks::use_location;
 
 use crate::api::auth::{ConsoleState, SignOut, Viewer};
 use crate::app::use_auth;
@@ -26,50 +26,36 @@ const PAGES: &[(&str, &str)] = &[
 pub fn ConsoleLayout() -> impl IntoView {
     let auth = use_auth();
     let location = use_location();
+    // Set when the viewer signs out: the sign-in page then opens without a page to return to.
+    let signed_out = StoredValue::new(false);
     let login_path = move || {
         let here = location.pathname.get_untracked();
-        if here == "/" { "/login".to_owned() } else { format!("/login?next={here}") }
+        if here == "/" || signed_out.get_value() { "/login".to_owned() } else { format!("/login?next={here}") }
     };
-    view! {
-        <Transition fallback=|| view! { <p class="loading">"Loading…"</p> }>
-            {move || {
-                auth.state
-                    .get()
-                    .map(|state| match state {
-                        Ok(ConsoleState { setup_needed: true, .. }) => {
-                            EitherOf4::A(view! { <Redirect path="/setup"/> })
-                        }
-                        Ok(ConsoleState { viewer: Some(viewer), server_name, .. }) => {
-                            EitherOf4::B(view! { <Frame viewer server_name/> })
-                        }
-                        Ok(ConsoleState { viewer: None, .. }) => {
-                            EitherOf4::C(view! { <Redirect path=login_path()/> })
-                        }
-                        Err(error) => {
-                            EitherOf4::D(
-                                view! {
-                                    <main class="centered">
-                                        <div class="form-error" role="alert">{error.to_string()}</div>
-                                    </main>
-                                },
-                            )
-                        }
-                    })
-            }}
-        </Transition>
+    move || match auth.get() {
+        None => EitherOf5::A(view! { <p class="loading">"Loading…"</p> }),
+        Some(Ok(ConsoleState { setup_needed: true, .. })) => EitherOf5::B(view! { <Redirect path="/setup"/> }),
+        Some(Ok(ConsoleState { viewer: Some(viewer), server_name, .. })) => {
+            EitherOf5::C(view! { <Frame viewer server_name signed_out/> })
+        }
+        Some(Ok(ConsoleState { viewer: None, .. })) => EitherOf5::D(view! { <Redirect path=login_path()/> }),
+        Some(Err(error)) => EitherOf5::E(view! {
+            <main class="centered">
+                <div class="form-error" role="alert">{error.to_string()}</div>
+            </main>
+        }),
     }
 }
 
 #[component]
-fn Frame(viewer: Viewer, server_name: String) -> impl IntoView {
+fn Frame(viewer: Viewer, server_name: String, signed_out: StoredValue<bool>) -> impl IntoView {
     provide_context(viewer.clone());
     let auth = use_auth();
     let sign_out = ServerAction::<SignOut>::new();
-    let navigate = use_navigate();
     Effect::new(move |_| {
-        if let Some(Ok(())) = sign_out.value().get() {
-            auth.refresh();
-            navigate("/login", Default::default());
+        if let Some(Ok(state)) = sign_out.value().get() {
+            signed_out.set_value(true);
+            auth.set(state);
         }
     });
     let menu_open = RwSignal::new(false);

@@ -1,4 +1,4 @@
-use leptos::either::EitherOf3;
+use leptos::either::EitherOf4;
 use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::components::Redirect;
@@ -25,8 +25,8 @@ pub fn LoginPage() -> impl IntoView {
     let error = action_error(sign_in);
     let navigate = use_navigate();
     Effect::new(move |_| {
-        if let Some(Ok(())) = sign_in.value().get() {
-            auth.refresh();
+        if let Some(Ok(state)) = sign_in.value().get() {
+            auth.set(state);
             navigate(&next(), Default::default());
         }
     });
@@ -34,17 +34,15 @@ pub fn LoginPage() -> impl IntoView {
     view! {
         <Title text="Sign in"/>
         <main class="centered">
-            <Transition fallback=|| view! { <p class="loading">"Loading…"</p> }>
-                {move || {
-                    auth.state
-                        .get()
-                        .map(|state| match state {
-                            Ok(state) if state.setup_needed => EitherOf3::A(view! { <Redirect path="/setup"/> }),
-                            Ok(state) if state.viewer.is_some() && sign_in.value().get_untracked().is_none() => {
-                                EitherOf3::B(view! { <Redirect path=next()/> })
+            {move || {
+                    match auth.get() {
+                            None => EitherOf4::A(view! { <p class="loading">"Loading…"</p> }),
+                            Some(Ok(state)) if state.setup_needed => EitherOf4::B(view! { <Redirect path="/setup"/> }),
+                            Some(Ok(state)) if state.viewer.is_some() && sign_in.value().get_untracked().is_none() => {
+                                EitherOf4::C(view! { <Redirect path=next()/> })
                             }
                             _ => {
-                                EitherOf3::C(
+                                EitherOf4::D(
                                     view! {
                                         <section class="card narrow">
                                             <h1>"Sign in to EdgeShare"</h1>
@@ -66,9 +64,8 @@ pub fn LoginPage() -> impl IntoView {
                                     },
                                 )
                             }
-                        })
-                }}
-            </Transition>
+                    }
+            }}
         </main>
     }
 }

@@ -1,4 +1,4 @@
-use leptos::either::Either;
+use leptos::either::EitherOf3;
 use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::components::Redirect;
@@ -17,35 +17,24 @@ pub fn SetupPage() -> impl IntoView {
     let error = action_error(create);
     let navigate = use_navigate();
     Effect::new(move |_| {
-        if let Some(Ok(())) = create.value().get() {
-            auth.refresh();
-        }
-    });
-    // On to the setup wizard once the refreshed sign-in state shows the new administrator (the
-    // console frame would otherwise still see "setup needed" and send the browser back here).
-    Effect::new(move |_| {
-        let created = matches!(create.value().get(), Some(Ok(())));
-        let signed_in =
-            matches!(auth.state.get(), Some(Ok(ref state)) if !state.setup_needed && state.viewer.is_some());
-        if created && signed_in {
+        if let Some(Ok(state)) = create.value().get() {
+            auth.set(state);
             navigate("/welcome", Default::default());
         }
     });
     view! {
         <Title text="Create the first administrator"/>
         <main class="centered">
-            <Transition fallback=|| view! { <p class="loading">"Loading…"</p> }>
-                {move || {
-                    auth.state
-                        .get()
+            {move || {
+                    auth.get()
                         .map(|state| {
                             let token_required = matches!(&state, Ok(state) if state.setup_token_required);
                             match state {
                                 Ok(state) if !state.setup_needed && create.value().get_untracked().is_none() => {
-                                    Either::Left(view! { <Redirect path="/login"/> })
+                                    EitherOf3::A(view! { <Redirect path="/login"/> })
                                 }
                                 _ => {
-                                    Either::Right(
+                                    EitherOf3::B(
                                         view! {
                                             <section class="card narrow">
                                                 <h1>"Welcome to EdgeShare"</h1>
@@ -70,8 +59,8 @@ pub fn SetupPage() -> impl IntoView {
                                 }
                             }
                         })
-                }}
-            </Transition>
+                        .unwrap_or_else(|| EitherOf3::C(view! { <p class="loading">"Loading…"</p> }))
+            }}
         </main>
     }
 }
