@@ -1,9 +1,15 @@
 // What the specs do often on the console pages.
 import { expect, Page } from '@playwright/test';
 
-/** Waits until the browser bundle has taken over the server-rendered page. */
+/**
+ * Waits until the browser bundle has taken over the server-rendered page, including each part
+ * that shows loaded data (`ResourceView`, which hydrates after the rest): its buttons work from
+ * then on.
+ */
 export async function hydrated(page: Page): Promise<void> {
-  await page.waitForFunction(() => document.body.dataset.hydrated === 'true');
+  await page.waitForFunction(
+    () => document.body.dataset.hydrated === 'true' && document.querySelector('.resource[data-state="loading"]') === null,
+  );
 }
 
 export async function signIn(page: Page, url: string, name: string, password: string): Promise<void> {

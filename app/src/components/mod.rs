@@ -5,3 +5,4 @@ pub mod events;
 pub mod form;
 pub mod format;
 pub mod layout;
+pub mod resource;

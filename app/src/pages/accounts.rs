@@ -9,6 +9,7 @@ use crate::api::auth::Role;
 use crate::components::form::{Field, FormError, Submit, action_error};
 use crate::components::format::timestamp;
 use crate::components::layout::use_viewer;
+use crate::components::resource::ResourceView;
 
 #[component]
 pub fn AccountsPage() -> impl IntoView {
@@ -32,26 +33,17 @@ pub fn AccountsPage() -> impl IntoView {
             "These accounts do not give access to shares."
         </p>
         <FormError error=row_error/>
-        <Transition fallback=|| view! { <p class="loading">"Loading…"</p> }>
-            {move || {
-                accounts
-                    .get()
-                    .map(|result| match result {
-                        Ok(list) => {
-                            // The reset form offers the listed names: it renders with the list,
-                            // inside this Transition (the server waits for the list, and the
-                            // browser hydrates the same options).
-                            let names: Vec<String> = list.iter().map(|a| a.name.clone()).collect();
-                            view! {
-                                <AccountsTable list can_change remove set_role/>
-                                {can_change.then(|| view! { <div class="cards"><ResetForm reset names/></div> })}
-                            }
-                            .into_any()
-                        }
-                        Err(error) => view! { <div class="form-error" role="alert">{error.to_string()}</div> }.into_any(),
-                    })
-            }}
-        </Transition>
+        <ResourceView resource=accounts let:list>
+            {
+                // The reset form offers the listed names: it renders with the list (the server
+                // waits for the list, and the browser hydrates the same options).
+                let names: Vec<String> = list.iter().map(|a| a.name.clone()).collect();
+                view! {
+                    <AccountsTable list can_change remove set_role/>
+                    {can_change.then(|| view! { <div class="cards"><ResetForm reset names/></div> })}
+                }
+            }
+        </ResourceView>
         <Show when=move || can_change>
             <div class="cards">
                 <CreateForm create/>

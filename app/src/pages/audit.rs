@@ -6,6 +6,7 @@ use leptos_router::params::ParamsMap;
 
 use crate::api::audit::list_audit;
 use crate::components::events::EventsTable;
+use crate::components::resource::ResourceView;
 use crate::model::audit::{Action, AuditFilter, AuditPage as Page};
 
 /// Action categories offered besides the single actions: a code prefix and its words.
@@ -77,15 +78,9 @@ pub fn AuditPage() -> impl IntoView {
                 <a href="/audit" class="button">"Clear"</a>
             </div>
         </Form>
-        <Transition fallback=|| view! { <p class="loading">"Loading…"</p> }>
-            {move || {
-                data.get()
-                    .map(|result| match result {
-                        Ok(page) => view! { <Results page filter=current()/> }.into_any(),
-                        Err(error) => view! { <div class="form-error" role="alert">{error.to_string()}</div> }.into_any(),
-                    })
-            }}
-        </Transition>
+        <ResourceView resource=data let:page>
+            <Results page filter=current()/>
+        </ResourceView>
     }
 }
 

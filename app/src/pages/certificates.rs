@@ -9,6 +9,7 @@ use crate::api::health::Level;
 use crate::components::form::{FormError, Submit, action_error};
 use crate::components::format::timestamp;
 use crate::components::layout::use_viewer;
+use crate::components::resource::ResourceView;
 use crate::error::AppError;
 
 #[component]
@@ -37,15 +38,9 @@ pub fn CertificatesPage() -> impl IntoView {
             "(same names, later expiry), the server names move to it by themselves."
         </p>
         <FormError error=row_error/>
-        <Transition fallback=|| view! { <p class="loading">"Loading…"</p> }>
-            {move || {
-                list.get()
-                    .map(|result| match result {
-                        Ok(rows) => view! { <Store rows can_change selected remove export/> }.into_any(),
-                        Err(error) => view! { <div class="form-error" role="alert">{error.to_string()}</div> }.into_any(),
-                    })
-            }}
-        </Transition>
+        <ResourceView resource=list let:rows>
+            <Store rows can_change selected remove export/>
+        </ResourceView>
         <ExportResult export/>
         <Show when=move || can_change>
             <div class="cards">

@@ -6,6 +6,7 @@ use crate::api::overview::{ActivityPoint, Overview, get_activity, get_overview};
 use crate::components::chart::{LineChart, Series};
 use crate::components::events::EventsTable;
 use crate::components::format::{bytes, duration, timestamp};
+use crate::components::resource::ResourceView;
 
 #[component]
 pub fn DashboardPage() -> impl IntoView {
@@ -25,21 +26,16 @@ pub fn DashboardPage() -> impl IntoView {
     view! {
         <Title text="Dashboard"/>
         <h1>"Dashboard"</h1>
-        <Transition fallback=|| ()>
-            {move || health.get().map(|result| result.ok().map(|report| view! { <HealthCard report/> }))}
-        </Transition>
-        <Transition fallback=|| ()>
-            {move || activity.get().map(|result| result.ok().map(|points| view! { <Activity points/> }))}
-        </Transition>
-        <Transition fallback=|| view! { <p class="loading">"Loading…"</p> }>
-            {move || {
-                data.get()
-                    .map(|result| match result {
-                        Ok(overview) => view! { <Cards overview/> }.into_any(),
-                        Err(error) => view! { <div class="form-error" role="alert">{error.to_string()}</div> }.into_any(),
-                    })
-            }}
-        </Transition>
+        // The health and activity cards add to the overview; when they fail, the overview says why.
+        <ResourceView resource=health quiet=true let:report>
+            <HealthCard report/>
+        </ResourceView>
+        <ResourceView resource=activity quiet=true let:points>
+            <Activity points/>
+        </ResourceView>
+        <ResourceView resource=data let:overview>
+            <Cards overview/>
+        </ResourceView>
     }
 }
 

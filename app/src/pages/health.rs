@@ -3,6 +3,7 @@ use leptos_meta::Title;
 
 use crate::api::health::{HealthItem, HealthReport, Level, get_health};
 use crate::components::format::timestamp;
+use crate::components::resource::ResourceView;
 
 #[component]
 pub fn HealthPage() -> impl IntoView {
@@ -17,16 +18,9 @@ pub fn HealthPage() -> impl IntoView {
             "limits, and what the limits refused). Monitoring systems read the same report at "
             <a href="/api/health" class="mono">"/api/health"</a> " and counters at " <a href="/metrics" class="mono">"/metrics"</a> "."
         </p>
-        <Transition fallback=|| view! { <p class="loading">"Loading…"</p> }>
-            {move || {
-                report
-                    .get()
-                    .map(|result| match result {
-                        Ok(report) => view! { <Report report refresh/> }.into_any(),
-                        Err(error) => view! { <div class="form-error" role="alert">{error.to_string()}</div> }.into_any(),
-                    })
-            }}
-        </Transition>
+        <ResourceView resource=report let:report>
+            <Report report refresh/>
+        </ResourceView>
     }
 }
 

@@ -7,6 +7,7 @@ use crate::api::quic::{
 };
 use crate::components::form::{Field, FormError, Submit, action_error};
 use crate::components::layout::use_viewer;
+use crate::components::resource::ResourceView;
 
 #[component]
 pub fn QuicPage() -> impl IntoView {
@@ -39,16 +40,9 @@ pub fn QuicPage() -> impl IntoView {
             ". Each server name clients use is mapped to a certificate that carries it. Changes apply at once; "
             "connected clients stay connected."
         </p>
-        <Transition fallback=|| view! { <p class="loading">"Loading…"</p> }>
-            {move || {
-                status
-                    .get()
-                    .map(|result| match result {
-                        Ok(status) => view! { <Sections status can_change actions/> }.into_any(),
-                        Err(error) => view! { <div class="form-error" role="alert">{error.to_string()}</div> }.into_any(),
-                    })
-            }}
-        </Transition>
+        <ResourceView resource=status let:status>
+            <Sections status can_change actions/>
+        </ResourceView>
     }
 }
 

@@ -7,6 +7,7 @@ use crate::api::sessions::{CloseFile, CloseSession, LiveStatus, OpenFileRow, Ses
 use crate::components::form::{FormError, action_error};
 use crate::components::format::duration;
 use crate::components::layout::use_viewer;
+use crate::components::resource::ResourceView;
 
 /// How often the tables refresh themselves.
 const REFRESH: Duration = Duration::from_secs(2);
@@ -53,17 +54,9 @@ pub fn SessionsPage() -> impl IntoView {
             "Closing a file ends that handle; unsaved data in the client's cache may be lost."
         </p>
         <FormError error/>
-        <Transition fallback=|| view! { <p class="loading">"Loading…"</p> }>
-            {move || {
-                live.get()
-                    .map(|result| match result {
-                        Ok(status) => {
-                            view! { <Tables status can_change asking close_session close_file/> }.into_any()
-                        }
-                        Err(error) => view! { <div class="form-error" role="alert">{error.to_string()}</div> }.into_any(),
-                    })
-            }}
-        </Transition>
+        <ResourceView resource=live let:status>
+            <Tables status can_change asking close_session close_file/>
+        </ResourceView>
     }
 }
 

@@ -9,6 +9,7 @@ use crate::api::users::list_smb_users;
 use crate::components::form::{FormError, Submit, action_error};
 use crate::components::format::timestamp;
 use crate::components::layout::use_viewer;
+use crate::components::resource::ResourceView;
 use crate::error::AppError;
 use crate::model::shares::{
     AccessLevel, EVERYONE, MAX_DESCRIPTION_CHARS, Permission, ShareEdit, ShareForm, ShareSummary, add_command,
@@ -16,14 +17,6 @@ use crate::model::shares::{
 };
 
 const PAGE_SIZE: usize = 25;
-
-/// True once this part of the page runs in the browser. What a `Transition` holds hydrates after
-/// the rest of the page, and until then its buttons do nothing: tests wait for `data-ready`.
-pub(crate) fn ready_marker() -> ReadSignal<bool> {
-    let (ready, set_ready) = signal(false);
-    Effect::new(move |_| set_ready.set(true));
-    ready
-}
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 enum Column {
@@ -219,21 +212,9 @@ pub fn SharesPage() -> impl IntoView {
         <Show when=move || editing.get().is_some()>
             <ShareEditor editing form create update on_success/>
         </Show>
-        <Transition fallback=|| view! { <p class="loading">"Loading…"</p> }>
-            {move || {
-                shares
-                    .get()
-                    .map(|result| match result {
-                        Ok(list) => {
-                            view! {
-                                <SharesTable list query sort page can_change remove on_success edit=open/>
-                            }
-                                .into_any()
-                        }
-                        Err(error) => view! { <div class="form-error" role="alert">{error.to_string()}</div> }.into_any(),
-                    })
-            }}
-        </Transition>
+        <ResourceView resource=shares let:list>
+            <SharesTable list query sort page can_change remove on_success edit=open/>
+        </ResourceView>
     }
     .into_any()
 }
@@ -272,7 +253,6 @@ fn SharesTable(
     on_success: StoredValue<Option<Notice>>,
     edit: Callback<(Editing, ShareForm)>,
 ) -> impl IntoView {
-    let ready = ready_marker();
     let total = list.len();
     let rows = Memo::new(move |_| arrange(&list, &query.get(), sort.get()));
     let page_count = move || rows.with(|r| r.len().div_ceil(PAGE_SIZE)).max(1);
@@ -286,7 +266,7 @@ fn SharesTable(
     };
     view! {
         <p class="count" data-testid="share-count" aria-live="polite">{count}</p>
-        <div class="table-wrap" data-ready=move || if ready.get() { "true" } else { "false" }>
+        <div class="table-wrap">
             <table class="shares">
                 <thead>
                     <tr>

@@ -12,8 +12,8 @@ use crate::api::users::{
 use crate::components::form::{Field, FormError, Submit, action_error};
 use crate::components::format::{duration, timestamp};
 use crate::components::layout::use_viewer;
+use crate::components::resource::ResourceView;
 use crate::error::AppError;
-use crate::pages::shares::ready_marker;
 
 /// A message after a change, with the command line that does the same.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -106,44 +106,21 @@ pub fn UsersPage() -> impl IntoView {
         <div class="toolbar">
             <button type="button" on:click=move |_| refresh.update(|n| *n += 1)>"Refresh"</button>
         </div>
-        <Transition fallback=|| view! { <p class="loading">"Loading…"</p> }>
-            {move || {
-                users
-                    .get()
-                    .map(|result| match result {
-                        Ok(list) => view! { <UsersTable list can_change enable remove unlock/> }.into_any(),
-                        Err(error) => view! { <div class="form-error" role="alert">{error.to_string()}</div> }.into_any(),
-                    })
-            }}
-        </Transition>
+        <ResourceView resource=users let:list>
+            <UsersTable list can_change enable remove unlock/>
+        </ResourceView>
         <div class="cards">
             <Show when=move || can_change>
                 <CreateForm create/>
-                // Inside a Transition: the names must be the same when the page is drawn on the
-                // server and when it hydrates.
-                <Transition fallback=|| ()>
-                    {move || {
-                        users
-                            .get()
-                            .map(|result| {
-                                let names = result.map(|list| list.into_iter().map(|u| u.name).collect()).unwrap_or_default();
-                                view! { <PasswordForm password names/> }
-                            })
-                    }}
-                </Transition>
+                // With the list: the names must be the same when the page is drawn on the server
+                // and when it hydrates.
+                <ResourceView resource=users quiet=true let:list>
+                    <PasswordForm password names=list.into_iter().map(|u| u.name).collect()/>
+                </ResourceView>
             </Show>
-            <Transition fallback=|| view! { <p class="loading">"Loading…"</p> }>
-                {move || {
-                    lockout
-                        .get()
-                        .map(|result| match result {
-                            Ok(current) => view! { <PolicyCard current can_change policy/> }.into_any(),
-                            Err(error) => {
-                                view! { <div class="form-error" role="alert">{error.to_string()}</div> }.into_any()
-                            }
-                        })
-                }}
-            </Transition>
+            <ResourceView resource=lockout let:current>
+                <PolicyCard current can_change policy/>
+            </ResourceView>
         </div>
     }
 }
@@ -184,16 +161,15 @@ fn UsersTable(
     remove: ServerAction<RemoveSmbUser>,
     unlock: ServerAction<UnlockSmbUser>,
 ) -> impl IntoView {
-    let ready = ready_marker();
     if list.is_empty() {
         return view! {
-            <p class="empty" data-ready=move || if ready.get() { "true" } else { "false" }>"There are no SMB users yet."</p>
+            <p class="empty">"There are no SMB users yet."</p>
         }
         .into_any();
     }
     view! {
         <p class="count">{format!("{} SMB user{}", list.len(), if list.len() == 1 { "" } else { "s" })}</p>
-        <div class="table-wrap" data-ready=move || if ready.get() { "true" } else { "false" }>
+        <div class="table-wrap">
             <table class="users">
                 <thead>
                     <tr>
@@ -312,7 +288,6 @@ fn CreateForm(create: ServerAction<CreateSmbUser>) -> impl IntoView {
 #[component]
 fn PasswordForm(password: ServerAction<SetSmbUserPassword>, names: Vec<String>) -> impl IntoView {
     let error = action_error(password);
-    let ready = ready_marker();
     let form_ref = NodeRef::<leptos::html::Form>::new();
     Effect::new(move |_| {
         if let (Some(Ok(_)), Some(form)) = (password.value().get(), form_ref.get()) {
@@ -320,7 +295,7 @@ fn PasswordForm(password: ServerAction<SetSmbUserPassword>, names: Vec<String>) 
         }
     });
     view! {
-        <section class="card" aria-labelledby="password-title" data-ready=move || if ready.get() { "true" } else { "false" }>
+        <section class="card" aria-labelledby="password-title">
             <h2 id="password-title">"Change a password"</h2>
             <ActionForm action=password node_ref=form_ref>
                 <FormError error/>
@@ -357,10 +332,9 @@ fn PolicyCard(current: LockoutPolicyView, can_change: bool, policy: ServerAction
         )
     };
     let error = action_error(policy);
-    let ready = ready_marker();
     let LockoutPolicyView { threshold, window_seconds, duration_seconds } = current;
     view! {
-        <section class="card" aria-labelledby="policy-title" data-ready=move || if ready.get() { "true" } else { "false" }>
+        <section class="card" aria-labelledby="policy-title">
             <h2 id="policy-title">"Lockout policy"</h2>
             <p data-testid="lockout-summary">{summary}</p>
             {if can_change {

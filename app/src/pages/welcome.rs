@@ -12,6 +12,7 @@ use crate::api::certs::{
 use crate::api::health::Level;
 use crate::api::setup::{ApplySetup, SetupRequest, SetupSummary, client_commands};
 use crate::components::form::{FormError, action_error};
+use crate::components::resource::ResourceView;
 use crate::error::AppError;
 use crate::pages::certificates::{GenerateForm, ImportPemForm, ImportPfxForm, days_badge, health_badge};
 
@@ -191,15 +192,9 @@ fn CertificateStep(wizard: Wizard) -> impl IntoView {
                 "change; one from a local CA (or self-signed) needs that CA installed on clients, which the last "
                 "step offers for download."
             </p>
-            <Transition fallback=|| view! { <p class="loading">"Loading…"</p> }>
-                {move || {
-                    list.get()
-                        .map(|result| match result {
-                            Ok(rows) => view! { <CertificateChoices rows wizard/> }.into_any(),
-                            Err(error) => view! { <div class="form-error" role="alert">{error.to_string()}</div> }.into_any(),
-                        })
-                }}
-            </Transition>
+            <ResourceView resource=list let:rows>
+                <CertificateChoices rows wizard/>
+            </ResourceView>
             <h3>"Or create one"</h3>
             <div class="cards">
                 <GenerateForm generate/>
@@ -264,15 +259,14 @@ fn AddressesStep(wizard: Wizard) -> impl IntoView {
                 "Each name must resolve, for clients, to this server's public address: add it to your DNS (or, "
                 "to try it out, to a client's hosts file)."
             </p>
-            <Transition fallback=|| view! { <p class="loading">"Loading…"</p> }>
-                {move || {
+            <ResourceView resource=list let:rows>
+                {
                     let selected = wizard.thumbprint.get_untracked();
-                    list.get()
-                        .and_then(Result::ok)
-                        .and_then(|rows| rows.into_iter().find(|r| Some(&r.thumbprint) == selected.as_ref()))
+                    rows.into_iter()
+                        .find(|r| Some(&r.thumbprint) == selected.as_ref())
                         .map(|row| view! { <NameChoices row wizard/> })
-                }}
-            </Transition>
+                }
+            </ResourceView>
             <Nav wizard can_go_on=Signal::derive(move || !wizard.names.get().is_empty())/>
         </section>
     }
@@ -452,31 +446,28 @@ fn Summary(summary: SetupSummary) -> impl IntoView {
                 )}
             </p>
             <h3>"Trust"</h3>
-            <Transition fallback=|| view! { <p class="loading">"Preparing the certificate…"</p> }>
-                {move || {
-                    download.get().map(|result| match result {
-                        Ok(Some(exported)) => {
-                            use base64::Engine;
-                            let href = format!(
-                                "data:application/x-pem-file;base64,{}",
-                                base64::engine::general_purpose::STANDARD.encode(exported.pem.as_bytes())
-                            );
-                            view! {
-                                <p>
-                                    "The certificate is not issued by a CA clients already trust. Install this "
-                                    "certificate in each client's Trusted Root Certification Authorities store: "
-                                    <a class="button" href=href download=exported.file_name.clone()>
-                                        {format!("Download {}", exported.file_name)}
-                                    </a>
-                                </p>
-                            }
-                            .into_any()
+            <ResourceView resource=download loading="Preparing the certificate…" let:exported>
+                {match exported {
+                    Some(exported) => {
+                        use base64::Engine;
+                        let href = format!(
+                            "data:application/x-pem-file;base64,{}",
+                            base64::engine::general_purpose::STANDARD.encode(exported.pem.as_bytes())
+                        );
+                        view! {
+                            <p>
+                                "The certificate is not issued by a CA clients already trust. Install this "
+                                "certificate in each client's Trusted Root Certification Authorities store: "
+                                <a class="button" href=href download=exported.file_name.clone()>
+                                    {format!("Download {}", exported.file_name)}
+                                </a>
+                            </p>
                         }
-                        Ok(None) => view! { <p>"A CA clients already trust issued the certificate: nothing to install."</p> }.into_any(),
-                        Err(error) => view! { <div class="form-error" role="alert">{error.to_string()}</div> }.into_any(),
-                    })
+                        .into_any()
+                    }
+                    None => view! { <p>"A CA clients already trust issued the certificate: nothing to install."</p> }.into_any(),
                 }}
-            </Transition>
+            </ResourceView>
             <p><a href="/health">"Check the health report"</a> " · " <a href="/">"Go to the dashboard"</a></p>
         </section>
     }
