@@ -5,9 +5,10 @@ use leptos_meta::{MetaTags, Title, provide_meta_context};
 use leptos_router::components::{ParentRoute, Route, Router, Routes};
 use leptos_router::{SsrMode, path};
 
-use crate::api::auth::{ConsoleState, get_console_state};
+use crate::api::auth::get_console_state;
 use crate::components::layout::ConsoleLayout;
 use crate::error::AppError;
+use crate::model::auth::ConsoleState;
 use crate::pages::{
     accounts::AccountsPage, audit::AuditPage, certificates::CertificatesPage, dashboard::DashboardPage,
     health::HealthPage, login::LoginPage, not_found::NotFoundPage, quic::QuicPage, sessions::SessionsPage,

@@ -5,11 +5,11 @@ use std::io::BufRead;
 use std::path::Path;
 
 use anyhow::Context;
-use app::api::accounts::{check_account_name, check_new_password};
-use app::api::auth::Role;
 use app::backend::{accounts, audit};
 use app::error::AppError;
+use app::model::accounts::{check_account_name, check_new_password};
 use app::model::audit::Action;
+use app::model::auth::Role;
 
 use crate::config::AdminCommand;
 

@@ -118,7 +118,7 @@ async fn healthz(State(state): State<AppState>) -> Response {
 async fn health_report(State(state): State<AppState>) -> Response {
     match app::backend::health::collect(&state).await {
         Ok(report) => {
-            let status = if report.status == app::api::health::Level::Critical {
+            let status = if report.status == app::model::health::Level::Critical {
                 StatusCode::SERVICE_UNAVAILABLE
             } else {
                 StatusCode::OK

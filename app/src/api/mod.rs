@@ -1,4 +1,5 @@
-//! Typed server functions, one module per domain, with the DTOs they exchange.
+//! Typed server functions, one module per domain: each a thin call into a service or the backend;
+//! the data they exchange lives in `crate::model`.
 
 pub mod accounts;
 pub mod audit;

@@ -2,10 +2,10 @@
 
 use sqlx::SqlitePool;
 
-use crate::api::accounts::{AccountSummary, check_account_name};
-use crate::api::auth::{Role, Viewer};
 use crate::backend::{now, passwords, rfc3339};
 use crate::error::{AppError, AppResult};
+use crate::model::accounts::{AccountSummary, check_account_name};
+use crate::model::auth::{Role, Viewer};
 
 #[derive(Clone, Debug)]
 pub struct Account {

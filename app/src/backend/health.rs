@@ -5,10 +5,10 @@ use std::net::SocketAddr;
 
 use smb_core::ClientMatch;
 
-use crate::api::health::{HealthItem, HealthReport, Level};
 use crate::backend::certs::{self, AccessEntry, CheckStatus, Mapping, StoredCert};
 use crate::backend::{AppState, now, rfc3339};
 use crate::error::AppResult;
+use crate::model::health::{HealthItem, HealthReport, Level};
 
 /// Everything the report looks at, gathered at one moment.
 pub struct Inputs<'a> {

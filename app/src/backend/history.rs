@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use smb_core::EngineHandle;
 
-use crate::api::overview::ActivityPoint;
+use crate::model::overview::ActivityPoint;
 
 /// How often the engine is sampled.
 pub const INTERVAL: Duration = Duration::from_secs(15);

@@ -22,8 +22,8 @@ use axum::extract::FromRef;
 use leptos::config::LeptosOptions;
 use sqlx::SqlitePool;
 
-use crate::api::overview::ConsoleTls;
 use crate::error::{AppError, AppResult};
+use crate::model::overview::ConsoleTls;
 
 /// Facts about this running server, fixed at start.
 #[derive(Clone, Debug)]

@@ -3,10 +3,10 @@
 
 use std::net::{IpAddr, SocketAddr, UdpSocket};
 
-use crate::api::quic::{AccessPreview, AccessRow, CertificateChoice, MappingRow, QuicStatus};
 use crate::backend::certs::{self, StoredCert};
 use crate::backend::{AppState, now, smb};
 use crate::error::{AppError, AppResult};
+use crate::model::quic::{AccessPreview, AccessRow, CertificateChoice, MappingRow, QuicStatus};
 
 pub async fn status(state: &AppState) -> AppResult<QuicStatus> {
     let db = &state.db;

@@ -10,10 +10,10 @@ use axum::extract::ConnectInfo;
 use serde::{Deserialize, Serialize};
 use tower_sessions::Session;
 
-use crate::api::auth::{ConsoleState, Role};
 use crate::backend::accounts::{self, Account};
 use crate::backend::{AppState, state};
 use crate::error::{AppError, AppResult};
+use crate::model::auth::{ConsoleState, Role};
 
 const SIGNED_IN: &str = "signed_in";
 

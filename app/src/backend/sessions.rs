@@ -2,8 +2,8 @@
 
 use smb_core::{EngineHandle, OpenFileStatus, SessionStatus};
 
-use crate::api::sessions::{LiveStatus, OpenFileRow, SessionRow};
 use crate::error::{AppError, AppResult};
+use crate::model::sessions::{LiveStatus, OpenFileRow, SessionRow};
 
 fn session_row(s: SessionStatus) -> SessionRow {
     SessionRow {

@@ -6,10 +6,10 @@ use std::net::{IpAddr, SocketAddr};
 
 use smb_core::{Access, ShareConfig};
 
-use crate::api::setup::{SetupRequest, SetupSummary};
 use crate::backend::certs::{self, CheckStatus, Mapping};
 use crate::backend::{AppState, now, quic, smb};
 use crate::error::{AppError, AppResult};
+use crate::model::setup::{SetupRequest, SetupSummary};
 
 /// The same error under the wizard's name for the field.
 fn as_field(error: AppError, field: &str) -> AppError {
@@ -33,7 +33,7 @@ pub async fn apply(state: &AppState, request: &SetupRequest) -> AppResult<SetupS
         ));
     }
     let names: Vec<String> =
-        crate::api::certs::split_names(&request.names).iter().map(|n| n.to_ascii_lowercase()).collect();
+        crate::model::certs::split_names(&request.names).iter().map(|n| n.to_ascii_lowercase()).collect();
     if names.is_empty() {
         return Err(AppError::invalid("names", "Choose at least one name clients will use."));
     }

@@ -5,8 +5,9 @@ use leptos::prelude::*;
 use leptos_router::components::{A, Outlet, Redirect};
 use leptos_router::hooks::use_location;
 
-use crate::api::auth::{ConsoleState, SignOut, Viewer};
+use crate::api::auth::SignOut;
 use crate::app::use_auth;
+use crate::model::auth::{ConsoleState, Viewer};
 
 /// The pages of the console, in navigation order.
 const PAGES: &[(&str, &str)] = &[

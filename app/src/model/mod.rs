@@ -2,8 +2,17 @@
 //! return, and what the command line prints. Compiled for the server and the browser alike;
 //! nothing here does I/O. Imports read top-down: pages -> api -> service -> model.
 
+pub mod accounts;
 pub mod audit;
+pub mod auth;
+pub mod certs;
+pub mod health;
+pub mod overview;
+pub mod quic;
+pub mod sessions;
+pub mod setup;
 pub mod shares;
+pub mod users;
 
 /// A word for a POSIX shell, quoted only when it needs to be (the command lines the console shows).
 pub fn shell_word(word: &str) -> String {

@@ -1,15 +1,13 @@
 use leptos::prelude::*;
 use leptos_meta::Title;
 
-use crate::api::accounts::{
-    AccountSummary, CreateAccount, MIN_PASSWORD_CHARS, RemoveAccount, ResetAccountPassword, SetAccountRole,
-    list_accounts,
-};
-use crate::api::auth::Role;
+use crate::api::accounts::{CreateAccount, RemoveAccount, ResetAccountPassword, SetAccountRole, list_accounts};
 use crate::components::form::{Field, FormError, Submit, action_error};
 use crate::components::format::timestamp;
 use crate::components::layout::use_viewer;
 use crate::components::resource::ResourceView;
+use crate::model::accounts::{AccountSummary, MIN_PASSWORD_CHARS};
+use crate::model::auth::Role;
 
 #[component]
 pub fn AccountsPage() -> impl IntoView {

@@ -2,15 +2,16 @@ use leptos::prelude::*;
 use leptos_meta::Title;
 
 use crate::api::certs::{
-    AddedCertificate, CertificateRow, ExportCertificate, GenerateCertificate, ImportCertificatePem,
-    ImportCertificatePfx, RemoveCertificate, generate_command, list_certificates, split_names,
+    ExportCertificate, GenerateCertificate, ImportCertificatePem, ImportCertificatePfx, RemoveCertificate,
+    list_certificates,
 };
-use crate::api::health::Level;
 use crate::components::form::{FormError, Submit, action_error};
 use crate::components::format::timestamp;
 use crate::components::layout::use_viewer;
 use crate::components::resource::ResourceView;
 use crate::error::AppError;
+use crate::model::certs::{AddedCertificate, CertificateRow, generate_command, split_names};
+use crate::model::health::Level;
 
 #[component]
 pub fn CertificatesPage() -> impl IntoView {

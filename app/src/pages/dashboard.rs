@@ -1,12 +1,14 @@
 use leptos::prelude::*;
 use leptos_meta::Title;
 
-use crate::api::health::{HealthReport, Level, get_health};
-use crate::api::overview::{ActivityPoint, Overview, get_activity, get_overview};
+use crate::api::health::get_health;
+use crate::api::overview::{get_activity, get_overview};
 use crate::components::chart::{LineChart, Series};
 use crate::components::events::EventsTable;
 use crate::components::format::{bytes, duration, timestamp};
 use crate::components::resource::ResourceView;
+use crate::model::health::{HealthReport, Level};
+use crate::model::overview::{ActivityPoint, Overview};
 
 #[component]
 pub fn DashboardPage() -> impl IntoView {
@@ -15,7 +17,7 @@ pub fn DashboardPage() -> impl IntoView {
     let tick = RwSignal::new(0_u64);
     Effect::new(move |_| {
         let handle =
-            set_interval_with_handle(move || tick.update(|t| *t += 1), crate::api::overview::ACTIVITY_REFRESH).ok();
+            set_interval_with_handle(move || tick.update(|t| *t += 1), crate::model::overview::ACTIVITY_REFRESH).ok();
         on_cleanup(move || {
             if let Some(handle) = handle {
                 handle.clear();

@@ -1,9 +1,10 @@
 use leptos::prelude::*;
 use leptos_meta::Title;
 
-use crate::api::health::{HealthItem, HealthReport, Level, get_health};
+use crate::api::health::get_health;
 use crate::components::format::timestamp;
 use crate::components::resource::ResourceView;
+use crate::model::health::{HealthItem, HealthReport, Level};
 
 #[component]
 pub fn HealthPage() -> impl IntoView {

@@ -2,12 +2,12 @@ use leptos::prelude::*;
 use leptos_meta::Title;
 
 use crate::api::quic::{
-    AccessRow, ChangeClientAccess, MapName, MappingRow, PreviewClientAccess, QuicStatus, SetQuic, SetQuicOptions,
-    UnmapName, get_quic_status,
+    ChangeClientAccess, MapName, PreviewClientAccess, SetQuic, SetQuicOptions, UnmapName, get_quic_status,
 };
 use crate::components::form::{Field, FormError, Submit, action_error};
 use crate::components::layout::use_viewer;
 use crate::components::resource::ResourceView;
+use crate::model::quic::{AccessRow, MappingRow, QuicStatus};
 
 #[component]
 pub fn QuicPage() -> impl IntoView {
@@ -241,7 +241,7 @@ fn Mappings(mappings: Vec<MappingRow>, can_change: bool, unmap: ServerAction<Unm
 }
 
 #[component]
-fn MapForm(map: ServerAction<MapName>, certificates: Vec<crate::api::quic::CertificateChoice>) -> impl IntoView {
+fn MapForm(map: ServerAction<MapName>, certificates: Vec<crate::model::quic::CertificateChoice>) -> impl IntoView {
     let error = action_error(map);
     let thumbprint_error = move || error.get().and_then(|e| e.for_field("thumbprint").map(str::to_owned));
     view! {

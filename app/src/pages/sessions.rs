@@ -3,11 +3,12 @@ use std::time::Duration;
 use leptos::prelude::*;
 use leptos_meta::Title;
 
-use crate::api::sessions::{CloseFile, CloseSession, LiveStatus, OpenFileRow, SessionRow, get_live_status};
+use crate::api::sessions::{CloseFile, CloseSession, get_live_status};
 use crate::components::form::{FormError, action_error};
 use crate::components::format::duration;
 use crate::components::layout::use_viewer;
 use crate::components::resource::ResourceView;
+use crate::model::sessions::{LiveStatus, OpenFileRow, SessionRow};
 
 /// How often the tables refresh themselves.
 const REFRESH: Duration = Duration::from_secs(2);

@@ -4,10 +4,10 @@ use leptos_meta::Title;
 use leptos_router::components::Redirect;
 use leptos_router::hooks::use_navigate;
 
-use crate::api::accounts::MIN_PASSWORD_CHARS;
 use crate::api::auth::CreateFirstAdmin;
 use crate::app::use_auth;
 use crate::components::form::{Field, FormError, Submit, action_error};
+use crate::model::accounts::MIN_PASSWORD_CHARS;
 
 /// First start: create the first administrator. Offered only while no console account exists.
 #[component]

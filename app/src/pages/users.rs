@@ -5,15 +5,17 @@ use leptos::prelude::*;
 use leptos_meta::Title;
 
 use crate::api::users::{
-    CreateSmbUser, LockoutPolicyView, MIN_PASSWORD_CHARS, RemoveSmbUser, SetLockoutPolicy, SetSmbUserEnabled,
-    SetSmbUserPassword, UnlockSmbUser, UserSummary, get_lockout_policy, list_smb_users, password_command,
-    setting_command, user_command,
+    CreateSmbUser, RemoveSmbUser, SetLockoutPolicy, SetSmbUserEnabled, SetSmbUserPassword, UnlockSmbUser,
+    get_lockout_policy, list_smb_users,
 };
 use crate::components::form::{Field, FormError, Submit, action_error};
 use crate::components::format::{duration, timestamp};
 use crate::components::layout::use_viewer;
 use crate::components::resource::ResourceView;
 use crate::error::AppError;
+use crate::model::users::{
+    LockoutPolicyView, MIN_PASSWORD_CHARS, UserSummary, password_command, setting_command, user_command,
+};
 
 /// A message after a change, with the command line that does the same.
 #[derive(Clone, Debug, PartialEq, Eq)]

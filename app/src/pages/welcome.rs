@@ -6,14 +6,15 @@ use leptos::prelude::*;
 use leptos_meta::Title;
 
 use crate::api::certs::{
-    CertificateRow, GenerateCertificate, ImportCertificatePem, ImportCertificatePfx, export_certificate,
-    list_certificates,
+    GenerateCertificate, ImportCertificatePem, ImportCertificatePfx, export_certificate, list_certificates,
 };
-use crate::api::health::Level;
-use crate::api::setup::{ApplySetup, SetupRequest, SetupSummary, client_commands};
+use crate::api::setup::ApplySetup;
 use crate::components::form::{FormError, action_error};
 use crate::components::resource::ResourceView;
 use crate::error::AppError;
+use crate::model::certs::CertificateRow;
+use crate::model::health::Level;
+use crate::model::setup::{SetupRequest, SetupSummary, client_commands};
 use crate::pages::certificates::{GenerateForm, ImportPemForm, ImportPfxForm, days_badge, health_badge};
 
 const STEPS: [&str; 5] = ["Certificate", "Server addresses", "SMB over QUIC", "Share and user", "Clients"];
