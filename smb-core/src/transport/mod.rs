@@ -74,11 +74,26 @@ impl FrameSink for quinn::SendStream {
 /// timeout, so a slow but reading client is never dropped while one that stopped reading is.
 const SEND_PIECE: usize = 256 << 10;
 
-/// A frame on its way to the sink, holding its share of the connection's response budget and
-/// of the server's.
+/// A frame queued for the writer, with its share of the connection's response budget and of
+/// the server's.
 struct Queued {
     frame: Frame,
+    budget: (OwnedSemaphorePermit, OwnedSemaphorePermit),
+}
+
+/// A frame on its way out, holding its room in the response budgets for as long as any piece of
+/// it is held: by the writer, or by the transport after it took the piece (QUIC keeps what it sent
+/// until the client acknowledges it). The room is given back only when the memory is.
+struct Outgoing {
+    bytes: Vec<u8>,
+    start: usize,
     _budget: (OwnedSemaphorePermit, OwnedSemaphorePermit),
+}
+
+impl AsRef<[u8]> for Outgoing {
+    fn as_ref(&self) -> &[u8] {
+        &self.bytes[self.start..]
+    }
 }
 
 /// When a connection without a session must have shown progress: the pre-authentication
@@ -234,7 +249,7 @@ pub async fn drive<R, W>(
                     None => break 'connection,
                 },
             };
-            if frames_tx.send(Queued { frame, _budget: (own, server_wide) }).is_err() {
+            if frames_tx.send(Queued { frame, budget: (own, server_wide) }).is_err() {
                 break 'connection;
             }
         }
@@ -360,9 +375,8 @@ async fn write_frames<W: FrameSink>(
     shared: Arc<Shared>,
     connection: u64,
 ) {
-    'frames: while let Some(queued) = frames.recv().await {
-        let Frame { bytes, start } = queued.frame;
-        let bytes = Bytes::from(bytes).slice(start..);
+    'frames: while let Some(Queued { frame: Frame { bytes, start }, budget: held }) = frames.recv().await {
+        let bytes = Bytes::from_owner(Outgoing { bytes, start, _budget: held });
         let mut offset = 0;
         while offset < bytes.len() {
             let end = (offset + SEND_PIECE).min(bytes.len());
