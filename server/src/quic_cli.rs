@@ -4,34 +4,21 @@
 use std::path::Path;
 
 use anyhow::Context;
-use app::backend::certs::{self, Added, CheckStatus, KeyKind, Mapping, StoredCert};
-use app::backend::{audit, rfc3339, smb};
+use app::backend::certs::{self, Added, CheckStatus, Mapping, StoredCert};
+use app::backend::rfc3339;
 use app::error::AppError;
-use app::model::audit::Action;
-use sqlx::SqlitePool;
+use app::service::{self, Actor, Control, quic};
 
 use crate::admin::current_uid;
 use crate::config::{AccessCommand, CertCommand, QuicCommand};
-
-const ACTOR: &str = "command line";
 
 fn plain(error: AppError) -> anyhow::Error {
     anyhow::Error::msg(error.to_string())
 }
 
-fn source() -> String {
-    format!("command line (uid {})", current_uid())
-}
-
-async fn record(db: &SqlitePool, action: Action, target: &str, detail: String) {
-    let source = source();
-    audit::record(db, audit::Entry::success(ACTOR, action, target).detail(detail).source(&source)).await;
-}
-
-/// Prints and audits what adding a certificate did, including mappings moved to it.
-async fn report_added(db: &SqlitePool, action: Action, added: &Added) {
+/// Prints what adding a certificate did, including mappings moved to it.
+fn report_added(added: &Added) {
     let info = &added.info;
-    added.audit(db, ACTOR, &source(), action).await;
     println!("{}  {}", info.thumbprint, info.subject);
     println!("  SHA-256   {}", info.sha256);
     println!("  names     {}", info.dns_names.join(", "));
@@ -68,6 +55,8 @@ fn print_cert(cert: &StoredCert, at: i64) {
 
 pub async fn certs(data_dir: &Path, command: CertCommand) -> anyhow::Result<()> {
     let (db, _) = crate::db::open(data_dir).await?;
+    let control = Control::command_line(db.clone());
+    let actor = Actor::CommandLine { uid: current_uid() };
     let at = app::backend::now();
     let result = async {
         match command {
@@ -76,25 +65,31 @@ pub async fn certs(data_dir: &Path, command: CertCommand) -> anyhow::Result<()> 
                     std::fs::read(path).map_err(|e| anyhow::anyhow!("cannot read {}: {e}", path.display()))
                 };
                 let added = match (pem, key, pfx) {
-                    (Some(pem), None, _) => certs::import_ca(&db, &String::from_utf8_lossy(&read(&pem)?)).await,
-                    (Some(pem), Some(key), _) => {
+                    (Some(pem), key, None) => {
                         let chain = String::from_utf8_lossy(&read(&pem)?).into_owned();
-                        let key = zeroize::Zeroizing::new(String::from_utf8_lossy(&read(&key)?).into_owned());
-                        certs::import_pem(&db, &chain, &key).await
+                        let key = match key {
+                            Some(key) => {
+                                Some(zeroize::Zeroizing::new(String::from_utf8_lossy(&read(&key)?).into_owned()))
+                            }
+                            None => None,
+                        };
+                        service::certs::import_pem(&control, &actor, &chain, key.as_deref().map(String::as_str)).await
                     }
-                    (_, _, Some(pfx)) => {
+                    (None, None, Some(pfx)) => {
                         let data = read(&pfx)?;
                         let password = zeroize::Zeroizing::new(crate::admin::read_password()?);
-                        certs::import_pfx(&db, &data, &password).await
+                        service::certs::import_pfx(&control, &actor, &data, &password).await
                     }
-                    _ => anyhow::bail!("give --pem and --key, or --pfx with --password-stdin"),
+                    _ => anyhow::bail!(
+                        "give --pem (with --key for a certificate of this server), or --pfx with --password-stdin"
+                    ),
                 };
-                report_added(&db, Action::CertImport, &added.map_err(plain)?).await;
+                report_added(&added.map_err(plain)?);
             }
             CertCommand::Generate { dns, ca, key } => {
-                let kind = KeyKind::parse(&key).map_err(plain)?;
-                let added = certs::generate(&db, &dns, ca.as_deref(), kind).await.map_err(plain)?;
-                report_added(&db, Action::CertGenerate, &added).await;
+                let added =
+                    service::certs::generate(&control, &actor, &dns, ca.as_deref(), &key).await.map_err(plain)?;
+                report_added(&added);
             }
             CertCommand::List => {
                 for cert in certs::list(&db).await.map_err(plain)? {
@@ -139,8 +134,7 @@ pub async fn certs(data_dir: &Path, command: CertCommand) -> anyhow::Result<()> 
                 println!("wrote {} ({})", out.display(), if der { "DER" } else { "PEM" });
             }
             CertCommand::Remove { thumbprint } => {
-                let thumbprint = certs::remove(&db, &thumbprint).await.map_err(plain)?;
-                record(&db, Action::CertRemove, &thumbprint, String::new()).await;
+                let thumbprint = service::certs::remove(&control, &actor, &thumbprint).await.map_err(plain)?;
                 println!("removed {thumbprint}");
             }
         }
@@ -164,6 +158,8 @@ pub async fn quic(data_dir: &Path, command: QuicCommand) -> anyhow::Result<()> {
         return Ok(());
     }
     let (db, _) = crate::db::open(data_dir).await?;
+    let control = Control::command_line(db.clone());
+    let actor = Actor::CommandLine { uid: current_uid() };
     let result = async {
         match command {
             QuicCommand::Map {
@@ -174,48 +170,35 @@ pub async fn quic(data_dir: &Path, command: QuicCommand) -> anyhow::Result<()> {
                 allow_named_pipes,
                 default,
             } => {
-                let mapping = certs::map(
-                    &db,
-                    &Mapping {
-                        name,
-                        thumbprint,
-                        require_client_auth: require_client_authentication,
-                        skip_client_access_check: skip_client_certificate_access_check,
-                        allow_named_pipes,
-                        is_default: default,
-                    },
-                )
-                .await
-                .map_err(plain)?;
-                record(&db, Action::QuicMappingSet, &mapping.name, describe(&mapping)).await;
-                println!("{} -> {} ({})", mapping.name, mapping.thumbprint, describe(&mapping));
+                let mapping = Mapping {
+                    name,
+                    thumbprint,
+                    require_client_auth: require_client_authentication,
+                    skip_client_access_check: skip_client_certificate_access_check,
+                    allow_named_pipes,
+                    is_default: default,
+                };
+                let mapping = quic::map(&control, &actor, &mapping).await.map_err(plain)?;
+                println!("{} -> {} ({})", mapping.name, mapping.thumbprint, quic::describe_mapping(&mapping));
             }
             QuicCommand::Unmap { name } => {
-                let name = certs::unmap(&db, &name).await.map_err(plain)?;
-                record(&db, Action::QuicMappingRemove, &name, String::new()).await;
+                let name = quic::unmap(&control, &actor, &name).await.map_err(plain)?;
                 println!("unmapped {name}");
             }
             QuicCommand::Enable { port, address } => {
-                if let Some(port) = port {
-                    smb::change_setting(&db, "quic_port", &port.to_string()).await.map_err(plain)?;
-                }
-                if let Some(address) = address {
-                    smb::change_setting(&db, "quic_address", &address.to_string()).await.map_err(plain)?;
-                }
-                smb::change_setting(&db, "quic_enabled", "true").await.map_err(plain)?;
-                let settings = certs::quic_settings(&db).await.map_err(plain)?;
-                record(&db, Action::QuicEnable, &settings.address.to_string(), String::new()).await;
-                println!("SMB over QUIC enabled on UDP {}", settings.address);
-                if settings.mappings.is_empty() {
+                let (port, address) = (port.map(|p| p.to_string()), address.map(|a| a.to_string()));
+                let listening =
+                    quic::set(&control, &actor, true, address.as_deref(), port.as_deref()).await.map_err(plain)?;
+                println!("SMB over QUIC enabled on UDP {listening}");
+                if certs::list_mappings(&db).await.map_err(plain)?.is_empty() {
                     println!("No server name is mapped yet: clients are refused until `edgeshare quic map`.");
                 }
             }
             QuicCommand::Disable => {
-                smb::change_setting(&db, "quic_enabled", "false").await.map_err(plain)?;
-                record(&db, Action::QuicDisable, "-", String::new()).await;
+                quic::set(&control, &actor, false, None, None).await.map_err(plain)?;
                 println!("SMB over QUIC disabled");
             }
-            QuicCommand::Access(command) => access(&db, command).await?,
+            QuicCommand::Access(command) => access(&control, &actor, command).await?,
             QuicCommand::Bridge { .. } => anyhow::bail!("the bridge is started before the database opens"),
             QuicCommand::Status => {
                 let settings = certs::quic_settings(&db).await.map_err(plain)?;
@@ -242,7 +225,13 @@ pub async fn quic(data_dir: &Path, command: QuicCommand) -> anyhow::Result<()> {
                             format!("until {}, {failed} failed, {warned} warnings", rfc3339(cert.info.not_after))
                         }
                     };
-                    println!("{:<30} {}  {}  [{}]", mapping.name, mapping.thumbprint, health, describe(&mapping));
+                    println!(
+                        "{:<30} {}  {}  [{}]",
+                        mapping.name,
+                        mapping.thumbprint,
+                        health,
+                        quic::describe_mapping(&mapping)
+                    );
                 }
             }
         }
@@ -253,47 +242,25 @@ pub async fn quic(data_dir: &Path, command: QuicCommand) -> anyhow::Result<()> {
     result
 }
 
-/// A mapping's flags in words.
-fn describe(mapping: &Mapping) -> String {
-    let mut flags = Vec::new();
-    if mapping.require_client_auth {
-        flags.push("requires client certificates");
-    }
-    if mapping.skip_client_access_check {
-        flags.push("skips the client access check");
-    }
-    flags.push(if mapping.allow_named_pipes { "named pipes allowed" } else { "named pipes blocked" });
-    if mapping.is_default {
-        flags.push("default for clients without a server name");
-    }
-    flags.join(", ")
-}
-
-async fn access(db: &SqlitePool, command: AccessCommand) -> anyhow::Result<()> {
-    let (args, allow, add, action) = match command {
-        AccessCommand::Grant(args) => (args, true, true, Action::QuicAccessGrant),
-        AccessCommand::Block(args) => (args, false, true, Action::QuicAccessBlock),
-        AccessCommand::Revoke(args) => (args, true, false, Action::QuicAccessRevoke),
-        AccessCommand::Unblock(args) => (args, false, false, Action::QuicAccessUnblock),
+async fn access(control: &Control, actor: &Actor, command: AccessCommand) -> anyhow::Result<()> {
+    let (args, allow, add) = match command {
+        AccessCommand::Grant(args) => (args, true, true),
+        AccessCommand::Block(args) => (args, false, true),
+        AccessCommand::Revoke(args) => (args, true, false),
+        AccessCommand::Unblock(args) => (args, false, false),
         AccessCommand::List => {
-            for entry in certs::list_access(db).await.map_err(plain)? {
+            for entry in certs::list_access(&control.db).await.map_err(plain)? {
                 let verb = if entry.entry.allow { "allow" } else { "block" };
-                println!("{:<30} {verb} {}", entry.name, describe_match(&entry.entry.matches));
+                println!("{:<30} {verb} {}", entry.name, quic::describe_match(&entry.entry.matches));
             }
             return Ok(());
         }
     };
-    let matches = certs::client_match(args.sha256.as_deref(), args.issuer.as_deref()).map_err(plain)?;
-    let name = certs::change_access(db, &args.name, &matches, allow, add).await.map_err(plain)?;
-    let entry = format!("{} {}", if allow { "allow" } else { "block" }, describe_match(&matches));
-    record(db, action, &name, entry.clone()).await;
-    println!("{name}: {} {entry}", if add { "added" } else { "removed" });
+    let (name, matches) =
+        quic::change_access(control, actor, &args.name, allow, add, args.sha256.as_deref(), args.issuer.as_deref())
+            .await
+            .map_err(plain)?;
+    let verb = if allow { "allow" } else { "block" };
+    println!("{name}: {} {verb} {}", if add { "added" } else { "removed" }, quic::describe_match(&matches));
     Ok(())
-}
-
-fn describe_match(matches: &smb_core::ClientMatch) -> String {
-    match matches {
-        smb_core::ClientMatch::Sha256(hash) => format!("SHA-256 {hash}"),
-        smb_core::ClientMatch::Issuer(issuer) => format!("issuer '{issuer}'"),
-    }
 }

@@ -3,43 +3,34 @@
 
 use std::path::Path;
 
-use app::backend::{audit, smb};
 use app::error::AppError;
-use app::model::audit::Action;
 use app::model::shares::{AccessLevel, EVERYONE, Permission, ShareEdit, ShareForm};
-use app::service::{self, Actor, Control};
+use app::service::{self, Actor, Control, NewPassword};
 use smb_core::same_name;
 
 use crate::admin::{current_uid, read_password};
 use crate::config::{Grants, SettingsCommand, ShareCommand, UserCommand};
-
-const ACTOR: &str = "command line";
 
 fn plain(error: AppError) -> anyhow::Error {
     anyhow::Error::msg(error.to_string())
 }
 
 pub async fn users(data_dir: &Path, command: UserCommand) -> anyhow::Result<()> {
+    use app::service::users;
     let (db, _) = crate::db::open(data_dir).await?;
-    let source = format!("command line (uid {})", current_uid());
-    let record = |action: Action, target: String, detail: String| {
-        let db = db.clone();
-        let source = source.clone();
-        async move { audit::record(&db, audit::Entry::success(ACTOR, action, &target).detail(detail).source(&source)).await }
-    };
+    let control = Control::command_line(db.clone());
+    let actor = Actor::CommandLine { uid: current_uid() };
     match command {
         UserCommand::Add { name, password_stdin: _ } => {
-            let name = smb::check_user_name(&name).map_err(plain)?.to_owned();
             let password = read_password()?;
-            let name = smb::add_user(&db, &name, &password).await.map_err(plain)?;
-            record(Action::UserCreate, name.clone(), String::new()).await;
+            let name = users::create(&control, &actor, &name, NewPassword::once(&password)).await.map_err(plain)?;
             println!("created SMB user '{name}'");
         }
         UserCommand::List => {
-            for user in smb::list_users(&db).await.map_err(plain)? {
+            for user in users::list(&control).await.map_err(plain)? {
                 let state = match (user.enabled, user.locked_until) {
                     (false, _) => "disabled".to_owned(),
-                    (true, Some(until)) => format!("locked out until {}", app::backend::rfc3339(until)),
+                    (true, Some(until)) => format!("locked out until {until}"),
                     (true, None) => "enabled".to_owned(),
                 };
                 println!("{:<20} {state}", user.name);
@@ -47,29 +38,25 @@ pub async fn users(data_dir: &Path, command: UserCommand) -> anyhow::Result<()> 
         }
         UserCommand::SetPassword { name, password_stdin: _ } => {
             let password = read_password()?;
-            let name = smb::set_user_password(&db, &name, &password).await.map_err(plain)?;
-            record(Action::UserPassword, name.clone(), String::new()).await;
+            let name =
+                users::set_password(&control, &actor, &name, NewPassword::once(&password)).await.map_err(plain)?;
             println!("changed the password of '{name}'");
         }
         UserCommand::Remove { name } => {
-            let name = smb::remove_user(&db, &name).await.map_err(plain)?;
-            record(Action::UserRemove, name.clone(), String::new()).await;
+            let name = users::remove(&control, &actor, &name).await.map_err(plain)?;
             println!("removed SMB user '{name}'");
         }
         UserCommand::Enable { name } => {
-            let name = smb::set_user_enabled(&db, &name, true).await.map_err(plain)?;
-            record(Action::UserEnable, name.clone(), "enabled".into()).await;
+            let name = users::set_enabled(&control, &actor, &name, true).await.map_err(plain)?;
             println!("enabled '{name}'");
         }
         UserCommand::Disable { name } => {
-            let name = smb::set_user_enabled(&db, &name, false).await.map_err(plain)?;
-            record(Action::UserEnable, name.clone(), "disabled".into()).await;
+            let name = users::set_enabled(&control, &actor, &name, false).await.map_err(plain)?;
             println!("disabled '{name}'");
         }
         UserCommand::Unlock { name } => {
-            smb::set_user_locked_until(&db, &name, None).await.map_err(plain)?;
-            record(Action::UserUnlock, name.trim().to_owned(), String::new()).await;
-            println!("unlocked '{}'", name.trim());
+            let name = users::unlock(&control, &actor, &name).await.map_err(plain)?;
+            println!("unlocked '{name}'");
         }
     }
     db.close().await;
@@ -158,25 +145,23 @@ pub async fn shares(data_dir: &Path, command: ShareCommand) -> anyhow::Result<()
 }
 
 pub async fn settings(data_dir: &Path, command: SettingsCommand) -> anyhow::Result<()> {
+    use app::service::settings::{self, Change};
     let (db, _) = crate::db::open(data_dir).await?;
+    let control = Control::command_line(db.clone());
     match command {
         SettingsCommand::List => {
-            for (spec, value) in smb::list_settings(&db).await.map_err(plain)? {
+            for (spec, value) in settings::list(&control).await.map_err(plain)? {
                 let marker = if value == spec.default { "" } else { " (changed)" };
                 println!("{:<26} {:<10} {}{marker}", spec.key, value, spec.description);
             }
         }
         SettingsCommand::Set { key, value } => {
-            let before = smb::setting(&db, &key).await.map_err(plain)?;
-            let value = smb::change_setting(&db, &key, &value).await.map_err(plain)?;
-            let detail = format!("{} -> {value}", before.as_deref().unwrap_or("default"));
-            let source = format!("command line (uid {})", current_uid());
-            audit::record(
-                &db,
-                audit::Entry::success(ACTOR, Action::SettingsChange, &key).detail(detail).source(&source),
-            )
-            .await;
-            println!("{key} = {value}");
+            let actor = Actor::CommandLine { uid: current_uid() };
+            let change = Change { field: "value", key: &key, value: &value };
+            match settings::change(&control, &actor, &[change]).await.map_err(plain)?.pop() {
+                Some((key, value)) => println!("{key} = {value}"),
+                None => println!("{key} is already {}", value.trim()),
+            }
         }
     }
     db.close().await;

@@ -5,9 +5,9 @@
 use leptos::prelude::*;
 
 use crate::error::AppError;
-#[cfg(feature = "ssr")]
-use crate::model::audit::Action;
 use crate::model::quic::{AccessPreview, QuicStatus};
+#[cfg(feature = "ssr")]
+use crate::service::{Actor, Control, quic};
 
 #[server(endpoint = "get_quic_status")]
 pub async fn get_quic_status() -> Result<QuicStatus, AppError> {
@@ -24,16 +24,8 @@ pub async fn get_quic_status() -> Result<QuicStatus, AppError> {
 #[server(endpoint = "set_quic")]
 pub async fn set_quic(enabled: bool, address: String, port: String) -> Result<(), AppError> {
     crate::backend::respond(async move {
-        use crate::backend::{audit, session, state};
-        let state = state()?;
-        let actor = session::require_admin().await?;
-        let target = crate::backend::quic::set(&state, enabled, &address, &port).await?;
-        let action = if enabled { Action::QuicEnable } else { Action::QuicDisable };
-        audit::record(
-            &state.db,
-            audit::Entry::success(&actor.name, action, &target).source(&session::client_address().await),
-        )
-        .await;
+        let actor = Actor::console_admin().await?;
+        quic::set(&Control::console()?, &actor, enabled, Some(&address), Some(&port)).await?;
         Ok(())
     })
     .await
@@ -42,16 +34,8 @@ pub async fn set_quic(enabled: bool, address: String, port: String) -> Result<()
 #[server(endpoint = "set_quic_options")]
 pub async fn set_quic_options(encrypt_smb: Option<String>, auto_remap: Option<String>) -> Result<(), AppError> {
     crate::backend::respond(async move {
-        use crate::backend::{audit, session, smb, state};
-        let state = state()?;
-        let actor = session::require_admin().await?;
-        let (encrypt, remap) = (encrypt_smb.is_some(), auto_remap.is_some());
-        smb::change_setting(&state.db, "quic_encrypt_smb", &encrypt.to_string()).await?;
-        smb::change_setting(&state.db, "quic_auto_remap", &remap.to_string()).await?;
-        let detail = format!("encrypt SMB over QUIC {encrypt}, move mappings to renewals {remap}");
-        let entry = audit::Entry::success(&actor.name, Action::SettingsChange, "SMB over QUIC options").detail(detail);
-        audit::record(&state.db, entry.source(&session::client_address().await)).await;
-        Ok(())
+        let actor = Actor::console_admin().await?;
+        quic::set_options(&Control::console()?, &actor, encrypt_smb.is_some(), auto_remap.is_some()).await
     })
     .await
 }
@@ -67,11 +51,8 @@ pub async fn map_name(
     is_default: Option<String>,
 ) -> Result<(), AppError> {
     crate::backend::respond(async move {
-        use crate::backend::certs::{self, Mapping};
-        use crate::backend::{audit, session, state};
-        let state = state()?;
-        let actor = session::require_admin().await?;
-        let mapping = Mapping {
+        let actor = Actor::console_admin().await?;
+        let mapping = crate::backend::certs::Mapping {
             name,
             thumbprint,
             require_client_auth: require_client_auth.is_some(),
@@ -79,16 +60,7 @@ pub async fn map_name(
             allow_named_pipes: allow_named_pipes.is_some(),
             is_default: is_default.is_some(),
         };
-        let stored = certs::map(&state.db, &mapping).await?;
-        let detail = format!(
-            "{}{}{}{}",
-            stored.thumbprint,
-            if stored.require_client_auth { ", client authentication required" } else { "" },
-            if stored.allow_named_pipes { ", named pipes allowed" } else { "" },
-            if stored.is_default { ", default for clients without a server name" } else { "" }
-        );
-        let entry = audit::Entry::success(&actor.name, Action::QuicMappingSet, &stored.name).detail(detail);
-        audit::record(&state.db, entry.source(&session::client_address().await)).await;
+        quic::map(&Control::console()?, &actor, &mapping).await?;
         Ok(())
     })
     .await
@@ -97,12 +69,8 @@ pub async fn map_name(
 #[server(endpoint = "unmap_name")]
 pub async fn unmap_name(name: String) -> Result<(), AppError> {
     crate::backend::respond(async move {
-        use crate::backend::{audit, certs, session, state};
-        let state = state()?;
-        let actor = session::require_admin().await?;
-        let name = certs::unmap(&state.db, &name).await?;
-        let entry = audit::Entry::success(&actor.name, Action::QuicMappingRemove, &name);
-        audit::record(&state.db, entry.source(&session::client_address().await)).await;
+        let actor = Actor::console_admin().await?;
+        quic::unmap(&Control::console()?, &actor, &name).await?;
         Ok(())
     })
     .await
@@ -118,19 +86,8 @@ pub async fn change_client_access(
     issuer: String,
 ) -> Result<(), AppError> {
     crate::backend::respond(async move {
-        use crate::backend::{audit, certs, session, state};
-        let state = state()?;
-        let actor = session::require_admin().await?;
-        let some = |text: &str| Some(text.trim().to_owned()).filter(|t| !t.is_empty());
-        let matches = certs::client_match(some(&sha256).as_deref(), some(&issuer).as_deref())?;
-        let name = certs::change_access(&state.db, &name, &matches, allow, add).await?;
-        let action = Action::quic_access(allow, add);
-        let detail = match &matches {
-            smb_core::ClientMatch::Sha256(hex) => format!("SHA-256 {hex}"),
-            smb_core::ClientMatch::Issuer(dn) => format!("issuer {dn}"),
-        };
-        let entry = audit::Entry::success(&actor.name, action, &name).detail(detail);
-        audit::record(&state.db, entry.source(&session::client_address().await)).await;
+        let actor = Actor::console_admin().await?;
+        quic::change_access(&Control::console()?, &actor, &name, allow, add, Some(&sha256), Some(&issuer)).await?;
         Ok(())
     })
     .await

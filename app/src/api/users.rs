@@ -6,60 +6,32 @@ use leptos::prelude::*;
 
 use crate::error::AppError;
 #[cfg(feature = "ssr")]
-use crate::model::audit::Action;
-#[cfg(feature = "ssr")]
 use crate::model::users::POLICY_FIELDS;
 use crate::model::users::{LockoutPolicyView, UserSummary};
+#[cfg(feature = "ssr")]
+use crate::service::{Actor, Control, NewPassword};
 
 #[server(endpoint = "list_smb_users")]
 pub async fn list_smb_users() -> Result<Vec<UserSummary>, AppError> {
     crate::backend::respond(async move {
-        use crate::backend::{rfc3339, session, smb, state};
-        let state = state()?;
-        session::require_signed_in().await?;
-        Ok(smb::list_users(&state.db)
-            .await?
-            .into_iter()
-            .map(|user| UserSummary {
-                // The engine knows a lockout before the database stores it.
-                locked_out: user.locked_until.is_some() || state.engine.is_locked_out(&user.name),
-                locked_until: user.locked_until.map(rfc3339),
-                name: user.name,
-                enabled: user.enabled,
-                created_at: rfc3339(user.created_at),
-                password_changed_at: rfc3339(user.password_changed_at),
-            })
-            .collect())
+        crate::backend::session::require_signed_in().await?;
+        crate::service::users::list(&Control::console()?).await
     })
     .await
-}
-
-#[cfg(feature = "ssr")]
-fn check_confirmation(password: &str, confirm: &str) -> crate::error::AppResult<()> {
-    crate::backend::smb::check_smb_password(password)?;
-    if password != confirm {
-        return Err(AppError::invalid("confirm", "The two passwords differ."));
-    }
-    Ok(())
 }
 
 /// Creates an SMB user; returns its name as stored.
 #[server(endpoint = "create_smb_user")]
 pub async fn create_smb_user(name: String, password: String, confirm: String) -> Result<String, AppError> {
     crate::backend::respond(async move {
-        use crate::backend::{audit, session, smb, state};
-        let state = state()?;
-        let actor = session::require_admin().await?;
-        let name = smb::check_user_name(&name)?.to_owned();
-        check_confirmation(&password, &confirm)?;
-        let name = smb::add_user(&state.db, &name, &password).await?;
-        state.apply_configuration().await?;
-        audit::record(
-            &state.db,
-            audit::Entry::success(&actor.name, Action::UserCreate, &name).source(&session::client_address().await),
+        let actor = Actor::console_admin().await?;
+        crate::service::users::create(
+            &Control::console()?,
+            &actor,
+            &name,
+            NewPassword::typed_twice(&password, &confirm),
         )
-        .await;
-        Ok(name)
+        .await
     })
     .await
 }
@@ -67,20 +39,14 @@ pub async fn create_smb_user(name: String, password: String, confirm: String) ->
 #[server(endpoint = "set_smb_user_password")]
 pub async fn set_smb_user_password(name: String, password: String, confirm: String) -> Result<String, AppError> {
     crate::backend::respond(async move {
-        use crate::backend::{audit, session, smb, state};
-        let state = state()?;
-        let actor = session::require_admin().await?;
-        check_confirmation(&password, &confirm)?;
-        let name = smb::set_user_password(&state.db, &name, &password).await?;
-        state.apply_configuration().await?;
-        audit::record(
-            &state.db,
-            audit::Entry::success(&actor.name, Action::UserPassword, &name)
-                .detail("new sessions need the new password; signed-in sessions stay")
-                .source(&session::client_address().await),
+        let actor = Actor::console_admin().await?;
+        crate::service::users::set_password(
+            &Control::console()?,
+            &actor,
+            &name,
+            NewPassword::typed_twice(&password, &confirm),
         )
-        .await;
-        Ok(name)
+        .await
     })
     .await
 }
@@ -89,18 +55,8 @@ pub async fn set_smb_user_password(name: String, password: String, confirm: Stri
 #[server(endpoint = "set_smb_user_enabled")]
 pub async fn set_smb_user_enabled(name: String, enabled: bool) -> Result<(String, bool), AppError> {
     crate::backend::respond(async move {
-        use crate::backend::{audit, session, smb, state};
-        let state = state()?;
-        let actor = session::require_admin().await?;
-        let name = smb::set_user_enabled(&state.db, &name, enabled).await?;
-        state.apply_configuration().await?;
-        audit::record(
-            &state.db,
-            audit::Entry::success(&actor.name, Action::UserEnable, &name)
-                .detail(if enabled { "enabled" } else { "disabled" })
-                .source(&session::client_address().await),
-        )
-        .await;
+        let actor = Actor::console_admin().await?;
+        let name = crate::service::users::set_enabled(&Control::console()?, &actor, &name, enabled).await?;
         Ok((name, enabled))
     })
     .await
@@ -110,19 +66,8 @@ pub async fn set_smb_user_enabled(name: String, enabled: bool) -> Result<(String
 #[server(endpoint = "remove_smb_user")]
 pub async fn remove_smb_user(name: String) -> Result<String, AppError> {
     crate::backend::respond(async move {
-        use crate::backend::{audit, session, smb, state};
-        let state = state()?;
-        let actor = session::require_admin().await?;
-        let name = smb::remove_user(&state.db, &name).await?;
-        state.apply_configuration().await?;
-        audit::record(
-            &state.db,
-            audit::Entry::success(&actor.name, Action::UserRemove, &name)
-                .detail("its share permissions were removed too")
-                .source(&session::client_address().await),
-        )
-        .await;
-        Ok(name)
+        let actor = Actor::console_admin().await?;
+        crate::service::users::remove(&Control::console()?, &actor, &name).await
     })
     .await
 }
@@ -132,18 +77,8 @@ pub async fn remove_smb_user(name: String) -> Result<String, AppError> {
 #[server(endpoint = "unlock_smb_user")]
 pub async fn unlock_smb_user(name: String) -> Result<String, AppError> {
     crate::backend::respond(async move {
-        use crate::backend::{audit, session, smb, state};
-        let state = state()?;
-        let actor = session::require_admin().await?;
-        let user = smb::find_user(&state.db, &name).await?;
-        smb::set_user_locked_until(&state.db, &user.name, None).await?;
-        state.engine.unlock_user(&user.name);
-        audit::record(
-            &state.db,
-            audit::Entry::success(&actor.name, Action::UserUnlock, &user.name).source(&session::client_address().await),
-        )
-        .await;
-        Ok(user.name)
+        let actor = Actor::console_admin().await?;
+        crate::service::users::unlock(&Control::console()?, &actor, &name).await
     })
     .await
 }
@@ -151,10 +86,8 @@ pub async fn unlock_smb_user(name: String) -> Result<String, AppError> {
 #[server(endpoint = "get_lockout_policy")]
 pub async fn get_lockout_policy() -> Result<LockoutPolicyView, AppError> {
     crate::backend::respond(async move {
-        use crate::backend::{session, smb, state};
-        let state = state()?;
-        session::require_signed_in().await?;
-        let settings = smb::list_settings(&state.db).await?;
+        crate::backend::session::require_signed_in().await?;
+        let settings = crate::service::settings::list(&Control::console()?).await?;
         let value = |key: &str| {
             settings.iter().find(|(spec, _)| spec.key == key).map(|(_, value)| value.clone()).unwrap_or_default()
         };
@@ -176,40 +109,14 @@ pub async fn set_lockout_policy(
     duration_seconds: String,
 ) -> Result<Vec<(String, String)>, AppError> {
     crate::backend::respond(async move {
-        use crate::backend::{audit, session, smb, state};
-        let state = state()?;
-        let actor = session::require_admin().await?;
-        let mut checked = Vec::new();
-        for ((field, key), value) in POLICY_FIELDS.into_iter().zip([&threshold, &window_seconds, &duration_seconds]) {
-            let spec = smb::setting_spec(key)?;
-            // The setting's own check names its field `value`; here each has its own input.
-            let value = smb::check_setting(spec, value).map_err(|error| match error {
-                AppError::Invalid { message, .. } => AppError::invalid(field, message),
-                other => other,
-            })?;
-            checked.push((spec, value));
-        }
-        let source = session::client_address().await;
-        let mut changed = Vec::new();
-        for (spec, value) in checked {
-            let before = smb::setting(&state.db, spec.key).await?;
-            if before.as_deref().unwrap_or(spec.default) == value {
-                continue;
-            }
-            let value = smb::change_setting(&state.db, spec.key, &value).await?;
-            audit::record(
-                &state.db,
-                audit::Entry::success(&actor.name, Action::SettingsChange, spec.key)
-                    .detail(format!("{} -> {value}", before.as_deref().unwrap_or("default")))
-                    .source(&source),
-            )
-            .await;
-            changed.push((spec.key.to_owned(), value));
-        }
-        if !changed.is_empty() {
-            state.apply_configuration().await?;
-        }
-        Ok(changed)
+        use crate::service::settings::{Change, change};
+        let actor = Actor::console_admin().await?;
+        let changes: Vec<Change<'_>> = POLICY_FIELDS
+            .into_iter()
+            .zip([&threshold, &window_seconds, &duration_seconds])
+            .map(|((field, key), value)| Change { field, key, value })
+            .collect();
+        change(&Control::console()?, &actor, &changes).await
     })
     .await
 }

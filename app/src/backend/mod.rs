@@ -10,7 +10,6 @@ pub mod passwords;
 pub mod quic;
 pub mod session;
 pub mod sessions;
-pub mod setup;
 pub mod setup_token;
 pub mod smb;
 pub mod throttle;

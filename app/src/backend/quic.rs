@@ -1,7 +1,7 @@
 //! SMB over QUIC for the console: its status from the store and the running engine, turning it on
 //! and off with a port check, and the client access preview.
 
-use std::net::{IpAddr, SocketAddr, UdpSocket};
+use std::net::{SocketAddr, UdpSocket};
 
 use crate::backend::certs::{self, StoredCert};
 use crate::backend::{AppState, now, smb};
@@ -70,34 +70,12 @@ pub async fn status(state: &AppState) -> AppResult<QuicStatus> {
     })
 }
 
-/// Whether another program holds UDP `address` (EdgeShare's own listener excepted).
-pub fn port_taken(state: &AppState, address: SocketAddr) -> Option<String> {
-    if state.engine.quic_address() == Some(address) {
+/// Whether another program holds UDP `address` (the engine's own listener excepted).
+pub fn port_taken(engine: &smb_core::EngineHandle, address: SocketAddr) -> Option<String> {
+    if engine.quic_address() == Some(address) {
         return None;
     }
     UdpSocket::bind(address).err().map(|error| error.to_string())
-}
-
-/// Applies the on/off switch, address and port; returns the address for the audit log.
-pub async fn set(state: &AppState, enabled: bool, address: &str, port: &str) -> AppResult<String> {
-    let db = &state.db;
-    let ip: IpAddr = address.trim().parse().map_err(|_| {
-        AppError::invalid("address", "Give an IP address to listen on, such as :: (all) or 192.0.2.10.")
-    })?;
-    let port: u16 = port
-        .trim()
-        .parse()
-        .ok()
-        .filter(|p| *p > 0)
-        .ok_or_else(|| AppError::invalid("port", "Give a UDP port from 1 to 65535 (clients use 443)."))?;
-    let wanted = SocketAddr::new(ip, port);
-    if enabled && let Some(error) = port_taken(state, wanted) {
-        return Err(AppError::invalid("port", format!("UDP {wanted} cannot be used: {error}. Choose another port.")));
-    }
-    smb::change_setting(db, "quic_address", &ip.to_string()).await?;
-    smb::change_setting(db, "quic_port", &port.to_string()).await?;
-    smb::change_setting(db, "quic_enabled", &enabled.to_string()).await?;
-    Ok(wanted.to_string())
 }
 
 /// What `name`'s access lists would do with the client certificate chain in `pem`.

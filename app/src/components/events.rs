@@ -3,6 +3,7 @@
 use leptos::prelude::*;
 
 use crate::components::format::timestamp;
+use crate::components::table::TableHead;
 use crate::model::audit::{Action, AuditEvent, Outcome};
 
 #[component]
@@ -13,17 +14,7 @@ pub fn EventsTable(events: Vec<AuditEvent>) -> impl IntoView {
     view! {
         <div class="table-wrap">
             <table class="events">
-                <thead>
-                    <tr>
-                        <th scope="col">"Time"</th>
-                        <th scope="col">"Action"</th>
-                        <th scope="col">"By"</th>
-                        <th scope="col">"Target"</th>
-                        <th scope="col">"Result"</th>
-                        <th scope="col">"Details"</th>
-                        <th scope="col">"From"</th>
-                    </tr>
-                </thead>
+                <TableHead columns=&["Time", "Action", "By", "Target", "Result", "Details", "From"]/>
                 <tbody>
                     {events
                         .into_iter()

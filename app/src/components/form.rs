@@ -88,3 +88,54 @@ pub fn Submit(
         </button>
     }
 }
+
+/// A change that cannot be undone, behind a question: `opener` ("Delete…") discloses the
+/// question and the button that does it. The form sends `field` = `value` to `action`;
+/// `command` shows the same from the command line; `on_submit` runs as the button is pressed.
+#[component]
+pub fn ConfirmDelete<ServFn, OutputProtocol>(
+    action: ServerAction<ServFn>,
+    opener: &'static str,
+    #[prop(into)] question: String,
+    button: &'static str,
+    field: &'static str,
+    #[prop(into)] value: String,
+    #[prop(optional, into)] command: Option<String>,
+    #[prop(optional, into)] on_submit: Option<Callback<()>>,
+) -> impl IntoView
+where
+    ServFn: serde::de::DeserializeOwned
+        + leptos::server_fn::ServerFn<Protocol = leptos::server_fn::Http<leptos::server_fn::codec::PostUrl, OutputProtocol>>
+        + Clone
+        + Send
+        + Sync
+        + 'static,
+    <<ServFn::Client as leptos::server_fn::client::Client<ServFn::Error>>::Request as leptos::server_fn::request::ClientReq<
+        ServFn::Error,
+    >>::FormData: From<leptos::web_sys::FormData>,
+    ServFn::Output: Send + Sync + 'static,
+    ServFn::Error: Send + Sync + 'static,
+    <ServFn as leptos::server_fn::ServerFn>::Client: leptos::server_fn::client::Client<<ServFn as leptos::server_fn::ServerFn>::Error>,
+{
+    view! {
+        <details class="confirm">
+            <summary class="small danger">{opener}</summary>
+            <ActionForm action>
+                <input type="hidden" name=field value=value/>
+                <p>{question}</p>
+                {command.map(|command| view! { <p class="hint">"Command line: " <code>{command}</code></p> })}
+                <button
+                    type="submit"
+                    class="small danger"
+                    on:click=move |_| {
+                        if let Some(on_submit) = on_submit {
+                            on_submit.run(());
+                        }
+                    }
+                >
+                    {button}
+                </button>
+            </ActionForm>
+        </details>
+    }
+}

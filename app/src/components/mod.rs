@@ -5,4 +5,7 @@ pub mod events;
 pub mod form;
 pub mod format;
 pub mod layout;
+pub mod notice;
+pub mod page;
 pub mod resource;
+pub mod table;

@@ -1,11 +1,12 @@
 use leptos::prelude::*;
-use leptos_meta::Title;
 
 use crate::api::accounts::{CreateAccount, RemoveAccount, ResetAccountPassword, SetAccountRole, list_accounts};
-use crate::components::form::{Field, FormError, Submit, action_error};
+use crate::components::form::{ConfirmDelete, Field, FormError, Submit, action_error};
 use crate::components::format::timestamp;
 use crate::components::layout::use_viewer;
+use crate::components::page::PageHeader;
 use crate::components::resource::ResourceView;
+use crate::components::table::TableHead;
 use crate::model::accounts::{AccountSummary, MIN_PASSWORD_CHARS};
 use crate::model::auth::Role;
 
@@ -24,12 +25,10 @@ pub fn AccountsPage() -> impl IntoView {
         Signal::derive(move || [action_error(remove).get(), action_error(set_role).get()].into_iter().flatten().next());
     let can_change = viewer.can_change();
     view! {
-        <Title text="Console accounts"/>
-        <h1>"Console accounts"</h1>
-        <p class="lead">
+        <PageHeader title="Console accounts">
             "People who may use this console. Administrators change settings; readers see everything and change nothing. "
             "These accounts do not give access to shares."
-        </p>
+        </PageHeader>
         <FormError error=row_error/>
         <ResourceView resource=accounts let:list>
             {
@@ -60,15 +59,7 @@ fn AccountsTable(
     view! {
         <div class="table-wrap">
             <table class="accounts">
-                <thead>
-                    <tr>
-                        <th scope="col">"Name"</th>
-                        <th scope="col">"Role"</th>
-                        <th scope="col">"Created"</th>
-                        <th scope="col">"Last sign-in"</th>
-                        {can_change.then(|| view! { <th scope="col">"Actions"</th> })}
-                    </tr>
-                </thead>
+                <TableHead columns=&["Name", "Role", "Created", "Last sign-in"] actions=can_change/>
                 <tbody>
                     {list
                         .into_iter()
@@ -107,14 +98,7 @@ fn RowActions(
                 <input type="hidden" name="role" value=other.as_str()/>
                 <button type="submit" class="small">{format!("Make {}", other.label().to_lowercase())}</button>
             </ActionForm>
-            <details class="confirm">
-                <summary class="small danger">"Remove…"</summary>
-                <ActionForm action=remove>
-                    <input type="hidden" name="name" value=name/>
-                    <p>{question}</p>
-                    <button type="submit" class="small danger">"Remove account"</button>
-                </ActionForm>
-            </details>
+            <ConfirmDelete action=remove opener="Remove…" question button="Remove account" field="name" value=name/>
         </td>
     }
 }

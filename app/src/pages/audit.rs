@@ -1,11 +1,11 @@
 use leptos::prelude::*;
-use leptos_meta::Title;
 use leptos_router::components::{A, Form};
 use leptos_router::hooks::use_query_map;
 use leptos_router::params::ParamsMap;
 
 use crate::api::audit::list_audit;
 use crate::components::events::EventsTable;
+use crate::components::page::PageHeader;
 use crate::components::resource::ResourceView;
 use crate::model::audit::{Action, AuditFilter, AuditPage as Page};
 
@@ -39,9 +39,7 @@ pub fn AuditPage() -> impl IntoView {
     let data = Resource::new(move || filter.get(), |(filter, page)| list_audit(filter, page));
     let current = move || filter.get().0;
     view! {
-        <Title text="Audit log"/>
-        <h1>"Audit log"</h1>
-        <p class="lead">"Every change made on this server and every sign-in, newest first."</p>
+        <PageHeader title="Audit log">"Every change made on this server and every sign-in, newest first."</PageHeader>
         <Form method="GET" action="/audit" attr:class="filters" attr:aria-label="Filter events">
             <div class="field">
                 <label for="audit-action">"Action"</label>

@@ -1,14 +1,15 @@
 use leptos::prelude::*;
-use leptos_meta::Title;
 
 use crate::api::certs::{
     ExportCertificate, GenerateCertificate, ImportCertificatePem, ImportCertificatePfx, RemoveCertificate,
     list_certificates,
 };
-use crate::components::form::{FormError, Submit, action_error};
+use crate::components::form::{ConfirmDelete, FormError, Submit, action_error};
 use crate::components::format::timestamp;
 use crate::components::layout::use_viewer;
+use crate::components::page::PageHeader;
 use crate::components::resource::ResourceView;
+use crate::components::table::TableHead;
 use crate::error::AppError;
 use crate::model::certs::{AddedCertificate, CertificateRow, generate_command, split_names};
 use crate::model::health::Level;
@@ -31,13 +32,11 @@ pub fn CertificatesPage() -> impl IntoView {
     let row_error =
         Signal::derive(move || [action_error(remove).get(), action_error(export).get()].into_iter().flatten().next());
     view! {
-        <Title text="Certificates"/>
-        <h1>"Certificates"</h1>
-        <p class="lead">
+        <PageHeader title="Certificates">
             "The certificates SMB over QUIC presents to clients, checked against what Windows requires. "
             "Private keys stay on this server. When you import or generate a certificate that renews a mapped one "
             "(same names, later expiry), the server names move to it by themselves."
-        </p>
+        </PageHeader>
         <FormError error=row_error/>
         <ResourceView resource=list let:rows>
             <Store rows can_change selected remove export/>
@@ -89,19 +88,7 @@ fn Store(
     view! {
         <div class="table-wrap">
             <table class="certificates">
-                <thead>
-                    <tr>
-                        <th scope="col">"Subject"</th>
-                        <th scope="col">"Health"</th>
-                        <th scope="col">"Names"</th>
-                        <th scope="col">"Issuer"</th>
-                        <th scope="col">"Expires"</th>
-                        <th scope="col">"Key"</th>
-                        <th scope="col">"Thumbprint (SHA-1)"</th>
-                        <th scope="col">"Mapped names"</th>
-                        <th scope="col">"Actions"</th>
-                    </tr>
-                </thead>
+                <TableHead columns=&["Subject", "Health", "Names", "Issuer", "Expires", "Key", "Thumbprint (SHA-1)", "Mapped names", "Actions"]/>
                 <tbody>
                     {rows
                         .into_iter()
@@ -161,20 +148,20 @@ fn Store(
                                         {can_change
                                             .then(|| {
                                                 view! {
-                                                    <details class="confirm">
-                                                        <summary class="small danger">"Delete…"</summary>
-                                                        <ActionForm action=remove>
-                                                            <input type="hidden" name="thumbprint" value=delete/>
-                                                            <p>
-                                                                {if mapped {
-                                                                    "It is mapped: unmap its names first (SMB over QUIC page)."
-                                                                } else {
-                                                                    "Delete this certificate and its private key from the store?"
-                                                                }}
-                                                            </p>
-                                                            <button type="submit" class="small danger">"Delete certificate"</button>
-                                                        </ActionForm>
-                                                    </details>
+                                                    <ConfirmDelete
+                                                        action=remove
+                                                        opener="Delete…"
+                                                        question={
+                                                            if mapped {
+                                                                "It is mapped: unmap its names first (SMB over QUIC page)."
+                                                            } else {
+                                                                "Delete this certificate and its private key from the store?"
+                                                            }
+                                                        }
+                                                        button="Delete certificate"
+                                                        field="thumbprint"
+                                                        value=delete
+                                                    />
                                                 }
                                             })}
                                     </td>
@@ -224,14 +211,7 @@ fn Details(row: CertificateRow, selected: RwSignal<Option<String>>) -> impl Into
             <h3>"Requirements"</h3>
             <div class="table-wrap">
                 <table class="checks">
-                    <thead>
-                        <tr>
-                            <th scope="col">"Check"</th>
-                            <th scope="col">"Verdict"</th>
-                            <th scope="col">"Finding"</th>
-                            <th scope="col">"How to fix"</th>
-                        </tr>
-                    </thead>
+                    <TableHead columns=&["Check", "Verdict", "Finding", "How to fix"]/>
                     <tbody>
                         {row.checks
                             .into_iter()

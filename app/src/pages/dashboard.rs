@@ -1,11 +1,11 @@
 use leptos::prelude::*;
-use leptos_meta::Title;
 
 use crate::api::health::get_health;
 use crate::api::overview::{get_activity, get_overview};
 use crate::components::chart::{LineChart, Series};
 use crate::components::events::EventsTable;
 use crate::components::format::{bytes, duration, timestamp};
+use crate::components::page::PageHeader;
 use crate::components::resource::ResourceView;
 use crate::model::health::{HealthReport, Level};
 use crate::model::overview::{ActivityPoint, Overview};
@@ -26,8 +26,7 @@ pub fn DashboardPage() -> impl IntoView {
     });
     let activity = Resource::new(move || tick.get(), |_| get_activity());
     view! {
-        <Title text="Dashboard"/>
-        <h1>"Dashboard"</h1>
+        <PageHeader title="Dashboard"/>
         // The health and activity cards add to the overview; when they fail, the overview says why.
         <ResourceView resource=health quiet=true let:report>
             <HealthCard report/>

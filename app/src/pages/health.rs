@@ -1,9 +1,10 @@
 use leptos::prelude::*;
-use leptos_meta::Title;
 
 use crate::api::health::get_health;
 use crate::components::format::timestamp;
+use crate::components::page::PageHeader;
 use crate::components::resource::ResourceView;
+use crate::components::table::TableHead;
 use crate::model::health::{HealthItem, HealthReport, Level};
 
 #[component]
@@ -11,14 +12,12 @@ pub fn HealthPage() -> impl IntoView {
     let refresh = RwSignal::new(0_u64);
     let report = Resource::new(move || refresh.get(), |_| get_health());
     view! {
-        <Title text="Health"/>
-        <h1>"Health"</h1>
-        <p class="lead">
+        <PageHeader title="Health">
             "Every check of SMB over QUIC in one place: the listener, each server name's certificate, client access, "
             "named pipes, SMB over TCP exposure, and the resource budget (connections and open files against their "
             "limits, and what the limits refused). Monitoring systems read the same report at "
             <a href="/api/health" class="mono">"/api/health"</a> " and counters at " <a href="/metrics" class="mono">"/metrics"</a> "."
-        </p>
+        </PageHeader>
         <ResourceView resource=report let:report>
             <Report report refresh/>
         </ResourceView>
@@ -60,16 +59,7 @@ fn Report(report: HealthReport, refresh: RwSignal<u64>) -> impl IntoView {
         </section>
         <div class="table-wrap">
             <table class="health">
-                <thead>
-                    <tr>
-                        <th scope="col">"Verdict"</th>
-                        <th scope="col">"Area"</th>
-                        <th scope="col">"Subject"</th>
-                        <th scope="col">"Check"</th>
-                        <th scope="col">"Finding"</th>
-                        <th scope="col">"How to fix"</th>
-                    </tr>
-                </thead>
+                <TableHead columns=&["Verdict", "Area", "Subject", "Check", "Finding", "How to fix"]/>
                 <tbody>
                     {items.into_iter().map(|item| view! { <Row item/> }).collect_view()}
                 </tbody>

@@ -1,12 +1,13 @@
 use leptos::prelude::*;
-use leptos_meta::Title;
 
 use crate::api::quic::{
     ChangeClientAccess, MapName, PreviewClientAccess, SetQuic, SetQuicOptions, UnmapName, get_quic_status,
 };
-use crate::components::form::{Field, FormError, Submit, action_error};
+use crate::components::form::{ConfirmDelete, Field, FormError, Submit, action_error};
 use crate::components::layout::use_viewer;
+use crate::components::page::PageHeader;
 use crate::components::resource::ResourceView;
+use crate::components::table::TableHead;
 use crate::model::quic::{AccessRow, MappingRow, QuicStatus};
 
 #[component]
@@ -32,14 +33,12 @@ pub fn QuicPage() -> impl IntoView {
     );
     let actions = Actions { set_quic, options, map, unmap, access, preview };
     view! {
-        <Title text="SMB over QUIC"/>
-        <h1>"SMB over QUIC"</h1>
-        <p class="lead">
+        <PageHeader title="SMB over QUIC">
             "Remote clients reach shares over UDP with TLS 1.3, without a VPN: "
             <code>"NET USE * \\\\fs.example.com\\share /TRANSPORT:QUIC"</code>
             ". Each server name clients use is mapped to a certificate that carries it. Changes apply at once; "
             "connected clients stay connected."
-        </p>
+        </PageHeader>
         <ResourceView resource=status let:status>
             <Sections status can_change actions/>
         </ResourceView>
@@ -184,17 +183,7 @@ fn Mappings(mappings: Vec<MappingRow>, can_change: bool, unmap: ServerAction<Unm
         <FormError error/>
         <div class="table-wrap">
             <table class="mappings">
-                <thead>
-                    <tr>
-                        <th scope="col">"Server name"</th>
-                        <th scope="col">"Certificate"</th>
-                        <th scope="col">"Expires"</th>
-                        <th scope="col">"Client authentication"</th>
-                        <th scope="col">"Named pipes"</th>
-                        <th scope="col">"Default"</th>
-                        {can_change.then(|| view! { <th scope="col">"Actions"</th> })}
-                    </tr>
-                </thead>
+                <TableHead columns=&["Server name", "Certificate", "Expires", "Client authentication", "Named pipes", "Default"] actions=can_change/>
                 <tbody>
                     {mappings
                         .into_iter()
@@ -218,14 +207,14 @@ fn Mappings(mappings: Vec<MappingRow>, can_change: bool, unmap: ServerAction<Unm
                                         .then(|| {
                                             view! {
                                                 <td>
-                                                    <details class="confirm">
-                                                        <summary class="small danger">"Unmap…"</summary>
-                                                        <ActionForm action=unmap>
-                                                            <input type="hidden" name="name" value=name/>
-                                                            <p>"Clients using this name are refused from now on."</p>
-                                                            <button type="submit" class="small danger">"Unmap"</button>
-                                                        </ActionForm>
-                                                    </details>
+                                                    <ConfirmDelete
+                                                        action=unmap
+                                                        opener="Unmap…"
+                                                        question="Clients using this name are refused from now on."
+                                                        button="Unmap"
+                                                        field="name"
+                                                        value=name
+                                                    />
                                                 </td>
                                             }
                                         })}
@@ -301,14 +290,7 @@ fn AccessTable(entries: Vec<AccessRow>, can_change: bool, change: ServerAction<C
     view! {
         <div class="table-wrap">
             <table class="access">
-                <thead>
-                    <tr>
-                        <th scope="col">"Server name"</th>
-                        <th scope="col">"Entry"</th>
-                        <th scope="col">"Matches"</th>
-                        {can_change.then(|| view! { <th scope="col">"Actions"</th> })}
-                    </tr>
-                </thead>
+                <TableHead columns=&["Server name", "Entry", "Matches"] actions=can_change/>
                 <tbody>
                     {entries
                         .into_iter()

@@ -1,13 +1,14 @@
 use std::time::Duration;
 
 use leptos::prelude::*;
-use leptos_meta::Title;
 
 use crate::api::sessions::{CloseFile, CloseSession, get_live_status};
 use crate::components::form::{FormError, action_error};
 use crate::components::format::duration;
 use crate::components::layout::use_viewer;
+use crate::components::page::PageHeader;
 use crate::components::resource::ResourceView;
+use crate::components::table::TableHead;
 use crate::model::sessions::{LiveStatus, OpenFileRow, SessionRow};
 
 /// How often the tables refresh themselves.
@@ -46,14 +47,12 @@ pub fn SessionsPage() -> impl IntoView {
         [action_error(close_session).get(), action_error(close_file).get()].into_iter().flatten().next()
     });
     view! {
-        <Title text="Sessions and open files"/>
-        <h1>"Sessions and open files"</h1>
-        <p class="lead">
+        <PageHeader title="Sessions and open files">
             "Who is connected now, over which transport and with which protection, and what they have open. "
             "The tables update every two seconds, and wait while you are using them with the keyboard. "
             "Closing a session signs its user out; the client must sign in again. "
             "Closing a file ends that handle; unsaved data in the client's cache may be lost."
-        </p>
+        </PageHeader>
         <FormError error/>
         <ResourceView resource=live let:status>
             <Tables status can_change asking close_session close_file/>
@@ -122,21 +121,7 @@ fn SessionsTable(
     view! {
         <div class="table-wrap">
             <table class="sessions">
-                <thead>
-                    <tr>
-                        <th scope="col">"User"</th>
-                        <th scope="col">"Client"</th>
-                        <th scope="col">"Transport"</th>
-                        <th scope="col">"Dialect"</th>
-                        <th scope="col">"Signing"</th>
-                        <th scope="col">"Encryption"</th>
-                        <th scope="col">"Shares"</th>
-                        <th scope="col">"Opens"</th>
-                        <th scope="col">"Connected"</th>
-                        <th scope="col">"Idle"</th>
-                        {can_change.then(|| view! { <th scope="col">"Actions"</th> })}
-                    </tr>
-                </thead>
+                <TableHead columns=&["User", "Client", "Transport", "Dialect", "Signing", "Encryption", "Shares", "Opens", "Connected", "Idle"] actions=can_change/>
                 <tbody>
                     {sessions
                         .into_iter()
@@ -198,16 +183,7 @@ fn FilesTable(
     view! {
         <div class="table-wrap">
             <table class="open-files">
-                <thead>
-                    <tr>
-                        <th scope="col">"Path"</th>
-                        <th scope="col">"User"</th>
-                        <th scope="col">"Client"</th>
-                        <th scope="col">"Access"</th>
-                        <th scope="col">"Locks"</th>
-                        {can_change.then(|| view! { <th scope="col">"Actions"</th> })}
-                    </tr>
-                </thead>
+                <TableHead columns=&["Path", "User", "Client", "Access", "Locks"] actions=can_change/>
                 <tbody>
                     {files
                         .into_iter()

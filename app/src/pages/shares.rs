@@ -2,21 +2,21 @@
 //! administrators a form to create or change one, with the `edgeshare` command that does the same.
 
 use leptos::prelude::*;
-use leptos_meta::Title;
 
 use crate::api::shares::{CreateShare, RemoveShare, UpdateShare, list_shares};
 use crate::api::users::list_smb_users;
-use crate::components::form::{FormError, Submit, action_error};
+use crate::components::form::{ConfirmDelete, FormError, Submit, action_error};
 use crate::components::format::timestamp;
 use crate::components::layout::use_viewer;
+use crate::components::notice::{Notice, NoticePanel};
+use crate::components::page::PageHeader;
 use crate::components::resource::ResourceView;
+use crate::components::table::{Pager, Sort, SortHeader, page_of};
 use crate::error::AppError;
 use crate::model::shares::{
     AccessLevel, EVERYONE, MAX_DESCRIPTION_CHARS, Permission, ShareEdit, ShareForm, ShareSummary, add_command,
     remove_command, set_command,
 };
-
-const PAGE_SIZE: usize = 25;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 enum Column {
@@ -26,14 +26,8 @@ enum Column {
     Created,
 }
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-struct Sort {
-    column: Column,
-    ascending: bool,
-}
-
 /// The shares that match `query` (name, path, description or a permission's user), in `sort` order.
-fn arrange(list: &[ShareSummary], query: &str, sort: Sort) -> Vec<ShareSummary> {
+fn arrange(list: &[ShareSummary], query: &str, sort: Sort<Column>) -> Vec<ShareSummary> {
     let query = query.trim().to_lowercase();
     let mut rows: Vec<ShareSummary> = list
         .iter()
@@ -62,13 +56,6 @@ fn arrange(list: &[ShareSummary], query: &str, sort: Sort) -> Vec<ShareSummary> 
 enum Editing {
     New,
     Existing(String, ShareForm),
-}
-
-/// A message after a change, with the command line that does the same.
-#[derive(Clone, Debug, PartialEq, Eq)]
-struct Notice {
-    text: String,
-    commands: Vec<String>,
 }
 
 /// The form's inputs, one signal each so that typing in one does not redraw the others.
@@ -171,13 +158,11 @@ pub fn SharesPage() -> impl IntoView {
     });
     let remove_error = action_error(remove);
     view! {
-        <Title text="Shares"/>
-        <h1>"Shares"</h1>
-        <p class="lead">
+        <PageHeader title="Shares">
             "Directories of this server that SMB clients can map, with who may use them. "
             "Permissions name SMB users (page Users) or Everyone; No access wins over everything else."
-        </p>
-        <Notices notice/>
+        </PageHeader>
+        <NoticePanel notice/>
         <FormError error=remove_error/>
         <div class="toolbar">
             <div class="field search">
@@ -219,34 +204,11 @@ pub fn SharesPage() -> impl IntoView {
     .into_any()
 }
 
-/// The last change's message and its command line.
-#[component]
-fn Notices(notice: RwSignal<Option<Notice>>) -> impl IntoView {
-    view! {
-        <div role="status" class="notice-area">
-            {move || {
-                notice
-                    .get()
-                    .map(|Notice { text, commands }| {
-                        view! {
-                            <div class="notice">
-                                <p class="ok-text">{text}</p>
-                                <p class="hint">"The same from the command line:"</p>
-                                <pre class="command"><code>{commands.join("\n")}</code></pre>
-                                <button type="button" class="small" on:click=move |_| notice.set(None)>"Dismiss"</button>
-                            </div>
-                        }
-                    })
-            }}
-        </div>
-    }
-}
-
 #[component]
 fn SharesTable(
     list: Vec<ShareSummary>,
     query: RwSignal<String>,
-    sort: RwSignal<Sort>,
+    sort: RwSignal<Sort<Column>>,
     page: RwSignal<usize>,
     can_change: bool,
     remove: ServerAction<RemoveShare>,
@@ -255,10 +217,7 @@ fn SharesTable(
 ) -> impl IntoView {
     let total = list.len();
     let rows = Memo::new(move |_| arrange(&list, &query.get(), sort.get()));
-    let page_count = move || rows.with(|r| r.len().div_ceil(PAGE_SIZE)).max(1);
-    let current = move || page.get().min(page_count() - 1);
-    let shown =
-        move || rows.with(|r| r.iter().skip(current() * PAGE_SIZE).take(PAGE_SIZE).cloned().collect::<Vec<_>>());
+    let shown = move || rows.with(|r| page_of(r, page.get()));
     let count = move || {
         let matching = rows.with(Vec::len);
         let noun = if total == 1 { "share" } else { "shares" };
@@ -292,57 +251,9 @@ fn SharesTable(
         <Show when=move || rows.with(Vec::is_empty)>
             <p class="empty">{move || if total == 0 { "There are no shares yet." } else { "No share matches the search." }}</p>
         </Show>
-        <Show when=move || { page_count() > 1 }>
-            <nav class="pager" aria-label="Pages of shares">
-                <button type="button" class="small" disabled=move || current() == 0 on:click=move |_| page.set(current().saturating_sub(1))>
-                    "← Previous"
-                </button>
-                <span>{move || format!("Page {} of {}", current() + 1, page_count())}</span>
-                <button type="button" class="small" disabled=move || { current() + 1 >= page_count() } on:click=move |_| page.set(current() + 1)>
-                    "Next →"
-                </button>
-            </nav>
-        </Show>
+        <Pager page rows=Signal::derive(move || rows.with(Vec::len)) label="Pages of shares"/>
     }
     .into_any()
-}
-
-#[component]
-fn SortHeader(column: Column, label: &'static str, sort: RwSignal<Sort>, page: RwSignal<usize>) -> impl IntoView {
-    let state = move || {
-        let current = sort.get();
-        match (current.column == column, current.ascending) {
-            (false, _) => "none",
-            (true, true) => "ascending",
-            (true, false) => "descending",
-        }
-    };
-    let arrow = move || match state() {
-        "ascending" => " ▲",
-        "descending" => " ▼",
-        _ => "",
-    };
-    view! {
-        <th scope="col" aria-sort=state>
-            <button
-                type="button"
-                class="sort"
-                on:click=move |_| {
-                    sort.update(|s| {
-                        if s.column == column {
-                            s.ascending = !s.ascending;
-                        } else {
-                            *s = Sort { column, ascending: true };
-                        }
-                    });
-                    page.set(0);
-                }
-            >
-                {label}
-                <span aria-hidden="true">{arrow}</span>
-            </button>
-        </th>
-    }
 }
 
 #[component]
@@ -398,26 +309,21 @@ fn ShareRow(
                 >
                     "Edit"
                 </button>
-                <details class="confirm">
-                    <summary class="small danger">"Delete…"</summary>
-                    <ActionForm action=remove>
-                        <input type="hidden" name="name" value=name/>
-                        <p>{question}</p>
-                        <p class="hint">"Command line: " <code>{command}</code></p>
-                        <button
-                            type="submit"
-                            class="small danger"
-                            on:click=move |_| {
-                                on_success
-                                    .set_value(
-                                        Some(Notice { text: "Share '{name}' deleted; its files are untouched.".into(), commands: vec![remembered.clone()] }),
-                                    )
-                            }
-                        >
-                            "Delete share"
-                        </button>
-                    </ActionForm>
-                </details>
+                <ConfirmDelete
+                    action=remove
+                    opener="Delete…"
+                    question
+                    button="Delete share"
+                    field="name"
+                    value=name
+                    command
+                    on_submit=Callback::new(move |()| {
+                        on_success
+                            .set_value(
+                                Some(Notice { text: "Share '{name}' deleted; its files are untouched.".into(), commands: vec![remembered.clone()] }),
+                            )
+                    })
+                />
             </td>
         }
     });

@@ -2,27 +2,22 @@
 //! command that does the same as each change.
 
 use leptos::prelude::*;
-use leptos_meta::Title;
 
 use crate::api::users::{
     CreateSmbUser, RemoveSmbUser, SetLockoutPolicy, SetSmbUserEnabled, SetSmbUserPassword, UnlockSmbUser,
     get_lockout_policy, list_smb_users,
 };
-use crate::components::form::{Field, FormError, Submit, action_error};
+use crate::components::form::{ConfirmDelete, Field, FormError, Submit, action_error};
 use crate::components::format::{duration, timestamp};
 use crate::components::layout::use_viewer;
+use crate::components::notice::{Notice, NoticePanel};
+use crate::components::page::PageHeader;
 use crate::components::resource::ResourceView;
+use crate::components::table::TableHead;
 use crate::error::AppError;
 use crate::model::users::{
     LockoutPolicyView, MIN_PASSWORD_CHARS, UserSummary, password_command, setting_command, user_command,
 };
-
-/// A message after a change, with the command line that does the same.
-#[derive(Clone, Debug, PartialEq, Eq)]
-struct Notice {
-    text: String,
-    commands: Vec<String>,
-}
 
 /// Shows `notice(output)` when `action` succeeds.
 fn announce<I, O>(action: ServerAction<I>, notice: RwSignal<Option<Notice>>, describe: impl Fn(&O) -> Notice + 'static)
@@ -96,14 +91,12 @@ pub fn UsersPage() -> impl IntoView {
             .next()
     });
     view! {
-        <Title text="Users"/>
-        <h1>"Users"</h1>
-        <p class="lead">
+        <PageHeader title="Users">
             "Local SMB users: the names and passwords clients sign in with to use shares. "
             "Which shares each may use is set on the Shares page. People who manage this console are on the page "
             <a href="/accounts">"Console accounts"</a> "."
-        </p>
-        <UserNotice notice/>
+        </PageHeader>
+        <NoticePanel notice/>
         <FormError error=row_error/>
         <div class="toolbar">
             <button type="button" on:click=move |_| refresh.update(|n| *n += 1)>"Refresh"</button>
@@ -128,34 +121,6 @@ pub fn UsersPage() -> impl IntoView {
 }
 
 #[component]
-fn UserNotice(notice: RwSignal<Option<Notice>>) -> impl IntoView {
-    view! {
-        <div role="status" class="notice-area">
-            {move || {
-                notice
-                    .get()
-                    .map(|Notice { text, commands }| {
-                        let has_commands = !commands.is_empty();
-                        view! {
-                            <div class="notice">
-                                <p class="ok-text">{text}</p>
-                                {has_commands
-                                    .then(|| {
-                                        view! {
-                                            <p class="hint">"The same from the command line:"</p>
-                                            <pre class="command"><code>{commands.join("\n")}</code></pre>
-                                        }
-                                    })}
-                                <button type="button" class="small" on:click=move |_| notice.set(None)>"Dismiss"</button>
-                            </div>
-                        }
-                    })
-            }}
-        </div>
-    }
-}
-
-#[component]
 fn UsersTable(
     list: Vec<UserSummary>,
     can_change: bool,
@@ -173,15 +138,7 @@ fn UsersTable(
         <p class="count">{format!("{} SMB user{}", list.len(), if list.len() == 1 { "" } else { "s" })}</p>
         <div class="table-wrap">
             <table class="users">
-                <thead>
-                    <tr>
-                        <th scope="col">"Name"</th>
-                        <th scope="col">"State"</th>
-                        <th scope="col">"Created"</th>
-                        <th scope="col">"Password changed"</th>
-                        {can_change.then(|| view! { <th scope="col">"Actions"</th> })}
-                    </tr>
-                </thead>
+                <TableHead columns=&["Name", "State", "Created", "Password changed"] actions=can_change/>
                 <tbody>
                     {list
                         .into_iter()
@@ -238,15 +195,7 @@ fn UserRow(
                     <input type="hidden" name="enabled" value=toggle_value/>
                     <button type="submit" class="small">{toggle_label}</button>
                 </ActionForm>
-                <details class="confirm">
-                    <summary class="small danger">"Remove…"</summary>
-                    <ActionForm action=remove>
-                        <input type="hidden" name="name" value=name/>
-                        <p>{question}</p>
-                        <p class="hint">"Command line: " <code>{command}</code></p>
-                        <button type="submit" class="small danger">"Remove user"</button>
-                    </ActionForm>
-                </details>
+                <ConfirmDelete action=remove opener="Remove…" question button="Remove user" field="name" value=name command/>
             </td>
         }
     });

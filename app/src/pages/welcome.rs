@@ -3,13 +3,13 @@
 //! everything before it changes anything.
 
 use leptos::prelude::*;
-use leptos_meta::Title;
 
 use crate::api::certs::{
     GenerateCertificate, ImportCertificatePem, ImportCertificatePfx, export_certificate, list_certificates,
 };
 use crate::api::setup::ApplySetup;
 use crate::components::form::{FormError, action_error};
+use crate::components::page::PageHeader;
 use crate::components::resource::ResourceView;
 use crate::error::AppError;
 use crate::model::certs::CertificateRow;
@@ -65,13 +65,11 @@ pub fn WelcomePage() -> impl IntoView {
         }
     });
     view! {
-        <Title text="Set up SMB over QUIC"/>
-        <h1>"Set up SMB over QUIC"</h1>
-        <p class="lead">
+        <PageHeader title="Set up SMB over QUIC">
             "Five steps from a certificate to remote clients mapping a share with "
             <code>"NET USE * \\\\server\\share /TRANSPORT:QUIC"</code> ", no VPN. Works on servers in a domain "
             "or a workgroup (local users)."
-        </p>
+        </PageHeader>
         <ol class="steps" aria-label="Steps">
             {STEPS
                 .iter()

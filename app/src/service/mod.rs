@@ -2,13 +2,43 @@
 //! functions and by the command line alike. Each takes the [`Actor`] who acts and does check ->
 //! store -> apply to the running engine -> audit, once. Compiled only with the `ssr` feature.
 
+pub mod accounts;
+pub mod auth;
+pub mod certs;
+pub mod quic;
+pub mod sessions;
+pub mod settings;
+pub mod setup;
 pub mod shares;
+pub mod users;
 
 use sqlx::SqlitePool;
 
 use crate::backend::{AppState, audit, session};
 use crate::error::AppResult;
 use crate::model::audit::Action;
+
+/// A new password: typed twice in the console's forms, once on the command line.
+#[derive(Clone, Copy, Debug)]
+pub struct NewPassword<'a> {
+    pub password: &'a str,
+    pub confirm: Option<&'a str>,
+}
+
+impl<'a> NewPassword<'a> {
+    pub fn typed_twice(password: &'a str, confirm: &'a str) -> Self {
+        NewPassword { password, confirm: Some(confirm) }
+    }
+
+    pub fn once(password: &'a str) -> Self {
+        NewPassword { password, confirm: None }
+    }
+
+    /// The password again, as typed the second time (the first, when typed once).
+    pub fn confirmation(&self) -> &'a str {
+        self.confirm.unwrap_or(self.password)
+    }
+}
 
 /// Who acts: recorded in the audit log as its actor and source.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -75,6 +105,11 @@ impl Control {
             Some(state) => state.apply_configuration().await,
             None => Ok(()),
         }
+    }
+
+    /// The engine of this process, if it has one.
+    pub fn engine(&self) -> Option<&smb_core::EngineHandle> {
+        self.engine.as_ref().map(|state| &state.engine)
     }
 
     /// Records an event in the audit log.

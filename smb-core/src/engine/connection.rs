@@ -193,6 +193,8 @@ pub struct Related {
     tree_id: u32,
     file_id: Option<FileId>,
     create_error: Option<NtStatus>,
+    /// The request's signature did not verify: its refusal is not signed with the session's key.
+    bad_signature: bool,
 }
 
 impl Connection {
@@ -477,8 +479,9 @@ impl Connection {
             Ok(ok) => ok,
             Err(status) => {
                 let mut reply = self.error_reply(&header, status, credits);
-                // A request whose signature failed is not answered with that session's key.
-                if status == NtStatus::ACCESS_DENIED && header.is_signed() {
+                // A request whose signature failed is not answered with that session's key;
+                // other refusals (encryption required, say) are signed as usual.
+                if related.bad_signature {
                     reply.sign = Sign::FlagOnly;
                 }
                 return Some(reply);
@@ -616,6 +619,7 @@ impl Connection {
         related: &mut Related,
     ) -> Result<(Option<u64>, Option<FileId>), NtStatus> {
         let mut signer_session = None;
+        related.bad_signature = false;
         // Samba's rule, which smbtorture pins down: a related request whose predecessor found no
         // session is invalid; each lookup re-arms what the next related request inherits.
         let chained_session_missing = header.is_related() && related.session_id == 0;
@@ -645,6 +649,7 @@ impl Connection {
                             element[field].copy_from_slice(&header.signature);
                             if expected != header.signature {
                                 tracing::info!(connection = self.info.id, session = header.session_id, command = ?header.command, "bad signature");
+                                related.bad_signature = true;
                                 return Err(NtStatus::ACCESS_DENIED);
                             }
                             signer_session = Some(header.session_id);

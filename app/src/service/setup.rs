@@ -7,9 +7,11 @@ use std::net::{IpAddr, SocketAddr};
 use smb_core::{Access, ShareConfig};
 
 use crate::backend::certs::{self, CheckStatus, Mapping};
-use crate::backend::{AppState, now, quic, smb};
+use crate::backend::{now, quic, smb};
 use crate::error::{AppError, AppResult};
+use crate::model::audit::Action;
 use crate::model::setup::{SetupRequest, SetupSummary};
+use crate::service::{Actor, Control};
 
 /// The same error under the wizard's name for the field.
 fn as_field(error: AppError, field: &str) -> AppError {
@@ -19,8 +21,8 @@ fn as_field(error: AppError, field: &str) -> AppError {
     }
 }
 
-pub async fn apply(state: &AppState, request: &SetupRequest) -> AppResult<SetupSummary> {
-    let db = &state.db;
+pub async fn apply(control: &Control, actor: &Actor, request: &SetupRequest) -> AppResult<SetupSummary> {
+    let db = &control.db;
     // The certificate and the names.
     let cert =
         certs::get(db, &certs::normalize_thumbprint(&request.thumbprint).map_err(|e| as_field(e, "certificate"))?)
@@ -53,7 +55,9 @@ pub async fn apply(state: &AppState, request: &SetupRequest) -> AppResult<SetupS
         .filter(|p| *p > 0)
         .ok_or_else(|| AppError::invalid("port", "Give a UDP port from 1 to 65535 (clients use 443)."))?;
     let listen = SocketAddr::new(ip, port);
-    if let Some(error) = quic::port_taken(state, listen) {
+    if let Some(engine) = control.engine()
+        && let Some(error) = quic::port_taken(engine, listen)
+    {
         return Err(AppError::invalid("port", format!("UDP {listen} cannot be used: {error}. Choose another port.")));
     }
     // The first share and user.
@@ -97,7 +101,13 @@ pub async fn apply(state: &AppState, request: &SetupRequest) -> AppResult<SetupS
         };
         certs::map(db, &mapping).await?;
     }
-    let listening = quic::set(state, true, &ip.to_string(), &port.to_string()).await?;
+    smb::change_setting(db, "quic_address", &ip.to_string()).await?;
+    smb::change_setting(db, "quic_port", &port.to_string()).await?;
+    smb::change_setting(db, "quic_enabled", "true").await?;
+    control.apply().await?;
+    let listening = listen.to_string();
+    let detail = format!("names {}, share {share_name} for {user}, listening on UDP {listening}", names.join(", "));
+    control.audit(actor.did(Action::QuicSetup, &names.join(", ")).detail(detail)).await;
     // What clients must trust: nothing when a public CA issued the certificate.
     let trust = cert.checks(now()).into_iter().find(|c| c.name == "Trust").filter(|c| c.status != CheckStatus::Pass);
     let trust_export = trust.map(|_| (cert.info.thumbprint.clone(), !cert.info.self_signed));

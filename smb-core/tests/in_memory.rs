@@ -1,0 +1,493 @@
+//! The engine driven in memory: a client (the project's own client side of MS-SMB2 and MS-NLMP)
+//! and a connection exchange messages through `Connection::receive`, with no socket, no runtime
+//! and no sleep. Each test walks one path a real client takes: negotiate, session setup,
+//! signing, encryption, compounds and credits.
+
+use smb_core::auth::ntlm::client::SpnegoSignIn;
+use smb_core::auth::ntlm::nt_hash;
+use smb_core::crypto::{Encryptor, PreauthHash, SessionKeys, Signer};
+use smb_core::engine::connection::{Connection, ConnectionInfo};
+use smb_core::engine::shared::Shared;
+use smb_core::proto::close::CloseRequest;
+use smb_core::proto::create::{CreateRequest, CreateResponse, disposition};
+use smb_core::proto::framing;
+use smb_core::proto::header::{Command, HEADER_SIZE, Header, SIGNATURE_OFFSET, flags};
+use smb_core::proto::negotiate::{
+    Cipher, Dialect, HASH_SHA512, NegotiateContext, NegotiateRequest, NegotiateResponse, SigningAlgorithm,
+    capabilities, security_mode,
+};
+use smb_core::proto::read::ReadRequest;
+use smb_core::proto::session_setup::{SessionSetupRequest, SessionSetupResponse};
+use smb_core::proto::status::NtStatus;
+use smb_core::proto::transform::{self, TransformHeader};
+use smb_core::proto::tree_connect::TreeConnectRequest;
+use smb_core::proto::write::{WriteRequest, WriteResponse};
+use smb_core::proto::{FileId, Reader, Writer};
+use smb_core::{Access, EngineConfig, ShareConfig, UserConfig};
+
+const USER: &str = "alice";
+const PASSWORD: &str = "Alice-pass-1";
+/// FILE_READ_DATA | FILE_WRITE_DATA | FILE_READ_ATTRIBUTES | DELETE (MS-SMB2 2.2.13.1.1).
+const READ_WRITE: u32 = 0x0001_0083;
+
+/// A server with one user and two shares on a temporary directory: `docs` and `secret`, whose
+/// data must be encrypted.
+struct Server {
+    _dir: tempfile::TempDir,
+    shared: std::sync::Arc<Shared>,
+}
+
+impl Server {
+    fn new() -> Server {
+        let dir = tempfile::tempdir().expect("a temporary directory");
+        let share = |name: &str, encrypt_data: bool| ShareConfig {
+            name: name.into(),
+            path: dir.path().to_owned(),
+            description: String::new(),
+            permissions: vec![(USER.into(), Access::Full)],
+            encrypt_data,
+            access_based_enumeration: false,
+            max_users: None,
+        };
+        let config = EngineConfig {
+            users: vec![UserConfig {
+                name: USER.into(),
+                nt_hash: nt_hash(PASSWORD),
+                enabled: true,
+                locked_until: None,
+            }],
+            shares: vec![share("docs", false), share("secret", true)],
+            ..EngineConfig::default()
+        };
+        Server { shared: Shared::new(config), _dir: dir }
+    }
+
+    fn connect(&self) -> Client {
+        let info = ConnectionInfo::tcp(1, "127.0.0.1:50000".parse().unwrap(), "127.0.0.1:445".parse().unwrap());
+        Client {
+            connection: Connection::new(self.shared.clone(), info),
+            signer: None,
+            seal: None,
+            open: None,
+            session_id: 0,
+            tree_id: 0,
+            next_message_id: 0,
+            credits: 1,
+            encrypt: false,
+            closed: false,
+        }
+    }
+}
+
+/// A response: its header and the whole message from the SMB2 header on.
+struct Response {
+    header: Header,
+    message: Vec<u8>,
+}
+
+struct Client {
+    connection: Connection,
+    signer: Option<Signer>,
+    /// Client to server, and server to client.
+    seal: Option<Encryptor>,
+    open: Option<Encryptor>,
+    session_id: u64,
+    tree_id: u32,
+    next_message_id: u64,
+    /// Credits granted and not yet spent.
+    credits: u64,
+    /// Send every request encrypted.
+    encrypt: bool,
+    /// The engine asked for the connection to end.
+    closed: bool,
+}
+
+impl Client {
+    /// A request header for `command` charging `charge` credits, encoded; returns it and the
+    /// message id.
+    fn request(&mut self, command: Command, charge: u16) -> (Writer, u64) {
+        let message_id = self.next_message_id;
+        let used = u64::from(charge.max(1));
+        self.next_message_id += used;
+        self.credits = self.credits.saturating_sub(used);
+        let header = Header {
+            credit_charge: charge,
+            command,
+            credits: 64,
+            flags: if self.signer.is_some() && !self.encrypt { flags::SIGNED } else { 0 },
+            message_id,
+            tree_id: self.tree_id,
+            session_id: self.session_id,
+            ..Default::default()
+        };
+        let mut out = Writer::new();
+        header.encode(&mut out);
+        (out, message_id)
+    }
+
+    /// Signs or encrypts `message` as the session asks, hands it to the engine and returns the
+    /// responses, decrypted and with their signatures checked.
+    fn exchange(&mut self, mut message: Vec<u8>) -> Vec<Response> {
+        let mut wire = if self.encrypt {
+            self.seal_message(&message)
+        } else {
+            if let Some(signer) = &self.signer {
+                sign_chain(signer, &mut message);
+            }
+            message
+        };
+        let output = self.connection.receive(&mut wire);
+        self.closed |= output.close;
+        let mut responses = Vec::new();
+        for frame in output.frames {
+            let bytes = frame.as_slice();
+            let length = framing::frame_length(bytes[..framing::HEADER_LENGTH].try_into().unwrap()).unwrap();
+            let mut message = bytes[framing::HEADER_LENGTH..].to_vec();
+            assert_eq!(message.len(), length, "a frame states its message's length");
+            if message.starts_with(&transform::PROTOCOL_ID) {
+                message = self.open_message(message);
+            }
+            responses.extend(self.split(message));
+        }
+        responses
+    }
+
+    /// The responses of a (possibly compound) message, each signature checked once signed in.
+    fn split(&mut self, message: Vec<u8>) -> Vec<Response> {
+        let mut responses = Vec::new();
+        let mut offset = 0;
+        loop {
+            let header = Header::decode(&mut Reader::new(&message[offset..])).expect("a response header");
+            let end = if header.next_command == 0 { message.len() } else { offset + header.next_command as usize };
+            let mut one = message[offset..end].to_vec();
+            self.credits += u64::from(header.credits);
+            if header.flags & flags::SIGNED != 0
+                && let Some(signer) = &self.signer
+            {
+                one[SIGNATURE_OFFSET..HEADER_SIZE].fill(0);
+                let expected = signer.sign(&one, header.message_id, true, false);
+                assert_eq!(expected, header.signature, "response {} is signed right", header.message_id);
+            }
+            let next = header.next_command;
+            responses.push(Response { header, message: one });
+            if next == 0 {
+                return responses;
+            }
+            offset = end;
+        }
+    }
+
+    fn seal_message(&self, message: &[u8]) -> Vec<u8> {
+        let encryptor = self.seal.as_ref().expect("encryption keys");
+        let mut nonce = [0_u8; 16];
+        nonce[..encryptor.nonce_len()].copy_from_slice(&rand::random::<[u8; 16]>()[..encryptor.nonce_len()]);
+        let header = TransformHeader {
+            signature: [0; 16],
+            nonce,
+            original_message_size: message.len() as u32,
+            flags: transform::FLAGS_ENCRYPTED,
+            session_id: self.session_id,
+        };
+        let mut out = Writer::new();
+        header.encode(&mut out);
+        let mut wire = out.into_vec();
+        let mut body = message.to_vec();
+        let tag = encryptor.seal(&nonce, &wire[transform::AAD_RANGE], &mut body);
+        wire[4..20].copy_from_slice(&tag);
+        wire.extend_from_slice(&body);
+        wire
+    }
+
+    fn open_message(&self, mut message: Vec<u8>) -> Vec<u8> {
+        let header = TransformHeader::decode(&message).expect("a transform header");
+        let head: [u8; transform::SIZE] = message[..transform::SIZE].try_into().unwrap();
+        let decryptor = self.open.as_ref().expect("decryption keys");
+        decryptor
+            .open(&head[20..36], &head[transform::AAD_RANGE], &mut message, transform::SIZE, &header.signature)
+            .expect("a response decrypts");
+        message.split_off(transform::SIZE)
+    }
+
+    /// The one response to a one-request message.
+    fn call(&mut self, message: Vec<u8>) -> Response {
+        let mut responses = self.exchange(message);
+        assert_eq!(responses.len(), 1, "one response");
+        responses.remove(0)
+    }
+
+    /// NEGOTIATE 3.1.1 with preauthentication integrity, AES-128-GCM and AES-GMAC offered.
+    fn negotiate(&mut self) -> (NegotiateResponse, PreauthHash) {
+        let (mut out, _) = self.request(Command::NEGOTIATE, 0);
+        NegotiateRequest {
+            security_mode: security_mode::SIGNING_ENABLED,
+            capabilities: capabilities::LARGE_MTU | capabilities::ENCRYPTION,
+            client_guid: [7; 16],
+            dialects: vec![Dialect::SMB3_0_2, Dialect::SMB3_1_1],
+            contexts: vec![
+                NegotiateContext::PreauthIntegrity { hash_algorithms: vec![HASH_SHA512], salt: vec![3; 32] },
+                NegotiateContext::Encryption { ciphers: vec![Cipher::AES_128_GCM] },
+                NegotiateContext::Signing { algorithms: vec![SigningAlgorithm::AES_GMAC] },
+            ],
+        }
+        .encode(&mut out);
+        let mut preauth = PreauthHash::default();
+        preauth.update(out.as_slice());
+        let response = self.call(out.into_vec());
+        assert_eq!(response.header.status, NtStatus::SUCCESS);
+        preauth.update(&response.message);
+        (NegotiateResponse::decode(&response.message).expect("a NEGOTIATE response"), preauth)
+    }
+
+    fn session_setup_leg(&mut self, preauth: &mut PreauthHash, token: Vec<u8>) -> (Response, Vec<u8>) {
+        let (mut out, _) = self.request(Command::SESSION_SETUP, 0);
+        SessionSetupRequest {
+            security_mode: security_mode::SIGNING_ENABLED as u8,
+            security_buffer: token,
+            ..Default::default()
+        }
+        .encode(&mut out);
+        preauth.update(out.as_slice());
+        let response = self.call(out.into_vec());
+        if response.header.status == NtStatus::MORE_PROCESSING_REQUIRED {
+            preauth.update(&response.message);
+        }
+        let token = SessionSetupResponse::decode(&response.message).map(|r| r.security_buffer).unwrap_or_default();
+        (response, token)
+    }
+
+    /// Signs in with NTLMv2 in SPNEGO; returns the final status. On success the session's
+    /// signing and encryption keys are the client's too.
+    fn sign_in(&mut self, preauth: &mut PreauthHash, password: &str) -> NtStatus {
+        let (sign_in, first) = SpnegoSignIn::start();
+        let (challenge, token) = self.session_setup_leg(preauth, first);
+        assert_eq!(challenge.header.status, NtStatus::MORE_PROCESSING_REQUIRED);
+        self.session_id = challenge.header.session_id;
+        let (second, session_key) = sign_in.answer(&token, USER, "", password).expect("an NTLM answer");
+        let (done, _) = self.session_setup_leg(preauth, second);
+        if done.header.status == NtStatus::SUCCESS {
+            let keys = SessionKeys::derive(Dialect::SMB3_1_1, &session_key, &preauth.0, Some(Cipher::AES_128_GCM));
+            self.signer = Signer::new(Dialect::SMB3_1_1, SigningAlgorithm::AES_GMAC, &keys.signing);
+            self.seal = Some(Encryptor::new(Cipher::AES_128_GCM, &keys.decryption).unwrap());
+            self.open = Some(Encryptor::new(Cipher::AES_128_GCM, &keys.encryption).unwrap());
+            // The final response is signed with the new session's key (MS-SMB2 3.3.5.5.3).
+            let mut message = done.message.clone();
+            message[SIGNATURE_OFFSET..HEADER_SIZE].fill(0);
+            let expected = self.signer.as_ref().unwrap().sign(&message, done.header.message_id, true, false);
+            assert_eq!(expected, done.header.signature, "the last SESSION_SETUP response is signed");
+        }
+        done.header.status
+    }
+
+    fn tree_connect(&mut self, share: &str) -> Response {
+        let (mut out, _) = self.request(Command::TREE_CONNECT, 0);
+        TreeConnectRequest { flags: 0, path: format!("\\\\edgeshare\\{share}") }.encode(&mut out);
+        let response = self.call(out.into_vec());
+        if response.header.status == NtStatus::SUCCESS {
+            self.tree_id = response.header.tree_id;
+        }
+        response
+    }
+
+    /// A signed-in session with `share` connected.
+    fn ready(server: &Server, share: &str) -> Client {
+        let mut client = server.connect();
+        let (_, mut preauth) = client.negotiate();
+        assert_eq!(client.sign_in(&mut preauth, PASSWORD), NtStatus::SUCCESS);
+        let response = client.tree_connect(share);
+        assert_eq!(response.header.status, NtStatus::SUCCESS);
+        client
+    }
+
+    /// A request of a related compound (it names "the open of the request before").
+    fn related(&mut self, command: Command, body: impl FnOnce(&mut Writer)) -> Vec<u8> {
+        let (mut out, _) = self.request(command, 1);
+        body(&mut out);
+        let mut message = out.into_vec();
+        let flags_value = u32::from_le_bytes(message[16..20].try_into().unwrap()) | flags::RELATED_OPERATIONS;
+        message[16..20].copy_from_slice(&flags_value.to_le_bytes());
+        message
+    }
+
+    fn create(&mut self, name: &str) -> FileId {
+        let (mut out, _) = self.request(Command::CREATE, 0);
+        create_request(name).encode(&mut out);
+        let response = self.call(out.into_vec());
+        assert_eq!(response.header.status, NtStatus::SUCCESS, "CREATE {name}");
+        CreateResponse::decode(&response.message).unwrap().file_id
+    }
+
+    fn write(&mut self, file_id: FileId, data: &[u8]) -> u32 {
+        let (mut out, _) = self.request(Command::WRITE, 1);
+        WriteRequest { offset: 0, file_id, data, ..Default::default() }.encode(&mut out);
+        let response = self.call(out.into_vec());
+        assert_eq!(response.header.status, NtStatus::SUCCESS, "WRITE");
+        WriteResponse::decode(&response.message).unwrap().count
+    }
+
+    fn read(&mut self, file_id: FileId, length: u32) -> Vec<u8> {
+        let (mut out, _) = self.request(Command::READ, 1);
+        ReadRequest { length, offset: 0, file_id, ..Default::default() }.encode(&mut out);
+        let response = self.call(out.into_vec());
+        assert_eq!(response.header.status, NtStatus::SUCCESS, "READ");
+        read_data(&response.message)
+    }
+}
+
+fn create_request(name: &str) -> CreateRequest {
+    CreateRequest {
+        impersonation_level: 2,
+        desired_access: READ_WRITE,
+        share_access: 7,
+        create_disposition: disposition::OVERWRITE_IF,
+        name: name.into(),
+        ..Default::default()
+    }
+}
+
+/// Signs each request of a (possibly compound) message in place.
+fn sign_chain(signer: &Signer, message: &mut [u8]) {
+    let mut offset = 0;
+    loop {
+        let header = Header::decode(&mut Reader::new(&message[offset..])).unwrap();
+        let end = if header.next_command == 0 { message.len() } else { offset + header.next_command as usize };
+        let one = &mut message[offset..end];
+        let signature = signer.sign(one, header.message_id, false, false);
+        one[SIGNATURE_OFFSET..HEADER_SIZE].copy_from_slice(&signature);
+        if header.next_command == 0 {
+            return;
+        }
+        offset = end;
+    }
+}
+
+/// The data of a READ response (MS-SMB2 2.2.20).
+fn read_data(message: &[u8]) -> Vec<u8> {
+    let mut r = Reader::new(message);
+    r.skip(HEADER_SIZE + 2, "header and StructureSize").unwrap();
+    let offset = usize::from(r.u8("DataOffset").unwrap());
+    r.skip(1, "Reserved").unwrap();
+    let length = r.u32("DataLength").unwrap() as usize;
+    r.slice_at(offset, length, "Data").unwrap().to_vec()
+}
+
+/// Appends `next` to a compound, 8-byte aligned, setting NextCommand of the request before it.
+fn chain(compound: &mut Vec<u8>, last_start: &mut usize, next: &[u8]) {
+    while !compound.len().is_multiple_of(8) {
+        compound.push(0);
+    }
+    let offset = (compound.len() - *last_start) as u32;
+    compound[*last_start + 20..*last_start + 24].copy_from_slice(&offset.to_le_bytes());
+    *last_start = compound.len();
+    compound.extend_from_slice(next);
+}
+
+#[test]
+fn a_client_negotiates_3_1_1_signs_in_and_every_answer_after_is_signed() {
+    let server = Server::new();
+    let mut client = server.connect();
+    let (negotiated, mut preauth) = client.negotiate();
+    assert_eq!(negotiated.dialect, Dialect::SMB3_1_1);
+    assert_eq!(client.sign_in(&mut preauth, PASSWORD), NtStatus::SUCCESS);
+    let tree = client.tree_connect("docs");
+    assert_eq!(tree.header.status, NtStatus::SUCCESS);
+    assert_ne!(tree.header.flags & flags::SIGNED, 0, "TREE_CONNECT is answered signed");
+    let file = client.create("notes.txt");
+    assert_eq!(client.write(file, b"signed and sealed"), 17);
+    assert_eq!(client.read(file, 100), b"signed and sealed");
+    assert!(!client.closed);
+}
+
+#[test]
+fn a_wrong_password_is_refused_with_logon_failure_and_no_session_remains() {
+    let server = Server::new();
+    let mut client = server.connect();
+    let (_, mut preauth) = client.negotiate();
+    assert_eq!(client.sign_in(&mut preauth, "not the password"), NtStatus::LOGON_FAILURE);
+    let tree = client.tree_connect("docs");
+    assert_eq!(tree.header.status, NtStatus::USER_SESSION_DELETED);
+}
+
+#[test]
+fn an_encrypted_share_refuses_plain_requests_and_answers_encrypted_ones_encrypted() {
+    let server = Server::new();
+    let mut client = Client::ready(&server, "secret");
+    let (mut out, _) = client.request(Command::CREATE, 0);
+    create_request("plain.txt").encode(&mut out);
+    let refused = client.call(out.into_vec());
+    assert_eq!(refused.header.status, NtStatus::ACCESS_DENIED, "a signed but plain CREATE on an encrypted share");
+
+    client.encrypt = true;
+    let file = client.create("sealed.txt");
+    assert_eq!(client.write(file, b"only ciphertext on the wire"), 27);
+    assert_eq!(client.read(file, 64), b"only ciphertext on the wire");
+}
+
+#[test]
+fn a_related_compound_of_create_write_read_close_is_answered_in_one_chain() {
+    let server = Server::new();
+    let mut client = Client::ready(&server, "docs");
+    let related = FileId { persistent: u64::MAX, volatile: u64::MAX };
+    let (mut out, _) = client.request(Command::CREATE, 0);
+    create_request("compound.txt").encode(&mut out);
+    let mut compound = out.into_vec();
+    let mut last = 0;
+    let write = client.related(Command::WRITE, |out| {
+        WriteRequest { file_id: related, data: b"chained", ..Default::default() }.encode(out)
+    });
+    chain(&mut compound, &mut last, &write);
+    let read = client
+        .related(Command::READ, |out| ReadRequest { length: 16, file_id: related, ..Default::default() }.encode(out));
+    chain(&mut compound, &mut last, &read);
+    let close =
+        client.related(Command::CLOSE, |out| CloseRequest { flags: 0, reserved: 0, file_id: related }.encode(out));
+    chain(&mut compound, &mut last, &close);
+    let responses = client.exchange(compound);
+    let commands: Vec<Command> = responses.iter().map(|r| r.header.command).collect();
+    assert_eq!(commands, [Command::CREATE, Command::WRITE, Command::READ, Command::CLOSE]);
+    assert!(responses.iter().all(|r| r.header.status == NtStatus::SUCCESS));
+    assert_eq!(read_data(&responses[2].message), b"chained");
+}
+
+#[test]
+fn a_request_beyond_the_granted_credits_ends_the_connection() {
+    let server = Server::new();
+    let mut client = Client::ready(&server, "docs");
+    // Skip far past the window of message ids the server granted (MS-SMB2 3.3.5.2.3).
+    client.next_message_id += 100_000;
+    let (mut out, _) = client.request(Command::ECHO, 0);
+    out.u16(4).u16(0);
+    let responses = client.exchange(out.into_vec());
+    assert!(responses.is_empty(), "no answer to a message id outside the window");
+    assert!(client.closed, "the engine ends the connection");
+}
+
+#[test]
+fn credits_are_granted_up_to_what_the_client_asks() {
+    let server = Server::new();
+    let mut client = Client::ready(&server, "docs");
+    let before = client.credits;
+    let (mut out, _) = client.request(Command::ECHO, 0);
+    out.u16(4).u16(0);
+    let echo = client.call(out.into_vec());
+    assert_eq!(echo.header.status, NtStatus::SUCCESS);
+    assert!(echo.header.credits >= 1, "each answer grants at least the credit it cost");
+    assert!(client.credits >= before, "the client never runs dry by asking");
+}
+
+#[test]
+fn a_request_with_a_bad_signature_is_refused_and_the_refusal_carries_no_signature() {
+    let server = Server::new();
+    let mut client = Client::ready(&server, "docs");
+    let (mut out, _) = client.request(Command::ECHO, 0);
+    out.u16(4).u16(0);
+    let mut message = out.into_vec();
+    sign_chain(client.signer.as_ref().unwrap(), &mut message);
+    message[SIGNATURE_OFFSET] ^= 1;
+    let output = client.connection.receive(&mut message);
+    assert_eq!(output.frames.len(), 1);
+    let answer = &output.frames[0].as_slice()[framing::HEADER_LENGTH..];
+    let header = Header::decode(&mut Reader::new(answer)).unwrap();
+    assert_eq!(header.status, NtStatus::ACCESS_DENIED);
+    assert_ne!(header.flags & flags::SIGNED, 0, "flagged signed, as the request was");
+    assert_eq!(header.signature, [0; 16], "but not signed with a key the request did not prove");
+}
