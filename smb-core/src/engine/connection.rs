@@ -542,9 +542,14 @@ impl Connection {
                 let sign = sign_of(self.response_signer(&header, &response, sign_with));
                 Some(Reply { writer, sign })
             }
-            Ok(Outcome::Pending(_)) if !last && header.command != Command::CREATE => {
+            Ok(Outcome::Pending(_))
+                if spec.goes_async == dispatch::Async::Never
+                    || !last && spec.goes_async != dispatch::Async::SplitsChain =>
+            {
                 // Only the last request of a chain may go asynchronous (MS-SMB2 3.3.5.2.7, note
-                // on Windows behaviour): one in the middle fails and the chain goes on.
+                // on Windows behaviour): one in the middle fails and the chain goes on. A command
+                // the table says never goes async fails the same way.
+                debug_assert_ne!(spec.goes_async, dispatch::Async::Never, "{:?} went async", header.command);
                 writer.truncate(HEADER_SIZE);
                 ErrorResponse::default().encode(&mut writer);
                 response.status = NtStatus::INTERNAL_ERROR;

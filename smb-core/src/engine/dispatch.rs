@@ -79,6 +79,18 @@ impl Outcome {
 
 pub type Handler = fn(&mut Connection, &Request<'_>, &mut Writer) -> Result<Outcome, Error>;
 
+/// Whether a command may answer STATUS_PENDING now and its real response later (MS-SMB2 3.3.4.2).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Async {
+    Never,
+    /// Only as the last request of a compound (a lock wait, a change notification): in the middle
+    /// of a chain it fails and the chain goes on, as Windows does (MS-SMB2 3.3.5.2.7).
+    LastInChain,
+    /// Anywhere in a compound: the rest of the chain waits for it (a CREATE waiting for a lease or
+    /// oplock break).
+    SplitsChain,
+}
+
 /// What a command needs before its handler runs, and where its request keeps its open.
 pub struct Spec {
     /// The command this row is for: the row's index is its code.
@@ -89,6 +101,7 @@ pub struct Spec {
     pub needs_tree: bool,
     /// Names an open, whose FileId sits this many bytes after the header.
     pub file_id_at: Option<usize>,
+    pub goes_async: Async,
     pub handler: Handler,
 }
 
@@ -105,6 +118,7 @@ const NOTHING: Spec = Spec {
     needs_session: false,
     needs_tree: false,
     file_id_at: None,
+    goes_async: Async::Never,
     handler: handlers::cancel::unreachable,
 };
 
@@ -126,6 +140,7 @@ static TABLE: [Spec; Command::COUNT] = [
         command: Command::CREATE,
         needs_session: true,
         needs_tree: true,
+        goes_async: Async::SplitsChain,
         handler: handlers::create::handle,
         ..NOTHING
     },
@@ -133,13 +148,13 @@ static TABLE: [Spec; Command::COUNT] = [
     open(Command::FLUSH, 8, handlers::flush::handle),
     open(Command::READ, 16, handlers::read::handle),
     open(Command::WRITE, 16, handlers::write::handle),
-    open(Command::LOCK, 8, handlers::lock::handle),
+    Spec { goes_async: Async::LastInChain, ..open(Command::LOCK, 8, handlers::lock::handle) },
     open(Command::IOCTL, 8, handlers::ioctl::handle),
     // CANCEL is answered by the request it cancels; the pipeline routes it before the table.
     Spec { command: Command::CANCEL, ..NOTHING },
     Spec { command: Command::ECHO, handler: handlers::echo::handle, ..NOTHING },
     open(Command::QUERY_DIRECTORY, 8, handlers::query_directory::handle),
-    open(Command::CHANGE_NOTIFY, 8, handlers::change_notify::handle),
+    Spec { goes_async: Async::LastInChain, ..open(Command::CHANGE_NOTIFY, 8, handlers::change_notify::handle) },
     open(Command::QUERY_INFO, 24, handlers::query_info::handle),
     open(Command::SET_INFO, 16, handlers::set_info::handle),
     // An OPLOCK_BREAK acknowledgment names an open, or a lease key (checked by its handler).
@@ -160,6 +175,7 @@ const fn open(command: Command, file_id_at: usize, handler: Handler) -> Spec {
         needs_session: true,
         needs_tree: true,
         file_id_at: Some(file_id_at),
+        goes_async: Async::Never,
         handler,
     }
 }
@@ -201,6 +217,18 @@ mod tests {
             }
         }
         assert!(spec(Command::CREATE).unwrap().needs_tree && !spec(Command::CREATE).unwrap().needs_file());
+    }
+
+    #[test]
+    fn only_create_lock_and_change_notify_go_async_and_only_create_splits_a_chain() {
+        for row in &TABLE {
+            let expected = match row.command {
+                Command::CREATE => Async::SplitsChain,
+                Command::LOCK | Command::CHANGE_NOTIFY => Async::LastInChain,
+                _ => Async::Never,
+            };
+            assert_eq!(row.goes_async, expected, "{:#x}", row.command.0);
+        }
     }
 
     #[test]
