@@ -4,6 +4,7 @@
 use serde::{Deserialize, Serialize};
 
 use crate::model::health::Level;
+use crate::model::shell_word;
 
 /// One requirement check of a certificate.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -70,10 +71,10 @@ pub fn split_names(text: &str) -> Vec<String> {
 pub fn generate_command(names: &[String], ca: Option<&str>, key: &str) -> String {
     let mut command = String::from("edgeshare cert generate");
     for name in names {
-        command.push_str(&format!(" --dns {name}"));
+        command.push_str(&format!(" --dns {}", shell_word(name)));
     }
-    if let Some(ca) = ca.filter(|c| !c.trim().is_empty()) {
-        command.push_str(&format!(" --ca '{}'", ca.trim()));
+    if let Some(ca) = ca.map(str::trim).filter(|c| !c.is_empty()) {
+        command.push_str(&format!(" --ca {}", shell_word(ca)));
     }
     if key != "ecdsa-p256" {
         command.push_str(&format!(" --key {key}"));
@@ -101,6 +102,11 @@ mod tests {
         assert_eq!(
             generate_command(&names, Some("Office CA"), "rsa-2048"),
             "edgeshare cert generate --dns fs.example.com --ca 'Office CA' --key rsa-2048"
+        );
+        // A CA name is one word for the shell, whatever it holds.
+        assert_eq!(
+            generate_command(&names, Some("Bob's CA"), "ecdsa-p256"),
+            r"edgeshare cert generate --dns fs.example.com --ca 'Bob'\''s CA'"
         );
     }
 }
