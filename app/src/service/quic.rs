@@ -20,7 +20,7 @@ pub async fn set(
     address: Option<&str>,
     port: Option<&str>,
 ) -> AppResult<SocketAddr> {
-    let current = certs::quic_settings(&control.db).await?.address;
+    let current = certs::quic_address(&control.db).await?;
     let ip: IpAddr = match address {
         Some(text) => text.trim().parse().map_err(|_| {
             AppError::invalid("address", "Give an IP address to listen on, such as :: (all) or 192.0.2.10.")

@@ -124,12 +124,19 @@ pub(super) struct MappedRow {
     skip_client_access_check: bool,
 }
 
+/// Where SMB over QUIC listens (or would): the stored address and port, or the defaults.
+pub async fn quic_address(db: &SqlitePool) -> AppResult<SocketAddr> {
+    let port = setting(db, "quic_port").await?.and_then(|v| v.parse().ok()).unwrap_or(DEFAULT_QUIC_PORT);
+    let default_ip = QuicSettings::default().address.ip();
+    let ip: IpAddr = setting(db, "quic_address").await?.and_then(|v| v.parse().ok()).unwrap_or(default_ip);
+    Ok(SocketAddr::new(ip, port))
+}
+
 pub async fn quic_settings(db: &SqlitePool) -> AppResult<QuicSettings> {
     let defaults = QuicSettings::default();
     let flag = |value: Option<String>| value.is_some_and(|v| v == "true");
     let number = |value: Option<String>, default: u64| value.and_then(|v| v.parse().ok()).unwrap_or(default);
-    let port = number(setting(db, "quic_port").await?, u64::from(DEFAULT_QUIC_PORT)) as u16;
-    let ip: IpAddr = setting(db, "quic_address").await?.and_then(|v| v.parse().ok()).unwrap_or(defaults.address.ip());
+    let address = quic_address(db).await?;
     let rows: Vec<MappedRow> = sqlx::query_as(
         "SELECT m.name, m.thumbprint, c.chain_pem, c.key_pem, m.allow_named_pipes, m.is_default, \
          m.require_client_auth, m.skip_client_access_check FROM quic_mappings m \
@@ -163,7 +170,7 @@ pub async fn quic_settings(db: &SqlitePool) -> AppResult<QuicSettings> {
     };
     Ok(QuicSettings {
         enabled: flag(setting(db, "quic_enabled").await?),
-        address: SocketAddr::new(ip, port),
+        address,
         mappings,
         default_mapping,
         idle_timeout: seconds("quic_idle_timeout_seconds", defaults.idle_timeout).await?,
