@@ -68,6 +68,8 @@ struct Measured {
     /// The copy's throughput, when it worked.
     copy_mib_s: Option<f64>,
     peak_rss_mib: u64,
+    /// CPU seconds the server used while the legitimate clients worked.
+    server_cpu_s: f64,
 }
 
 fn percentile(sorted: &[f64], p: f64) -> f64 {
@@ -76,6 +78,16 @@ fn percentile(sorted: &[f64], p: f64) -> f64 {
     }
     let index = ((sorted.len() as f64 - 1.0) * p).round() as usize;
     sorted[index.min(sorted.len() - 1)]
+}
+
+/// CPU seconds process `pid` has used (user and system; Linux counts them in 1/100 s).
+fn cpu_seconds(pid: u32) -> f64 {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
+    // The fields after the command name (which is in parentheses and may hold spaces).
+    let fields: Vec<&str> = stat.rsplit_once(')').map_or("", |(_, rest)| rest).split_whitespace().collect();
+    let ticks = |index: usize| fields.get(index).and_then(|v| v.parse::<f64>().ok()).unwrap_or(0.0);
+    // utime and stime: fields 14 and 15 of the line, 11 and 12 counting from 0 after the name.
+    (ticks(11) + ticks(12)) / 100.0
 }
 
 fn rss_mib(pid: u32) -> u64 {
@@ -122,6 +134,7 @@ async fn smbclient(target: &Target, address: SocketAddr, commands: &str) -> Resu
 async fn workload(target: Arc<Target>, address: SocketAddr) -> Measured {
     let peak = Arc::new(AtomicU64::new(0));
     let done = Arc::new(AtomicBool::new(false));
+    let cpu_before = cpu_seconds(target.server_pid);
     let sampler = {
         let (peak, done, pid) = (peak.clone(), done.clone(), target.server_pid);
         tokio::spawn(async move {
@@ -169,12 +182,16 @@ async fn workload(target: Arc<Target>, address: SocketAddr) -> Measured {
     done.store(true, Ordering::Relaxed);
     let _ = sampler.await;
     listings.sort_by(f64::total_cmp);
-    Measured { listings, failed, copy_mib_s, peak_rss_mib: peak.load(Ordering::Relaxed) }
+    let server_cpu_s = cpu_seconds(target.server_pid) - cpu_before;
+    Measured { listings, failed, copy_mib_s, peak_rss_mib: peak.load(Ordering::Relaxed), server_cpu_s }
 }
 
-/// The address of hostile connection `n` (ten addresses, apart from the legitimate 127.0.0.1).
-fn hostile_address(n: usize) -> IpAddr {
-    IpAddr::V4(Ipv4Addr::new(127, 0, 1, (n % 10) as u8 + 1))
+/// The address of hostile connection `n` (ten addresses, apart from the legitimate 127.0.0.1):
+/// each transport's attack comes from addresses of its own, so that neither starts with what the
+/// server remembers of the other (repeat offenders).
+fn hostile_address(transport: Transport, n: usize) -> IpAddr {
+    let subnet = if transport == Transport::Tcp { 1 } else { 2 };
+    IpAddr::V4(Ipv4Addr::new(127, 0, subnet, (n % 10) as u8 + 1))
 }
 
 /// A QUIC client endpoint on `from`, trusting the server's CA.
@@ -202,7 +219,7 @@ async fn dial(
 ) -> Option<Box<dyn Stream>> {
     match transport {
         Transport::Tcp => {
-            let stream = raw::connect_from(hostile_address(n), target.tcp).await.ok()?;
+            let stream = raw::connect_from(hostile_address(transport, n), target.tcp).await.ok()?;
             let _ = stream.set_nodelay(true);
             Some(Box::new(stream))
         }
@@ -292,7 +309,7 @@ fn negotiate_frame() -> Vec<u8> {
 
 /// One hostile connection of `kind`, reconnecting whenever the server drops it, until `stop`.
 async fn hostile(target: Arc<Target>, transport: Transport, kind: usize, n: usize, stop: Arc<AtomicBool>) {
-    let quic = quic_endpoint(hostile_address(n), &target.ca);
+    let quic = quic_endpoint(hostile_address(transport, n), &target.ca);
     while !stop.load(Ordering::Relaxed) {
         let Some(mut stream) = dial(&target, transport, n, &quic).await else {
             tokio::time::sleep(Duration::from_millis(200)).await;
@@ -447,9 +464,9 @@ async fn main() {
     }
     let target = Arc::new(target(&args[1..]));
     println!(
-        "| transport | phase | listing p50 (s) | listing p99 (s) | listings failed | 256 MiB copy (MiB/s) | server peak RSS (MiB) |"
+        "| transport | phase | listing p50 (s) | listing p99 (s) | listings failed | 256 MiB copy (MiB/s) | server peak RSS (MiB) | server CPU (s) |"
     );
-    println!("|---|---|---:|---:|---:|---:|---:|");
+    println!("|---|---|---:|---:|---:|---:|---:|---:|");
     let mut ratios = Vec::new();
     let copy = |m: &Measured| m.copy_mib_s.map_or("failed".to_owned(), |v| format!("{v:.0}"));
     for (transport, name) in [(Transport::Tcp, "TCP"), (Transport::Quic, "QUIC")] {
@@ -459,13 +476,14 @@ async fn main() {
         let attacked = phase(&target, transport, true).await;
         for (label, m) in [("no attack", &calm), ("1,000 hostile connections", &attacked)] {
             println!(
-                "| {name} | {label} | {:.3} | {:.3} | {} of {} | {} | {} |",
+                "| {name} | {label} | {:.3} | {:.3} | {} of {} | {} | {} | {:.1} |",
                 percentile(&m.listings, 0.5),
                 percentile(&m.listings, 0.99),
                 m.failed,
                 CLIENTS * LISTINGS,
                 copy(m),
-                m.peak_rss_mib
+                m.peak_rss_mib,
+                m.server_cpu_s
             );
         }
         let listing_ratio = percentile(&calm.listings, 0.5) / percentile(&attacked.listings, 0.5);

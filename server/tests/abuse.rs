@@ -156,6 +156,8 @@ async fn connections_past_the_per_client_and_server_limits_are_refused_and_other
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn frames_too_large_for_an_unauthenticated_client_are_refused_before_they_are_buffered() {
     let server = server().await;
+    // Each of the 100 connections is to meet the frame limit, not the repeat-offender refusal.
+    server.set("limit_offences_per_minute", "0").await;
     let rss = rss_mib();
     let mut floods = Vec::new();
     for _ in 0..100 {
@@ -171,6 +173,29 @@ async fn frames_too_large_for_an_unauthenticated_client_are_refused_before_they_
     assert!(refused(&server, "preauth_message_size") >= 100);
     legitimate_client_works(&server).await;
     assert!(rss_mib() < rss + 64, "memory: {rss} MiB before, {} MiB after", rss_mib());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_address_that_keeps_offending_is_refused_new_connections_before_any_work_and_others_are_not() {
+    let server = server().await;
+    // 30 oversized frames before sign-in, one connection after another: 30 offences.
+    for _ in 0..30 {
+        let mut stream = connect_from(attacker(7), server.address).await.expect("connect");
+        let _ = stream.write_all(&[0, 0x90, 0, 0]).await;
+        assert!(closed_within(&mut stream, Duration::from_secs(5)).await, "an oversized frame was waited for");
+    }
+    assert!(refused(&server, "repeat_offender") >= 1, "the default is 20 offences a minute");
+    // A new connection from that address, silent, is closed at once (not at the 30 s deadline).
+    let mut next = connect_from(attacker(7), server.address).await.expect("connect");
+    assert!(closed_within(&mut next, Duration::from_secs(1)).await, "the offender was admitted");
+    // Another address, and the legitimate client, are not affected.
+    let mut neighbour = connect_from(attacker(8), server.address).await.expect("connect");
+    assert!(!closed_within(&mut neighbour, Duration::from_secs(1)).await, "an innocent address was refused");
+    legitimate_client_works(&server).await;
+    // The administrator can turn the refusal off, live.
+    server.set("limit_offences_per_minute", "0").await;
+    let mut again = connect_from(attacker(7), server.address).await.expect("connect");
+    assert!(!closed_within(&mut again, Duration::from_secs(1)).await, "still refused with the refusal off");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

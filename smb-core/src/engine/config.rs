@@ -200,6 +200,9 @@ pub struct Limits {
     /// QUIC handshakes in progress; past this, new clients must first prove their address
     /// (QUIC Retry, RFC 9000 8.1.2).
     pub quic_handshakes_before_retry: u32,
+    /// Offences (see [`crate::engine::offenders`]) an address may commit a minute; at this
+    /// level its new connections are refused until the level leaks below it. 0: no refusal.
+    pub offences_per_minute: u32,
 }
 
 impl Limits {
@@ -226,6 +229,7 @@ impl Default for Limits {
             max_pending_per_connection: 1024,
             max_rpc_call: 1 << 20,
             quic_handshakes_before_retry: 64,
+            offences_per_minute: 20,
         }
     }
 }

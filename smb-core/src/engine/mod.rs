@@ -11,5 +11,6 @@ pub mod files;
 pub mod handlers;
 pub mod leases;
 pub mod notify;
+pub mod offenders;
 pub mod session;
 pub mod shared;

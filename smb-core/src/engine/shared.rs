@@ -13,6 +13,7 @@ use crate::auth::UserLookup;
 use crate::engine::config::{EngineConfig, ShareConfig, UserConfig, fold_name};
 use crate::engine::events::{Counters, Event, SessionStatus, Transport};
 use crate::engine::files::FileTable;
+use crate::engine::offenders::Offenders;
 use crate::engine::notify::{Change, Watches};
 use crate::vfs::ShareRoot;
 
@@ -224,10 +225,12 @@ pub enum Refusal {
     RpcCall,
     /// A QUIC client asked to prove its address (Retry) under load.
     QuicRetry,
+    /// A connection from an address that keeps breaking the limits (see [`crate::engine::offenders`]).
+    RepeatOffender,
 }
 
 impl Refusal {
-    pub const ALL: [Refusal; 12] = [
+    pub const ALL: [Refusal; 13] = [
         Refusal::Connections,
         Refusal::ConnectionsPerClient,
         Refusal::PreauthTimeout,
@@ -240,6 +243,7 @@ impl Refusal {
         Refusal::PendingRequests,
         Refusal::RpcCall,
         Refusal::QuicRetry,
+        Refusal::RepeatOffender,
     ];
 
     /// Its name in metrics and the audit log.
@@ -257,7 +261,14 @@ impl Refusal {
             Refusal::PendingRequests => "pending_requests",
             Refusal::RpcCall => "rpc_call_size",
             Refusal::QuicRetry => "quic_retry",
+            Refusal::RepeatOffender => "repeat_offender",
         }
+    }
+
+    /// Whether this refusal is a strike against the client's address: what only a misbehaving
+    /// client does (not a limit a busy but honest client can reach, like its opens).
+    pub fn is_offence(self) -> bool {
+        matches!(self, Refusal::PreauthTimeout | Refusal::PreauthMessage | Refusal::SendTimeout | Refusal::Sessions)
     }
 }
 
@@ -313,6 +324,7 @@ pub struct Shared {
     counters: [AtomicU64; 6],
     refusals: [AtomicU64; Refusal::ALL.len()],
     admitted: Mutex<Admitted>,
+    offenders: Mutex<Offenders>,
     /// Opens in the whole server.
     opens: AtomicU64,
     /// Descriptors the process may hold (its raised RLIMIT_NOFILE), when known: opens stay
@@ -364,6 +376,7 @@ impl Shared {
             counters: Default::default(),
             refusals: Default::default(),
             admitted: Mutex::default(),
+            offenders: Mutex::default(),
             opens: AtomicU64::new(0),
             descriptor_limit: AtomicU64::new(u64::MAX),
             responses: Arc::new(Semaphore::new(response_units)),
@@ -405,14 +418,29 @@ impl Shared {
         self.refusals[refusal as usize].fetch_add(1, Ordering::Relaxed);
     }
 
+    /// Counts `refusal` of something `client` did at `now`, and when it is an offence, a strike
+    /// against the client's address.
+    pub fn refuse_client(&self, refusal: Refusal, client: IpAddr, now: Instant) {
+        self.refuse(refusal);
+        if refusal.is_offence() {
+            let per_minute = self.runtime().config.server.limits.offences_per_minute;
+            lock(&self.offenders).strike(client, per_minute, now);
+        }
+    }
+
     /// How often each limit has refused something since the start.
     pub fn refusals(&self) -> Vec<(Refusal, u64)> {
         Refusal::ALL.iter().map(|r| (*r, self.refusals[*r as usize].load(Ordering::Relaxed))).collect()
     }
 
-    /// Takes a place for a new connection from `client`, or names the limit that refuses it.
-    pub fn admit(self: &Arc<Self>, client: IpAddr) -> Result<Admission, Refusal> {
+    /// Takes a place for a new connection from `client` at `now`, or names the limit that
+    /// refuses it.
+    pub fn admit(self: &Arc<Self>, client: IpAddr, now: Instant) -> Result<Admission, Refusal> {
         let limits = self.runtime().config.server.limits;
+        if lock(&self.offenders).refuses(client, limits.offences_per_minute, now) {
+            self.refuse(Refusal::RepeatOffender);
+            return Err(Refusal::RepeatOffender);
+        }
         let mut admitted = lock(&self.admitted);
         let refusal = if admitted.total >= limits.max_connections {
             Some(Refusal::Connections)

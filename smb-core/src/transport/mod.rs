@@ -133,7 +133,7 @@ pub async fn drive<R, W>(
     let budget = Arc::new(Semaphore::new(budget_units));
     let (frames_tx, frames_rx) = mpsc::unbounded_channel::<Queued>();
     let writer_task =
-        tokio::spawn(write_frames(writer, frames_rx, budget.clone(), limits.send_timeout, shared.clone(), info.id));
+        tokio::spawn(write_frames(writer, frames_rx, budget.clone(), limits.send_timeout, shared.clone(), info.id, info.client.ip()));
     let mut connection = Connection::new(shared.clone(), info.clone());
     // Requests are read ahead of the one being processed, so that receiving the next WRITE
     // overlaps writing this one to disk; buffers go back to the reader for reuse, so a stream of
@@ -141,7 +141,7 @@ pub async fn drive<R, W>(
     let (messages_tx, mut messages) = mpsc::channel(READ_AHEAD);
     let (spare_tx, spare) = mpsc::unbounded_channel();
     let limit = Arc::new(AtomicUsize::new(message_limit(&shared, &connection)));
-    let reader_task = tokio::spawn(read_messages(reader, limit.clone(), shared.clone(), messages_tx, spare));
+    let reader_task = tokio::spawn(read_messages(reader, limit.clone(), shared.clone(), info.client.ip(), messages_tx, spare));
     let mut authenticated_before = false;
     'connection: loop {
         let has_session = connection.has_valid_session();
@@ -229,7 +229,7 @@ pub async fn drive<R, W>(
             },
             _ = expired => {
                 let refusal = if authenticated_before { Refusal::IdleWithoutSession } else { Refusal::PreauthTimeout };
-                shared.refuse(refusal);
+                shared.refuse_client(refusal, info.client.ip(), Instant::now());
                 tracing::info!(connection = info.id, client = %info.client, limit = refusal.name(), "closing a connection without a session");
                 break;
             }
@@ -307,6 +307,7 @@ async fn read_messages<R: AsyncRead + Unpin>(
     mut reader: R,
     limit: Arc<AtomicUsize>,
     shared: Arc<Shared>,
+    client: std::net::IpAddr,
     messages: mpsc::Sender<std::io::Result<Vec<u8>>>,
     mut spare: mpsc::UnboundedReceiver<Vec<u8>>,
 ) {
@@ -322,7 +323,7 @@ async fn read_messages<R: AsyncRead + Unpin>(
             && error.kind() == std::io::ErrorKind::InvalidData
             && limit < max_message(&shared)
         {
-            shared.refuse(Refusal::PreauthMessage);
+            shared.refuse_client(Refusal::PreauthMessage, client, Instant::now());
         }
         let failed = item.is_err();
         if messages.send(item).await.is_err() || failed {
@@ -374,6 +375,7 @@ async fn write_frames<W: FrameSink>(
     send_timeout: std::time::Duration,
     shared: Arc<Shared>,
     connection: u64,
+    client: std::net::IpAddr,
 ) {
     'frames: while let Some(Queued { frame: Frame { bytes, start }, budget: held }) = frames.recv().await {
         let bytes = Bytes::from_owner(Outgoing { bytes, start, _budget: held });
@@ -393,7 +395,7 @@ async fn write_frames<W: FrameSink>(
                             send_timeout
                         };
                         if started.elapsed() >= limit {
-                            shared.refuse(Refusal::SendTimeout);
+                            shared.refuse_client(Refusal::SendTimeout, client, Instant::now());
                             tracing::info!(connection, "the client read no response for the send timeout: dropping the connection");
                             break 'frames;
                         }

@@ -290,7 +290,7 @@ async fn serve(
             let _ = incoming.retry();
             continue;
         }
-        let admission = match shared.admit(client.ip()) {
+        let admission = match shared.admit(client.ip(), std::time::Instant::now()) {
             Ok(admission) => admission,
             Err(refusal) => {
                 tracing::debug!(%client, limit = refusal.name(), "SMB over QUIC: connection refused");
@@ -412,7 +412,7 @@ async fn connection(
             return;
         }
         Err(_) => {
-            shared.refuse(Refusal::PreauthTimeout);
+            shared.refuse_client(Refusal::PreauthTimeout, client.ip(), std::time::Instant::now());
             connection.close(0_u8.into(), b"no SMB stream");
             return;
         }

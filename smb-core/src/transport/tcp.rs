@@ -24,7 +24,7 @@ pub async fn serve(listener: TcpListener, shared: Arc<Shared>, stop: watch::Rece
             },
             _ = stop_accepting.changed() => return,
         };
-        let admission = match shared.admit(client.ip()) {
+        let admission = match shared.admit(client.ip(), std::time::Instant::now()) {
             Ok(admission) => admission,
             Err(refusal) => {
                 tracing::debug!(%client, limit = refusal.name(), "SMB over TCP: connection refused");

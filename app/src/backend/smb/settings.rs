@@ -218,6 +218,12 @@ pub const SETTINGS: &[SettingSpec] = &[
         description: "Largest RPC call on a named pipe, in KiB.",
     },
     SettingSpec {
+        key: "limit_offences_per_minute",
+        kind: SettingKind::Number { min: 0, max: 100_000 },
+        default: "20",
+        description: "Offences a client address may commit a minute (sign-in deadline missed, oversized frame before sign-in, responses left unread, too many unfinished sign-ins); past it, its new connections are refused until it calms down (0: never refused).",
+    },
+    SettingSpec {
         key: "quic_handshakes_before_retry",
         kind: SettingKind::Number { min: 0, max: 1_000_000 },
         default: "64",

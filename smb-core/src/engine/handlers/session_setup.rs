@@ -33,7 +33,7 @@ pub fn handle(conn: &mut Connection, req: &Request<'_>, out: &mut Writer) -> Res
         if conn.sessions.len() >= limits.max_sessions_per_connection as usize
             || in_progress >= limits.max_sessions_in_progress as usize
         {
-            conn.shared.refuse(Refusal::Sessions);
+            conn.shared.refuse_client(Refusal::Sessions, conn.info.client.ip(), conn.last_activity);
             return Err(NtStatus::INSUFFICIENT_RESOURCES.into());
         }
         let id = conn.shared.next_session_id();
