@@ -224,7 +224,7 @@ impl EngineHandle {
     }
 
     pub fn is_locked_out(&self, name: &str) -> bool {
-        self.shared.locked_out(name)
+        self.shared.locked_out(name, crate::engine::clock::Now::read())
     }
 
     /// Connections open now: (TCP, QUIC).

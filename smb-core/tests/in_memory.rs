@@ -1,21 +1,32 @@
-//! The engine driven in memory: a client (the project's own client side of MS-SMB2 and MS-NLMP)
-//! and a connection exchange messages through `Connection::receive`, with no socket, no runtime
-//! and no sleep. Each test walks one path a real client takes: negotiate, session setup,
-//! signing, encryption, compounds and credits.
+//! The engine driven in memory: clients (the project's own client side of MS-SMB2 and MS-NLMP)
+//! and their connections exchange messages through `Connection::receive`, with no socket, no
+//! runtime and no sleep, on virtual time: the test owns the clock and the server's random seed,
+//! delivers what one connection asks of another (lease breaks, wake-ups) and fires the timers the
+//! engine returns. Each test walks one path a real client takes: negotiate, session setup,
+//! signing, encryption, compounds, credits, async requests and lease breaks.
+
+use std::cell::Cell;
+use std::rc::Rc;
+use std::time::Duration;
 
 use smb_core::auth::ntlm::client::SpnegoSignIn;
 use smb_core::auth::ntlm::nt_hash;
 use smb_core::crypto::{Encryptor, PreauthHash, SessionKeys, Signer};
-use smb_core::engine::connection::{Connection, ConnectionInfo};
-use smb_core::engine::shared::Shared;
+use smb_core::engine::clock::Now;
+use smb_core::engine::connection::{Connection, ConnectionInfo, Output, Timer};
+use smb_core::engine::shared::{Control, Shared};
+use smb_core::proto::change_notify::{ChangeNotifyRequest, FileNotifyInformation, action, filter};
 use smb_core::proto::close::CloseRequest;
-use smb_core::proto::create::{CreateRequest, CreateResponse, disposition};
+use smb_core::proto::create::{
+    CreateContext, CreateRequest, CreateResponse, LeaseContext, context_name, disposition, options,
+};
 use smb_core::proto::framing;
 use smb_core::proto::header::{Command, HEADER_SIZE, Header, SIGNATURE_OFFSET, flags};
 use smb_core::proto::negotiate::{
     Cipher, Dialect, HASH_SHA512, NegotiateContext, NegotiateRequest, NegotiateResponse, SigningAlgorithm,
     capabilities, security_mode,
 };
+use smb_core::proto::oplock_break::OplockBreakAcknowledgment;
 use smb_core::proto::read::ReadRequest;
 use smb_core::proto::session_setup::{SessionSetupRequest, SessionSetupResponse};
 use smb_core::proto::status::NtStatus;
@@ -33,8 +44,11 @@ const READ_WRITE: u32 = 0x0001_0083;
 /// A server with one user and two shares on a temporary directory: `docs` and `secret`, whose
 /// data must be encrypted.
 struct Server {
-    _dir: tempfile::TempDir,
+    dir: tempfile::TempDir,
     shared: std::sync::Arc<Shared>,
+    /// The virtual clock every connection of this server is handed.
+    clock: Rc<Cell<Now>>,
+    next_connection: Cell<u64>,
 }
 
 impl Server {
@@ -59,13 +73,31 @@ impl Server {
             shares: vec![share("docs", false), share("secret", true)],
             ..EngineConfig::default()
         };
-        Server { shared: Shared::new(config), _dir: dir }
+        let start = Now::read();
+        Server {
+            shared: Shared::seeded(config, start.system, 0x5EED),
+            dir,
+            clock: Rc::new(Cell::new(start)),
+            next_connection: Cell::new(1),
+        }
+    }
+
+    /// Moves the virtual clock on.
+    fn advance(&self, by: Duration) {
+        self.clock.set(self.clock.get().later(by));
     }
 
     fn connect(&self) -> Client {
-        let info = ConnectionInfo::tcp(1, "127.0.0.1:50000".parse().unwrap(), "127.0.0.1:445".parse().unwrap());
+        let id = self.next_connection.get();
+        self.next_connection.set(id + 1);
+        let now = self.clock.get();
+        let client = format!("127.0.0.1:{}", 50_000 + id).parse().unwrap();
+        let info = ConnectionInfo::tcp(id, client, "127.0.0.1:445".parse().unwrap(), now.instant);
         Client {
-            connection: Connection::new(self.shared.clone(), info),
+            controls: self.shared.attach(&info),
+            connection: Connection::new(self.shared.clone(), info, now),
+            clock: self.clock.clone(),
+            timers: Vec::new(),
             signer: None,
             seal: None,
             open: None,
@@ -87,6 +119,11 @@ struct Response {
 
 struct Client {
     connection: Connection,
+    /// What other connections and the server ask of this one (as a transport receives them).
+    controls: tokio::sync::mpsc::UnboundedReceiver<Control>,
+    clock: Rc<Cell<Now>>,
+    /// Timers the engine asked for and that have not fired yet.
+    timers: Vec<Timer>,
     signer: Option<Signer>,
     /// Client to server, and server to client.
     seal: Option<Encryptor>,
@@ -136,8 +173,14 @@ impl Client {
             }
             message
         };
-        let output = self.connection.receive(&mut wire);
+        let output = self.connection.receive(&mut wire, self.clock.get());
+        self.responses_of(output)
+    }
+
+    /// The responses in what the engine sent; its timers are kept for [`Client::fire_timers`].
+    fn responses_of(&mut self, mut output: Output) -> Vec<Response> {
         self.closed |= output.close;
+        self.timers.append(&mut output.timers);
         let mut responses = Vec::new();
         for frame in output.frames {
             let bytes = frame.as_slice();
@@ -148,6 +191,34 @@ impl Client {
                 message = self.open_message(message);
             }
             responses.extend(self.split(message));
+        }
+        responses
+    }
+
+    /// Handles what other connections asked of this one meanwhile, as a transport does between
+    /// messages: lease and oplock breaks to send, async requests to wake; what the engine sent.
+    fn deliver(&mut self) -> Vec<Response> {
+        let mut responses = Vec::new();
+        while let Ok(control) = self.controls.try_recv() {
+            let output = match control {
+                Control::Wake { async_id } => self.connection.wake(async_id, self.clock.get()),
+                Control::Break(notification) => self.connection.send_break(notification),
+                other => panic!("unexpected {other:?}"),
+            };
+            responses.extend(self.responses_of(output));
+        }
+        responses
+    }
+
+    /// Wakes the async requests whose timers are due on the virtual clock; what the engine sent.
+    fn fire_timers(&mut self) -> Vec<Response> {
+        let now = self.clock.get();
+        let (due, later): (Vec<Timer>, Vec<Timer>) = self.timers.drain(..).partition(|t| t.at <= now.instant);
+        self.timers = later;
+        let mut responses = Vec::new();
+        for timer in due {
+            let output = self.connection.wake(timer.async_id, now);
+            responses.extend(self.responses_of(output));
         }
         responses
     }
@@ -333,6 +404,64 @@ impl Client {
     }
 }
 
+impl Client {
+    /// Sends one request whose answer may be an interim STATUS_PENDING; that response.
+    fn send_create(&mut self, request: CreateRequest) -> Response {
+        let (mut out, _) = self.request(Command::CREATE, 0);
+        request.encode(&mut out);
+        self.call(out.into_vec())
+    }
+
+    /// Opens `name` asking for a lease with key `key` in state `state`; the response.
+    fn create_leased(&mut self, name: &str, key: [u8; 16], state: u32) -> Response {
+        let lease = LeaseContext { key, state, v2: true, ..Default::default() };
+        self.send_create(CreateRequest {
+            requested_oplock_level: LEASE,
+            contexts: vec![CreateContext::new(context_name::REQUEST_LEASE, lease.encode())],
+            ..create_request(name)
+        })
+    }
+}
+
+/// MS-SMB2 2.2.13 RequestedOplockLevel SMB2_OPLOCK_LEVEL_LEASE.
+const LEASE: u8 = 0xFF;
+/// MS-SMB2 2.2.13.2.8 lease states.
+const READ_CACHING: u32 = 0x01;
+const HANDLE_CACHING: u32 = 0x02;
+const WRITE_CACHING: u32 = 0x04;
+
+/// The lease state a CREATE response grants.
+fn granted_lease(response: &Response) -> u32 {
+    let create = CreateResponse::decode(&response.message).expect("a CREATE response");
+    let context = create.contexts.iter().find(|c| c.name == context_name::REQUEST_LEASE).expect("a lease context");
+    LeaseContext::decode(&context.data).expect("a lease").state
+}
+
+/// MS-SMB2 2.2.23.2 Lease Break Notification: (lease key, current state, new state).
+fn lease_break(response: &Response) -> ([u8; 16], u32, u32) {
+    assert_eq!(response.header.command, Command::OPLOCK_BREAK);
+    let body = &response.message[HEADER_SIZE..];
+    assert_eq!(u16::from_le_bytes([body[0], body[1]]), 44, "a lease break notification");
+    let word = |at: usize| u32::from_le_bytes(body[at..at + 4].try_into().unwrap());
+    (body[8..24].try_into().unwrap(), word(24), word(28))
+}
+
+/// A client with a read-write-handle lease on `leased.txt`, and another client whose open of
+/// that file (for writing) must wait for the lease to give up write caching: the holder, the
+/// other client, and the other's interim answer.
+fn lease_break_under_way(server: &Server) -> (Client, Client, Response) {
+    let mut holder = Client::ready(server, "docs");
+    let leased = holder.create_leased("leased.txt", [1; 16], READ_CACHING | HANDLE_CACHING | WRITE_CACHING);
+    assert_eq!(leased.header.status, NtStatus::SUCCESS);
+    assert_eq!(granted_lease(&leased), READ_CACHING | HANDLE_CACHING | WRITE_CACHING);
+    let mut other = Client::ready(server, "docs");
+    let interim =
+        other.send_create(CreateRequest { create_disposition: disposition::OPEN, ..create_request("leased.txt") });
+    assert_eq!(interim.header.status, NtStatus::PENDING, "the open waits for the break");
+    assert_ne!(interim.header.flags & flags::ASYNC_COMMAND, 0, "an interim answer carries an async id");
+    (holder, other, interim)
+}
+
 fn create_request(name: &str) -> CreateRequest {
     CreateRequest {
         impersonation_level: 2,
@@ -483,11 +612,108 @@ fn a_request_with_a_bad_signature_is_refused_and_the_refusal_carries_no_signatur
     let mut message = out.into_vec();
     sign_chain(client.signer.as_ref().unwrap(), &mut message);
     message[SIGNATURE_OFFSET] ^= 1;
-    let output = client.connection.receive(&mut message);
+    let output = client.connection.receive(&mut message, server.clock.get());
     assert_eq!(output.frames.len(), 1);
     let answer = &output.frames[0].as_slice()[framing::HEADER_LENGTH..];
     let header = Header::decode(&mut Reader::new(answer)).unwrap();
     assert_eq!(header.status, NtStatus::ACCESS_DENIED);
     assert_ne!(header.flags & flags::SIGNED, 0, "flagged signed, as the request was");
     assert_eq!(header.signature, [0; 16], "but not signed with a key the request did not prove");
+}
+
+#[test]
+fn an_open_that_breaks_a_lease_waits_for_the_holder_and_goes_on_at_the_break_timeout_on_virtual_time() {
+    let server = Server::new();
+    let (mut holder, mut other, interim) = lease_break_under_way(&server);
+    let notices = holder.deliver();
+    assert_eq!(notices.len(), 1, "the holder is told");
+    let (key, from, to) = lease_break(&notices[0]);
+    assert_eq!(
+        (key, from, to),
+        ([1; 16], READ_CACHING | HANDLE_CACHING | WRITE_CACHING, READ_CACHING | HANDLE_CACHING)
+    );
+    // The holder never acknowledges: nothing happens until the break times out (35 s).
+    server.advance(Duration::from_secs(34));
+    assert!(other.fire_timers().is_empty() && other.deliver().is_empty(), "the open still waits at 34 s");
+    server.advance(Duration::from_secs(1));
+    let done = other.fire_timers();
+    assert_eq!(done.len(), 1, "the open goes on at the timeout");
+    assert_eq!((done[0].header.command, done[0].header.status), (Command::CREATE, NtStatus::SUCCESS));
+    assert_eq!(done[0].header.async_id, interim.header.async_id, "the final answer names the interim's async id");
+}
+
+#[test]
+fn an_acknowledged_lease_break_lets_the_waiting_open_go_on_at_once() {
+    let server = Server::new();
+    let (mut holder, mut other, interim) = lease_break_under_way(&server);
+    let (key, _, to) = lease_break(&holder.deliver()[0]);
+    let (mut out, _) = holder.request(Command::OPLOCK_BREAK, 0);
+    OplockBreakAcknowledgment::Lease { flags: 0, lease_key: key, lease_state: to, lease_duration: 0 }.encode(&mut out);
+    let acknowledged = holder.call(out.into_vec());
+    assert_eq!(acknowledged.header.status, NtStatus::SUCCESS);
+    // No time passes: the acknowledgment wakes the waiting open.
+    let done = other.deliver();
+    assert_eq!(done.len(), 1);
+    assert_eq!((done[0].header.status, done[0].header.async_id), (NtStatus::SUCCESS, interim.header.async_id));
+    assert!(other.fire_timers().is_empty(), "its timer, due later, finds nothing to do");
+}
+
+#[test]
+fn a_change_notification_waits_and_is_answered_when_another_client_adds_a_file() {
+    let server = Server::new();
+    std::fs::create_dir(server.dir.path().join("watched")).unwrap();
+    let mut watcher = Client::ready(&server, "docs");
+    let directory = watcher.send_create(CreateRequest {
+        desired_access: 0x0010_0081,
+        create_disposition: disposition::OPEN,
+        create_options: options::DIRECTORY_FILE,
+        ..create_request("watched")
+    });
+    assert_eq!(directory.header.status, NtStatus::SUCCESS);
+    let file_id = CreateResponse::decode(&directory.message).unwrap().file_id;
+    let (mut out, _) = watcher.request(Command::CHANGE_NOTIFY, 1);
+    ChangeNotifyRequest {
+        flags: 0,
+        output_buffer_length: 4096,
+        file_id,
+        completion_filter: filter::FILE_NAME,
+        reserved: 0,
+    }
+    .encode(&mut out);
+    let interim = watcher.call(out.into_vec());
+    assert_eq!(interim.header.status, NtStatus::PENDING);
+    assert!(watcher.deliver().is_empty(), "nothing has changed yet");
+
+    let mut writer = Client::ready(&server, "docs");
+    writer.create("watched\\new.txt");
+    let answered = watcher.deliver();
+    assert_eq!(answered.len(), 1, "the change wakes the watcher");
+    let notification = &answered[0];
+    assert_eq!(
+        (notification.header.status, notification.header.async_id),
+        (NtStatus::SUCCESS, interim.header.async_id)
+    );
+    // MS-SMB2 2.2.36: OutputBufferOffset and OutputBufferLength, then the FILE_NOTIFY_INFORMATION list.
+    let body = &notification.message[HEADER_SIZE..];
+    let offset = usize::from(u16::from_le_bytes([body[2], body[3]]));
+    let length = u32::from_le_bytes(body[4..8].try_into().unwrap()) as usize;
+    let changes = FileNotifyInformation::decode_all(&notification.message[offset..offset + length]).unwrap();
+    assert_eq!(changes, [FileNotifyInformation { action: action::ADDED, name: "new.txt".into() }]);
+}
+
+#[test]
+fn the_same_seed_and_clock_give_the_same_negotiate_answer() {
+    let answer = || {
+        let server = Server::new();
+        let start = server.clock.get();
+        let mut client = server.connect();
+        let (response, _) = client.negotiate();
+        (response, start)
+    };
+    let (first, first_start) = answer();
+    let (second, second_start) = answer();
+    // The salt comes from the seeded generator; the time is the virtual clock's.
+    assert_eq!(first.contexts, second.contexts, "the same preauthentication salt");
+    let shift = second_start.filetime() - first_start.filetime();
+    assert_eq!(second.system_time - first.system_time, shift, "the server's time is the clock it was handed");
 }

@@ -26,10 +26,11 @@ fn negotiate() -> Vec<u8> {
 }
 
 fuzz_target!(|data: &[u8]| {
-    let shared = Shared::new(EngineConfig::default());
-    let info = ConnectionInfo::tcp(1, "127.0.0.1:50000".parse().unwrap(), "127.0.0.1:445".parse().unwrap());
-    let mut connection = Connection::new(shared, info);
-    if connection.receive(&mut negotiate()).close {
+    let now = smb_core::engine::clock::Now::read();
+    let shared = Shared::seeded(EngineConfig::default(), now.system, 0);
+    let info = ConnectionInfo::tcp(1, "127.0.0.1:50000".parse().unwrap(), "127.0.0.1:445".parse().unwrap(), now.instant);
+    let mut connection = Connection::new(shared, info, now);
+    if connection.receive(&mut negotiate(), now).close {
         panic!("a valid NEGOTIATE must be answered");
     }
     // Messages are separated by a two-byte big-endian length, so that one input holds several.
@@ -38,7 +39,7 @@ fuzz_target!(|data: &[u8]| {
         let length = usize::from(u16::from_be_bytes([rest[0], rest[1]])).min(rest.len() - 2);
         let mut message = rest[2..2 + length].to_vec();
         rest = &rest[2 + length..];
-        let output = connection.receive(&mut message);
+        let output = connection.receive(&mut message, now);
         if output.close {
             break;
         }

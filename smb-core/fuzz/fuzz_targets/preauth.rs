@@ -12,16 +12,17 @@ fuzz_target!(|data: &[u8]| {
     let mut config = EngineConfig::default();
     config.users.push(UserConfig { name: "alice".into(), nt_hash: [7; 16], enabled: true, locked_until: None });
     let limits = config.server.limits;
-    let shared = Shared::new(config);
-    let info = ConnectionInfo::tcp(1, "127.0.0.1:50000".parse().unwrap(), "127.0.0.1:445".parse().unwrap());
-    let mut connection = Connection::new(shared, info);
+    let now = smb_core::engine::clock::Now::read();
+    let shared = Shared::seeded(config, now.system, 0);
+    let info = ConnectionInfo::tcp(1, "127.0.0.1:50000".parse().unwrap(), "127.0.0.1:445".parse().unwrap(), now.instant);
+    let mut connection = Connection::new(shared, info, now);
     // Messages are separated by a two-byte big-endian length, so that one input holds several.
     let mut rest = data;
     while rest.len() >= 2 {
         let length = usize::from(u16::from_be_bytes([rest[0], rest[1]])).min(rest.len() - 2);
         let mut message = rest[2..2 + length].to_vec();
         rest = &rest[2 + length..];
-        let output = connection.receive(&mut message);
+        let output = connection.receive(&mut message, now);
         assert!(connection.sessions.len() <= limits.max_sessions_per_connection as usize);
         assert!(!connection.has_valid_session(), "no one signs in without the password");
         if output.close {

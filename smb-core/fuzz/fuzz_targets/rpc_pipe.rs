@@ -11,7 +11,8 @@ use smb_core::rpc::{Context, Pipe};
 fuzz_target!(|data: &[u8]| {
     let config = EngineConfig::default();
     let limit = config.server.limits.max_rpc_call as usize;
-    let shared = Shared::new(config);
+    let now = smb_core::engine::clock::Now::read();
+    let shared = Shared::seeded(config, now.system, 0);
     let context = Context::new(&shared, "alice");
     let mut pipe = Pipe::open("srvsvc").expect("srvsvc is offered");
     // Pieces are separated by a two-byte big-endian length; a zero length reads instead.

@@ -7,7 +7,11 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Instant;
 
+use rand::rngs::StdRng;
+use rand::{Rng, SeedableRng};
+
 use crate::crypto::PreauthHash;
+use crate::engine::clock::Now;
 use crate::engine::credits::Credits;
 use crate::engine::dispatch::{self, Outcome, Request};
 use crate::engine::events::{SessionStatus, Transport};
@@ -65,8 +69,8 @@ pub struct ConnectionInfo {
 }
 
 impl ConnectionInfo {
-    /// A TCP connection from `client` to `local`, opened now.
-    pub fn tcp(id: u64, client: SocketAddr, local: SocketAddr) -> ConnectionInfo {
+    /// A TCP connection from `client` to `local`, opened at `connected`.
+    pub fn tcp(id: u64, client: SocketAddr, local: SocketAddr, connected: Instant) -> ConnectionInfo {
         ConnectionInfo {
             id,
             client,
@@ -74,7 +78,7 @@ impl ConnectionInfo {
             transport: Transport::Tcp,
             transport_secure: false,
             allow_named_pipes: true,
-            connected: Instant::now(),
+            connected,
         }
     }
 }
@@ -142,6 +146,17 @@ pub struct Output {
     pub frames: Vec<Frame>,
     /// The connection must end after these frames are sent.
     pub close: bool,
+    /// Deadlines of async requests: at each, the caller calls [`Connection::wake`] (which does
+    /// nothing if the request completed meanwhile).
+    pub timers: Vec<Timer>,
+}
+
+/// An async request to wake at a deadline (e.g. a CREATE waiting for a lease break that the
+/// holder does not acknowledge, MS-SMB2 3.3.2.5).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Timer {
+    pub at: Instant,
+    pub async_id: u64,
 }
 
 pub struct Connection {
@@ -152,7 +167,14 @@ pub struct Connection {
     pub sessions: HashMap<u64, Session>,
     pub pending: HashMap<u64, Pending>,
     pub close: bool,
+    /// The moment of the message or wake-up being handled, as the caller gave it.
+    pub now: Now,
+    /// When the client last sent a message.
     pub last_activity: Instant,
+    /// Random bytes for the connection (salts, nonces, challenges), seeded from the server's.
+    rng: StdRng,
+    /// Timers set while handling the current message, handed to the caller with its output.
+    timers: Vec<Timer>,
     /// Responses to async requests that completed while another request was handled (e.g. a
     /// CLOSE ending a pending CHANGE_NOTIFY): sent before that request's own response.
     pub deferred: Vec<Frame>,
@@ -198,7 +220,8 @@ pub struct Related {
 }
 
 impl Connection {
-    pub fn new(shared: Arc<Shared>, info: ConnectionInfo) -> Connection {
+    pub fn new(shared: Arc<Shared>, info: ConnectionInfo, now: Now) -> Connection {
+        let rng = StdRng::from_rng(&mut *lock(&shared.rng));
         Connection {
             shared,
             info,
@@ -207,7 +230,10 @@ impl Connection {
             sessions: HashMap::new(),
             pending: HashMap::new(),
             close: false,
-            last_activity: Instant::now(),
+            now,
+            last_activity: now.instant,
+            rng,
+            timers: Vec::new(),
             deferred: Vec::new(),
             ending_sessions: Vec::new(),
             split: None,
@@ -222,8 +248,9 @@ impl Connection {
     /// Handles one message the transport received (without its Direct-TCP header).
     /// One framed message from the client (decrypted in place when it is encrypted: the caller
     /// may reuse the buffer for the next message).
-    pub fn receive(&mut self, message: &mut Vec<u8>) -> Output {
-        self.last_activity = Instant::now();
+    pub fn receive(&mut self, message: &mut Vec<u8>, now: Now) -> Output {
+        self.now = now;
+        self.last_activity = now.instant;
         let mut output = Output::default();
         match message.get(..4) {
             Some(id) if id == header::PROTOCOL_ID => self.process_chain(message, None, &mut output),
@@ -249,6 +276,7 @@ impl Connection {
             output.frames = frames;
         }
         output.close = self.close;
+        output.timers.append(&mut self.timers);
         self.publish();
         output
     }
@@ -490,7 +518,7 @@ impl Connection {
         if spec.needs_session
             && let Some(session) = self.sessions.get_mut(&header.session_id)
         {
-            session.last_activity = Instant::now();
+            session.last_activity = self.now.instant;
         }
         let mut writer = Writer::with_prefix(PREFIX, 512);
         writer.zeros(HEADER_SIZE);
@@ -838,14 +866,14 @@ impl Connection {
     }
 
     /// Wraps a response chain in a transform header and encrypts it (MS-SMB2 3.3.4.1.4).
-    fn encrypt(&self, writer: Writer, session_id: u64) -> Option<Frame> {
+    fn encrypt(&mut self, writer: Writer, session_id: u64) -> Option<Frame> {
         let crypto = self.sessions.get(&session_id).and_then(|s| s.crypto())?;
         let encryptor = crypto.encryptor.as_ref()?;
         let length = writer.len();
         let (mut bytes, base) = writer.into_parts();
         debug_assert_eq!(base, PREFIX);
         let mut nonce = [0_u8; 16];
-        let random: [u8; 16] = rand::random();
+        let random: [u8; 16] = self.rng.random();
         nonce[..encryptor.nonce_len()].copy_from_slice(&random[..encryptor.nonce_len()]);
         let header = TransformHeader {
             signature: [0; 16],
@@ -878,7 +906,8 @@ impl Connection {
     }
 
     /// Something a pending operation waits for happened: complete it if it can.
-    pub fn wake(&mut self, async_id: u64) -> Output {
+    pub fn wake(&mut self, async_id: u64, now: Now) -> Output {
+        self.now = now;
         let output = match self.pending.get(&async_id).map(|p| &p.kind) {
             Some(PendingKind::Notify { .. }) => crate::engine::handlers::change_notify::deliver(self, async_id),
             Some(PendingKind::Lock { .. }) => crate::engine::handlers::lock::retry(self, async_id),
@@ -892,8 +921,22 @@ impl Connection {
             output.frames = frames;
         }
         output.close = self.close;
+        output.timers.append(&mut self.timers);
         self.publish();
         output
+    }
+
+    /// Random bytes (or any value the generator makes) for the protocol: salts, nonces, challenges.
+    pub fn random<T>(&mut self) -> T
+    where
+        rand::distr::StandardUniform: rand::distr::Distribution<T>,
+    {
+        self.rng.random()
+    }
+
+    /// Asks the caller to wake `async_id` at `at` (see [`Output::timers`]).
+    pub fn wake_at(&mut self, async_id: u64, at: Instant) {
+        self.timers.push(Timer { at, async_id });
     }
 
     /// Sends the final response of an async operation (after its interim STATUS_PENDING).

@@ -281,9 +281,9 @@ impl FileTable {
     }
 
     /// The breaks a write or size change through `writer` causes.
-    pub fn break_for_write(&mut self, key: &FileKey, writer: OpenRef) -> Vec<Break> {
+    pub fn break_for_write(&mut self, key: &FileKey, writer: OpenRef, now: Instant) -> Vec<Break> {
         let Some(state) = self.files.get_mut(key) else { return Vec::new() };
-        self.leases.break_for_write(&mut state.opens, writer, Instant::now())
+        self.leases.break_for_write(&mut state.opens, writer, now)
     }
 
     /// Grants caching to a just-added open.

@@ -2,6 +2,7 @@
 //! one dispatch table ([`dispatch`]) and one handler per command ([`handlers`]), and the state
 //! connections share ([`shared`]). No sockets here: transports feed it bytes.
 
+pub mod clock;
 pub mod config;
 pub mod connection;
 pub mod credits;

@@ -35,7 +35,8 @@ struct Bucket {
 impl Bucket {
     /// The level at `now`, after leaking `per_minute` a minute since the last strike.
     fn level(self, per_minute: u32, now: Instant) -> f64 {
-        let leaked = now.saturating_duration_since(self.at).as_secs_f64() * f64::from(per_minute) / MINUTE.as_secs_f64();
+        let leaked =
+            now.saturating_duration_since(self.at).as_secs_f64() * f64::from(per_minute) / MINUTE.as_secs_f64();
         (self.level - leaked).max(0.0)
     }
 }

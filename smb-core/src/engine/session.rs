@@ -65,7 +65,7 @@ pub struct Session {
 }
 
 impl Session {
-    pub fn new(id: u64, preauth: PreauthHash) -> Session {
+    pub fn new(id: u64, preauth: PreauthHash, now: Instant) -> Session {
         Session {
             id,
             state: SessionState::InProgress { acceptor: Acceptor::default(), preauth },
@@ -74,8 +74,8 @@ impl Session {
             trees: HashMap::new(),
             opens: HashMap::new(),
             next_tree_id: 1,
-            created: Instant::now(),
-            last_activity: Instant::now(),
+            created: now,
+            last_activity: now,
         }
     }
 

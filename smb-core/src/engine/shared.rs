@@ -7,14 +7,18 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, RwLock};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
+use rand::rngs::StdRng;
+use rand::{Rng, SeedableRng};
 use tokio::sync::{Semaphore, broadcast, mpsc};
 
 use crate::auth::UserLookup;
+use crate::engine::clock::Now;
 use crate::engine::config::{EngineConfig, ShareConfig, UserConfig, fold_name};
+use crate::engine::connection::ConnectionInfo;
 use crate::engine::events::{Counters, Event, SessionStatus, Transport};
 use crate::engine::files::FileTable;
-use crate::engine::offenders::Offenders;
 use crate::engine::notify::{Change, Watches};
+use crate::engine::offenders::Offenders;
 use crate::vfs::ShareRoot;
 
 /// A share as served: its configuration and its opened root (or why it could not be opened).
@@ -123,9 +127,9 @@ struct LockoutState {
 
 impl LockoutState {
     /// Whether forgetting this state changes nothing: no failure in the window, no lock in force.
-    fn idle(&self, now: Instant, window: Duration) -> bool {
-        self.locked_until.is_none_or(|until| until <= SystemTime::now())
-            && self.failures.iter().all(|t| now.duration_since(*t) >= window)
+    fn idle(&self, now: Now, window: Duration) -> bool {
+        self.locked_until.is_none_or(|until| until <= now.system)
+            && self.failures.iter().all(|t| now.instant.duration_since(*t) >= window)
     }
 }
 
@@ -163,7 +167,7 @@ impl Lockouts {
 
     /// The state of `user`, made for a name not seen yet (forgetting another when full); and
     /// whether it is an account.
-    fn entry(&mut self, user: &str, now: Instant, window: Duration) -> (&mut LockoutState, bool) {
+    fn entry(&mut self, user: &str, now: Now, window: Duration) -> (&mut LockoutState, bool) {
         let key = lockout_key(user);
         if self.accounts.contains_key(&key) {
             return (self.accounts.get_mut(&key).expect("present"), true);
@@ -325,6 +329,8 @@ pub struct Shared {
     refusals: [AtomicU64; Refusal::ALL.len()],
     admitted: Mutex<Admitted>,
     offenders: Mutex<Offenders>,
+    /// Where each connection's random generator is seeded from.
+    pub(crate) rng: Mutex<StdRng>,
     /// Opens in the whole server.
     opens: AtomicU64,
     /// Descriptors the process may hold (its raised RLIMIT_NOFILE), when known: opens stay
@@ -355,7 +361,19 @@ pub enum Counter {
 }
 
 impl Shared {
+    /// The state of a server started now, with randomness from the operating system.
     pub fn new(config: EngineConfig) -> Arc<Shared> {
+        Shared::with(config, SystemTime::now(), StdRng::from_os_rng())
+    }
+
+    /// The state of a server started at `started` whose random numbers (session ids, salts,
+    /// challenges, nonces) all come from `seed`: the same seed and messages give the same
+    /// answers (for tests on virtual time; never for a server facing clients).
+    pub fn seeded(config: EngineConfig, started: SystemTime, seed: u64) -> Arc<Shared> {
+        Shared::with(config, started, StdRng::seed_from_u64(seed))
+    }
+
+    fn with(config: EngineConfig, started: SystemTime, mut rng: StdRng) -> Arc<Shared> {
         let (events, _) = broadcast::channel(4096);
         let response_units = (config.server.limits.max_queued_response_bytes_total as usize).div_ceil(RESPONSE_UNIT);
         let mut lockout = Lockouts::default();
@@ -371,8 +389,8 @@ impl Shared {
             next_id: AtomicU64::new(0x0000_0400_0000_0001),
             // Session ids stay within 32 bits: some clients (smbtorture among them) keep them in
             // 32-bit variables. They start at a random point so that a restart does not reuse them.
-            next_session_id: AtomicU64::new(u64::from(rand::random::<u32>() >> 4) + 0x0001_0000),
-            started: SystemTime::now(),
+            next_session_id: AtomicU64::new(u64::from(rng.random::<u32>() >> 4) + 0x0001_0000),
+            started,
             counters: Default::default(),
             refusals: Default::default(),
             admitted: Mutex::default(),
@@ -381,6 +399,7 @@ impl Shared {
             descriptor_limit: AtomicU64::new(u64::MAX),
             responses: Arc::new(Semaphore::new(response_units)),
             response_units: Mutex::new(response_units),
+            rng: Mutex::new(rng),
         })
     }
 
@@ -562,29 +581,28 @@ impl Shared {
         }
     }
 
-    /// Whether `user` (an account or not) is locked out now.
-    pub fn locked_out(&self, user: &str) -> bool {
+    /// Whether `user` (an account or not) is locked out at `now`.
+    pub fn locked_out(&self, user: &str, now: Now) -> bool {
         let lockout = lock(&self.lockout);
-        lockout.get(user).and_then(|s| s.locked_until).is_some_and(|until| until > SystemTime::now())
+        lockout.get(user).and_then(|s| s.locked_until).is_some_and(|until| until > now.system)
     }
 
     /// Counts a failed logon of `user`, an account or not; returns the lock's end (Unix seconds)
     /// and the failure count when this failure locks an account (a name that is no account is
     /// locked as silently as it fails: there is no account to store the lock with).
-    pub fn logon_failed(&self, user: &str) -> Option<(i64, u32)> {
+    pub fn logon_failed(&self, user: &str, now: Now) -> Option<(i64, u32)> {
         let policy = self.runtime().config.server.lockout;
         if policy.threshold == 0 {
             return None;
         }
-        let now = Instant::now();
         let mut lockout = lock(&self.lockout);
         let (state, account) = lockout.entry(user, now, policy.window);
-        state.failures.retain(|t| now.duration_since(*t) < policy.window);
-        state.failures.push(now);
-        state.last_failure = Some(now);
+        state.failures.retain(|t| now.instant.duration_since(*t) < policy.window);
+        state.failures.push(now.instant);
+        state.last_failure = Some(now.instant);
         let count = state.failures.len() as u32;
-        if count >= policy.threshold && state.locked_until.is_none_or(|t| t <= SystemTime::now()) {
-            let until = SystemTime::now() + policy.duration;
+        if count >= policy.threshold && state.locked_until.is_none_or(|t| t <= now.system) {
+            let until = now.system + policy.duration;
             state.locked_until = Some(until);
             state.unsaved = account;
             state.failures.clear();
@@ -638,16 +656,22 @@ impl Shared {
         }
     }
 
-    /// Wakes an async request at `at` (a deadline it waits for), if a runtime is there to keep time.
-    pub fn wake_at(self: &Arc<Self>, connection: u64, async_id: u64, at: Instant) {
-        let Ok(runtime) = tokio::runtime::Handle::try_current() else { return };
-        let shared = Arc::downgrade(self);
-        runtime.spawn(async move {
-            tokio::time::sleep_until(at.into()).await;
-            if let Some(shared) = shared.upgrade() {
-                shared.control(connection, Control::Wake { async_id });
-            }
-        });
+    /// Registers a connection that starts now: it is counted and announced, and what other
+    /// connections and the console ask of it (breaks, wake-ups, closes) arrives on the receiver,
+    /// which its driver must handle between messages.
+    pub fn attach(&self, info: &ConnectionInfo) -> mpsc::UnboundedReceiver<Control> {
+        let (control, receiver) = mpsc::unbounded_channel();
+        let entry = ConnectionEntry { client: info.client, transport: info.transport, control, sessions: Vec::new() };
+        lock(&self.connections).insert(info.id, entry);
+        self.count(Counter::Connections, 1);
+        self.emit(Event::Connected { connection: info.id, client: info.client, transport: info.transport });
+        receiver
+    }
+
+    /// The end of a connection [`Shared::attach`]ed.
+    pub fn detach(&self, info: &ConnectionInfo) {
+        lock(&self.connections).remove(&info.id);
+        self.emit(Event::Disconnected { connection: info.id, client: info.client, transport: info.transport });
     }
 
     /// Records a change and wakes the requests waiting for it.
@@ -686,24 +710,24 @@ mod tests {
     #[test]
     fn a_lockout_not_yet_stored_survives_a_configuration_read_before_it() {
         let shared = Shared::new(config(None));
-        let (until, _) = shared.logon_failed("alice").expect("the first failure locks");
+        let (until, _) = shared.logon_failed("alice", Now::read()).expect("the first failure locks");
         shared.apply(config(None));
-        assert!(shared.locked_out("alice"), "a configuration without the lock must not unlock");
+        assert!(shared.locked_out("alice", Now::read()), "a configuration without the lock must not unlock");
         shared.lockout_saved("alice", until);
         shared.apply(config(Some(until)));
-        assert!(shared.locked_out("alice"));
+        assert!(shared.locked_out("alice", Now::read()));
         shared.apply(config(None));
-        assert!(!shared.locked_out("alice"), "once stored, an unlock in the stored accounts takes effect");
+        assert!(!shared.locked_out("alice", Now::read()), "once stored, an unlock in the stored accounts takes effect");
     }
 
     #[test]
     fn an_administrators_unlock_ends_an_unsaved_lockout() {
         let shared = Shared::new(config(None));
-        shared.logon_failed("alice").expect("the first failure locks");
+        shared.logon_failed("alice", Now::read()).expect("the first failure locks");
         shared.unlock("Alice");
-        assert!(!shared.locked_out("alice"));
-        shared.logon_failed("alice").expect("locks again");
-        assert!(shared.locked_out("alice"));
+        assert!(!shared.locked_out("alice", Now::read()));
+        shared.logon_failed("alice", Now::read()).expect("locks again");
+        assert!(shared.locked_out("alice", Now::read()));
     }
 
     /// `names` as users, with `threshold` failures locking.
@@ -736,41 +760,41 @@ mod tests {
     #[test]
     fn a_lockout_holds_for_every_case_of_the_name() {
         let shared = Shared::new(accounts(&["Émile"], 1));
-        shared.logon_failed("ÉMILE").expect("the first failure locks the account");
-        assert!(shared.locked_out("émile"));
-        assert!(shared.locked_out("Émile"));
+        shared.logon_failed("ÉMILE", Now::read()).expect("the first failure locks the account");
+        assert!(shared.locked_out("émile", Now::read()));
+        assert!(shared.locked_out("Émile", Now::read()));
     }
 
     #[test]
     fn a_name_that_is_no_account_locks_as_an_account_does_but_silently() {
         let shared = Shared::new(accounts(&["alice"], 2));
-        assert!(shared.logon_failed("alice").is_none());
-        assert!(shared.logon_failed("mallory").is_none());
-        assert!(!shared.locked_out("alice") && !shared.locked_out("mallory"));
-        assert!(shared.logon_failed("alice").is_some(), "an account's lock is told, to be stored");
-        assert!(shared.logon_failed("mallory").is_none(), "there is no account to store this one with");
-        assert!(shared.locked_out("alice") && shared.locked_out("mallory"));
+        assert!(shared.logon_failed("alice", Now::read()).is_none());
+        assert!(shared.logon_failed("mallory", Now::read()).is_none());
+        assert!(!shared.locked_out("alice", Now::read()) && !shared.locked_out("mallory", Now::read()));
+        assert!(shared.logon_failed("alice", Now::read()).is_some(), "an account's lock is told, to be stored");
+        assert!(shared.logon_failed("mallory", Now::read()).is_none(), "there is no account to store this one with");
+        assert!(shared.locked_out("alice", Now::read()) && shared.locked_out("mallory", Now::read()));
     }
 
     #[test]
     fn an_account_created_under_a_locked_made_up_name_starts_unlocked() {
         let shared = Shared::new(accounts(&["alice"], 1));
-        shared.logon_failed("bob");
-        assert!(shared.locked_out("bob"));
+        shared.logon_failed("bob", Now::read());
+        assert!(shared.locked_out("bob", Now::read()));
         shared.apply(accounts(&["alice", "Bob"], 1));
-        assert!(!shared.locked_out("bob"));
+        assert!(!shared.locked_out("bob", Now::read()));
     }
 
     #[test]
     fn made_up_names_stay_bounded_and_never_reset_an_accounts_count() {
         let shared = Shared::new(accounts(&["alice"], 3));
-        shared.logon_failed("alice");
-        shared.logon_failed("alice");
+        shared.logon_failed("alice", Now::read());
+        shared.logon_failed("alice", Now::read());
         for i in 0..3 * MAX_UNKNOWN_NAMES {
-            shared.logon_failed(&format!("random-{i}-{}", "x".repeat(200)));
+            shared.logon_failed(&format!("random-{i}-{}", "x".repeat(200)), Now::read());
             assert!(lock(&shared.lockout).unknown.len() <= MAX_UNKNOWN_NAMES);
         }
-        assert!(shared.logon_failed("alice").is_some(), "the account's two failures were kept");
+        assert!(shared.logon_failed("alice", Now::read()).is_some(), "the account's two failures were kept");
         let lockouts = lock(&shared.lockout);
         assert!(lockouts.unknown.keys().all(|k| k.chars().count() <= MAX_TRACKED_NAME_CHARS));
         assert!(lockouts.unknown.keys().any(|k| k.starts_with(&format!("random-{}-", 3 * MAX_UNKNOWN_NAMES - 1))));

@@ -6,6 +6,8 @@ mod handshakes;
 pub mod quic;
 pub mod tcp;
 
+use std::cmp::Reverse;
+use std::collections::BinaryHeap;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Instant;
@@ -14,10 +16,10 @@ use bytes::Bytes;
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 use tokio::sync::{OwnedSemaphorePermit, Semaphore, mpsc, watch};
 
+use crate::engine::clock::Now;
 use crate::engine::config::Limits;
 use crate::engine::connection::{Connection, ConnectionInfo, Frame, Output};
-use crate::engine::events::Event;
-use crate::engine::shared::{Admission, ConnectionEntry, Control, Counter, RESPONSE_UNIT, Refusal, Shared, lock};
+use crate::engine::shared::{Admission, Control, RESPONSE_UNIT, Refusal, Shared};
 use crate::proto::framing;
 use crate::proto::header::Header;
 use crate::proto::reader::Reader;
@@ -119,29 +121,33 @@ pub async fn drive<R, W>(
     W: FrameSink,
 {
     let mut on_first_session = Some(on_first_session);
-    let (control_tx, mut control_rx) = mpsc::unbounded_channel();
-    lock(&shared.connections).insert(
-        info.id,
-        ConnectionEntry { client: info.client, transport: info.transport, control: control_tx, sessions: Vec::new() },
-    );
-    shared.count(Counter::Connections, 1);
-    shared.emit(Event::Connected { connection: info.id, client: info.client, transport: info.transport });
+    let mut control_rx = shared.attach(&info);
     let limits = shared.runtime().config.server.limits;
     // Responses queued for the client, in units: past the budget, no request is processed until
     // the client reads (one whole response always fits).
     let budget_units = (limits.max_queued_response_bytes as usize).max(max_message(&shared)).div_ceil(RESPONSE_UNIT);
     let budget = Arc::new(Semaphore::new(budget_units));
     let (frames_tx, frames_rx) = mpsc::unbounded_channel::<Queued>();
-    let writer_task =
-        tokio::spawn(write_frames(writer, frames_rx, budget.clone(), limits.send_timeout, shared.clone(), info.id, info.client.ip()));
-    let mut connection = Connection::new(shared.clone(), info.clone());
+    let writer_task = tokio::spawn(write_frames(
+        writer,
+        frames_rx,
+        budget.clone(),
+        limits.send_timeout,
+        shared.clone(),
+        info.id,
+        info.client.ip(),
+    ));
+    let mut connection = Connection::new(shared.clone(), info.clone(), Now::read());
+    // Deadlines of async requests the engine asked to be woken at (see `Output::timers`).
+    let mut timers: BinaryHeap<Reverse<(Instant, u64)>> = BinaryHeap::new();
     // Requests are read ahead of the one being processed, so that receiving the next WRITE
     // overlaps writing this one to disk; buffers go back to the reader for reuse, so a stream of
     // 8 MiB writes costs no allocation (and no page faults) per message.
     let (messages_tx, mut messages) = mpsc::channel(READ_AHEAD);
     let (spare_tx, spare) = mpsc::unbounded_channel();
     let limit = Arc::new(AtomicUsize::new(message_limit(&shared, &connection)));
-    let reader_task = tokio::spawn(read_messages(reader, limit.clone(), shared.clone(), info.client.ip(), messages_tx, spare));
+    let reader_task =
+        tokio::spawn(read_messages(reader, limit.clone(), shared.clone(), info.client.ip(), messages_tx, spare));
     let mut authenticated_before = false;
     'connection: loop {
         let has_session = connection.has_valid_session();
@@ -167,6 +173,13 @@ pub async fn drive<R, W>(
         // still queued reads no further request until they are sent: a client that reads nothing
         // then holds one batch of answers, not its whole budget, and is dropped at the short send
         // timeout, while clients that read go on.
+        let next_timer = timers.peek().map(|Reverse((at, _))| *at);
+        let timer = async {
+            match next_timer {
+                Some(at) => tokio::time::sleep_until(at.into()).await,
+                None => std::future::pending().await,
+            }
+        };
         let pressure = shared.responses_under_pressure();
         let hold = pressure && budget.available_permits() < budget_units;
         let mut reserved: Option<OwnedSemaphorePermit> = None;
@@ -175,13 +188,15 @@ pub async fn drive<R, W>(
             // request of this client (which may depend on it, e.g. after a session reconnect).
             biased;
             Some(control) = control_rx.recv() => match control {
-                Control::Wake { async_id } => tokio::task::block_in_place(|| connection.wake(async_id)),
+                Control::Wake { async_id } => tokio::task::block_in_place(|| connection.wake(async_id, Now::read())),
                 Control::CloseSession { session_id } => {
+                    connection.now = Now::read();
                     crate::engine::handlers::logoff::end_session(&mut connection, session_id);
                     connection.publish();
                     Output::default()
                 }
                 Control::CloseFile { volatile } => {
+                    connection.now = Now::read();
                     let session = connection.sessions.iter().find(|(_, s)| s.opens.contains_key(&volatile)).map(|(id, _)| *id);
                     if let Some(session_id) = session {
                         crate::engine::handlers::close::close_open(&mut connection, session_id, volatile);
@@ -193,6 +208,18 @@ pub async fn drive<R, W>(
                 }
                 Control::Break(notification) => tokio::task::block_in_place(|| connection.send_break(notification)),
                 Control::Disconnect => break,
+            },
+            () = timer => {
+                let mut output = Output::default();
+                let now = Now::read();
+                while let Some(Reverse((at, async_id))) = timers.peek().copied() && at <= now.instant {
+                    timers.pop();
+                    let mut woken = tokio::task::block_in_place(|| connection.wake(async_id, now));
+                    output.frames.append(&mut woken.frames);
+                    output.timers.append(&mut woken.timers);
+                    output.close |= woken.close;
+                }
+                output
             },
             drained = budget.acquire_many(budget_units as u32), if hold => match drained {
                 Ok(_room) => Output::default(),
@@ -213,7 +240,7 @@ pub async fn drive<R, W>(
                             None => break,
                         }
                     }
-                    let output = tokio::task::block_in_place(|| connection.receive(&mut buffer));
+                    let output = tokio::task::block_in_place(|| connection.receive(&mut buffer, Now::read()));
                     limit.store(message_limit(&shared, &connection), Ordering::Relaxed);
                     // Keep a large buffer for the next large message, but not for an idle client.
                     if buffer.capacity() <= SMALL_BUFFER || buffer.len() > SMALL_BUFFER {
@@ -236,6 +263,7 @@ pub async fn drive<R, W>(
             _ = stop.changed() => break,
         };
         let close = output.close;
+        timers.extend(output.timers.iter().map(|timer| Reverse((timer.at, timer.async_id))));
         for frame in output.frames {
             // The response budgets, the connection's then the server's: wait (reading no further
             // request) until there is room; the writer gives up on a client that stops reading,
@@ -261,9 +289,8 @@ pub async fn drive<R, W>(
     drop(frames_tx);
     let _ = writer_task.await;
     tokio::task::block_in_place(|| connection.shutdown());
-    lock(&shared.connections).remove(&info.id);
     drop(admission);
-    shared.emit(Event::Disconnected { connection: info.id, client: info.client, transport: info.transport });
+    shared.detach(&info);
 }
 
 /// The most a (compound) request's answers can take: each request's credit charge pays for 64 KiB

@@ -83,9 +83,7 @@ pub(super) async fn limits(db: &SqlitePool) -> AppResult<Limits> {
         quic_handshakes_before_retry: count(
             number("quic_handshakes_before_retry", defaults.quic_handshakes_before_retry.into()).await?,
         ),
-        offences_per_minute: count(
-            number("limit_offences_per_minute", defaults.offences_per_minute.into()).await?,
-        ),
+        offences_per_minute: count(number("limit_offences_per_minute", defaults.offences_per_minute.into()).await?),
     })
 }
 

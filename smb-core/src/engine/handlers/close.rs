@@ -58,7 +58,7 @@ pub fn close_open(conn: &mut Connection, session_id: u64, volatile: u64) -> Clos
     if let (crate::engine::session::WriteTime::Written { dirty: true, .. }, Some(file)) = (open.write_time, open.file())
     {
         // Written again since the first write: the close brings the time up to date.
-        let _ = local::set_times(file.as_fd(), None, Some(crate::engine::handlers::create::now_filetime()));
+        let _ = local::set_times(file.as_fd(), None, Some(conn.now.filetime()));
     }
     let meta = open.file().and_then(|f| local::meta_of(f.as_fd()).ok());
     // Requests waiting on this open end now (MS-SMB2 3.3.5.10: STATUS_NOTIFY_CLEANUP for notify).

@@ -157,7 +157,7 @@ fn open_or_create(conn: &mut Connection, req: &Request<'_>, out: &mut Writer) ->
             }
             // Other clients' caching gives way first: the open waits while they flush and close.
             let intent = Intent { owner, lease: lease_id, access: desired, share: request.share_access, overwrite };
-            let (breaks, wait) = lock(&conn.shared.files).break_for_open(&key, &intent, std::time::Instant::now());
+            let (breaks, wait) = lock(&conn.shared.files).break_for_open(&key, &intent, conn.now.instant);
             conn.shared.send_breaks(breaks);
             if wait {
                 return Ok(Outcome::Pending(PendingKind::Create { request: req.message.to_vec(), key, rest: None }));
@@ -239,7 +239,7 @@ fn open_or_create(conn: &mut Connection, req: &Request<'_>, out: &mut Writer) ->
             } else {
                 root.create_file(&new_path)?
             };
-            let now = now_filetime();
+            let now = conn.now.filetime();
             let mut attrs = request.file_attributes & attributes::SETTABLE;
             if !wants_directory {
                 attrs |= attributes::ARCHIVE;
@@ -392,7 +392,7 @@ pub fn register(conn: &mut Connection, async_id: u64) {
         (files.add_break_waiter(&key, (conn.info.id, async_id)), files.break_deadline(&key))
     };
     match (waiting, deadline) {
-        (true, Some(deadline)) => conn.shared.wake_at(conn.info.id, async_id, deadline),
+        (true, Some(deadline)) => conn.wake_at(async_id, deadline),
         // Nothing to wait for any more: go on at once.
         _ => {
             conn.shared.control(conn.info.id, crate::engine::shared::Control::Wake { async_id });
@@ -527,11 +527,6 @@ fn preallocate(file: &std::fs::File, request: &CreateRequest) {
     if let Some(size) = size.filter(|s| *s > 0) {
         let _ = rustix::fs::fallocate(file, rustix::fs::FallocateFlags::KEEP_SIZE, 0, size);
     }
-}
-
-pub fn now_filetime() -> u64 {
-    let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap_or_default();
-    crate::proto::fscc::filetime(now.as_secs() as i64, now.subsec_nanos())
 }
 
 /// IPC$: named pipes of the RPC services EdgeShare offers.

@@ -27,7 +27,7 @@ pub fn handle(conn: &mut Connection, req: &Request<'_>, out: &mut Writer) -> Res
             wake(conn, waiters);
             if request.locks[0].flags & lock_flags::UNLOCK == 0 {
                 // A byte-range lock ends read caching as a write does (MS-FSA 2.1.5.7).
-                crate::engine::handlers::break_readers(&conn.shared, &key, owner);
+                crate::engine::handlers::break_readers(&conn.shared, &key, owner, conn.now.instant);
             }
             LockResponse::default().encode(out);
             Outcome::ok()

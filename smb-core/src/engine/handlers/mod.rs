@@ -92,7 +92,8 @@ pub fn break_readers(
     shared: &crate::engine::shared::Shared,
     key: &crate::engine::files::FileKey,
     owner: crate::engine::files::OpenRef,
+    now: std::time::Instant,
 ) {
-    let breaks = crate::engine::shared::lock(&shared.files).break_for_write(key, owner);
+    let breaks = crate::engine::shared::lock(&shared.files).break_for_write(key, owner, now);
     shared.send_breaks(breaks);
 }

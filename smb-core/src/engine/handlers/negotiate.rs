@@ -6,7 +6,6 @@ use crate::crypto::PreauthHash;
 use crate::engine::connection::{Connection, Negotiated};
 use crate::engine::dispatch::{Done, Error, Outcome, Preauth, Request};
 use crate::engine::events::Transport;
-use crate::proto::fscc::filetime;
 use crate::proto::negotiate::{
     ACCEPT_TRANSPORT_LEVEL_SECURITY, Cipher, Dialect, HASH_SHA512, NegotiateContext, NegotiateRequest,
     NegotiateResponse, SigningAlgorithm, capabilities, security_mode,
@@ -21,11 +20,6 @@ fn allowed(conn: &Connection) -> (Dialect, Dialect) {
     } else {
         (settings.min_dialect, settings.max_dialect)
     }
-}
-
-fn now_filetime() -> u64 {
-    let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap_or_default();
-    filetime(now.as_secs() as i64, now.subsec_nanos())
 }
 
 pub fn handle(conn: &mut Connection, req: &Request<'_>, out: &mut Writer) -> Result<Outcome, Error> {
@@ -89,7 +83,7 @@ pub fn handle(conn: &mut Connection, req: &Request<'_>, out: &mut Writer) -> Res
         preauth.update(req.message);
         contexts.push(NegotiateContext::PreauthIntegrity {
             hash_algorithms: vec![HASH_SHA512],
-            salt: rand::random::<[u8; 32]>().to_vec(),
+            salt: conn.random::<[u8; 32]>().to_vec(),
         });
         if request.contexts.iter().any(|c| matches!(c, NegotiateContext::Encryption { .. })) {
             // MS-SMB2 3.3.5.4: no common cipher is answered with cipher 0.
@@ -126,7 +120,7 @@ pub fn handle(conn: &mut Connection, req: &Request<'_>, out: &mut Writer) -> Res
         max_transact_size: max_io,
         max_read_size: max_io,
         max_write_size: max_io,
-        system_time: now_filetime(),
+        system_time: conn.now.filetime(),
         server_start_time: 0,
         security_buffer: auth::negotiate_hint(),
         contexts,
@@ -181,7 +175,7 @@ pub fn respond_to_smb1(conn: &mut Connection, dialect: Dialect, out: &mut Writer
         max_transact_size: max_io,
         max_read_size: max_io,
         max_write_size: max_io,
-        system_time: now_filetime(),
+        system_time: conn.now.filetime(),
         server_start_time: 0,
         security_buffer: auth::negotiate_hint(),
         contexts: Vec::new(),

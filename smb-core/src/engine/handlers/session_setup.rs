@@ -13,11 +13,6 @@ use crate::proto::negotiate::{Dialect, security_mode};
 use crate::proto::session_setup::{SESSION_BINDING, SessionSetupRequest, SessionSetupResponse, session_flags};
 use crate::proto::{NtStatus, Writer};
 
-fn now_filetime() -> u64 {
-    let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap_or_default();
-    crate::proto::fscc::filetime(now.as_secs() as i64, now.subsec_nanos())
-}
-
 pub fn handle(conn: &mut Connection, req: &Request<'_>, out: &mut Writer) -> Result<Outcome, Error> {
     let request = SessionSetupRequest::decode(req.message)?;
     if request.flags & SESSION_BINDING != 0 {
@@ -37,7 +32,7 @@ pub fn handle(conn: &mut Connection, req: &Request<'_>, out: &mut Writer) -> Res
             return Err(NtStatus::INSUFFICIENT_RESOURCES.into());
         }
         let id = conn.shared.next_session_id();
-        conn.sessions.insert(id, Session::new(id, negotiated.preauth.clone()));
+        conn.sessions.insert(id, Session::new(id, negotiated.preauth.clone(), conn.now.instant));
         id
     } else {
         let session = conn.sessions.get_mut(&req.header.session_id).ok_or(NtStatus::USER_SESSION_DELETED)?;
@@ -66,6 +61,7 @@ pub fn handle(conn: &mut Connection, req: &Request<'_>, out: &mut Writer) -> Res
         dns_computer: settings.dns_name.clone(),
         dns_domain: settings.dns_name.split_once('.').map_or("", |(_, d)| d).to_owned(),
     };
+    let (now, server_challenge) = (conn.now, conn.random());
     let session = conn.sessions.get_mut(&session_id).expect("created or found above");
     if let Some(preauth) = session.preauth_mut() {
         preauth.update(req.message);
@@ -77,7 +73,7 @@ pub fn handle(conn: &mut Connection, req: &Request<'_>, out: &mut Writer) -> Res
     let step = if request.security_buffer.is_empty() {
         Step::Continue(auth::negotiate_hint())
     } else {
-        acceptor.step(&request.security_buffer, &identity, &Users(&runtime), now_filetime(), rand::random())
+        acceptor.step(&request.security_buffer, &identity, &Users(&runtime), now.filetime(), server_challenge)
     };
     match step {
         Step::Continue(token) => {
@@ -92,16 +88,16 @@ pub fn handle(conn: &mut Connection, req: &Request<'_>, out: &mut Writer) -> Res
         Step::Failed(failure) => {
             // An account by its configured spelling: the lockout event stores the lock with it.
             let user = failure.user().map(|typed| runtime.user(typed).map_or(typed, |u| u.name.as_str()).to_owned());
-            let locked = user.as_deref().is_some_and(|u| conn.shared.locked_out(u));
+            let locked = user.as_deref().is_some_and(|u| conn.shared.locked_out(u, now));
             // A name that is no account fails and locks as a wrong password does, so that the
             // lockout does not tell which names are accounts.
             let counted = matches!(failure, auth::Failure::WrongPassword { .. } | auth::Failure::UnknownUser { .. });
             if let (Some(user), true, false) = (&user, counted, locked)
-                && let Some((until, failures)) = conn.shared.logon_failed(user)
+                && let Some((until, failures)) = conn.shared.logon_failed(user, now)
             {
                 conn.shared.emit(Event::AccountLockedOut { user: user.clone(), until, failures });
             }
-            let status = if locked || user.as_deref().is_some_and(|u| conn.shared.locked_out(u)) {
+            let status = if locked || user.as_deref().is_some_and(|u| conn.shared.locked_out(u, now)) {
                 NtStatus::ACCOUNT_LOCKED_OUT
             } else if matches!(failure, auth::Failure::Malformed(_)) {
                 NtStatus::INVALID_PARAMETER
@@ -117,7 +113,7 @@ pub fn handle(conn: &mut Connection, req: &Request<'_>, out: &mut Writer) -> Res
                 let reason = "the account is gone".to_owned();
                 return fail(conn, session_id, Some(authenticated.user.clone()), reason, NtStatus::LOGON_FAILURE);
             };
-            if conn.shared.locked_out(&user) {
+            if conn.shared.locked_out(&user, now) {
                 let reason = "account locked out".to_owned();
                 return fail(conn, session_id, Some(user), reason, NtStatus::ACCOUNT_LOCKED_OUT);
             }
@@ -282,8 +278,14 @@ mod tests {
 
     impl Client {
         fn new(shared: Arc<Shared>) -> Client {
-            let info = ConnectionInfo::tcp(1, "127.0.0.1:50000".parse().unwrap(), "127.0.0.1:445".parse().unwrap());
-            let mut client = Client { conn: Connection::new(shared, info), message_id: 0 };
+            let now = crate::engine::clock::Now::read();
+            let info = ConnectionInfo::tcp(
+                1,
+                "127.0.0.1:50000".parse().unwrap(),
+                "127.0.0.1:445".parse().unwrap(),
+                now.instant,
+            );
+            let mut client = Client { conn: Connection::new(shared, info, now), message_id: 0 };
             let negotiate = NegotiateRequest {
                 security_mode: 1,
                 capabilities: 0x7F,
@@ -308,7 +310,7 @@ mod tests {
                 .encode(&mut out);
             body(&mut out);
             self.message_id += 1;
-            let output = self.conn.receive(&mut out.into_vec());
+            let output = self.conn.receive(&mut out.into_vec(), crate::engine::clock::Now::read());
             let frame = output.frames.last().expect("a response");
             let message = &frame.as_slice()[crate::proto::framing::HEADER_LENGTH..];
             let header = Header::decode(&mut Reader::new(message)).unwrap();

@@ -70,7 +70,7 @@ pub fn handle(conn: &mut Connection, req: &Request<'_>, out: &mut Writer) -> Res
     }
     open.position = offset + length;
     crate::engine::handlers::written(open);
-    crate::engine::handlers::break_readers(&shared, &key, owner);
+    crate::engine::handlers::break_readers(&shared, &key, owner, conn.now.instant);
     shared.count(Counter::BytesWritten, length);
     WriteResponse { count: request.data.len() as u32 }.encode(out);
     if let Some(share) = share {
