@@ -29,7 +29,7 @@ use std::time::{Duration, Instant};
 
 use quinn::crypto::rustls::QuicClientConfig;
 use rustls::pki_types::CertificateDer;
-use smb_core::engine::files::access;
+use smb_core::engine::access;
 use smb_core::proto::create::{CreateRequest, disposition, share_access};
 use smb_core::proto::header::Command;
 use smb_core::proto::read::ReadRequest;

@@ -10,7 +10,7 @@ use std::net::{IpAddr, Ipv4Addr};
 use std::time::{Duration, Instant};
 
 use smb_core::Access;
-use smb_core::engine::files::access;
+use smb_core::engine::access;
 use smb_core::proto::create::{CreateRequest, disposition, share_access};
 use smb_core::proto::header::Command;
 use smb_core::proto::read::ReadRequest;

@@ -6,14 +6,22 @@
 //! shares on local directories ([`vfs`]) and named-pipe RPC ([`rpc`]). [`transport`] owns the
 //! sockets; [`EngineHandle`] is how the rest of the program drives it all.
 
+#![warn(unreachable_pub)]
+
 pub mod auth;
 pub mod crypto;
 pub mod engine;
 mod handle;
 pub mod proto;
-pub mod rpc;
+mod rpc;
 pub mod transport;
-pub mod vfs;
+mod vfs;
+
+/// What only the fuzz targets reach: the named-pipe RPC server on its own.
+#[cfg(fuzzing)]
+pub mod fuzzing {
+    pub use crate::rpc::{Context, Pipe};
+}
 
 pub use engine::config::{
     Access, CertificateMapping, ClientAccess, ClientMatch, EVERYONE, EngineConfig, Limits, LockoutPolicy, QuicSettings,

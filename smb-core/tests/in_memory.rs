@@ -75,7 +75,7 @@ impl Server {
         };
         let start = Now::read();
         Server {
-            shared: Shared::seeded(config, start.system, 0x5EED),
+            shared: Shared::seeded(config, 0x5EED),
             dir,
             clock: Rc::new(Cell::new(start)),
             next_connection: Cell::new(1),

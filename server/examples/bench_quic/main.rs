@@ -26,7 +26,7 @@ use smb::{
     Client, ClientConfig, ConnectionConfig, CreateOptions, FileAccessMask, FileAttributes, FileCreateArgs, ReadAt,
     Resource, UncPath, WriteAt,
 };
-use smb_core::engine::files::access;
+use smb_core::engine::access;
 use smb_core::proto::create::{CreateRequest, disposition, share_access};
 use tokio::io::AsyncBufReadExt;
 

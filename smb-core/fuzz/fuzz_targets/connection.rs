@@ -27,7 +27,7 @@ fn negotiate() -> Vec<u8> {
 
 fuzz_target!(|data: &[u8]| {
     let now = smb_core::engine::clock::Now::read();
-    let shared = Shared::seeded(EngineConfig::default(), now.system, 0);
+    let shared = Shared::seeded(EngineConfig::default(), 0);
     let info = ConnectionInfo::tcp(1, "127.0.0.1:50000".parse().unwrap(), "127.0.0.1:445".parse().unwrap(), now.instant);
     let mut connection = Connection::new(shared, info, now);
     if connection.receive(&mut negotiate(), now).close {

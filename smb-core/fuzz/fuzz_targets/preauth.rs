@@ -13,7 +13,7 @@ fuzz_target!(|data: &[u8]| {
     config.users.push(UserConfig { name: "alice".into(), nt_hash: [7; 16], enabled: true, locked_until: None });
     let limits = config.server.limits;
     let now = smb_core::engine::clock::Now::read();
-    let shared = Shared::seeded(config, now.system, 0);
+    let shared = Shared::seeded(config, 0);
     let info = ConnectionInfo::tcp(1, "127.0.0.1:50000".parse().unwrap(), "127.0.0.1:445".parse().unwrap(), now.instant);
     let mut connection = Connection::new(shared, info, now);
     // Messages are separated by a two-byte big-endian length, so that one input holds several.
@@ -23,7 +23,7 @@ fuzz_target!(|data: &[u8]| {
         let mut message = rest[2..2 + length].to_vec();
         rest = &rest[2 + length..];
         let output = connection.receive(&mut message, now);
-        assert!(connection.sessions.len() <= limits.max_sessions_per_connection as usize);
+        assert!(connection.session_count() <= limits.max_sessions_per_connection as usize);
         assert!(!connection.has_valid_session(), "no one signs in without the password");
         if output.close {
             break;

@@ -6,13 +6,12 @@
 use libfuzzer_sys::fuzz_target;
 use smb_core::EngineConfig;
 use smb_core::engine::shared::Shared;
-use smb_core::rpc::{Context, Pipe};
+use smb_core::fuzzing::{Context, Pipe};
 
 fuzz_target!(|data: &[u8]| {
     let config = EngineConfig::default();
     let limit = config.server.limits.max_rpc_call as usize;
-    let now = smb_core::engine::clock::Now::read();
-    let shared = Shared::seeded(config, now.system, 0);
+    let shared = Shared::seeded(config, 0);
     let context = Context::new(&shared, "alice");
     let mut pipe = Pipe::open("srvsvc").expect("srvsvc is offered");
     // Pieces are separated by a two-byte big-endian length; a zero length reads instead.

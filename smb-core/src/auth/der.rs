@@ -5,14 +5,14 @@ use crate::proto::{DecodeError, Reader};
 
 /// One TLV: its tag byte and its value.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Tlv<'a> {
+pub(crate) struct Tlv<'a> {
     pub tag: u8,
     pub value: &'a [u8],
     /// The whole encoding, tag and length included (for mechListMIC, which covers raw bytes).
     pub raw: &'a [u8],
 }
 
-pub fn read<'a>(reader: &mut Reader<'a>) -> Result<Tlv<'a>, DecodeError> {
+pub(crate) fn read<'a>(reader: &mut Reader<'a>) -> Result<Tlv<'a>, DecodeError> {
     let start = reader.clone();
     let tag = reader.u8("DER tag")?;
     if tag & 0x1F == 0x1F {
@@ -39,7 +39,7 @@ pub fn read<'a>(reader: &mut Reader<'a>) -> Result<Tlv<'a>, DecodeError> {
 }
 
 /// Reads one element and checks its tag.
-pub fn expect<'a>(reader: &mut Reader<'a>, tag: u8, what: &'static str) -> Result<Tlv<'a>, DecodeError> {
+pub(crate) fn expect<'a>(reader: &mut Reader<'a>, tag: u8, what: &'static str) -> Result<Tlv<'a>, DecodeError> {
     let tlv = read(reader)?;
     if tlv.tag != tag {
         return Err(DecodeError::invalid(what, format!("tag {:#04x}, expected {tag:#04x}", tlv.tag)));
@@ -47,7 +47,7 @@ pub fn expect<'a>(reader: &mut Reader<'a>, tag: u8, what: &'static str) -> Resul
     Ok(tlv)
 }
 
-pub fn encode(tag: u8, value: &[u8]) -> Vec<u8> {
+pub(crate) fn encode(tag: u8, value: &[u8]) -> Vec<u8> {
     let mut out = vec![tag];
     match value.len() {
         n if n < 0x80 => out.push(n as u8),
@@ -59,15 +59,14 @@ pub fn encode(tag: u8, value: &[u8]) -> Vec<u8> {
     out
 }
 
-pub const SEQUENCE: u8 = 0x30;
-pub const OID: u8 = 0x06;
-pub const OCTET_STRING: u8 = 0x04;
-pub const ENUMERATED: u8 = 0x0A;
-pub const BIT_STRING: u8 = 0x03;
-pub const GENERAL_STRING: u8 = 0x1B;
+pub(crate) const SEQUENCE: u8 = 0x30;
+pub(crate) const OID: u8 = 0x06;
+pub(crate) const OCTET_STRING: u8 = 0x04;
+pub(crate) const ENUMERATED: u8 = 0x0A;
+pub(crate) const GENERAL_STRING: u8 = 0x1B;
 
 /// Context-specific constructed tag `[n]`.
-pub const fn context(n: u8) -> u8 {
+pub(crate) const fn context(n: u8) -> u8 {
     0xA0 | n
 }
 

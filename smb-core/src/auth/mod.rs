@@ -1,9 +1,9 @@
 //! Authentication of SESSION_SETUP: SPNEGO carrying NTLMv2, checked against EdgeShare's local
 //! users. A step function: each client token in, the next server token (or a verdict) out.
 
-pub mod der;
+pub(crate) mod der;
 pub mod ntlm;
-pub mod spnego;
+pub(crate) mod spnego;
 
 use zeroize::Zeroizing;
 
@@ -11,14 +11,14 @@ use self::ntlm::{Rejection, flags};
 use self::spnego::{ClientToken, NegState, NegTokenResp, OID_NTLMSSP};
 
 /// Where the acceptor finds a user's NT hash. `None`: no such user, or the user may not sign in.
-pub trait UserLookup {
+pub(crate) trait UserLookup {
     fn nt_hash(&self, user: &str) -> Option<[u8; 16]>;
 }
 
 /// Why a session setup failed: logged and turned into an event, never sent to the client
 /// beyond its NT status.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub enum Failure {
+pub(crate) enum Failure {
     /// The token could not be parsed or came out of order.
     Malformed(String),
     /// No mechanism EdgeShare speaks (only NTLMSSP).
@@ -43,7 +43,7 @@ pub enum Failure {
 }
 
 impl Failure {
-    pub fn user(&self) -> Option<&str> {
+    pub(crate) fn user(&self) -> Option<&str> {
         match self {
             Failure::UnknownUser { user }
             | Failure::WrongPassword { user }
@@ -54,7 +54,7 @@ impl Failure {
         }
     }
 
-    pub fn reason(&self) -> String {
+    pub(crate) fn reason(&self) -> String {
         match self {
             Failure::Malformed(why) => format!("malformed security token: {why}"),
             Failure::NoCommonMechanism => "the client offered no mechanism the server accepts (NTLM)".into(),
@@ -69,16 +69,15 @@ impl Failure {
 }
 
 /// A successful authentication.
-pub struct Authenticated {
+pub(crate) struct Authenticated {
     pub user: String,
-    pub domain: String,
     pub session_key: Zeroizing<[u8; 16]>,
     /// The last token for the client (SPNEGO accept-completed with our mechListMIC).
     pub response_token: Vec<u8>,
 }
 
 /// The outcome of one step.
-pub enum Step {
+pub(crate) enum Step {
     /// Send this token with STATUS_MORE_PROCESSING_REQUIRED and wait for the next one.
     Continue(Vec<u8>),
     Done(Box<Authenticated>),
@@ -87,7 +86,7 @@ pub enum Step {
 
 /// Identity the server shows in its CHALLENGE (MS-NLMP 2.2.1.2 TargetInfo).
 #[derive(Clone, Debug)]
-pub struct ServerIdentity {
+pub(crate) struct ServerIdentity {
     /// NetBIOS-style computer name, upper case.
     pub computer: String,
     /// NetBIOS-style domain (workgroup) name, upper case.
@@ -110,7 +109,7 @@ enum State {
 }
 
 /// One session setup's authentication in progress.
-pub struct Acceptor {
+pub(crate) struct Acceptor {
     state: State,
 }
 
@@ -121,14 +120,14 @@ impl Default for Acceptor {
 }
 
 /// The mechanism hint for the NEGOTIATE response's security buffer.
-pub fn negotiate_hint() -> Vec<u8> {
+pub(crate) fn negotiate_hint() -> Vec<u8> {
     spnego::encode_init2(&[OID_NTLMSSP])
 }
 
 impl Acceptor {
     /// Feeds the client's next token. `now_filetime` stamps the CHALLENGE (MsvAvTimestamp) and
     /// `server_challenge` is fresh randomness from the caller (the core draws none itself).
-    pub fn step(
+    pub(crate) fn step(
         &mut self,
         token: &[u8],
         identity: &ServerIdentity,
@@ -315,12 +314,7 @@ impl Acceptor {
             Vec::new()
         };
         self.state = State::Finished;
-        Step::Done(Box::new(Authenticated {
-            user,
-            domain: auth.domain,
-            session_key: verified.session_key,
-            response_token,
-        }))
+        Step::Done(Box::new(Authenticated { user, session_key: verified.session_key, response_token }))
     }
 }
 

@@ -7,43 +7,40 @@ use zeroize::Zeroizing;
 use crate::proto::reader::slice_at;
 use crate::proto::{DecodeError, Reader, Writer, utf16};
 
-pub const SIGNATURE: &[u8; 8] = b"NTLMSSP\0";
+pub(crate) const SIGNATURE: &[u8; 8] = b"NTLMSSP\0";
 
 /// MS-NLMP 2.2.2.5 NEGOTIATE flags.
-pub mod flags {
-    pub const UNICODE: u32 = 0x0000_0001;
-    pub const OEM: u32 = 0x0000_0002;
-    pub const REQUEST_TARGET: u32 = 0x0000_0004;
-    pub const SIGN: u32 = 0x0000_0010;
-    pub const SEAL: u32 = 0x0000_0020;
-    pub const LM_KEY: u32 = 0x0000_0080;
-    pub const NTLM: u32 = 0x0000_0200;
-    pub const ANONYMOUS: u32 = 0x0000_0800;
-    pub const ALWAYS_SIGN: u32 = 0x0000_8000;
-    pub const TARGET_TYPE_DOMAIN: u32 = 0x0001_0000;
-    pub const TARGET_TYPE_SERVER: u32 = 0x0002_0000;
-    pub const EXTENDED_SESSIONSECURITY: u32 = 0x0008_0000;
-    pub const TARGET_INFO: u32 = 0x0080_0000;
-    pub const VERSION: u32 = 0x0200_0000;
-    pub const N128: u32 = 0x2000_0000;
-    pub const KEY_EXCH: u32 = 0x4000_0000;
-    pub const N56: u32 = 0x8000_0000;
+pub(crate) mod flags {
+    pub(crate) const UNICODE: u32 = 0x0000_0001;
+    pub(crate) const REQUEST_TARGET: u32 = 0x0000_0004;
+    pub(crate) const SIGN: u32 = 0x0000_0010;
+    pub(crate) const SEAL: u32 = 0x0000_0020;
+    pub(crate) const NTLM: u32 = 0x0000_0200;
+    pub(crate) const ANONYMOUS: u32 = 0x0000_0800;
+    pub(crate) const ALWAYS_SIGN: u32 = 0x0000_8000;
+    pub(crate) const TARGET_TYPE_SERVER: u32 = 0x0002_0000;
+    pub(crate) const EXTENDED_SESSIONSECURITY: u32 = 0x0008_0000;
+    pub(crate) const TARGET_INFO: u32 = 0x0080_0000;
+    pub(crate) const VERSION: u32 = 0x0200_0000;
+    pub(crate) const N128: u32 = 0x2000_0000;
+    pub(crate) const KEY_EXCH: u32 = 0x4000_0000;
+    pub(crate) const N56: u32 = 0x8000_0000;
     /// What the project's own clients ask for: Unicode NTLMv2 with a session key exchange and
     /// signing, 128-bit.
-    pub const CLIENT: u32 = UNICODE | NTLM | KEY_EXCH | EXTENDED_SESSIONSECURITY | SIGN | N128;
+    pub(crate) const CLIENT: u32 = UNICODE | NTLM | KEY_EXCH | EXTENDED_SESSIONSECURITY | SIGN | N128;
 }
 
 /// MS-NLMP 2.2.2.1 AV_PAIR ids.
-pub mod av {
-    pub const EOL: u16 = 0;
-    pub const NB_COMPUTER_NAME: u16 = 1;
-    pub const NB_DOMAIN_NAME: u16 = 2;
-    pub const DNS_COMPUTER_NAME: u16 = 3;
-    pub const DNS_DOMAIN_NAME: u16 = 4;
-    pub const FLAGS: u16 = 6;
-    pub const TIMESTAMP: u16 = 7;
+pub(crate) mod av {
+    pub(crate) const EOL: u16 = 0;
+    pub(crate) const NB_COMPUTER_NAME: u16 = 1;
+    pub(crate) const NB_DOMAIN_NAME: u16 = 2;
+    pub(crate) const DNS_COMPUTER_NAME: u16 = 3;
+    pub(crate) const DNS_DOMAIN_NAME: u16 = 4;
+    pub(crate) const FLAGS: u16 = 6;
+    pub(crate) const TIMESTAMP: u16 = 7;
     /// MsvAvFlags bit: the AUTHENTICATE message carries a MIC.
-    pub const FLAG_MIC_PRESENT: u32 = 0x0000_0002;
+    pub(crate) const FLAG_MIC_PRESENT: u32 = 0x0000_0002;
 }
 
 fn hmac_md5(key: &[u8], parts: &[&[u8]]) -> [u8; 16] {
@@ -95,18 +92,18 @@ fn rc4(key: &[u8], data: &mut [u8]) {
 
 /// MS-NLMP 2.2.1.1 NEGOTIATE_MESSAGE (only the flags matter to a server).
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Negotiate {
+pub(crate) struct Negotiate {
     pub flags: u32,
 }
 
 impl Negotiate {
-    pub fn decode(bytes: &[u8]) -> Result<Self, DecodeError> {
+    pub(crate) fn decode(bytes: &[u8]) -> Result<Self, DecodeError> {
         let mut r = Reader::new(bytes);
         expect_header(&mut r, 1)?;
         Ok(Negotiate { flags: r.u32("NegotiateFlags")? })
     }
 
-    pub fn encode(&self) -> Vec<u8> {
+    pub(crate) fn encode(&self) -> Vec<u8> {
         let mut out = Writer::new();
         out.bytes(SIGNATURE).u32(1).u32(self.flags).zeros(16);
         out.into_vec()
@@ -134,7 +131,7 @@ fn field<'a>(r: &mut Reader<'_>, message: &'a [u8], what: &'static str) -> Resul
 
 /// MS-NLMP 2.2.1.2 CHALLENGE_MESSAGE.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Challenge {
+pub(crate) struct Challenge {
     pub flags: u32,
     pub server_challenge: [u8; 8],
     pub target_name: String,
@@ -145,7 +142,7 @@ pub struct Challenge {
 const VERSION: [u8; 8] = [6, 1, 0xB0, 0x1D, 0, 0, 0, 15];
 
 impl Challenge {
-    pub fn encode(&self) -> Vec<u8> {
+    pub(crate) fn encode(&self) -> Vec<u8> {
         let name = utf16::encode(&self.target_name);
         let name_offset = 56;
         let info_offset = name_offset + name.len();
@@ -158,7 +155,7 @@ impl Challenge {
         out.into_vec()
     }
 
-    pub fn decode(bytes: &[u8]) -> Result<Self, DecodeError> {
+    pub(crate) fn decode(bytes: &[u8]) -> Result<Self, DecodeError> {
         let mut r = Reader::new(bytes);
         expect_header(&mut r, 2)?;
         let target_name = utf16::decode(field(&mut r, bytes, "TargetNameFields")?, "TargetName")?;
@@ -171,7 +168,7 @@ impl Challenge {
 }
 
 /// MS-NLMP 2.2.2.1 AV_PAIR list.
-pub fn encode_av_pairs(pairs: &[(u16, Vec<u8>)]) -> Vec<u8> {
+pub(crate) fn encode_av_pairs(pairs: &[(u16, Vec<u8>)]) -> Vec<u8> {
     let mut out = Writer::new();
     for (id, value) in pairs {
         out.u16(*id).u16(value.len() as u16).bytes(value);
@@ -180,7 +177,7 @@ pub fn encode_av_pairs(pairs: &[(u16, Vec<u8>)]) -> Vec<u8> {
     out.into_vec()
 }
 
-pub fn decode_av_pairs(bytes: &[u8]) -> Result<Vec<(u16, Vec<u8>)>, DecodeError> {
+pub(crate) fn decode_av_pairs(bytes: &[u8]) -> Result<Vec<(u16, Vec<u8>)>, DecodeError> {
     let mut r = Reader::new(bytes);
     let mut pairs = Vec::new();
     loop {
@@ -366,7 +363,7 @@ fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
 
 /// NTLM session security for one direction (MS-NLMP 3.4.4.2, extended session security): what
 /// signs SPNEGO's mechListMIC.
-pub struct SealingKeys {
+pub(crate) struct SealingKeys {
     signing_key: [u8; 16],
     sealing: Option<rc4::Rc4>,
     sequence: u32,
@@ -395,16 +392,16 @@ impl SealingKeys {
         }
     }
 
-    pub fn client_to_server(session_key: &[u8; 16], flags: u32) -> Self {
+    pub(crate) fn client_to_server(session_key: &[u8; 16], flags: u32) -> Self {
         Self::new(session_key, flags, true)
     }
 
-    pub fn server_to_client(session_key: &[u8; 16], flags: u32) -> Self {
+    pub(crate) fn server_to_client(session_key: &[u8; 16], flags: u32) -> Self {
         Self::new(session_key, flags, false)
     }
 
     /// MS-NLMP 3.4.4.2 MAC: version 1, the (sealed) checksum, the sequence number.
-    pub fn sign(&mut self, message: &[u8]) -> [u8; 16] {
+    pub(crate) fn sign(&mut self, message: &[u8]) -> [u8; 16] {
         use rc4::StreamCipher;
         let sequence = self.sequence.to_le_bytes();
         self.sequence = self.sequence.wrapping_add(1);
@@ -420,7 +417,7 @@ impl SealingKeys {
         signature
     }
 
-    pub fn verify(&mut self, message: &[u8], signature: &[u8]) -> bool {
+    pub(crate) fn verify(&mut self, message: &[u8], signature: &[u8]) -> bool {
         constant_time_eq(&self.sign(message), signature)
     }
 }

@@ -4,13 +4,13 @@ use super::der::{self, Tlv, context};
 use crate::proto::{DecodeError, Reader};
 
 /// 1.3.6.1.5.5.2
-pub const OID_SPNEGO: &[u8] = &[0x2b, 0x06, 0x01, 0x05, 0x05, 0x02];
+pub(crate) const OID_SPNEGO: &[u8] = &[0x2b, 0x06, 0x01, 0x05, 0x05, 0x02];
 /// 1.3.6.1.4.1.311.2.2.10
-pub const OID_NTLMSSP: &[u8] = &[0x2b, 0x06, 0x01, 0x04, 0x01, 0x82, 0x37, 0x02, 0x02, 0x0a];
+pub(crate) const OID_NTLMSSP: &[u8] = &[0x2b, 0x06, 0x01, 0x04, 0x01, 0x82, 0x37, 0x02, 0x02, 0x0a];
 
 /// RFC 4178 4.2.2 `negState`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum NegState {
+pub(crate) enum NegState {
     AcceptCompleted = 0,
     AcceptIncomplete = 1,
     Reject = 2,
@@ -19,7 +19,7 @@ pub enum NegState {
 
 /// RFC 4178 4.2.1 NegTokenInit, as the client's first token.
 #[derive(Clone, Debug, PartialEq, Eq, Default)]
-pub struct NegTokenInit {
+pub(crate) struct NegTokenInit {
     /// Each mechanism's OID content bytes, in the client's order of preference.
     pub mech_types: Vec<Vec<u8>>,
     /// The DER encoding of the MechTypeList: what mechListMIC covers.
@@ -30,7 +30,7 @@ pub struct NegTokenInit {
 
 /// RFC 4178 4.2.2 NegTokenResp.
 #[derive(Clone, Debug, PartialEq, Eq, Default)]
-pub struct NegTokenResp {
+pub(crate) struct NegTokenResp {
     pub neg_state: Option<NegState>,
     pub supported_mech: Option<Vec<u8>>,
     pub response_token: Option<Vec<u8>>,
@@ -39,14 +39,14 @@ pub struct NegTokenResp {
 
 /// A token a client sends in SESSION_SETUP.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub enum ClientToken {
+pub(crate) enum ClientToken {
     Init(NegTokenInit),
     Resp(NegTokenResp),
     /// A bare NTLMSSP message without the SPNEGO envelope.
     RawNtlmssp(Vec<u8>),
 }
 
-pub fn parse_client_token(bytes: &[u8]) -> Result<ClientToken, DecodeError> {
+pub(crate) fn parse_client_token(bytes: &[u8]) -> Result<ClientToken, DecodeError> {
     if bytes.starts_with(b"NTLMSSP\0") {
         return Ok(ClientToken::RawNtlmssp(bytes.to_vec()));
     }
@@ -136,7 +136,7 @@ fn parse_resp(token: Tlv<'_>) -> Result<NegTokenResp, DecodeError> {
 }
 
 /// The server's NegTokenResp.
-pub fn encode_resp(resp: &NegTokenResp) -> Vec<u8> {
+pub(crate) fn encode_resp(resp: &NegTokenResp) -> Vec<u8> {
     let mut sequence = Vec::new();
     if let Some(state) = resp.neg_state {
         sequence.extend(der::encode(context(0), &der::encode(der::ENUMERATED, &[state as u8])));
@@ -155,7 +155,7 @@ pub fn encode_resp(resp: &NegTokenResp) -> Vec<u8> {
 
 /// MS-SPNG 2.2.1 NegTokenInit2: the hint the server puts in its NEGOTIATE response, listing
 /// the mechanisms it accepts.
-pub fn encode_init2(mechs: &[&[u8]]) -> Vec<u8> {
+pub(crate) fn encode_init2(mechs: &[&[u8]]) -> Vec<u8> {
     let list: Vec<u8> = mechs.iter().flat_map(|oid| der::encode(der::OID, oid)).collect();
     let mut sequence = der::encode(context(0), &der::encode(der::SEQUENCE, &list));
     // negHints [3] { hintName [0] "not_defined_in_RFC4178@please_ignore" }, as Windows sends it.
@@ -169,7 +169,7 @@ pub fn encode_init2(mechs: &[&[u8]]) -> Vec<u8> {
 
 /// The client side (for tests and the project's own test clients): a NegTokenInit carrying a
 /// first NTLMSSP message.
-pub fn encode_init(mechs: &[&[u8]], mech_token: &[u8]) -> Vec<u8> {
+pub(crate) fn encode_init(mechs: &[&[u8]], mech_token: &[u8]) -> Vec<u8> {
     let list: Vec<u8> = mechs.iter().flat_map(|oid| der::encode(der::OID, oid)).collect();
     let mut sequence = der::encode(context(0), &der::encode(der::SEQUENCE, &list));
     sequence.extend(der::encode(context(2), &der::encode(der::OCTET_STRING, mech_token)));
@@ -180,7 +180,7 @@ pub fn encode_init(mechs: &[&[u8]], mech_token: &[u8]) -> Vec<u8> {
 }
 
 /// The client side of the second leg: a NegTokenResp carrying AUTHENTICATE and a mechListMIC.
-pub fn encode_client_resp(response_token: &[u8], mech_list_mic: Option<&[u8]>) -> Vec<u8> {
+pub(crate) fn encode_client_resp(response_token: &[u8], mech_list_mic: Option<&[u8]>) -> Vec<u8> {
     encode_resp(&NegTokenResp {
         neg_state: None,
         supported_mech: None,
@@ -190,13 +190,13 @@ pub fn encode_client_resp(response_token: &[u8], mech_list_mic: Option<&[u8]>) -
 }
 
 /// The DER MechTypeList that `encode_init` sends for `mechs` (what mechListMIC covers).
-pub fn mech_types_der(mechs: &[&[u8]]) -> Vec<u8> {
+pub(crate) fn mech_types_der(mechs: &[&[u8]]) -> Vec<u8> {
     let list: Vec<u8> = mechs.iter().flat_map(|oid| der::encode(der::OID, oid)).collect();
     der::encode(der::SEQUENCE, &list)
 }
 
 /// Parses the server's token (client side).
-pub fn parse_server_token(bytes: &[u8]) -> Result<NegTokenResp, DecodeError> {
+pub(crate) fn parse_server_token(bytes: &[u8]) -> Result<NegTokenResp, DecodeError> {
     let tlv = der::expect(&mut Reader::new(bytes), context(1), "NegTokenResp")?;
     parse_resp(tlv)
 }

@@ -160,26 +160,26 @@ pub struct Timer {
 }
 
 pub struct Connection {
-    pub shared: Arc<Shared>,
-    pub info: ConnectionInfo,
-    pub negotiated: Option<Negotiated>,
-    pub credits: Credits,
-    pub sessions: HashMap<u64, Session>,
-    pub pending: HashMap<u64, Pending>,
-    pub close: bool,
+    pub(crate) shared: Arc<Shared>,
+    pub(crate) info: ConnectionInfo,
+    pub(crate) negotiated: Option<Negotiated>,
+    pub(crate) credits: Credits,
+    pub(crate) sessions: HashMap<u64, Session>,
+    pub(crate) pending: HashMap<u64, Pending>,
+    pub(crate) close: bool,
     /// The moment of the message or wake-up being handled, as the caller gave it.
-    pub now: Now,
+    pub(crate) now: Now,
     /// When the client last sent a message.
-    pub last_activity: Instant,
+    pub(crate) last_activity: Instant,
     /// Random bytes for the connection (salts, nonces, challenges), seeded from the server's.
     rng: StdRng,
     /// Timers set while handling the current message, handed to the caller with its output.
     timers: Vec<Timer>,
     /// Responses to async requests that completed while another request was handled (e.g. a
     /// CLOSE ending a pending CHANGE_NOTIFY): sent before that request's own response.
-    pub deferred: Vec<Frame>,
+    pub(crate) deferred: Vec<Frame>,
     /// Sessions a LOGOFF ends once its (signed) response is on its way.
-    pub ending_sessions: Vec<u64>,
+    pub(crate) ending_sessions: Vec<u64>,
     /// Set when a CREATE in the middle of a chain went asynchronous: the chain stops there.
     split: Option<u64>,
 }
@@ -238,6 +238,11 @@ impl Connection {
             ending_sessions: Vec::new(),
             split: None,
         }
+    }
+
+    /// Sessions on the connection, signed in or still signing in.
+    pub fn session_count(&self) -> usize {
+        self.sessions.len()
     }
 
     /// Whether some session of the connection has authenticated (and not logged off).
@@ -522,7 +527,7 @@ impl Connection {
         }
         let mut writer = Writer::with_prefix(PREFIX, 512);
         writer.zeros(HEADER_SIZE);
-        let request = Request { header: &header, message: element, file_id, encrypted: encrypted.is_some(), index };
+        let request = Request { header: &header, message: element, file_id, encrypted: encrypted.is_some() };
         let result = (spec.handler)(self, &request, &mut writer);
         let mut response = Header {
             credit_charge: header.credit_charge,

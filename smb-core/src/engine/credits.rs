@@ -4,10 +4,10 @@
 use std::collections::BTreeSet;
 
 /// Most outstanding credits a connection may hold (Windows and Samba use 8192).
-pub const MAX_CREDITS: u64 = 8192;
+pub(crate) const MAX_CREDITS: u64 = 8192;
 
 #[derive(Debug)]
-pub struct Credits {
+pub(crate) struct Credits {
     /// Lowest id not yet used.
     low: u64,
     /// One past the highest id granted.
@@ -26,7 +26,7 @@ impl Default for Credits {
 impl Credits {
     /// Consumes `charge` ids from `message_id` (MS-SMB2 3.3.5.2.3); false if any is not granted
     /// or already used: the client exceeded its credits.
-    pub fn consume(&mut self, message_id: u64, charge: u16) -> bool {
+    pub(crate) fn consume(&mut self, message_id: u64, charge: u16) -> bool {
         let charge = u64::from(charge.max(1));
         let Some(end) = message_id.checked_add(charge) else { return false };
         if message_id < self.low || end > self.high || self.used.range(message_id..end).next().is_some() {
@@ -43,7 +43,7 @@ impl Credits {
 
     /// Grants up to `requested` more credits (at least one when the client would otherwise be
     /// left with none), within [`MAX_CREDITS`]. Returns how many were granted.
-    pub fn grant(&mut self, requested: u16) -> u16 {
+    pub(crate) fn grant(&mut self, requested: u16) -> u16 {
         let outstanding = self.outstanding();
         let room = MAX_CREDITS.saturating_sub(self.high - self.low);
         let floor = u64::from(outstanding == 0);
@@ -53,7 +53,7 @@ impl Credits {
     }
 
     /// Ids the client may still use.
-    pub fn outstanding(&self) -> u64 {
+    pub(crate) fn outstanding(&self) -> u64 {
         self.high - self.low - self.used.len() as u64
     }
 }

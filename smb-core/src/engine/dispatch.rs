@@ -8,15 +8,13 @@ use crate::proto::header::{Command, HEADER_SIZE, Header};
 use crate::proto::{DecodeError, FileId, NtStatus, Reader, Writer};
 
 /// A request as a handler sees it: checked by the table, related ids substituted.
-pub struct Request<'a> {
+pub(crate) struct Request<'a> {
     pub header: &'a Header,
     /// The whole message, from its SMB2 header (offsets in bodies count from there).
     pub message: &'a [u8],
     /// The open the request names (related `FileId`s already resolved), when the table asks.
     pub file_id: Option<FileId>,
     pub encrypted: bool,
-    /// Position in its compound chain.
-    pub index: usize,
 }
 
 /// A failure: the status, and the error data a few statuses carry (MS-SMB2 2.2.2).
@@ -40,7 +38,7 @@ impl From<DecodeError> for Error {
 }
 
 #[derive(Debug, Default)]
-pub struct Done {
+pub(crate) struct Done {
     /// SUCCESS, or a warning/informational status that still carries a body.
     pub status: NtStatus,
     /// The session id the response carries, when it differs from the request's (a new session).
@@ -55,12 +53,12 @@ pub struct Done {
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Preauth {
+pub(crate) enum Preauth {
     Connection,
     Session(u64),
 }
 
-pub enum Outcome {
+pub(crate) enum Outcome {
     Done(Done),
     /// Goes async: an interim STATUS_PENDING now, the real response later.
     Pending(PendingKind),
@@ -68,20 +66,20 @@ pub enum Outcome {
 }
 
 impl Outcome {
-    pub fn ok() -> Result<Outcome, Error> {
+    pub(crate) fn ok() -> Result<Outcome, Error> {
         Ok(Outcome::Done(Done::default()))
     }
 
-    pub fn status(status: NtStatus) -> Result<Outcome, Error> {
+    pub(crate) fn status(status: NtStatus) -> Result<Outcome, Error> {
         Ok(Outcome::Done(Done { status, ..Done::default() }))
     }
 }
 
-pub type Handler = fn(&mut Connection, &Request<'_>, &mut Writer) -> Result<Outcome, Error>;
+pub(crate) type Handler = fn(&mut Connection, &Request<'_>, &mut Writer) -> Result<Outcome, Error>;
 
 /// Whether a command may answer STATUS_PENDING now and its real response later (MS-SMB2 3.3.4.2).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Async {
+pub(crate) enum Async {
     Never,
     /// Only as the last request of a compound (a lock wait, a change notification): in the middle
     /// of a chain it fails and the chain goes on, as Windows does (MS-SMB2 3.3.5.2.7).
@@ -92,8 +90,9 @@ pub enum Async {
 }
 
 /// What a command needs before its handler runs, and where its request keeps its open.
-pub struct Spec {
-    /// The command this row is for: the row's index is its code.
+pub(crate) struct Spec {
+    /// The command this row is for: the row's index is its code (which a test checks).
+    #[cfg_attr(not(test), expect(dead_code, reason = "the table's test reads it"))]
     pub command: Command,
     /// May come before NEGOTIATE has chosen a dialect (only NEGOTIATE itself).
     pub before_negotiate: bool,
@@ -106,7 +105,7 @@ pub struct Spec {
 }
 
 impl Spec {
-    pub fn needs_file(&self) -> bool {
+    pub(crate) fn needs_file(&self) -> bool {
         self.file_id_at.is_some()
     }
 }
@@ -180,12 +179,12 @@ const fn open(command: Command, file_id_at: usize, handler: Handler) -> Spec {
     }
 }
 
-pub fn spec(command: Command) -> Option<&'static Spec> {
+pub(crate) fn spec(command: Command) -> Option<&'static Spec> {
     TABLE.get(usize::from(command.0))
 }
 
 /// The FileId a request for an open names, where its command's row says it is.
-pub fn file_id_of(command: Command, message: &[u8]) -> Result<Option<FileId>, DecodeError> {
+pub(crate) fn file_id_of(command: Command, message: &[u8]) -> Result<Option<FileId>, DecodeError> {
     let Some(offset) = spec(command).and_then(|spec| spec.file_id_at) else { return Ok(None) };
     let mut reader = Reader::new(message);
     reader.skip(HEADER_SIZE + offset, "request up to FileId")?;

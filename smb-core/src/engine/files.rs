@@ -13,10 +13,10 @@ use crate::proto::create::share_access;
 use crate::vfs::SharePath;
 
 /// A file's identity: device and inode (stable across renames and links).
-pub type FileKey = (u64, u64);
+pub(crate) type FileKey = (u64, u64);
 
 /// A request waiting for something on a file: its connection and async id.
-pub type Waiter = (u64, u64);
+pub(crate) type Waiter = (u64, u64);
 
 /// Who holds an open: connection and the open's volatile id.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -85,7 +85,7 @@ pub struct SharedOpen {
 
 /// A byte-range lock (MS-FSA 2.1.1.3: offset, length, exclusive, owning open).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct ByteLock {
+pub(crate) struct ByteLock {
     pub owner: OpenRef,
     pub offset: u64,
     pub length: u64,
@@ -110,7 +110,7 @@ impl ByteLock {
 
 /// The shared state of one file.
 #[derive(Debug)]
-pub struct FileState {
+pub(crate) struct FileState {
     /// The current share-relative path (updated on rename), and the share it lives in.
     pub share: String,
     pub path: SharePath,
@@ -124,7 +124,7 @@ pub struct FileState {
 }
 
 #[derive(Debug, Default)]
-pub struct FileTable {
+pub(crate) struct FileTable {
     files: HashMap<FileKey, FileState>,
     /// Every lease, whichever file it is on.
     pub leases: Leases,
@@ -147,16 +147,16 @@ fn conflicts(access: u32, share: u32, other_access: u32, other_share: u32) -> bo
 }
 
 impl FileTable {
-    pub fn get(&self, key: &FileKey) -> Option<&FileState> {
+    pub(crate) fn get(&self, key: &FileKey) -> Option<&FileState> {
         self.files.get(key)
     }
 
-    pub fn get_mut(&mut self, key: &FileKey) -> Option<&mut FileState> {
+    pub(crate) fn get_mut(&mut self, key: &FileKey) -> Option<&mut FileState> {
         self.files.get_mut(key)
     }
 
     /// Checks sharing against the file's other opens (MS-FSA 2.1.5.1.2).
-    pub fn check_sharing(&self, key: &FileKey, access: u32, share: u32) -> Result<(), NtStatus> {
+    pub(crate) fn check_sharing(&self, key: &FileKey, access: u32, share: u32) -> Result<(), NtStatus> {
         let Some(state) = self.files.get(key) else { return Ok(()) };
         if state.delete_pending {
             return Err(NtStatus::DELETE_PENDING);
@@ -173,7 +173,7 @@ impl FileTable {
     }
 
     /// Records an open (after [`FileTable::check_sharing`] allowed it).
-    pub fn add(&mut self, key: FileKey, share_name: &str, path: &SharePath, open: SharedOpen) {
+    pub(crate) fn add(&mut self, key: FileKey, share_name: &str, path: &SharePath, open: SharedOpen) {
         let state = self.files.entry(key).or_insert_with(|| FileState {
             share: share_name.to_owned(),
             path: path.clone(),
@@ -188,7 +188,7 @@ impl FileTable {
 
     /// Forgets an open and its locks. Returns whether it was the last open, with the file's
     /// state then (for delete-on-close), and the lock waiters to wake.
-    pub fn remove(&mut self, key: &FileKey, owner: OpenRef) -> Removal {
+    pub(crate) fn remove(&mut self, key: &FileKey, owner: OpenRef) -> Removal {
         let Some(state) = self.files.get_mut(key) else { return Removal::default() };
         let mut break_ended = false;
         for open in state.opens.iter().filter(|o| o.owner == owner) {
@@ -210,13 +210,13 @@ impl FileTable {
     }
 
     /// Every file whose path is `dir` or below it, in `share`.
-    pub fn open_below(&self, share: &str, dir: &SharePath) -> bool {
+    pub(crate) fn open_below(&self, share: &str, dir: &SharePath) -> bool {
         self.files.values().any(|s| same_name(&s.share, share) && s.path.starts_with(dir) && s.path != *dir)
     }
 
     /// Updates paths after a rename of `from` to `to` (the file itself and, for a directory,
     /// everything below it).
-    pub fn renamed(&mut self, share: &str, from: &SharePath, to: &SharePath) {
+    pub(crate) fn renamed(&mut self, share: &str, from: &SharePath, to: &SharePath) {
         for state in self.files.values_mut().filter(|s| same_name(&s.share, share)) {
             if state.path.starts_with(from) {
                 let rest = &state.path.components()[from.components().len()..];
@@ -230,7 +230,7 @@ impl FileTable {
     /// Whether an I/O of `length` bytes at `offset` by `owner` conflicts with a lock
     /// (MS-FSA 2.1.4.10): reads conflict with others' exclusive locks, writes with every other
     /// lock and with the writer's own shared locks.
-    pub fn io_conflicts(&self, key: &FileKey, owner: OpenRef, offset: u64, length: u64, write: bool) -> bool {
+    pub(crate) fn io_conflicts(&self, key: &FileKey, owner: OpenRef, offset: u64, length: u64, write: bool) -> bool {
         let Some(state) = self.files.get(key) else { return false };
         state.locks.iter().any(|lock| {
             lock.overlaps(offset, length)
@@ -241,7 +241,7 @@ impl FileTable {
     /// Takes a lock if no held lock conflicts (MS-FSA 2.1.5.7): an exclusive lock conflicts
     /// with every overlapping lock except that its owner may stack shared locks on it; shared
     /// locks conflict only with others' exclusive ones.
-    pub fn try_lock(&mut self, key: &FileKey, lock: ByteLock) -> Result<(), NtStatus> {
+    pub(crate) fn try_lock(&mut self, key: &FileKey, lock: ByteLock) -> Result<(), NtStatus> {
         let state = self.files.get_mut(key).ok_or(NtStatus::FILE_CLOSED)?;
         let conflict = state.locks.iter().any(|held| {
             held.overlaps(lock.offset, lock.length)
@@ -256,7 +256,13 @@ impl FileTable {
 
     /// Releases the lock with exactly this range held by `owner` (MS-FSA 2.1.5.8). Returns the
     /// waiters to wake.
-    pub fn unlock(&mut self, key: &FileKey, owner: OpenRef, offset: u64, length: u64) -> Result<Vec<Waiter>, NtStatus> {
+    pub(crate) fn unlock(
+        &mut self,
+        key: &FileKey,
+        owner: OpenRef,
+        offset: u64,
+        length: u64,
+    ) -> Result<Vec<Waiter>, NtStatus> {
         let state = self.files.get_mut(key).ok_or(NtStatus::FILE_CLOSED)?;
         let index = state
             .locks
@@ -269,7 +275,7 @@ impl FileTable {
 
     /// The lease and oplock breaks a new open causes (overdue breaks end first), and whether
     /// it must wait for acknowledgments.
-    pub fn break_for_open(&mut self, key: &FileKey, intent: &Intent, now: Instant) -> (Vec<Break>, bool) {
+    pub(crate) fn break_for_open(&mut self, key: &FileKey, intent: &Intent, now: Instant) -> (Vec<Break>, bool) {
         let Some(state) = self.files.get_mut(key) else { return (Vec::new(), false) };
         self.leases.expire(&mut state.opens, now);
         let conflict = |other: &SharedOpen| {
@@ -281,25 +287,25 @@ impl FileTable {
     }
 
     /// The breaks a write or size change through `writer` causes.
-    pub fn break_for_write(&mut self, key: &FileKey, writer: OpenRef, now: Instant) -> Vec<Break> {
+    pub(crate) fn break_for_write(&mut self, key: &FileKey, writer: OpenRef, now: Instant) -> Vec<Break> {
         let Some(state) = self.files.get_mut(key) else { return Vec::new() };
         self.leases.break_for_write(&mut state.opens, writer, now)
     }
 
     /// Grants caching to a just-added open.
-    pub fn grant(&mut self, key: &FileKey, owner: OpenRef, request: Request, is_directory: bool) -> Grant {
+    pub(crate) fn grant(&mut self, key: &FileKey, owner: OpenRef, request: Request, is_directory: bool) -> Grant {
         let Some(state) = self.files.get_mut(key) else { return Grant::default() };
         self.leases.grant(*key, &mut state.opens, owner, request, is_directory)
     }
 
     /// When the earliest break in progress on this file is overdue.
-    pub fn break_deadline(&self, key: &FileKey) -> Option<Instant> {
+    pub(crate) fn break_deadline(&self, key: &FileKey) -> Option<Instant> {
         self.files.get(key).and_then(|state| self.leases.next_deadline(&state.opens))
     }
 
     /// An open waits for the breaks on this file; returns false when there is nothing to wait for
     /// any more (the file's last open closed meanwhile).
-    pub fn add_break_waiter(&mut self, key: &FileKey, waiter: Waiter) -> bool {
+    pub(crate) fn add_break_waiter(&mut self, key: &FileKey, waiter: Waiter) -> bool {
         match self.files.get_mut(key) {
             Some(state) => {
                 if !state.break_waiters.contains(&waiter) {
@@ -312,46 +318,42 @@ impl FileTable {
     }
 
     /// The opens waiting for breaks on this file, which may now go on.
-    pub fn take_break_waiters(&mut self, key: &FileKey) -> Vec<Waiter> {
+    pub(crate) fn take_break_waiters(&mut self, key: &FileKey) -> Vec<Waiter> {
         self.files.get_mut(key).map(|state| std::mem::take(&mut state.break_waiters)).unwrap_or_default()
     }
 
-    pub fn remove_break_waiter(&mut self, key: &FileKey, waiter: Waiter) {
+    pub(crate) fn remove_break_waiter(&mut self, key: &FileKey, waiter: Waiter) {
         if let Some(state) = self.files.get_mut(key) {
             state.break_waiters.retain(|w| *w != waiter);
         }
     }
 
     /// The open `owner` of the file `key`, for oplock acknowledgments.
-    pub fn open_mut(&mut self, key: &FileKey, owner: OpenRef) -> Option<&mut SharedOpen> {
+    pub(crate) fn open_mut(&mut self, key: &FileKey, owner: OpenRef) -> Option<&mut SharedOpen> {
         self.files.get_mut(key)?.opens.iter_mut().find(|o| o.owner == owner)
     }
 
-    pub fn add_waiter(&mut self, key: &FileKey, waiter: Waiter) {
+    pub(crate) fn add_waiter(&mut self, key: &FileKey, waiter: Waiter) {
         if let Some(state) = self.files.get_mut(key) {
             state.lock_waiters.push(waiter);
         }
     }
 
-    pub fn remove_waiter(&mut self, key: &FileKey, waiter: Waiter) {
+    pub(crate) fn remove_waiter(&mut self, key: &FileKey, waiter: Waiter) {
         if let Some(state) = self.files.get_mut(key) {
             state.lock_waiters.retain(|w| *w != waiter);
         }
     }
 
     /// Every open file: its state and its opens.
-    pub fn iter(&self) -> impl Iterator<Item = &FileState> {
+    pub(crate) fn iter(&self) -> impl Iterator<Item = &FileState> {
         self.files.values()
-    }
-
-    pub fn lock_count(&self, key: &FileKey, owner: OpenRef) -> usize {
-        self.files.get(key).map_or(0, |s| s.locks.iter().filter(|l| l.owner == owner).count())
     }
 }
 
 /// What closing an open left behind.
 #[derive(Debug, Default)]
-pub struct Removal {
+pub(crate) struct Removal {
     pub last: bool,
     pub delete_pending: bool,
     pub path: Option<SharePath>,

@@ -3,15 +3,18 @@
 //! connections share ([`shared`]). No sockets here: transports feed it bytes.
 
 pub mod clock;
-pub mod config;
+pub(crate) mod config;
 pub mod connection;
-pub mod credits;
-pub mod dispatch;
-pub mod events;
-pub mod files;
-pub mod handlers;
+pub(crate) mod credits;
+pub(crate) mod dispatch;
+pub(crate) mod events;
+pub(crate) mod files;
+pub(crate) mod handlers;
 pub mod leases;
-pub mod notify;
-pub mod offenders;
-pub mod session;
+pub(crate) mod notify;
+pub(crate) mod offenders;
+pub(crate) mod session;
 pub mod shared;
+
+/// MS-SMB2 2.2.13.1 access masks, for clients of the engine's own tests and benchmarks.
+pub use files::access;

@@ -12,7 +12,7 @@ use crate::vfs::SharePath;
 const MAX_BUFFERED: usize = 1024;
 
 #[derive(Debug)]
-pub struct Watch {
+pub(crate) struct Watch {
     pub owner: OpenRef,
     pub share: String,
     pub directory: SharePath,
@@ -25,7 +25,7 @@ pub struct Watch {
 }
 
 #[derive(Debug, Default)]
-pub struct Watches {
+pub(crate) struct Watches {
     watches: Vec<Watch>,
 }
 
@@ -41,21 +41,21 @@ pub struct Change<'a> {
 }
 
 impl Watches {
-    pub fn find_mut(&mut self, owner: OpenRef) -> Option<&mut Watch> {
+    pub(crate) fn find_mut(&mut self, owner: OpenRef) -> Option<&mut Watch> {
         self.watches.iter_mut().find(|w| w.owner == owner)
     }
 
-    pub fn add(&mut self, watch: Watch) {
+    pub(crate) fn add(&mut self, watch: Watch) {
         self.watches.push(watch);
     }
 
-    pub fn remove(&mut self, owner: OpenRef) -> Option<Watch> {
+    pub(crate) fn remove(&mut self, owner: OpenRef) -> Option<Watch> {
         let index = self.watches.iter().position(|w| w.owner == owner)?;
         Some(self.watches.swap_remove(index))
     }
 
     /// Records a change; returns the (connection, async id) of requests now ready to complete.
-    pub fn record(&mut self, change: &Change<'_>) -> Vec<(u64, u64)> {
+    pub(crate) fn record(&mut self, change: &Change<'_>) -> Vec<(u64, u64)> {
         let Some(parent) = change.path.parent() else { return Vec::new() };
         let mut ready = Vec::new();
         for watch in &mut self.watches {

@@ -17,12 +17,12 @@ use std::time::{Duration, Instant};
 
 /// Addresses tracked at most; when full, strikes of new addresses are not recorded (fail open)
 /// after forgetting those whose bucket has leaked empty.
-pub const MAX_TRACKED: usize = 16_384;
+pub(crate) const MAX_TRACKED: usize = 16_384;
 
 const MINUTE: Duration = Duration::from_secs(60);
 
 #[derive(Debug, Default)]
-pub struct Offenders {
+pub(crate) struct Offenders {
     buckets: HashMap<IpAddr, Bucket>,
 }
 
@@ -54,7 +54,7 @@ fn key(client: IpAddr) -> IpAddr {
 
 impl Offenders {
     /// Records one offence of `client` at `now`. `per_minute` 0 turns the tracking off.
-    pub fn strike(&mut self, client: IpAddr, per_minute: u32, now: Instant) {
+    pub(crate) fn strike(&mut self, client: IpAddr, per_minute: u32, now: Instant) {
         if per_minute == 0 {
             return;
         }
@@ -71,7 +71,7 @@ impl Offenders {
     }
 
     /// Whether a new connection from `client` is refused at `now`.
-    pub fn refuses(&mut self, client: IpAddr, per_minute: u32, now: Instant) -> bool {
+    pub(crate) fn refuses(&mut self, client: IpAddr, per_minute: u32, now: Instant) -> bool {
         if per_minute == 0 {
             return false;
         }
@@ -85,7 +85,8 @@ impl Offenders {
     }
 
     /// Addresses tracked now.
-    pub fn tracked(&self) -> usize {
+    #[cfg(test)]
+    pub(crate) fn tracked(&self) -> usize {
         self.buckets.len()
     }
 }

@@ -16,13 +16,13 @@ use crate::vfs::SharePath;
 
 /// An authenticated user: the proof a session needs before it can serve anything.
 #[derive(Clone, Debug)]
-pub struct Identity {
+pub(crate) struct Identity {
     /// The account's name as configured, not as the client typed it.
     pub user: String,
 }
 
 /// The keys of an established session.
-pub struct SessionCrypto {
+pub(crate) struct SessionCrypto {
     pub signer: Signer,
     pub signing_algorithm: SigningAlgorithm,
     /// Client-to-server (requests).
@@ -30,10 +30,9 @@ pub struct SessionCrypto {
     /// Server-to-client (responses).
     pub encryptor: Option<Encryptor>,
     pub cipher: Option<Cipher>,
-    pub application_key: Vec<u8>,
 }
 
-pub enum SessionState {
+pub(crate) enum SessionState {
     /// SESSION_SETUP legs still to come.
     InProgress {
         acceptor: Acceptor,
@@ -52,7 +51,7 @@ pub enum SessionState {
     },
 }
 
-pub struct Session {
+pub(crate) struct Session {
     pub id: u64,
     pub state: SessionState,
     pub signing_required: bool,
@@ -65,7 +64,7 @@ pub struct Session {
 }
 
 impl Session {
-    pub fn new(id: u64, preauth: PreauthHash, now: Instant) -> Session {
+    pub(crate) fn new(id: u64, preauth: PreauthHash, now: Instant) -> Session {
         Session {
             id,
             state: SessionState::InProgress { acceptor: Acceptor::default(), preauth },
@@ -79,14 +78,14 @@ impl Session {
         }
     }
 
-    pub fn identity(&self) -> Option<&Identity> {
+    pub(crate) fn identity(&self) -> Option<&Identity> {
         match &self.state {
             SessionState::Valid { identity, .. } | SessionState::Reauthenticating { identity, .. } => Some(identity),
             SessionState::InProgress { .. } => None,
         }
     }
 
-    pub fn crypto(&self) -> Option<&SessionCrypto> {
+    pub(crate) fn crypto(&self) -> Option<&SessionCrypto> {
         match &self.state {
             SessionState::Valid { crypto, .. } | SessionState::Reauthenticating { crypto, .. } => Some(crypto),
             SessionState::InProgress { .. } => None,
@@ -94,31 +93,28 @@ impl Session {
     }
 
     /// The hash a session setup in progress extends.
-    pub fn preauth_mut(&mut self) -> Option<&mut PreauthHash> {
+    pub(crate) fn preauth_mut(&mut self) -> Option<&mut PreauthHash> {
         match &mut self.state {
             SessionState::InProgress { preauth, .. } | SessionState::Reauthenticating { preauth, .. } => Some(preauth),
             SessionState::Valid { .. } => None,
         }
     }
 
-    pub fn user(&self) -> &str {
+    pub(crate) fn user(&self) -> &str {
         self.identity().map_or("", |i| i.user.as_str())
     }
 }
 
 /// What a tree connect reaches.
-pub enum TreeKind {
+pub(crate) enum TreeKind {
     Disk(Arc<ShareRuntime>),
     /// IPC$: named pipes for RPC.
     Ipc,
 }
 
-pub struct Tree {
-    pub id: u32,
+pub(crate) struct Tree {
     pub share_name: String,
     pub kind: TreeKind,
-    /// The most a user may do on this tree (share permission).
-    pub maximal_access: u32,
     pub encrypt_data: bool,
 }
 
@@ -126,14 +122,13 @@ pub struct Tree {
 /// first; each entry's metadata is read when it is returned, so that files deleted meanwhile are
 /// skipped and sizes are current.
 #[derive(Default)]
-pub struct Enumeration {
+pub(crate) struct Enumeration {
     pub names: Vec<String>,
     pub position: usize,
-    pub pattern: Option<String>,
     pub started: bool,
 }
 
-pub enum OpenKind {
+pub(crate) enum OpenKind {
     File(File),
     /// A directory handle, its enumeration state, and whether a change watch exists for it.
     Directory {
@@ -143,15 +138,13 @@ pub enum OpenKind {
     Pipe(Box<Pipe>),
 }
 
-pub struct Open {
+pub(crate) struct Open {
     pub file_id: FileId,
     pub tree_id: u32,
     pub kind: OpenKind,
     /// The file's identity in the file table (none for pipes).
     pub key: Option<FileKey>,
     pub granted_access: u32,
-    pub share_access: u32,
-    pub create_options: u32,
     /// Set by DELETE_ON_CLOSE: the file goes when its last open closes.
     pub delete_on_close: bool,
     /// FilePositionInformation / FileModeInformation, kept for the client.
@@ -161,14 +154,13 @@ pub struct Open {
     pub path: SharePath,
     /// How writes through this open move the file's last-write time.
     pub write_time: WriteTime,
-    pub lock_sequences: HashMap<u32, u8>,
 }
 
 /// Windows' last-write-time rules for one open (MS-FSA 2.1.5.14.2, and NTFS's delayed update
 /// that smbtorture's timestamps tests pin down): the first write sets it, later writes through
 /// the same open leave it until the close; a time the client set (or froze with -1) stays.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
-pub enum WriteTime {
+pub(crate) enum WriteTime {
     #[default]
     Automatic,
     /// Set by the first write; `dirty` when written again since.
@@ -178,11 +170,11 @@ pub enum WriteTime {
 }
 
 impl Open {
-    pub fn is_directory(&self) -> bool {
+    pub(crate) fn is_directory(&self) -> bool {
         matches!(self.kind, OpenKind::Directory { .. })
     }
 
-    pub fn file(&self) -> Option<&File> {
+    pub(crate) fn file(&self) -> Option<&File> {
         match &self.kind {
             OpenKind::File(file) => Some(file),
             OpenKind::Directory { handle, .. } => Some(handle),

@@ -317,14 +317,13 @@ impl Drop for Admission {
 
 pub struct Shared {
     config: RwLock<Arc<Runtime>>,
-    pub files: Mutex<FileTable>,
-    pub watches: Mutex<Watches>,
-    pub connections: Mutex<HashMap<u64, ConnectionEntry>>,
+    pub(crate) files: Mutex<FileTable>,
+    pub(crate) watches: Mutex<Watches>,
+    pub(crate) connections: Mutex<HashMap<u64, ConnectionEntry>>,
     lockout: Mutex<Lockouts>,
     events: broadcast::Sender<Event>,
     next_id: AtomicU64,
     next_session_id: AtomicU64,
-    pub started: SystemTime,
     counters: [AtomicU64; 6],
     refusals: [AtomicU64; Refusal::ALL.len()],
     admitted: Mutex<Admitted>,
@@ -361,19 +360,19 @@ pub enum Counter {
 }
 
 impl Shared {
-    /// The state of a server started now, with randomness from the operating system.
+    /// The state of a server, with randomness from the operating system.
     pub fn new(config: EngineConfig) -> Arc<Shared> {
-        Shared::with(config, SystemTime::now(), StdRng::from_os_rng())
+        Shared::with(config, StdRng::from_os_rng())
     }
 
-    /// The state of a server started at `started` whose random numbers (session ids, salts,
-    /// challenges, nonces) all come from `seed`: the same seed and messages give the same
-    /// answers (for tests on virtual time; never for a server facing clients).
-    pub fn seeded(config: EngineConfig, started: SystemTime, seed: u64) -> Arc<Shared> {
-        Shared::with(config, started, StdRng::seed_from_u64(seed))
+    /// The state of a server whose random numbers (session ids, salts, challenges, nonces) all
+    /// come from `seed`: the same seed and messages give the same answers (for tests on virtual
+    /// time; never for a server facing clients).
+    pub fn seeded(config: EngineConfig, seed: u64) -> Arc<Shared> {
+        Shared::with(config, StdRng::seed_from_u64(seed))
     }
 
-    fn with(config: EngineConfig, started: SystemTime, mut rng: StdRng) -> Arc<Shared> {
+    fn with(config: EngineConfig, mut rng: StdRng) -> Arc<Shared> {
         let (events, _) = broadcast::channel(4096);
         let response_units = (config.server.limits.max_queued_response_bytes_total as usize).div_ceil(RESPONSE_UNIT);
         let mut lockout = Lockouts::default();
@@ -390,7 +389,6 @@ impl Shared {
             // Session ids stay within 32 bits: some clients (smbtorture among them) keep them in
             // 32-bit variables. They start at a random point so that a restart does not reuse them.
             next_session_id: AtomicU64::new(u64::from(rng.random::<u32>() >> 4) + 0x0001_0000),
-            started,
             counters: Default::default(),
             refusals: Default::default(),
             admitted: Mutex::default(),

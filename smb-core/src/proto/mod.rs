@@ -154,7 +154,7 @@ pub(crate) mod testing {
     use super::header::{Command, Header};
 
     /// A message: a default header for `command` and the body `encode` writes.
-    pub fn message(command: Command, encode: impl FnOnce(&mut Writer)) -> Vec<u8> {
+    pub(crate) fn message(command: Command, encode: impl FnOnce(&mut Writer)) -> Vec<u8> {
         let mut out = Writer::new();
         Header { command, ..Header::default() }.encode(&mut out);
         encode(&mut out);
@@ -162,7 +162,7 @@ pub(crate) mod testing {
     }
 
     /// The body of `message` as hex.
-    pub fn body_hex(message: &[u8]) -> String {
+    pub(crate) fn body_hex(message: &[u8]) -> String {
         hex::encode(&message[super::header::HEADER_SIZE..])
     }
 }

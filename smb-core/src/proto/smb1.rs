@@ -42,7 +42,7 @@ mod tests {
     use super::*;
 
     /// An SMB1 negotiate offering NT LM 0.12, SMB 2.002 and SMB 2.??? (the Windows set).
-    pub fn golden() -> Vec<u8> {
+    pub(super) fn golden() -> Vec<u8> {
         let mut message = vec![0xFF, b'S', b'M', b'B', 0x72];
         message.extend_from_slice(&[0; 27]);
         message.push(0); // WordCount

@@ -2,9 +2,9 @@
 //! engine writes client bytes into and reads server bytes from (MS-SMB2 named pipes are message
 //! mode: each PDU is read as one message).
 
-pub mod ndr;
-pub mod pdu;
-pub mod srvsvc;
+pub(crate) mod ndr;
+pub(crate) mod pdu;
+pub(crate) mod srvsvc;
 
 use std::collections::VecDeque;
 
@@ -18,13 +18,13 @@ use crate::proto::Reader;
 const MAX_FRAGMENT: u16 = 4280;
 
 /// What a call may see: the caller and the server's shares.
-pub struct Context<'a> {
+pub(crate) struct Context<'a> {
     shared: &'a Shared,
     user: &'a str,
 }
 
 impl<'a> Context<'a> {
-    pub fn new(shared: &'a Shared, user: &'a str) -> Context<'a> {
+    pub(crate) fn new(shared: &'a Shared, user: &'a str) -> Context<'a> {
         Context { shared, user }
     }
 
@@ -35,7 +35,7 @@ impl<'a> Context<'a> {
 
     /// The server as srvsvc shows it to this user: shares with access-based enumeration are
     /// listed only to users who may open them.
-    pub fn server_view(&self) -> srvsvc::ServerView {
+    pub(crate) fn server_view(&self) -> srvsvc::ServerView {
         let runtime = self.shared.runtime();
         let settings = &runtime.config.server;
         let mut shares: Vec<srvsvc::ShareView> = runtime
@@ -59,7 +59,7 @@ impl<'a> Context<'a> {
 }
 
 /// One open named pipe.
-pub struct Pipe {
+pub(crate) struct Pipe {
     name: String,
     /// Bound presentation contexts: id and transfer syntax.
     contexts: Vec<(u16, Syntax)>,
@@ -76,7 +76,7 @@ pub struct Pipe {
 
 impl Pipe {
     /// Opens a pipe by name (`srvsvc`, `\PIPE\srvsvc` ...); `None` for services not offered.
-    pub fn open(name: &str) -> Option<Pipe> {
+    pub(crate) fn open(name: &str) -> Option<Pipe> {
         let name = name.trim_start_matches('\\');
         let name = name.strip_prefix("PIPE\\").or_else(|| name.strip_prefix("pipe\\")).unwrap_or(name);
         name.eq_ignore_ascii_case("srvsvc").then(|| Pipe {
@@ -90,12 +90,8 @@ impl Pipe {
         })
     }
 
-    pub fn name(&self) -> &str {
-        &self.name
-    }
-
     /// Takes client bytes; every whole PDU among them is answered into the output.
-    pub fn write(&mut self, data: &[u8], context: &Context<'_>) {
+    pub(crate) fn write(&mut self, data: &[u8], context: &Context<'_>) {
         // Answers the client does not read are not piled up past the limit either.
         if self.queued_output() > context.max_call() {
             context.shared.refuse(Refusal::RpcCall);
@@ -120,7 +116,7 @@ impl Pipe {
     }
 
     /// Up to `max` bytes of the next message.
-    pub fn read(&mut self, max: usize) -> Vec<u8> {
+    pub(crate) fn read(&mut self, max: usize) -> Vec<u8> {
         let Some(front) = self.output.front_mut() else { return Vec::new() };
         if front.len() <= max {
             return self.output.pop_front().unwrap_or_default();
@@ -129,12 +125,12 @@ impl Pipe {
     }
 
     /// Bytes of answers not yet read.
-    pub fn queued_output(&self) -> usize {
+    pub(crate) fn queued_output(&self) -> usize {
         self.output.iter().map(Vec::len).sum()
     }
 
     /// Bytes left of the message being read (a READ that stops short says BUFFER_OVERFLOW).
-    pub fn pending_output(&self) -> usize {
+    pub(crate) fn pending_output(&self) -> usize {
         self.output.front().map_or(0, Vec::len)
     }
 

@@ -6,7 +6,7 @@ use crate::proto::{DecodeError, Reader, Writer, utf16};
 
 /// Which transfer syntax a context was bound with.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Syntax {
+pub(crate) enum Syntax {
     Ndr20,
     Ndr64,
 }
@@ -14,46 +14,40 @@ pub enum Syntax {
 /// Output in one syntax. Unique pointers' referent ids are non-zero, as Windows writes them:
 /// increasing in NDR 2.0, and always 0x20000 in NDR64 (where unique pointers never alias, and
 /// some clients expect exactly that value).
-pub struct NdrWriter {
+pub(crate) struct NdrWriter {
     out: Writer,
     syntax: Syntax,
     next_referent: u64,
 }
 
 impl NdrWriter {
-    pub fn new(syntax: Syntax) -> NdrWriter {
+    pub(crate) fn new(syntax: Syntax) -> NdrWriter {
         NdrWriter { out: Writer::new(), syntax, next_referent: 0x0002_0000 }
     }
 
-    pub fn is_ndr64(&self) -> bool {
+    pub(crate) fn is_ndr64(&self) -> bool {
         self.syntax == Syntax::Ndr64
     }
 
-    pub fn align(&mut self, alignment: usize) -> &mut Self {
+    pub(crate) fn align(&mut self, alignment: usize) -> &mut Self {
         self.out.align(alignment);
         self
     }
 
     /// The alignment of a structure holding pointers or sizes (4 in NDR 2.0, 8 in NDR64).
-    pub fn align_struct(&mut self) -> &mut Self {
+    pub(crate) fn align_struct(&mut self) -> &mut Self {
         let alignment = if self.is_ndr64() { 8 } else { 4 };
         self.align(alignment)
     }
 
-    pub fn u16(&mut self, value: u16) -> &mut Self {
-        self.align(2);
-        self.out.u16(value);
-        self
-    }
-
-    pub fn u32(&mut self, value: u32) -> &mut Self {
+    pub(crate) fn u32(&mut self, value: u32) -> &mut Self {
         self.align(4);
         self.out.u32(value);
         self
     }
 
     /// A conformance or variance count: 32 bits in NDR 2.0, 64 in NDR64.
-    pub fn size(&mut self, value: usize) -> &mut Self {
+    pub(crate) fn size(&mut self, value: usize) -> &mut Self {
         if self.is_ndr64() {
             self.align(8);
             self.out.u64(value as u64);
@@ -64,7 +58,7 @@ impl NdrWriter {
     }
 
     /// A unique pointer's referent id (zero for null).
-    pub fn pointer(&mut self, present: bool) -> &mut Self {
+    pub(crate) fn pointer(&mut self, present: bool) -> &mut Self {
         let referent = match (present, self.syntax) {
             (false, _) => 0,
             (true, Syntax::Ndr64) => 0x0002_0000,
@@ -84,7 +78,7 @@ impl NdrWriter {
     }
 
     /// A NUL-terminated UTF-16 conformant varying string (`[string] wchar_t*` pointee).
-    pub fn string(&mut self, text: &str) -> &mut Self {
+    pub(crate) fn string(&mut self, text: &str) -> &mut Self {
         let mut units = utf16::encode(text);
         units.extend_from_slice(&[0, 0]);
         let count = units.len() / 2;
@@ -93,20 +87,20 @@ impl NdrWriter {
         self
     }
 
-    pub fn into_vec(self) -> Vec<u8> {
+    pub(crate) fn into_vec(self) -> Vec<u8> {
         self.out.into_vec()
     }
 }
 
 /// Input in one syntax.
-pub struct NdrReader<'a> {
+pub(crate) struct NdrReader<'a> {
     bytes: &'a [u8],
     reader: Reader<'a>,
     syntax: Syntax,
 }
 
 impl<'a> NdrReader<'a> {
-    pub fn new(bytes: &'a [u8], syntax: Syntax) -> NdrReader<'a> {
+    pub(crate) fn new(bytes: &'a [u8], syntax: Syntax) -> NdrReader<'a> {
         NdrReader { bytes, reader: Reader::new(bytes), syntax }
     }
 
@@ -115,13 +109,13 @@ impl<'a> NdrReader<'a> {
         self.reader.skip(position.next_multiple_of(alignment) - position, "NDR padding")
     }
 
-    pub fn u32(&mut self) -> Result<u32, DecodeError> {
+    pub(crate) fn u32(&mut self) -> Result<u32, DecodeError> {
         self.align(4)?;
         self.reader.u32("NDR u32")
     }
 
     /// Skips to the alignment of a structure holding pointers or sizes (4 in NDR 2.0, 8 in NDR64).
-    pub fn align_struct(&mut self) -> Result<(), DecodeError> {
+    pub(crate) fn align_struct(&mut self) -> Result<(), DecodeError> {
         self.align(if self.syntax == Syntax::Ndr64 { 8 } else { 4 })
     }
 
@@ -135,7 +129,7 @@ impl<'a> NdrReader<'a> {
     }
 
     /// A unique pointer: whether its referent follows.
-    pub fn pointer(&mut self) -> Result<bool, DecodeError> {
+    pub(crate) fn pointer(&mut self) -> Result<bool, DecodeError> {
         if self.syntax == Syntax::Ndr64 {
             self.align(8)?;
             Ok(self.reader.u64("NDR64 pointer")? != 0)
@@ -145,7 +139,7 @@ impl<'a> NdrReader<'a> {
     }
 
     /// A conformant varying UTF-16 string, without its terminating NUL.
-    pub fn string(&mut self) -> Result<String, DecodeError> {
+    pub(crate) fn string(&mut self) -> Result<String, DecodeError> {
         let maximum = self.size()?;
         let offset = self.size()?;
         let actual = self.size()?;
@@ -160,7 +154,7 @@ impl<'a> NdrReader<'a> {
     }
 
     /// A unique pointer to a string.
-    pub fn optional_string(&mut self) -> Result<Option<String>, DecodeError> {
+    pub(crate) fn optional_string(&mut self) -> Result<Option<String>, DecodeError> {
         if self.pointer()? { self.string().map(Some) } else { Ok(None) }
     }
 }

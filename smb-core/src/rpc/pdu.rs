@@ -3,37 +3,37 @@
 
 use crate::proto::{DecodeError, Reader, Writer};
 
-pub const HEADER_SIZE: usize = 16;
+pub(crate) const HEADER_SIZE: usize = 16;
 
 /// C706 12.6.4.1 PTYPE values.
-pub mod ptype {
-    pub const REQUEST: u8 = 0;
-    pub const RESPONSE: u8 = 2;
-    pub const FAULT: u8 = 3;
-    pub const BIND: u8 = 11;
-    pub const BIND_ACK: u8 = 12;
-    pub const BIND_NAK: u8 = 13;
-    pub const ALTER_CONTEXT: u8 = 14;
-    pub const ALTER_CONTEXT_RESP: u8 = 15;
+pub(crate) mod ptype {
+    pub(crate) const REQUEST: u8 = 0;
+    pub(crate) const RESPONSE: u8 = 2;
+    pub(crate) const FAULT: u8 = 3;
+    pub(crate) const BIND: u8 = 11;
+    pub(crate) const BIND_ACK: u8 = 12;
+    pub(crate) const BIND_NAK: u8 = 13;
+    pub(crate) const ALTER_CONTEXT: u8 = 14;
+    pub(crate) const ALTER_CONTEXT_RESP: u8 = 15;
 }
 
 /// C706 12.6.3.1 `pfc_flags`.
-pub mod pfc {
-    pub const FIRST_FRAG: u8 = 0x01;
-    pub const LAST_FRAG: u8 = 0x02;
-    pub const OBJECT_UUID: u8 = 0x80;
+pub(crate) mod pfc {
+    pub(crate) const FIRST_FRAG: u8 = 0x01;
+    pub(crate) const LAST_FRAG: u8 = 0x02;
+    pub(crate) const OBJECT_UUID: u8 = 0x80;
 }
 
 /// A syntax identifier: interface or transfer syntax UUID and version (C706 12.6.3.1 p_syntax_id_t).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct SyntaxId {
+pub(crate) struct SyntaxId {
     pub uuid: [u8; 16],
     pub version: u32,
 }
 
 impl SyntaxId {
     /// A UUID in its usual text form, stored in the wire's mixed-endian layout.
-    pub const fn new(uuid: u128, version: u32) -> SyntaxId {
+    pub(crate) const fn new(uuid: u128, version: u32) -> SyntaxId {
         let be = uuid.to_be_bytes();
         let uuid = [
             be[3], be[2], be[1], be[0], be[5], be[4], be[7], be[6], be[8], be[9], be[10], be[11], be[12], be[13],
@@ -52,15 +52,15 @@ impl SyntaxId {
 }
 
 /// NDR 2.0 (C706 14).
-pub const NDR20: SyntaxId = SyntaxId::new(0x8a885d04_1ceb_11c9_9fe8_08002b104860, 2);
+pub(crate) const NDR20: SyntaxId = SyntaxId::new(0x8a885d04_1ceb_11c9_9fe8_08002b104860, 2);
 /// NDR64 (MS-RPCE 2.2.5).
-pub const NDR64: SyntaxId = SyntaxId::new(0x71710533_beba_4937_8319_b5dbef9ccc36, 1);
+pub(crate) const NDR64: SyntaxId = SyntaxId::new(0x71710533_beba_4937_8319_b5dbef9ccc36, 1);
 /// Bind time feature negotiation (MS-RPCE 3.3.1.5.3): the UUID's first 8 bytes identify it.
 const BIND_TIME_FEATURES_PREFIX: [u8; 8] = [0x2c, 0x1c, 0xb7, 0x6c, 0x12, 0x98, 0x40, 0x45];
 
 /// The common header (C706 12.6.3.1).
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Header {
+pub(crate) struct Header {
     pub ptype: u8,
     pub flags: u8,
     pub frag_length: u16,
@@ -69,7 +69,7 @@ pub struct Header {
 }
 
 impl Header {
-    pub fn decode(r: &mut Reader<'_>) -> Result<Header, DecodeError> {
+    pub(crate) fn decode(r: &mut Reader<'_>) -> Result<Header, DecodeError> {
         let version = r.u8("rpc_vers")?;
         let minor = r.u8("rpc_vers_minor")?;
         if version != 5 || minor > 1 {
@@ -90,7 +90,7 @@ impl Header {
         })
     }
 
-    pub fn encode(&self, out: &mut Writer) {
+    pub(crate) fn encode(&self, out: &mut Writer) {
         out.u8(5).u8(0).u8(self.ptype).u8(self.flags).bytes(&[0x10, 0, 0, 0]);
         out.u16(self.frag_length).u16(self.auth_length).u32(self.call_id);
     }
@@ -98,7 +98,7 @@ impl Header {
 
 /// One presentation context a client proposes (C706 12.6.3.1 p_cont_elem_t).
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Context {
+pub(crate) struct Context {
     pub id: u16,
     pub abstract_syntax: SyntaxId,
     pub transfer_syntaxes: Vec<SyntaxId>,
@@ -106,7 +106,7 @@ pub struct Context {
 
 /// C706 12.6.4.3 bind (and 12.6.4.1 alter_context, the same layout).
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Bind {
+pub(crate) struct Bind {
     pub max_xmit_frag: u16,
     pub max_recv_frag: u16,
     pub assoc_group_id: u32,
@@ -114,7 +114,7 @@ pub struct Bind {
 }
 
 impl Bind {
-    pub fn decode(body: &[u8]) -> Result<Bind, DecodeError> {
+    pub(crate) fn decode(body: &[u8]) -> Result<Bind, DecodeError> {
         let mut r = Reader::new(body);
         let max_xmit_frag = r.u16("max_xmit_frag")?;
         let max_recv_frag = r.u16("max_recv_frag")?;
@@ -133,7 +133,8 @@ impl Bind {
         Ok(Bind { max_xmit_frag, max_recv_frag, assoc_group_id, contexts })
     }
 
-    pub fn encode(&self, out: &mut Writer) {
+    #[cfg(test)]
+    pub(crate) fn encode(&self, out: &mut Writer) {
         out.u16(self.max_xmit_frag).u16(self.max_recv_frag).u32(self.assoc_group_id);
         out.u8(self.contexts.len() as u8).zeros(3);
         for context in &self.contexts {
@@ -148,7 +149,7 @@ impl Bind {
 
 /// The verdict on one proposed context (C706 12.6.3.1 p_result_t).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum ContextResult {
+pub(crate) enum ContextResult {
     Accepted(SyntaxId),
     /// MS-RPCE 3.3.1.5.3: the features the server supports, as the reason field.
     NegotiateAck(u16),
@@ -157,7 +158,7 @@ pub enum ContextResult {
 }
 
 /// C706 12.6.4.4 bind_ack (and alter_context_resp).
-pub fn encode_bind_ack(
+pub(crate) fn encode_bind_ack(
     ptype: u8,
     call_id: u32,
     max_frag: u16,
@@ -194,20 +195,20 @@ pub fn encode_bind_ack(
 }
 
 /// Whether a proposed transfer syntax is the bind-time feature negotiation marker.
-pub fn is_feature_negotiation(syntax: &SyntaxId) -> bool {
+pub(crate) fn is_feature_negotiation(syntax: &SyntaxId) -> bool {
     syntax.uuid[..8] == BIND_TIME_FEATURES_PREFIX
 }
 
 /// C706 12.6.4.9 request: context, operation and stub data.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Request<'a> {
+pub(crate) struct Request<'a> {
     pub context_id: u16,
     pub opnum: u16,
     pub stub: &'a [u8],
 }
 
 impl<'a> Request<'a> {
-    pub fn decode(flags: u8, body: &'a [u8]) -> Result<Request<'a>, DecodeError> {
+    pub(crate) fn decode(flags: u8, body: &'a [u8]) -> Result<Request<'a>, DecodeError> {
         let mut r = Reader::new(body);
         r.skip(4, "alloc_hint")?;
         let context_id = r.u16("p_cont_id")?;
@@ -220,7 +221,7 @@ impl<'a> Request<'a> {
 }
 
 /// A whole PDU with its header.
-pub fn pdu(ptype: u8, flags: u8, call_id: u32, body: &[u8]) -> Vec<u8> {
+pub(crate) fn pdu(ptype: u8, flags: u8, call_id: u32, body: &[u8]) -> Vec<u8> {
     let mut out = Writer::with_capacity(HEADER_SIZE + body.len());
     Header { ptype, flags, frag_length: (HEADER_SIZE + body.len()) as u16, auth_length: 0, call_id }.encode(&mut out);
     out.bytes(body);
@@ -228,7 +229,7 @@ pub fn pdu(ptype: u8, flags: u8, call_id: u32, body: &[u8]) -> Vec<u8> {
 }
 
 /// C706 12.6.4.10 response, split into fragments of at most `max_frag` bytes.
-pub fn responses(call_id: u32, context_id: u16, stub: &[u8], max_frag: u16) -> Vec<Vec<u8>> {
+pub(crate) fn responses(call_id: u32, context_id: u16, stub: &[u8], max_frag: u16) -> Vec<Vec<u8>> {
     let room = usize::from(max_frag).saturating_sub(HEADER_SIZE + 8).max(8) & !7;
     let chunks: Vec<&[u8]> = if stub.is_empty() { vec![&[][..]] } else { stub.chunks(room).collect() };
     let count = chunks.len();
@@ -251,21 +252,21 @@ pub fn responses(call_id: u32, context_id: u16, stub: &[u8], max_frag: u16) -> V
 }
 
 /// C706 12.6.4.7 fault.
-pub fn fault(call_id: u32, context_id: u16, status: u32) -> Vec<u8> {
+pub(crate) fn fault(call_id: u32, context_id: u16, status: u32) -> Vec<u8> {
     let mut body = Writer::new();
     body.u32(0).u16(context_id).u8(0).u8(0).u32(status).u32(0);
     pdu(ptype::FAULT, pfc::FIRST_FRAG | pfc::LAST_FRAG | 0x20, call_id, body.as_slice())
 }
 
 /// C706 Appendix E: the operation number is out of range.
-pub const NCA_S_OP_RNG_ERROR: u32 = 0x1C01_0002;
+pub(crate) const NCA_S_OP_RNG_ERROR: u32 = 0x1C01_0002;
 /// C706 Appendix E: the call cannot be processed (bad stub data).
-pub const NCA_S_FAULT_NDR: u32 = 0x0000_06F7;
+pub(crate) const NCA_S_FAULT_NDR: u32 = 0x0000_06F7;
 /// The context id was never bound.
-pub const NCA_S_UNKNOWN_IF: u32 = 0x1C01_0003;
+pub(crate) const NCA_S_UNKNOWN_IF: u32 = 0x1C01_0003;
 /// RPC_S_SERVER_OUT_OF_MEMORY (MS-RPCE 2.2.2.9, a Win32 status as a fault): a call larger than
 /// the server reassembles.
-pub const RPC_S_SERVER_OUT_OF_MEMORY: u32 = 0x0000_046A;
+pub(crate) const RPC_S_SERVER_OUT_OF_MEMORY: u32 = 0x0000_046A;
 
 #[cfg(test)]
 mod tests {

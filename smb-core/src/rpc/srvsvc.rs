@@ -6,32 +6,32 @@ use super::pdu::SyntaxId;
 use crate::proto::DecodeError;
 
 /// MS-SRVS 1.9: srvsvc 4B324FC8-1670-01D3-1278-5A47BF6EE188, version 3.0.
-pub const INTERFACE: SyntaxId = SyntaxId::new(0x4b324fc8_1670_01d3_1278_5a47bf6ee188, 3);
+pub(crate) const INTERFACE: SyntaxId = SyntaxId::new(0x4b324fc8_1670_01d3_1278_5a47bf6ee188, 3);
 
-pub mod opnum {
-    pub const NETR_SHARE_ENUM: u16 = 15;
-    pub const NETR_SHARE_GET_INFO: u16 = 16;
-    pub const NETR_SERVER_GET_INFO: u16 = 21;
+pub(crate) mod opnum {
+    pub(crate) const NETR_SHARE_ENUM: u16 = 15;
+    pub(crate) const NETR_SHARE_GET_INFO: u16 = 16;
+    pub(crate) const NETR_SERVER_GET_INFO: u16 = 21;
 }
 
 /// MS-SRVS 2.2.2.4 share types.
-pub mod share_type {
-    pub const DISK_TREE: u32 = 0x0000_0000;
-    pub const IPC: u32 = 0x0000_0003;
-    pub const SPECIAL: u32 = 0x8000_0000;
+pub(crate) mod share_type {
+    pub(crate) const DISK_TREE: u32 = 0x0000_0000;
+    pub(crate) const IPC: u32 = 0x0000_0003;
+    pub(crate) const SPECIAL: u32 = 0x8000_0000;
 }
 
 /// Win32 error codes (MS-ERREF 2.2) srvsvc answers with.
-pub mod werror {
-    pub const OK: u32 = 0;
-    pub const INVALID_LEVEL: u32 = 124;
-    pub const NET_NAME_NOT_FOUND: u32 = 2310;
-    pub const ACCESS_DENIED: u32 = 5;
+pub(crate) mod werror {
+    pub(crate) const OK: u32 = 0;
+    pub(crate) const INVALID_LEVEL: u32 = 124;
+    pub(crate) const NET_NAME_NOT_FOUND: u32 = 2310;
+    pub(crate) const ACCESS_DENIED: u32 = 5;
 }
 
 /// A share as the caller may see it.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub struct ShareView {
+pub(crate) struct ShareView {
     pub name: String,
     pub kind: u32,
     pub remark: String,
@@ -39,14 +39,19 @@ pub struct ShareView {
 
 /// The server as srvsvc describes it to one caller.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub struct ServerView {
+pub(crate) struct ServerView {
     pub name: String,
     pub comment: String,
     pub shares: Vec<ShareView>,
 }
 
 /// Runs one srvsvc call; returns the response stub, or `None` for an unknown operation.
-pub fn call(opnum: u16, stub: &[u8], syntax: Syntax, server: &ServerView) -> Result<Option<Vec<u8>>, DecodeError> {
+pub(crate) fn call(
+    opnum: u16,
+    stub: &[u8],
+    syntax: Syntax,
+    server: &ServerView,
+) -> Result<Option<Vec<u8>>, DecodeError> {
     let mut input = NdrReader::new(stub, syntax);
     let mut out = NdrWriter::new(syntax);
     match opnum {

@@ -17,7 +17,7 @@ use crate::engine::config::{CertificateMapping, ClientAccess, ClientMatch};
 
 /// What identifies one certificate of a client's chain, for matching and for the audit log.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub struct ClientCertificate {
+pub(crate) struct ClientCertificate {
     pub subject: String,
     pub issuer: String,
     pub serial: String,
@@ -40,7 +40,7 @@ fn hex_upper(bytes: &[u8]) -> String {
 }
 
 /// Reads one DER certificate of a client's chain.
-pub fn identify(der: &[u8]) -> Result<ClientCertificate, String> {
+pub(crate) fn identify(der: &[u8]) -> Result<ClientCertificate, String> {
     let (_, cert) = X509Certificate::from_der(der).map_err(|e| format!("unreadable client certificate: {e}"))?;
     let digest = |algorithm| hex_upper(aws_lc_rs::digest::digest(algorithm, der).as_ref());
     Ok(ClientCertificate {
@@ -71,7 +71,11 @@ fn describe(entry: &ClientAccess) -> String {
 /// against `client_cas` for client authentication at `now`: the client's certificate, the
 /// intermediates the path uses, and the client CA it ends at (DER, leaf first). Certificates the
 /// client sent that the path does not use are left out; they decide nothing.
-pub fn verified_path(presented: &[Vec<u8>], client_cas: &[Vec<u8>], now: SystemTime) -> Result<Vec<Vec<u8>>, String> {
+pub(crate) fn verified_path(
+    presented: &[Vec<u8>],
+    client_cas: &[Vec<u8>],
+    now: SystemTime,
+) -> Result<Vec<Vec<u8>>, String> {
     let Some((leaf, rest)) = presented.split_first() else { return Ok(Vec::new()) };
     let leaf_der = CertificateDer::from(leaf.as_slice());
     let end_entity =
@@ -102,7 +106,7 @@ pub fn verified_path(presented: &[Vec<u8>], client_cas: &[Vec<u8>], now: SystemT
 
 /// Whether `mapping` admits a client that presented `presented` (its certificate first, then
 /// whatever else it chose to send): only the path that validates against `client_cas` decides.
-pub fn admit(
+pub(crate) fn admit(
     mapping: &CertificateMapping,
     presented: &[Vec<u8>],
     client_cas: &[Vec<u8>],

@@ -4,7 +4,7 @@
 pub mod client_access;
 mod handshakes;
 pub mod quic;
-pub mod tcp;
+pub(crate) mod tcp;
 
 use std::cmp::Reverse;
 use std::collections::BinaryHeap;
@@ -39,7 +39,7 @@ fn message_limit(shared: &Shared, connection: &Connection) -> usize {
 }
 
 /// Where a connection's frames go, in order, in pieces of at most [`SEND_PIECE`] bytes.
-pub trait FrameSink: Send + 'static {
+pub(crate) trait FrameSink: Send + 'static {
     /// Sends one piece of a frame.
     fn send(&mut self, piece: Bytes) -> impl Future<Output = std::io::Result<()>> + Send;
     /// Ends the sending direction once everything sent has gone out.
@@ -47,7 +47,7 @@ pub trait FrameSink: Send + 'static {
 }
 
 /// A byte stream (a TCP socket) as a frame sink: frames are copied into it.
-pub struct Copying<W>(pub W);
+pub(crate) struct Copying<W>(pub W);
 
 impl<W: AsyncWrite + Unpin + Send + 'static> FrameSink for Copying<W> {
     async fn send(&mut self, piece: Bytes) -> std::io::Result<()> {
@@ -108,7 +108,7 @@ fn deadline(limits: &Limits, connected: Instant, authenticated_before: bool, las
 /// `admission` is the connection's place in the server's budget, given back when it ends;
 /// `on_first_session` runs once the client first has a session (QUIC then widens its receive
 /// window).
-pub async fn drive<R, W>(
+pub(crate) async fn drive<R, W>(
     reader: R,
     writer: W,
     shared: Arc<Shared>,

@@ -210,7 +210,7 @@ const PREAUTH_RECEIVE_WINDOW: u32 = 64 << 10;
 const AUTHENTICATED_RECEIVE_WINDOW: u32 = 32 << 20;
 
 /// A running QUIC listener.
-pub struct QuicListener {
+pub(crate) struct QuicListener {
     /// The address asked for (the bound one may differ with port 0).
     pub requested: SocketAddr,
     pub bound: SocketAddr,
@@ -223,7 +223,7 @@ pub struct QuicListener {
 
 impl QuicListener {
     /// Binds `settings.address` and starts accepting connections. Needs a Tokio runtime.
-    pub fn start(settings: &QuicSettings, shared: Arc<Shared>) -> Result<QuicListener, String> {
+    pub(crate) fn start(settings: &QuicSettings, shared: Arc<Shared>) -> Result<QuicListener, String> {
         let mappings = Mappings::build(settings, &Mappings::default());
         let resolver = Arc::new(Resolver { mappings: RwLock::new(Arc::new(mappings)) });
         let shape = Shape::of(settings);
@@ -239,7 +239,7 @@ impl QuicListener {
 
     /// Takes new mappings, timeouts and client CAs for new handshakes; established connections
     /// continue.
-    pub fn update(&mut self, settings: &QuicSettings) {
+    pub(crate) fn update(&mut self, settings: &QuicSettings) {
         let mappings = Mappings::build(settings, &self.resolver.current());
         self.resolver.replace(mappings);
         let shape = Shape::of(settings);
@@ -255,7 +255,7 @@ impl QuicListener {
     }
 
     /// Stops accepting and ends every connection of this listener.
-    pub fn stop(self) {
+    pub(crate) fn stop(self) {
         let _ = self.stop.send(true);
         self.endpoint.close(0_u8.into(), b"server stopping");
     }

@@ -10,7 +10,7 @@ use crate::engine::connection::ConnectionInfo;
 use crate::engine::shared::Shared;
 
 /// Accepts connections until `stop` turns true; each runs on its own task.
-pub async fn serve(listener: TcpListener, shared: Arc<Shared>, stop: watch::Receiver<bool>) {
+pub(crate) async fn serve(listener: TcpListener, shared: Arc<Shared>, stop: watch::Receiver<bool>) {
     let mut stop_accepting = stop.clone();
     loop {
         let (stream, client) = tokio::select! {
@@ -48,7 +48,7 @@ pub async fn serve(listener: TcpListener, shared: Arc<Shared>, stop: watch::Rece
 }
 
 /// Binds a TCP listener (with address reuse, so a restart rebinds at once).
-pub fn bind(address: SocketAddr) -> std::io::Result<TcpListener> {
+pub(crate) fn bind(address: SocketAddr) -> std::io::Result<TcpListener> {
     let socket = if address.is_ipv4() { tokio::net::TcpSocket::new_v4()? } else { tokio::net::TcpSocket::new_v6()? };
     socket.set_reuseaddr(true)?;
     socket.bind(address)?;

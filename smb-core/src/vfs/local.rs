@@ -35,7 +35,7 @@ pub struct Found {
 }
 
 /// An I/O error as the NT status a client understands (the one place this mapping lives).
-pub fn status_of(error: &io::Error) -> NtStatus {
+pub(crate) fn status_of(error: &io::Error) -> NtStatus {
     use rustix::io::Errno;
     match error.raw_os_error().map(Errno::from_raw_os_error) {
         Some(Errno::NOENT) => NtStatus::OBJECT_NAME_NOT_FOUND,
@@ -346,13 +346,13 @@ fn store_dos(fd: BorrowedFd<'_>, dos: &Dos) -> io::Result<()> {
 
 /// Stores DOS attributes and the creation time (keeping a change time set earlier). File
 /// systems without user xattrs keep only what POSIX can: the result says so.
-pub fn write_dos(fd: BorrowedFd<'_>, attributes: u32, creation_time: u64) -> io::Result<()> {
+pub(crate) fn write_dos(fd: BorrowedFd<'_>, attributes: u32, creation_time: u64) -> io::Result<()> {
     let change = read_dos(fd).and_then(|d| d.change);
     store_dos(fd, &Dos { attributes: attributes & KEPT, creation_time, change })
 }
 
 /// Records a change time a client set (MS-FSA 2.1.5.14.2), valid until the file is next written.
-pub fn set_change_time(fd: BorrowedFd<'_>, change_time: u64) -> Result<(), NtStatus> {
+pub(crate) fn set_change_time(fd: BorrowedFd<'_>, change_time: u64) -> Result<(), NtStatus> {
     let meta = meta_of(fd)?;
     let stat = rustix::fs::statx(fd, "", AtFlags::EMPTY_PATH, StatxFlags::MTIME).map_err(|e| status_of(&io_err(e)))?;
     let dos = Dos {
@@ -384,7 +384,7 @@ fn list_xattr(fd: BorrowedFd<'_>) -> io::Result<Vec<String>> {
 }
 
 /// The file's extended attributes, names upper case, in name order.
-pub fn read_eas(fd: BorrowedFd<'_>) -> Vec<crate::proto::fscc::FullEa> {
+pub(crate) fn read_eas(fd: BorrowedFd<'_>) -> Vec<crate::proto::fscc::FullEa> {
     let Ok(names) = list_xattr(fd) else { return Vec::new() };
     let mut eas: Vec<_> = names
         .iter()
@@ -401,7 +401,7 @@ pub fn read_eas(fd: BorrowedFd<'_>) -> Vec<crate::proto::fscc::FullEa> {
 }
 
 /// Sets (or, with an empty value, removes) one extended attribute.
-pub fn write_ea(fd: BorrowedFd<'_>, ea: &crate::proto::fscc::FullEa) -> Result<(), NtStatus> {
+pub(crate) fn write_ea(fd: BorrowedFd<'_>, ea: &crate::proto::fscc::FullEa) -> Result<(), NtStatus> {
     let name = format!("{EA_PREFIX}{}", ea.name.to_uppercase());
     if ea.value.is_empty() {
         let result = match rustix::fs::fremovexattr(fd, name.as_str()) {
@@ -430,7 +430,7 @@ pub fn write_ea(fd: BorrowedFd<'_>, ea: &crate::proto::fscc::FullEa) -> Result<(
 }
 
 /// A handle's metadata as the SMB information classes describe it.
-pub fn meta_of(fd: BorrowedFd<'_>) -> Result<FileMeta, NtStatus> {
+pub(crate) fn meta_of(fd: BorrowedFd<'_>) -> Result<FileMeta, NtStatus> {
     let stat = rustix::fs::statx(fd, "", AtFlags::EMPTY_PATH, StatxFlags::BASIC_STATS | StatxFlags::BTIME)
         .map_err(|e| status_of(&io_err(e)))?;
     let is_directory = u32::from(stat.stx_mode) & 0o170000 == 0o040000;
@@ -475,13 +475,13 @@ pub fn meta_of(fd: BorrowedFd<'_>) -> Result<FileMeta, NtStatus> {
 }
 
 /// The device and inode: the identity of a file across opens, links and renames.
-pub fn identity(fd: BorrowedFd<'_>) -> Result<(u64, u64), NtStatus> {
+pub(crate) fn identity(fd: BorrowedFd<'_>) -> Result<(u64, u64), NtStatus> {
     let stat = rustix::fs::fstat(fd).map_err(|e| status_of(&io_err(e)))?;
     Ok((stat.st_dev, stat.st_ino))
 }
 
 /// Sets access and modification times (`None` leaves one as it is).
-pub fn set_times(fd: BorrowedFd<'_>, access: Option<u64>, write: Option<u64>) -> Result<(), NtStatus> {
+pub(crate) fn set_times(fd: BorrowedFd<'_>, access: Option<u64>, write: Option<u64>) -> Result<(), NtStatus> {
     use rustix::fs::{Timespec, Timestamps, UTIME_OMIT};
     let spec = |filetime: Option<u64>| match filetime {
         Some(filetime) => {

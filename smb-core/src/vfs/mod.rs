@@ -1,8 +1,8 @@
 //! Shares on local directories: name rules and confinement ([`path`]), and the file operations
 //! the engine performs beneath a share's root ([`local`]).
 
-pub mod local;
-pub mod path;
+pub(crate) mod local;
+pub(crate) mod path;
 
-pub use local::{OpenMode, ShareRoot};
-pub use path::SharePath;
+pub(crate) use local::{OpenMode, ShareRoot};
+pub(crate) use path::SharePath;

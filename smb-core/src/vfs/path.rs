@@ -10,7 +10,7 @@ pub struct SharePath {
 }
 
 /// Longest component NTFS allows, in UTF-16 units.
-pub const MAX_COMPONENT: usize = 255;
+pub(crate) const MAX_COMPONENT: usize = 255;
 
 /// Characters Windows forbids in file names (MS-FSCC 2.1.5.2): controls and `"*/:<>?\|`.
 fn forbidden(c: char) -> bool {
@@ -28,7 +28,7 @@ fn is_device_name(component: &str) -> bool {
 }
 
 /// Checks one component; the status is what a Windows server answers for the same name.
-pub fn check_component(component: &str) -> Result<(), NtStatus> {
+pub(crate) fn check_component(component: &str) -> Result<(), NtStatus> {
     if component.is_empty() || component == "." || component == ".." {
         return Err(NtStatus::OBJECT_NAME_INVALID);
     }

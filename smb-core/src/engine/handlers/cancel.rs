@@ -8,12 +8,12 @@ use crate::proto::header::Header;
 use crate::proto::{NtStatus, Writer};
 
 /// The table's entry for CANCEL: never called, since the pipeline handles CANCEL first.
-pub fn unreachable(_conn: &mut Connection, _req: &Request<'_>, _out: &mut Writer) -> Result<Outcome, Error> {
+pub(crate) fn unreachable(_conn: &mut Connection, _req: &Request<'_>, _out: &mut Writer) -> Result<Outcome, Error> {
     Ok(Outcome::NoResponse)
 }
 
 /// Finds the request a CANCEL names (by async id, or by message id for a sync cancel).
-pub fn handle(conn: &mut Connection, header: &Header) -> Option<Output> {
+pub(crate) fn handle(conn: &mut Connection, header: &Header) -> Option<Output> {
     let async_id = if header.is_async() {
         Some(header.async_id).filter(|id| conn.pending.contains_key(id))
     } else {
@@ -26,7 +26,7 @@ pub fn handle(conn: &mut Connection, header: &Header) -> Option<Output> {
 }
 
 /// Completes a pending request with `status`, undoing its registration.
-pub fn cancel(conn: &mut Connection, async_id: u64, status: NtStatus) -> Option<Output> {
+pub(crate) fn cancel(conn: &mut Connection, async_id: u64, status: NtStatus) -> Option<Output> {
     let pending = conn.pending.get(&async_id)?;
     match &pending.kind {
         PendingKind::Notify { volatile, .. } => {

@@ -11,7 +11,7 @@ use crate::engine::shared::lock;
 use crate::proto::change_notify::{ChangeNotifyRequest, ChangeNotifyResponse, FileNotifyInformation, WATCH_TREE};
 use crate::proto::{NtStatus, Writer};
 
-pub fn handle(conn: &mut Connection, req: &Request<'_>, out: &mut Writer) -> Result<Outcome, Error> {
+pub(crate) fn handle(conn: &mut Connection, req: &Request<'_>, out: &mut Writer) -> Result<Outcome, Error> {
     let request = ChangeNotifyRequest::decode(req.message)?;
     check_charge(conn, req, request.output_buffer_length as usize)?;
     let share = share_of(conn, req).ok_or(NtStatus::INVALID_PARAMETER)?;
@@ -64,7 +64,7 @@ fn take(watch: &mut Watch, output_buffer_length: u32) -> (NtStatus, Vec<u8>) {
 }
 
 /// Marks the watch as waited on by a new async request.
-pub fn register(conn: &mut Connection, async_id: u64) {
+pub(crate) fn register(conn: &mut Connection, async_id: u64) {
     let Some(pending) = conn.pending.get(&async_id) else { return };
     let PendingKind::Notify { volatile, .. } = pending.kind else { return };
     if let Some(watch) = lock(&conn.shared.watches).find_mut(conn.open_ref(volatile)) {
@@ -73,7 +73,7 @@ pub fn register(conn: &mut Connection, async_id: u64) {
 }
 
 /// A change arrived for a waiting request: complete it.
-pub fn deliver(conn: &mut Connection, async_id: u64) -> Option<Output> {
+pub(crate) fn deliver(conn: &mut Connection, async_id: u64) -> Option<Output> {
     let pending = conn.pending.get(&async_id)?;
     let PendingKind::Notify { volatile, output_buffer_length } = pending.kind else { return None };
     let (status, buffer) = {

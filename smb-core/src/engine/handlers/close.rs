@@ -13,7 +13,7 @@ use crate::proto::close::{CloseRequest, CloseResponse, POSTQUERY_ATTRIB};
 use crate::proto::{NtStatus, Writer};
 use crate::vfs::local;
 
-pub fn handle(conn: &mut Connection, req: &Request<'_>, out: &mut Writer) -> Result<Outcome, Error> {
+pub(crate) fn handle(conn: &mut Connection, req: &Request<'_>, out: &mut Writer) -> Result<Outcome, Error> {
     let request = CloseRequest::decode(req.message)?;
     let file_id = req.file_id.expect("the table resolves the file");
     let session_id = req.header.session_id;
@@ -39,7 +39,7 @@ pub fn handle(conn: &mut Connection, req: &Request<'_>, out: &mut Writer) -> Res
 
 /// What closing an open did.
 #[derive(Default)]
-pub struct Closed {
+pub(crate) struct Closed {
     pub deleted: bool,
     /// The file's metadata as the close found it.
     pub meta: Option<crate::proto::fscc::FileMeta>,
@@ -47,7 +47,7 @@ pub struct Closed {
 
 /// Closes one open: pending requests on it end, its locks go, and if it was the last open of a
 /// file with delete pending, the file is deleted.
-pub fn close_open(conn: &mut Connection, session_id: u64, volatile: u64) -> Closed {
+pub(crate) fn close_open(conn: &mut Connection, session_id: u64, volatile: u64) -> Closed {
     let Some(session) = conn.sessions.get_mut(&session_id) else { return Closed::default() };
     let Some(open) = session.opens.remove(&volatile) else { return Closed::default() };
     conn.shared.closed();

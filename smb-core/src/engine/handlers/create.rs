@@ -33,7 +33,7 @@ const VALID_ATTRIBUTES: u32 = 0x0000_7FB7;
 /// Access bits reserved by MS-DTYP 2.4.3 (and the two unused high bits).
 const RESERVED_ACCESS: u32 = 0x0CE0_FE00;
 
-pub fn handle(conn: &mut Connection, req: &Request<'_>, out: &mut Writer) -> Result<Outcome, Error> {
+pub(crate) fn handle(conn: &mut Connection, req: &Request<'_>, out: &mut Writer) -> Result<Outcome, Error> {
     // The budget: opens per session, and in the whole server (which also keeps descriptors for
     // the console and the database).
     let per_session = conn.shared.runtime().config.server.limits.max_opens_per_session as usize;
@@ -341,8 +341,6 @@ fn open_or_create(conn: &mut Connection, req: &Request<'_>, out: &mut Writer) ->
         kind,
         key: Some(key),
         granted_access: desired,
-        share_access: request.share_access,
-        create_options: request.create_options,
         delete_on_close,
         position: 0,
         mode: request.create_options
@@ -354,7 +352,6 @@ fn open_or_create(conn: &mut Connection, req: &Request<'_>, out: &mut Writer) ->
                 | options::DELETE_ON_CLOSE),
         path,
         write_time: Default::default(),
-        lock_sequences: Default::default(),
     };
     conn.sessions.get_mut(&session_id).expect("checked").opens.insert(volatile, open);
     conn.shared.opened();
@@ -384,7 +381,7 @@ fn caching_request(conn: &Connection, request: &CreateRequest) -> leases::Reques
 }
 
 /// A CREATE waiting for breaks: it is told when they end, and at the latest when they time out.
-pub fn register(conn: &mut Connection, async_id: u64) {
+pub(crate) fn register(conn: &mut Connection, async_id: u64) {
     let Some(pending) = conn.pending.get(&async_id) else { return };
     let PendingKind::Create { key, .. } = pending.kind else { return };
     let (waiting, deadline) = {
@@ -402,7 +399,7 @@ pub fn register(conn: &mut Connection, async_id: u64) {
 
 /// Runs a waiting CREATE again; completes it unless it must go on waiting. The rest of its
 /// chain, if any, follows it.
-pub fn retry(conn: &mut Connection, async_id: u64) -> Option<Output> {
+pub(crate) fn retry(conn: &mut Connection, async_id: u64) -> Option<Output> {
     let pending = conn.pending.get_mut(&async_id)?;
     let PendingKind::Create { request, key, rest } = &mut pending.kind else { return None };
     let (message, key, rest) = (request.clone(), *key, rest.take());
@@ -420,7 +417,7 @@ pub fn retry(conn: &mut Connection, async_id: u64) -> Option<Output> {
     let mut body = Writer::new();
     body.zeros(HEADER_SIZE);
     let result = if still_there {
-        let req = Request { header: &header, message: &message, file_id: None, encrypted, index: 0 };
+        let req = Request { header: &header, message: &message, file_id: None, encrypted };
         handle(conn, &req, &mut body)
     } else {
         Err(NtStatus::NETWORK_NAME_DELETED.into())
@@ -451,7 +448,7 @@ pub fn retry(conn: &mut Connection, async_id: u64) -> Option<Output> {
 }
 
 /// Forgets a waiting CREATE (cancelled, or its connection ends).
-pub fn forget(conn: &Connection, key: &FileKey, async_id: u64) {
+pub(crate) fn forget(conn: &Connection, key: &FileKey, async_id: u64) {
     lock(&conn.shared.files).remove_break_waiter(key, (conn.info.id, async_id));
 }
 
@@ -495,7 +492,7 @@ fn validate(request: &CreateRequest) -> Result<(), NtStatus> {
 }
 
 /// The most a user may do with this file: the share permission, less writing a read-only file.
-pub fn maximal_access(share_access: u32, meta: &FileMeta) -> u32 {
+pub(crate) fn maximal_access(share_access: u32, meta: &FileMeta) -> u32 {
     if meta.attributes & attributes::READONLY != 0 && !meta.is_directory {
         share_access & !(access::FILE_WRITE_DATA | access::FILE_APPEND_DATA)
     } else {
@@ -556,14 +553,11 @@ fn open_pipe(
         kind: OpenKind::Pipe(Box::new(pipe)),
         key: None,
         granted_access: access::map_generic(request.desired_access),
-        share_access: request.share_access,
-        create_options: request.create_options,
         delete_on_close: false,
         position: 0,
         mode: 0,
         path: SharePath::root(),
         write_time: Default::default(),
-        lock_sequences: Default::default(),
     };
     conn.sessions.get_mut(&req.header.session_id).expect("checked").opens.insert(volatile, open);
     conn.shared.opened();

@@ -5,7 +5,7 @@ use crate::engine::dispatch::{Error, Outcome, Request};
 use crate::proto::Writer;
 use crate::proto::echo::{EchoRequest, EchoResponse};
 
-pub fn handle(_conn: &mut Connection, req: &Request<'_>, out: &mut Writer) -> Result<Outcome, Error> {
+pub(crate) fn handle(_conn: &mut Connection, req: &Request<'_>, out: &mut Writer) -> Result<Outcome, Error> {
     EchoRequest::decode(req.message)?;
     EchoResponse::default().encode(out);
     Outcome::ok()

@@ -9,7 +9,7 @@ use crate::proto::flush::{FlushRequest, FlushResponse};
 use crate::proto::{NtStatus, Writer};
 use crate::vfs::local::status_of;
 
-pub fn handle(conn: &mut Connection, req: &Request<'_>, out: &mut Writer) -> Result<Outcome, Error> {
+pub(crate) fn handle(conn: &mut Connection, req: &Request<'_>, out: &mut Writer) -> Result<Outcome, Error> {
     FlushRequest::decode(req.message)?;
     let open = open_of(conn, req)?;
     if open.granted_access & (access::FILE_WRITE_DATA | access::FILE_APPEND_DATA) == 0 {

@@ -27,7 +27,7 @@ const MAX_CHUNKS: u32 = 256;
 const MAX_CHUNK_SIZE: u32 = 1 << 20;
 const MAX_COPY: u32 = 16 << 20;
 
-pub fn handle(conn: &mut Connection, req: &Request<'_>, out: &mut Writer) -> Result<Outcome, Error> {
+pub(crate) fn handle(conn: &mut Connection, req: &Request<'_>, out: &mut Writer) -> Result<Outcome, Error> {
     let request = IoctlRequest::decode(req.message)?;
     check_charge(conn, req, request.input.len().max(request.max_output_response as usize))?;
     if request.flags != IOCTL_IS_FSCTL {

@@ -10,7 +10,7 @@ use crate::engine::shared::{Control, lock};
 use crate::proto::lock::{LockElement, LockRequest, LockResponse, lock_flags};
 use crate::proto::{NtStatus, Writer};
 
-pub fn handle(conn: &mut Connection, req: &Request<'_>, out: &mut Writer) -> Result<Outcome, Error> {
+pub(crate) fn handle(conn: &mut Connection, req: &Request<'_>, out: &mut Writer) -> Result<Outcome, Error> {
     let request = LockRequest::decode(req.message)?;
     let volatile = req.file_id.map_or(0, |f| f.volatile);
     let owner = conn.open_ref(volatile);
@@ -118,7 +118,7 @@ fn wake(conn: &Connection, waiters: Vec<Waiter>) {
 }
 
 /// A waiting lock retries after another open released a range.
-pub fn retry(conn: &mut Connection, async_id: u64) -> Option<crate::engine::connection::Output> {
+pub(crate) fn retry(conn: &mut Connection, async_id: u64) -> Option<crate::engine::connection::Output> {
     let pending = conn.pending.get(&async_id)?;
     let PendingKind::Lock { volatile, request, .. } = &pending.kind else { return None };
     let (volatile, session_id) = (*volatile, pending.session_id);
@@ -135,7 +135,7 @@ pub fn retry(conn: &mut Connection, async_id: u64) -> Option<crate::engine::conn
 }
 
 /// Registers a new waiting lock with the file table.
-pub fn register(conn: &mut Connection, async_id: u64) {
+pub(crate) fn register(conn: &mut Connection, async_id: u64) {
     let Some(pending) = conn.pending.get(&async_id) else { return };
     let PendingKind::Lock { volatile, .. } = pending.kind else { return };
     if let Some(key) = conn.sessions.get(&pending.session_id).and_then(|s| s.opens.get(&volatile)).and_then(|o| o.key) {

@@ -5,7 +5,7 @@ use crate::engine::dispatch::{Error, Outcome, Request};
 use crate::proto::Writer;
 use crate::proto::logoff::{LogoffRequest, LogoffResponse};
 
-pub fn handle(conn: &mut Connection, req: &Request<'_>, out: &mut Writer) -> Result<Outcome, Error> {
+pub(crate) fn handle(conn: &mut Connection, req: &Request<'_>, out: &mut Writer) -> Result<Outcome, Error> {
     LogoffRequest::decode(req.message)?;
     LogoffResponse::default().encode(out);
     // The session ends once its response is signed and sent (MS-SMB2 3.3.5.6).
@@ -14,7 +14,7 @@ pub fn handle(conn: &mut Connection, req: &Request<'_>, out: &mut Writer) -> Res
 }
 
 /// Closes everything of a session and forgets it (logoff, a failed setup, a lost connection).
-pub fn end_session(conn: &mut Connection, session_id: u64) {
+pub(crate) fn end_session(conn: &mut Connection, session_id: u64) {
     let Some(session) = conn.sessions.get(&session_id) else { return };
     let opens: Vec<u64> = session.opens.keys().copied().collect();
     for volatile in opens {

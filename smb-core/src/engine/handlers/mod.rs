@@ -1,25 +1,25 @@
 //! One file per command: decode the request, act, encode the response body. The pipeline
 //! ([`super::connection`]) has already applied the dispatch table's checks.
 
-pub mod cancel;
-pub mod change_notify;
-pub mod close;
-pub mod create;
-pub mod echo;
-pub mod flush;
-pub mod ioctl;
-pub mod lock;
-pub mod logoff;
-pub mod negotiate;
-pub mod oplock_break;
-pub mod query_directory;
-pub mod query_info;
-pub mod read;
-pub mod session_setup;
-pub mod set_info;
-pub mod tree_connect;
-pub mod tree_disconnect;
-pub mod write;
+pub(crate) mod cancel;
+pub(crate) mod change_notify;
+pub(crate) mod close;
+pub(crate) mod create;
+pub(crate) mod echo;
+pub(crate) mod flush;
+pub(crate) mod ioctl;
+pub(crate) mod lock;
+pub(crate) mod logoff;
+pub(crate) mod negotiate;
+pub(crate) mod oplock_break;
+pub(crate) mod query_directory;
+pub(crate) mod query_info;
+pub(crate) mod read;
+pub(crate) mod session_setup;
+pub(crate) mod set_info;
+pub(crate) mod tree_connect;
+pub(crate) mod tree_disconnect;
+pub(crate) mod write;
 
 use crate::engine::connection::Connection;
 use crate::engine::dispatch::Request;
@@ -29,7 +29,7 @@ use crate::proto::NtStatus;
 use std::sync::Arc;
 
 /// The open a request names (the table has checked that it exists).
-pub fn open_of<'c>(conn: &'c mut Connection, req: &Request<'_>) -> Result<&'c mut Open, NtStatus> {
+pub(crate) fn open_of<'c>(conn: &'c mut Connection, req: &Request<'_>) -> Result<&'c mut Open, NtStatus> {
     let file_id = req.file_id.ok_or(NtStatus::FILE_CLOSED)?;
     conn.sessions
         .get_mut(&req.header.session_id)
@@ -38,7 +38,7 @@ pub fn open_of<'c>(conn: &'c mut Connection, req: &Request<'_>) -> Result<&'c mu
 }
 
 /// The share of the request's tree, when it is a disk share.
-pub fn share_of(conn: &Connection, req: &Request<'_>) -> Option<Arc<ShareRuntime>> {
+pub(crate) fn share_of(conn: &Connection, req: &Request<'_>) -> Option<Arc<ShareRuntime>> {
     match &conn.sessions.get(&req.header.session_id)?.trees.get(&req.header.tree_id)?.kind {
         TreeKind::Disk(share) => Some(share.clone()),
         TreeKind::Ipc => None,
@@ -47,7 +47,7 @@ pub fn share_of(conn: &Connection, req: &Request<'_>) -> Option<Arc<ShareRuntime
 
 /// MS-SMB2 3.3.5.2.5: with large MTU, a request moving `bytes` must be charged enough credits
 /// (one per 64 KiB); and no request may move more than the negotiated maximum.
-pub fn check_charge(conn: &Connection, req: &Request<'_>, bytes: usize) -> Result<(), NtStatus> {
+pub(crate) fn check_charge(conn: &Connection, req: &Request<'_>, bytes: usize) -> Result<(), NtStatus> {
     let Some(negotiated) = &conn.negotiated else { return Err(NtStatus::INVALID_PARAMETER) };
     if bytes > negotiated.max_io as usize {
         return Err(NtStatus::INVALID_PARAMETER);
@@ -66,7 +66,7 @@ pub fn check_charge(conn: &Connection, req: &Request<'_>, bytes: usize) -> Resul
 
 /// After data or size changed through `open`: keeps its last-write time by the rules of
 /// [`crate::engine::session::WriteTime`].
-pub fn written(open: &mut Open) {
+pub(crate) fn written(open: &mut Open) {
     use crate::engine::session::WriteTime;
     use std::os::fd::AsFd;
     let Some(file) = open.file() else { return };
@@ -88,7 +88,7 @@ pub fn written(open: &mut Open) {
 
 /// After data or size changed through `owner`: the file's other caching holders lose read
 /// caching (MS-FSA 2.1.4.12).
-pub fn break_readers(
+pub(crate) fn break_readers(
     shared: &crate::engine::shared::Shared,
     key: &crate::engine::files::FileKey,
     owner: crate::engine::files::OpenRef,

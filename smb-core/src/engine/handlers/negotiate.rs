@@ -22,7 +22,7 @@ fn allowed(conn: &Connection) -> (Dialect, Dialect) {
     }
 }
 
-pub fn handle(conn: &mut Connection, req: &Request<'_>, out: &mut Writer) -> Result<Outcome, Error> {
+pub(crate) fn handle(conn: &mut Connection, req: &Request<'_>, out: &mut Writer) -> Result<Outcome, Error> {
     if conn.negotiated.is_some() {
         // MS-SMB2 3.3.5.3.1: a second NEGOTIATE on a connection ends it.
         conn.close = true;
@@ -148,7 +148,7 @@ pub fn handle(conn: &mut Connection, req: &Request<'_>, out: &mut Writer) -> Res
 
 /// The SMB2 dialect to answer an SMB1 negotiate with (MS-SMB2 3.3.5.3.1): the wildcard when
 /// the client offered "SMB 2.???" and the server speaks more than 2.0.2, else 2.0.2.
-pub fn smb1_dialect(conn: &Connection, dialects: &[String]) -> Option<Dialect> {
+pub(crate) fn smb1_dialect(conn: &Connection, dialects: &[String]) -> Option<Dialect> {
     let (min, max) = allowed(conn);
     if dialects.iter().any(|d| d == "SMB 2.???") && max > Dialect::SMB2_0_2 {
         Some(Dialect::SMB2_WILDCARD)
@@ -161,7 +161,7 @@ pub fn smb1_dialect(conn: &Connection, dialects: &[String]) -> Option<Dialect> {
 
 /// The NEGOTIATE response to an SMB1 negotiate. With the wildcard the client sends a real
 /// SMB2 NEGOTIATE next, so the connection stays un-negotiated.
-pub fn respond_to_smb1(conn: &mut Connection, dialect: Dialect, out: &mut Writer) {
+pub(crate) fn respond_to_smb1(conn: &mut Connection, dialect: Dialect, out: &mut Writer) {
     let runtime = conn.shared.runtime();
     let settings = &runtime.config.server;
     let server_security_mode =

@@ -9,7 +9,7 @@ use crate::engine::shared::{Control, lock};
 use crate::proto::oplock_break::OplockBreakAcknowledgment;
 use crate::proto::{NtStatus, Writer};
 
-pub fn handle(conn: &mut Connection, req: &Request<'_>, out: &mut Writer) -> Result<Outcome, Error> {
+pub(crate) fn handle(conn: &mut Connection, req: &Request<'_>, out: &mut Writer) -> Result<Outcome, Error> {
     match OplockBreakAcknowledgment::decode(req.message)? {
         OplockBreakAcknowledgment::Oplock { oplock_level, file_id } => {
             // MS-SMB2 3.3.5.22.1.

@@ -13,7 +13,7 @@ use crate::proto::query_directory::{QueryDirectoryRequest, QueryDirectoryRespons
 use crate::proto::{NtStatus, Writer};
 use crate::vfs::local;
 
-pub fn handle(conn: &mut Connection, req: &Request<'_>, out: &mut Writer) -> Result<Outcome, Error> {
+pub(crate) fn handle(conn: &mut Connection, req: &Request<'_>, out: &mut Writer) -> Result<Outcome, Error> {
     let request = QueryDirectoryRequest::decode(req.message)?;
     check_charge(conn, req, request.output_buffer_length as usize)?;
     let class = request.file_information_class;
@@ -62,7 +62,7 @@ pub fn handle(conn: &mut Connection, req: &Request<'_>, out: &mut Writer) -> Res
             };
             found.and_then(|f| f.path.file_name().map(str::to_owned)).into_iter().collect()
         };
-        *enumeration = Enumeration { names: matching, position: 0, pattern: Some(pattern), started: true };
+        *enumeration = Enumeration { names: matching, position: 0, started: true };
         if enumeration.names.is_empty() {
             return Err(NtStatus::NO_SUCH_FILE.into());
         }
@@ -123,7 +123,7 @@ fn is_wildcard(pattern: &str) -> bool {
 
 /// MS-FSA 2.1.4.4 IsNameInExpression, without regard to case: `*` and `?`, and the DOS
 /// wildcards `<` (DOS_STAR), `>` (DOS_QM) and `"` (DOS_DOT) that Windows clients send.
-pub fn matches(pattern: &str, name: &str) -> bool {
+pub(crate) fn matches(pattern: &str, name: &str) -> bool {
     let pattern: Vec<char> = pattern.to_lowercase().chars().collect();
     let name: Vec<char> = name.to_lowercase().chars().collect();
     if pattern == ['*'] || pattern == ['*', '.', '*'] && !name.is_empty() {

@@ -17,7 +17,7 @@ use crate::proto::query_info::{QueryInfoRequest, QueryInfoResponse, info_type};
 use crate::proto::{NtStatus, Writer};
 use crate::vfs::local;
 
-pub fn handle(conn: &mut Connection, req: &Request<'_>, out: &mut Writer) -> Result<Outcome, Error> {
+pub(crate) fn handle(conn: &mut Connection, req: &Request<'_>, out: &mut Writer) -> Result<Outcome, Error> {
     let request = QueryInfoRequest::decode(req.message)?;
     let max = conn.negotiated.as_ref().map_or(65536, |n| n.max_io) as usize;
     if request.output_buffer_length as usize > max {
@@ -278,7 +278,7 @@ fn volume_serial(share_name: &str) -> u32 {
 }
 
 /// The file's security descriptor, limited to the parts asked for (MS-SMB2 3.3.5.20.3).
-pub fn security(open: &Open, information: u32) -> Result<SecurityDescriptor, NtStatus> {
+pub(crate) fn security(open: &Open, information: u32) -> Result<SecurityDescriptor, NtStatus> {
     if information & security_information::SACL != 0 && open.granted_access & access::ACCESS_SYSTEM_SECURITY == 0 {
         return Err(NtStatus::ACCESS_DENIED);
     }
@@ -295,7 +295,7 @@ pub fn security(open: &Open, information: u32) -> Result<SecurityDescriptor, NtS
 /// The descriptor a file shows: its owner, and full control for Everyone, because access is
 /// decided by the share's permissions (shares keep no file ACLs; see `set_info::set_security`).
 /// Descriptors that clients stored in earlier versions are not shown: nothing enforces them.
-pub fn descriptor_of(fd: BorrowedFd<'_>) -> SecurityDescriptor {
+pub(crate) fn descriptor_of(fd: BorrowedFd<'_>) -> SecurityDescriptor {
     let (uid, gid) = rustix::fs::fstat(fd).map(|s| (s.st_uid, s.st_gid)).unwrap_or((0, 0));
     default_descriptor(uid, gid)
 }

@@ -12,7 +12,7 @@ use crate::proto::read::{ReadRequest, ReadResponse};
 use crate::proto::{NtStatus, Writer};
 use crate::vfs::local::status_of;
 
-pub fn handle(conn: &mut Connection, req: &Request<'_>, out: &mut Writer) -> Result<Outcome, Error> {
+pub(crate) fn handle(conn: &mut Connection, req: &Request<'_>, out: &mut Writer) -> Result<Outcome, Error> {
     let request = ReadRequest::decode(req.message)?;
     check_charge(conn, req, request.length as usize)?;
     let owner = conn.open_ref(req.file_id.map_or(0, |f| f.volatile));

@@ -13,7 +13,7 @@ use crate::proto::negotiate::{Dialect, security_mode};
 use crate::proto::session_setup::{SESSION_BINDING, SessionSetupRequest, SessionSetupResponse, session_flags};
 use crate::proto::{NtStatus, Writer};
 
-pub fn handle(conn: &mut Connection, req: &Request<'_>, out: &mut Writer) -> Result<Outcome, Error> {
+pub(crate) fn handle(conn: &mut Connection, req: &Request<'_>, out: &mut Writer) -> Result<Outcome, Error> {
     let request = SessionSetupRequest::decode(req.message)?;
     if request.flags & SESSION_BINDING != 0 {
         // Multichannel is not offered, so there is no session to bind to.
@@ -155,7 +155,6 @@ pub fn handle(conn: &mut Connection, req: &Request<'_>, out: &mut Writer) -> Res
                             decryptor,
                             encryptor,
                             cipher: negotiated.cipher,
-                            application_key: keys.application.to_vec(),
                         }),
                         false,
                     )

@@ -22,7 +22,7 @@ use crate::proto::{NtStatus, Writer};
 use crate::vfs::SharePath;
 use crate::vfs::local::{self, status_of};
 
-pub fn handle(conn: &mut Connection, req: &Request<'_>, out: &mut Writer) -> Result<Outcome, Error> {
+pub(crate) fn handle(conn: &mut Connection, req: &Request<'_>, out: &mut Writer) -> Result<Outcome, Error> {
     let request = SetInfoRequest::decode(req.message)?;
     let max = conn.negotiated.as_ref().map_or(65536, |n| n.max_io) as usize;
     if request.buffer.len() > max {

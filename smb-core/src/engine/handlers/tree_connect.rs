@@ -13,7 +13,7 @@ use crate::proto::{NtStatus, Writer};
 /// What IPC$ allows: reading and writing pipes.
 const IPC_ACCESS: u32 = 0x001F_00A9 | 0x0000_0116;
 
-pub fn handle(conn: &mut Connection, req: &Request<'_>, out: &mut Writer) -> Result<Outcome, Error> {
+pub(crate) fn handle(conn: &mut Connection, req: &Request<'_>, out: &mut Writer) -> Result<Outcome, Error> {
     let request = TreeConnectRequest::decode(req.message)?;
     let share_name = request.share_name().to_owned();
     let session_id = req.header.session_id;
@@ -75,9 +75,7 @@ pub fn handle(conn: &mut Connection, req: &Request<'_>, out: &mut Writer) -> Res
     let tree_id = session.next_tree_id;
     session.next_tree_id = session.next_tree_id.wrapping_add(1).max(1);
     let share_type = if matches!(kind, TreeKind::Ipc) { share_type::PIPE } else { share_type::DISK };
-    session
-        .trees
-        .insert(tree_id, Tree { id: tree_id, share_name: share_name.clone(), kind, maximal_access, encrypt_data });
+    session.trees.insert(tree_id, Tree { share_name: share_name.clone(), kind, encrypt_data });
     TreeConnectResponse { share_type, reserved: 0, share_flags: flags, capabilities: 0, maximal_access }.encode(out);
     conn.shared.emit(Event::TreeConnected {
         connection: conn.info.id,

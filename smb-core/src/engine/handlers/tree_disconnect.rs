@@ -5,7 +5,7 @@ use crate::engine::dispatch::{Error, Outcome, Request};
 use crate::proto::Writer;
 use crate::proto::tree_disconnect::{TreeDisconnectRequest, TreeDisconnectResponse};
 
-pub fn handle(conn: &mut Connection, req: &Request<'_>, out: &mut Writer) -> Result<Outcome, Error> {
+pub(crate) fn handle(conn: &mut Connection, req: &Request<'_>, out: &mut Writer) -> Result<Outcome, Error> {
     TreeDisconnectRequest::decode(req.message)?;
     let (session_id, tree_id) = (req.header.session_id, req.header.tree_id);
     let opens: Vec<u64> = conn.sessions[&session_id]

@@ -17,7 +17,7 @@ use crate::vfs::local::status_of;
 /// The largest file size NTFS allows (16 TiB less 64 KiB).
 const MAX_FILE_SIZE: u64 = 0x0000_0FFF_FFFF_0000;
 
-pub fn handle(conn: &mut Connection, req: &Request<'_>, out: &mut Writer) -> Result<Outcome, Error> {
+pub(crate) fn handle(conn: &mut Connection, req: &Request<'_>, out: &mut Writer) -> Result<Outcome, Error> {
     let request = WriteRequest::decode(req.message)?;
     check_charge(conn, req, request.data.len())?;
     let owner = conn.open_ref(req.file_id.map_or(0, |f| f.volatile));
