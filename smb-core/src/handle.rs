@@ -9,6 +9,7 @@ use tokio::sync::{broadcast, watch};
 use crate::engine::config::{EngineConfig, QuicSettings};
 use crate::engine::events::{Counters, Event, OpenFileStatus, SessionStatus, Transport};
 use crate::engine::files::access;
+use crate::engine::ids::ConnectionId;
 use crate::engine::shared::{Control, Shared, lock};
 use crate::transport;
 use crate::transport::quic::QuicListener;
@@ -154,7 +155,7 @@ impl EngineHandle {
     }
 
     pub fn open_files(&self) -> Vec<OpenFileStatus> {
-        let clients: HashMap<u64, SocketAddr> =
+        let clients: HashMap<ConnectionId, SocketAddr> =
             lock(&self.shared.connections).iter().map(|(id, c)| (*id, c.client)).collect();
         let files = lock(&self.shared.files);
         let mut opens = Vec::new();
@@ -172,7 +173,7 @@ impl EngineHandle {
                     granted.push("delete");
                 }
                 opens.push(OpenFileStatus {
-                    connection: open.owner.connection,
+                    connection: open.owner.connection.0,
                     session_id: open.session_id,
                     file_id: open.owner.volatile,
                     user: open.user.clone(),
@@ -191,7 +192,7 @@ impl EngineHandle {
 
     /// Ends a session (its client sees STATUS_USER_SESSION_DELETED next). False if not found.
     pub fn close_session(&self, connection: u64, session_id: u64) -> bool {
-        let found = self.shared.control(connection, Control::CloseSession { session_id });
+        let found = self.shared.control(ConnectionId(connection), Control::CloseSession { session_id });
         if found {
             self.shared.emit(Event::ClosedByAdministrator {
                 what: format!("session {session_id:#x} on connection {connection}"),
@@ -202,7 +203,7 @@ impl EngineHandle {
 
     /// Closes an open file (its client sees STATUS_FILE_CLOSED next). False if not found.
     pub fn close_file(&self, connection: u64, file_id: u64) -> bool {
-        let found = self.shared.control(connection, Control::CloseFile { volatile: file_id });
+        let found = self.shared.control(ConnectionId(connection), Control::CloseFile { volatile: file_id });
         if found {
             self.shared
                 .emit(Event::ClosedByAdministrator { what: format!("open {file_id:#x} on connection {connection}") });
@@ -212,7 +213,7 @@ impl EngineHandle {
 
     /// Drops a whole connection.
     pub fn disconnect(&self, connection: u64) -> bool {
-        self.shared.control(connection, Control::Disconnect)
+        self.shared.control(ConnectionId(connection), Control::Disconnect)
     }
 
     pub fn subscribe(&self) -> broadcast::Receiver<Event> {

@@ -14,6 +14,7 @@ use smb_core::auth::ntlm::nt_hash;
 use smb_core::crypto::{Encryptor, PreauthHash, SessionKeys, Signer};
 use smb_core::engine::clock::Now;
 use smb_core::engine::connection::{Connection, ConnectionInfo, Output, Timer};
+use smb_core::engine::ids::ConnectionId;
 use smb_core::engine::shared::{Control, Shared};
 use smb_core::proto::change_notify::{ChangeNotifyRequest, FileNotifyInformation, action, filter};
 use smb_core::proto::close::CloseRequest;
@@ -92,7 +93,7 @@ impl Server {
         self.next_connection.set(id + 1);
         let now = self.clock.get();
         let client = format!("127.0.0.1:{}", 50_000 + id).parse().unwrap();
-        let info = ConnectionInfo::tcp(id, client, "127.0.0.1:445".parse().unwrap(), now.instant);
+        let info = ConnectionInfo::tcp(ConnectionId(id), client, "127.0.0.1:445".parse().unwrap(), now.instant);
         Client {
             controls: self.shared.attach(&info),
             connection: Connection::new(self.shared.clone(), info, now),

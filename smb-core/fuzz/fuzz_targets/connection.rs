@@ -28,7 +28,7 @@ fn negotiate() -> Vec<u8> {
 fuzz_target!(|data: &[u8]| {
     let now = smb_core::engine::clock::Now::read();
     let shared = Shared::seeded(EngineConfig::default(), 0);
-    let info = ConnectionInfo::tcp(1, "127.0.0.1:50000".parse().unwrap(), "127.0.0.1:445".parse().unwrap(), now.instant);
+    let info = ConnectionInfo::tcp(smb_core::engine::ids::ConnectionId(1), "127.0.0.1:50000".parse().unwrap(), "127.0.0.1:445".parse().unwrap(), now.instant);
     let mut connection = Connection::new(shared, info, now);
     if connection.receive(&mut negotiate(), now).close {
         panic!("a valid NEGOTIATE must be answered");

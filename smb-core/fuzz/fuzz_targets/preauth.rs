@@ -14,7 +14,7 @@ fuzz_target!(|data: &[u8]| {
     let limits = config.server.limits;
     let now = smb_core::engine::clock::Now::read();
     let shared = Shared::seeded(config, 0);
-    let info = ConnectionInfo::tcp(1, "127.0.0.1:50000".parse().unwrap(), "127.0.0.1:445".parse().unwrap(), now.instant);
+    let info = ConnectionInfo::tcp(smb_core::engine::ids::ConnectionId(1), "127.0.0.1:50000".parse().unwrap(), "127.0.0.1:445".parse().unwrap(), now.instant);
     let mut connection = Connection::new(shared, info, now);
     // Messages are separated by a two-byte big-endian length, so that one input holds several.
     let mut rest = data;

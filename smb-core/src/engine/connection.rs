@@ -16,6 +16,7 @@ use crate::engine::credits::Credits;
 use crate::engine::dispatch::{self, Outcome, Request};
 use crate::engine::events::{SessionStatus, Transport};
 use crate::engine::files::OpenRef;
+use crate::engine::ids::{AsyncId, ConnectionId};
 use crate::engine::session::{Session, SessionState};
 use crate::engine::shared::{Refusal, Shared, lock};
 use crate::proto::error::ErrorResponse;
@@ -56,7 +57,7 @@ impl Negotiated {
 /// Facts about the transport, fixed for the connection's life.
 #[derive(Clone, Debug)]
 pub struct ConnectionInfo {
-    pub id: u64,
+    pub id: ConnectionId,
     pub client: SocketAddr,
     /// The server's address the client reached.
     pub local: SocketAddr,
@@ -70,7 +71,7 @@ pub struct ConnectionInfo {
 
 impl ConnectionInfo {
     /// A TCP connection from `client` to `local`, opened at `connected`.
-    pub fn tcp(id: u64, client: SocketAddr, local: SocketAddr, connected: Instant) -> ConnectionInfo {
+    pub fn tcp(id: ConnectionId, client: SocketAddr, local: SocketAddr, connected: Instant) -> ConnectionInfo {
         ConnectionInfo {
             id,
             client,
@@ -86,7 +87,7 @@ impl ConnectionInfo {
 /// An async operation waiting to complete (MS-SMB2 3.3.4.2).
 #[derive(Debug)]
 pub struct Pending {
-    pub async_id: u64,
+    pub async_id: AsyncId,
     pub message_id: u64,
     pub session_id: u64,
     pub tree_id: u32,
@@ -156,7 +157,7 @@ pub struct Output {
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Timer {
     pub at: Instant,
-    pub async_id: u64,
+    pub async_id: AsyncId,
 }
 
 pub struct Connection {
@@ -165,7 +166,7 @@ pub struct Connection {
     pub(crate) negotiated: Option<Negotiated>,
     pub(crate) credits: Credits,
     pub(crate) sessions: HashMap<u64, Session>,
-    pub(crate) pending: HashMap<u64, Pending>,
+    pub(crate) pending: HashMap<AsyncId, Pending>,
     pub(crate) close: bool,
     /// The moment of the message or wake-up being handled, as the caller gave it.
     pub(crate) now: Now,
@@ -181,7 +182,7 @@ pub struct Connection {
     /// Sessions a LOGOFF ends once its (signed) response is on its way.
     pub(crate) ending_sessions: Vec<u64>,
     /// Set when a CREATE in the middle of a chain went asynchronous: the chain stops there.
-    split: Option<u64>,
+    split: Option<AsyncId>,
 }
 
 /// How a response is signed.
@@ -265,13 +266,13 @@ impl Connection {
                     self.process_chain(plaintext, Some(session_id), &mut output);
                 }
                 Err(reason) => {
-                    tracing::info!(connection = self.info.id, client = %self.info.client, reason, "dropping the connection");
+                    tracing::info!(connection = %self.info.id, client = %self.info.client, reason, "dropping the connection");
                     self.close = true;
                 }
             },
             Some(id) if id == crate::proto::smb1::PROTOCOL_ID => self.smb1_negotiate(message, &mut output),
             _ => {
-                tracing::info!(connection = self.info.id, client = %self.info.client, "not an SMB message: dropping the connection");
+                tracing::info!(connection = %self.info.id, client = %self.info.client, "not an SMB message: dropping the connection");
                 self.close = true;
             }
         }
@@ -320,7 +321,7 @@ impl Connection {
             return;
         };
         let Some(dialect) = crate::engine::handlers::negotiate::smb1_dialect(self, &dialects) else {
-            tracing::info!(connection = self.info.id, ?dialects, "SMB1 negotiate without an SMB2 dialect: dropping");
+            tracing::info!(connection = %self.info.id, ?dialects, "SMB1 negotiate without an SMB2 dialect: dropping");
             self.close = true;
             return;
         };
@@ -361,7 +362,7 @@ impl Connection {
             let header = match Header::decode(&mut reader) {
                 Ok(header) => header,
                 Err(error) => {
-                    tracing::info!(connection = self.info.id, %error, "malformed SMB2 header: dropping the connection");
+                    tracing::info!(connection = %self.info.id, %error, "malformed SMB2 header: dropping the connection");
                     self.close = true;
                     break;
                 }
@@ -379,7 +380,7 @@ impl Connection {
             };
             let element = &mut chain[element_start..element_start + length];
             tracing::trace!(
-                connection = self.info.id,
+                connection = %self.info.id,
                 command = ?header.command,
                 message_id = header.message_id,
                 session_id = header.session_id,
@@ -441,7 +442,7 @@ impl Connection {
         }
         if !self.credits.consume(header.message_id, header.credit_charge) {
             tracing::info!(
-                connection = self.info.id,
+                connection = %self.info.id,
                 client = %self.info.client,
                 message_id = header.message_id,
                 charge = header.credit_charge,
@@ -604,9 +605,9 @@ impl Connection {
                 Some(Reply { writer, sign })
             }
             Ok(Outcome::Pending(kind)) => {
-                let async_id = self.shared.next_id();
+                let async_id = self.shared.next_async_id();
                 response.flags |= flags::ASYNC_COMMAND;
-                response.async_id = async_id;
+                response.async_id = async_id.0;
                 response.status = NtStatus::PENDING;
                 self.pending.insert(
                     async_id,
@@ -686,7 +687,7 @@ impl Connection {
                             );
                             element[field].copy_from_slice(&header.signature);
                             if expected != header.signature {
-                                tracing::info!(connection = self.info.id, session = header.session_id, command = ?header.command, "bad signature");
+                                tracing::info!(connection = %self.info.id, session = header.session_id, command = ?header.command, "bad signature");
                                 related.bad_signature = true;
                                 return Err(NtStatus::ACCESS_DENIED);
                             }
@@ -901,7 +902,7 @@ impl Connection {
     }
 
     /// Lets the waiting operation's source know who waits (a watch, a lock queue).
-    fn register_pending(&mut self, async_id: u64) {
+    fn register_pending(&mut self, async_id: AsyncId) {
         match self.pending.get(&async_id).map(|p| &p.kind) {
             Some(PendingKind::Notify { .. }) => crate::engine::handlers::change_notify::register(self, async_id),
             Some(PendingKind::Lock { .. }) => crate::engine::handlers::lock::register(self, async_id),
@@ -911,7 +912,7 @@ impl Connection {
     }
 
     /// Something a pending operation waits for happened: complete it if it can.
-    pub fn wake(&mut self, async_id: u64, now: Now) -> Output {
+    pub fn wake(&mut self, async_id: AsyncId, now: Now) -> Output {
         self.now = now;
         let output = match self.pending.get(&async_id).map(|p| &p.kind) {
             Some(PendingKind::Notify { .. }) => crate::engine::handlers::change_notify::deliver(self, async_id),
@@ -940,14 +941,14 @@ impl Connection {
     }
 
     /// Asks the caller to wake `async_id` at `at` (see [`Output::timers`]).
-    pub fn wake_at(&mut self, async_id: u64, at: Instant) {
+    pub fn wake_at(&mut self, async_id: AsyncId, at: Instant) {
         self.timers.push(Timer { at, async_id });
     }
 
     /// Sends the final response of an async operation (after its interim STATUS_PENDING).
     pub fn complete(
         &mut self,
-        async_id: u64,
+        async_id: AsyncId,
         result: Result<NtStatus, dispatch::Error>,
         body: impl FnOnce(&mut Writer),
     ) -> Output {
@@ -972,7 +973,7 @@ impl Connection {
             credits: 0,
             flags: flags::SERVER_TO_REDIR | flags::ASYNC_COMMAND,
             message_id: pending.message_id,
-            async_id,
+            async_id: async_id.0,
             session_id: pending.session_id,
             ..Header::default()
         };
@@ -1062,7 +1063,7 @@ impl Connection {
                 let opens = session.opens.len();
                 let _ = &files;
                 Some(SessionStatus {
-                    connection: self.info.id,
+                    connection: self.info.id.0,
                     session_id: session.id,
                     user: identity.user.clone(),
                     client: self.info.client,

@@ -12,16 +12,13 @@ use crate::proto::NtStatus;
 use crate::proto::create::share_access;
 use crate::vfs::SharePath;
 
-/// A file's identity: device and inode (stable across renames and links).
-pub(crate) type FileKey = (u64, u64);
-
-/// A request waiting for something on a file: its connection and async id.
-pub(crate) type Waiter = (u64, u64);
+use crate::engine::ids::ConnectionId;
+pub(crate) use crate::engine::ids::{FileKey, Waiter};
 
 /// Who holds an open: connection and the open's volatile id.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub struct OpenRef {
-    pub connection: u64,
+    pub connection: ConnectionId,
     pub volatile: u64,
 }
 
@@ -363,12 +360,13 @@ pub(crate) struct Removal {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::engine::ids::ConnectionId;
 
-    const KEY: FileKey = (1, 2);
+    const KEY: FileKey = FileKey { device: 1, inode: 2 };
 
     fn open(volatile: u64, access: u32, share: u32) -> SharedOpen {
         SharedOpen {
-            owner: OpenRef { connection: 1, volatile },
+            owner: OpenRef { connection: ConnectionId(1), volatile },
             access,
             share,
             session_id: 1,
@@ -406,7 +404,10 @@ mod tests {
         let mut table = FileTable::default();
         table.add(KEY, "s", &SharePath::root(), open(1, access::FILE_ALL, share_access::ALL));
         table.add(KEY, "s", &SharePath::root(), open(2, access::FILE_ALL, share_access::ALL));
-        let (a, b) = (OpenRef { connection: 1, volatile: 1 }, OpenRef { connection: 1, volatile: 2 });
+        let (a, b) = (
+            OpenRef { connection: ConnectionId(1), volatile: 1 },
+            OpenRef { connection: ConnectionId(1), volatile: 2 },
+        );
         table.try_lock(&KEY, ByteLock { owner: a, offset: 0, length: 10, exclusive: true }).unwrap();
         assert_eq!(
             table.try_lock(&KEY, ByteLock { owner: b, offset: 5, length: 10, exclusive: false }),
@@ -424,7 +425,7 @@ mod tests {
     #[test]
     fn zero_length_locks_meet_only_ranges_strictly_around_them() {
         let lock = |offset, length| ByteLock {
-            owner: OpenRef { connection: 1, volatile: 1 },
+            owner: OpenRef { connection: ConnectionId(1), volatile: 1 },
             offset,
             length,
             exclusive: true,
@@ -440,7 +441,7 @@ mod tests {
     #[test]
     fn closing_releases_locks_and_reports_the_last_open() {
         let mut table = FileTable::default();
-        let owner = OpenRef { connection: 1, volatile: 1 };
+        let owner = OpenRef { connection: ConnectionId(1), volatile: 1 };
         table.add(KEY, "s", &SharePath::root(), open(1, access::FILE_ALL, share_access::ALL));
         table.try_lock(&KEY, ByteLock { owner, offset: 0, length: 1, exclusive: true }).unwrap();
         table.get_mut(&KEY).unwrap().delete_pending = true;

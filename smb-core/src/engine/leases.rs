@@ -496,17 +496,18 @@ pub fn acknowledge_oplock(open: &mut SharedOpen, acknowledged: u8) -> Result<u8,
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::engine::ids::ConnectionId;
     use crate::proto::create::share_access;
 
-    const FILE: FileKey = (1, 1);
+    const FILE: FileKey = FileKey { device: 1, inode: 1 };
 
     fn owner(volatile: u64) -> OpenRef {
-        OpenRef { connection: volatile, volatile }
+        OpenRef { connection: ConnectionId(volatile), volatile }
     }
 
     fn open(volatile: u64, access: u32) -> SharedOpen {
         SharedOpen {
-            owner: OpenRef { connection: volatile, volatile },
+            owner: OpenRef { connection: ConnectionId(volatile), volatile },
             access,
             share: share_access::ALL,
             session_id: 1,
@@ -528,7 +529,7 @@ mod tests {
 
     fn intent(volatile: u64, lease: Option<u8>) -> Intent {
         Intent {
-            owner: OpenRef { connection: volatile, volatile },
+            owner: OpenRef { connection: ConnectionId(volatile), volatile },
             lease: lease.map(|k| LeaseId { client_guid: [k; 16], key: [k; 16] }),
             access: access::FILE_READ_DATA,
             share: share_access::ALL,
@@ -651,7 +652,7 @@ mod tests {
         let mut opens = vec![open(1, access::FILE_READ_DATA)];
         leases.grant(FILE, &mut opens, owner(1), lease(1, RWH), false);
         let id = LeaseId { client_guid: [1; 16], key: [1; 16] };
-        assert_eq!(leases.check_key(&id, (9, 9)), Err(NtStatus::INVALID_PARAMETER));
+        assert_eq!(leases.check_key(&id, FileKey { device: 9, inode: 9 }), Err(NtStatus::INVALID_PARAMETER));
         assert_eq!(leases.check_key(&id, FILE), Ok(()));
         assert!(!leases.release(&opens[0]));
         assert!(leases.get(&id).is_none(), "the lease ends with its last open");

@@ -10,6 +10,7 @@ pub(crate) mod dispatch;
 pub(crate) mod events;
 pub(crate) mod files;
 pub(crate) mod handlers;
+pub mod ids;
 pub mod leases;
 pub(crate) mod notify;
 pub(crate) mod offenders;

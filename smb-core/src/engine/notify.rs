@@ -4,6 +4,7 @@
 
 use crate::engine::config::same_name;
 use crate::engine::files::OpenRef;
+use crate::engine::ids::{AsyncId, Waiter};
 use crate::proto::change_notify::FileNotifyInformation;
 use crate::vfs::SharePath;
 
@@ -21,7 +22,7 @@ pub(crate) struct Watch {
     pub changes: Vec<FileNotifyInformation>,
     pub overflowed: bool,
     /// The async id of the request waiting on this watch.
-    pub pending: Option<u64>,
+    pub pending: Option<AsyncId>,
 }
 
 #[derive(Debug, Default)]
@@ -54,8 +55,8 @@ impl Watches {
         Some(self.watches.swap_remove(index))
     }
 
-    /// Records a change; returns the (connection, async id) of requests now ready to complete.
-    pub(crate) fn record(&mut self, change: &Change<'_>) -> Vec<(u64, u64)> {
+    /// Records a change; returns the requests now ready to complete.
+    pub(crate) fn record(&mut self, change: &Change<'_>) -> Vec<Waiter> {
         let Some(parent) = change.path.parent() else { return Vec::new() };
         let mut ready = Vec::new();
         for watch in &mut self.watches {
@@ -75,7 +76,7 @@ impl Watches {
                 watch.changes.push(FileNotifyInformation { action: change.action, name: relative });
             }
             if let Some(async_id) = watch.pending {
-                ready.push((watch.owner.connection, async_id));
+                ready.push(Waiter { connection: watch.owner.connection, async_id });
             }
         }
         ready
@@ -85,18 +86,19 @@ impl Watches {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::engine::ids::ConnectionId;
     use crate::proto::change_notify::{action, filter};
 
     fn watch(directory: &str, tree: bool) -> Watch {
         Watch {
-            owner: OpenRef { connection: 1, volatile: 1 },
+            owner: OpenRef { connection: ConnectionId(1), volatile: 1 },
             share: "s".into(),
             directory: SharePath::parse(directory).unwrap(),
             tree,
             filter: filter::FILE_NAME,
             changes: Vec::new(),
             overflowed: false,
-            pending: Some(9),
+            pending: Some(AsyncId(9)),
         }
     }
 
@@ -107,8 +109,8 @@ mod tests {
         let path = SharePath::parse("dir\\new.txt").unwrap();
         let ready =
             watches.record(&Change { share: "s", path: &path, action: action::ADDED, filter: filter::FILE_NAME });
-        assert_eq!(ready, vec![(1, 9)]);
-        let owner = OpenRef { connection: 1, volatile: 1 };
+        assert_eq!(ready, vec![Waiter { connection: ConnectionId(1), async_id: AsyncId(9) }]);
+        let owner = OpenRef { connection: ConnectionId(1), volatile: 1 };
         assert_eq!(watches.find_mut(owner).unwrap().changes[0].name, "new.txt");
     }
 
@@ -125,7 +127,7 @@ mod tests {
         let mut watches = Watches::default();
         watches.add(watch("", true));
         watches.record(&Change { share: "s", path: &path, action: action::ADDED, filter: filter::FILE_NAME });
-        let owner = OpenRef { connection: 1, volatile: 1 };
+        let owner = OpenRef { connection: ConnectionId(1), volatile: 1 };
         assert_eq!(watches.find_mut(owner).unwrap().changes[0].name, "dir\\deep.txt");
     }
 

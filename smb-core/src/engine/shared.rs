@@ -17,6 +17,7 @@ use crate::engine::config::{EngineConfig, ShareConfig, UserConfig, fold_name};
 use crate::engine::connection::ConnectionInfo;
 use crate::engine::events::{Counters, Event, SessionStatus, Transport};
 use crate::engine::files::FileTable;
+use crate::engine::ids::{AsyncId, ConnectionId, Waiter};
 use crate::engine::notify::{Change, Watches};
 use crate::engine::offenders::Offenders;
 use crate::vfs::ShareRoot;
@@ -88,7 +89,7 @@ fn unambiguous<'a>(what: &str, names: impl Iterator<Item = &'a String>) -> HashM
 #[derive(Debug)]
 pub enum Control {
     /// An async request may now complete (lock released, change recorded).
-    Wake { async_id: u64 },
+    Wake { async_id: AsyncId },
     /// An administrator closes a session.
     CloseSession { session_id: u64 },
     /// An administrator closes an open file.
@@ -319,7 +320,7 @@ pub struct Shared {
     config: RwLock<Arc<Runtime>>,
     pub(crate) files: Mutex<FileTable>,
     pub(crate) watches: Mutex<Watches>,
-    pub(crate) connections: Mutex<HashMap<u64, ConnectionEntry>>,
+    pub(crate) connections: Mutex<HashMap<ConnectionId, ConnectionEntry>>,
     lockout: Mutex<Lockouts>,
     events: broadcast::Sender<Event>,
     next_id: AtomicU64,
@@ -541,8 +542,19 @@ impl Shared {
     }
 
     /// A fresh id for sessions, opens, async operations and connections.
-    pub fn next_id(&self) -> u64 {
+    /// A fresh volatile file id (MS-SMB2 2.2.14.1), unique for the server's life.
+    pub(crate) fn next_volatile_id(&self) -> u64 {
         self.next_id.fetch_add(1, Ordering::Relaxed)
+    }
+
+    /// A fresh connection id.
+    pub fn next_connection_id(&self) -> ConnectionId {
+        ConnectionId(self.next_id.fetch_add(1, Ordering::Relaxed))
+    }
+
+    /// A fresh async id.
+    pub(crate) fn next_async_id(&self) -> AsyncId {
+        AsyncId(self.next_id.fetch_add(1, Ordering::Relaxed))
     }
 
     /// A fresh session id (below 2^32).
@@ -638,7 +650,7 @@ impl Shared {
     }
 
     /// Sends a control message to a connection; false if it is gone.
-    pub fn control(&self, connection: u64, message: Control) -> bool {
+    pub fn control(&self, connection: ConnectionId, message: Control) -> bool {
         lock(&self.connections).get(&connection).is_some_and(|c| c.control.send(message).is_ok())
     }
 
@@ -662,20 +674,20 @@ impl Shared {
         let entry = ConnectionEntry { client: info.client, transport: info.transport, control, sessions: Vec::new() };
         lock(&self.connections).insert(info.id, entry);
         self.count(Counter::Connections, 1);
-        self.emit(Event::Connected { connection: info.id, client: info.client, transport: info.transport });
+        self.emit(Event::Connected { connection: info.id.0, client: info.client, transport: info.transport });
         receiver
     }
 
     /// The end of a connection [`Shared::attach`]ed.
     pub fn detach(&self, info: &ConnectionInfo) {
         lock(&self.connections).remove(&info.id);
-        self.emit(Event::Disconnected { connection: info.id, client: info.client, transport: info.transport });
+        self.emit(Event::Disconnected { connection: info.id.0, client: info.client, transport: info.transport });
     }
 
     /// Records a change and wakes the requests waiting for it.
     pub fn changed(&self, change: Change<'_>) {
         let ready = lock(&self.watches).record(&change);
-        for (connection, async_id) in ready {
+        for Waiter { connection, async_id } in ready {
             self.control(connection, Control::Wake { async_id });
         }
     }

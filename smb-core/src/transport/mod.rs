@@ -19,6 +19,7 @@ use tokio::sync::{OwnedSemaphorePermit, Semaphore, mpsc, watch};
 use crate::engine::clock::Now;
 use crate::engine::config::Limits;
 use crate::engine::connection::{Connection, ConnectionInfo, Frame, Output};
+use crate::engine::ids::{AsyncId, ConnectionId};
 use crate::engine::shared::{Admission, Control, RESPONSE_UNIT, Refusal, Shared};
 use crate::proto::framing;
 use crate::proto::header::Header;
@@ -139,7 +140,7 @@ pub(crate) async fn drive<R, W>(
     ));
     let mut connection = Connection::new(shared.clone(), info.clone(), Now::read());
     // Deadlines of async requests the engine asked to be woken at (see `Output::timers`).
-    let mut timers: BinaryHeap<Reverse<(Instant, u64)>> = BinaryHeap::new();
+    let mut timers: BinaryHeap<Reverse<(Instant, AsyncId)>> = BinaryHeap::new();
     // Requests are read ahead of the one being processed, so that receiving the next WRITE
     // overlaps writing this one to disk; buffers go back to the reader for reuse, so a stream of
     // 8 MiB writes costs no allocation (and no page faults) per message.
@@ -249,7 +250,7 @@ pub(crate) async fn drive<R, W>(
                     output
                 }
                 Some(Err(error)) => {
-                    tracing::debug!(connection = info.id, client = %info.client, %error, "connection ended");
+                    tracing::debug!(connection = %info.id, client = %info.client, %error, "connection ended");
                     break;
                 }
                 None => break,
@@ -257,7 +258,7 @@ pub(crate) async fn drive<R, W>(
             _ = expired => {
                 let refusal = if authenticated_before { Refusal::IdleWithoutSession } else { Refusal::PreauthTimeout };
                 shared.refuse_client(refusal, info.client.ip(), Instant::now());
-                tracing::info!(connection = info.id, client = %info.client, limit = refusal.name(), "closing a connection without a session");
+                tracing::info!(connection = %info.id, client = %info.client, limit = refusal.name(), "closing a connection without a session");
                 break;
             }
             _ = stop.changed() => break,
@@ -401,7 +402,7 @@ async fn write_frames<W: FrameSink>(
     budget: Arc<Semaphore>,
     send_timeout: std::time::Duration,
     shared: Arc<Shared>,
-    connection: u64,
+    connection: ConnectionId,
     client: std::net::IpAddr,
 ) {
     'frames: while let Some(Queued { frame: Frame { bytes, start }, budget: held }) = frames.recv().await {
@@ -423,7 +424,7 @@ async fn write_frames<W: FrameSink>(
                         };
                         if started.elapsed() >= limit {
                             shared.refuse_client(Refusal::SendTimeout, client, Instant::now());
-                            tracing::info!(connection, "the client read no response for the send timeout: dropping the connection");
+                            tracing::info!(%connection, "the client read no response for the send timeout: dropping the connection");
                             break 'frames;
                         }
                     }

@@ -418,7 +418,7 @@ async fn connection(
         }
     };
     let info = ConnectionInfo {
-        id: shared.next_id(),
+        id: shared.next_connection_id(),
         client,
         local,
         transport: Transport::Quic,

@@ -33,7 +33,7 @@ pub(crate) async fn serve(listener: TcpListener, shared: Arc<Shared>, stop: watc
         };
         let _ = stream.set_nodelay(true);
         let local = stream.local_addr().unwrap_or(client);
-        let info = ConnectionInfo::tcp(shared.next_id(), client, local, std::time::Instant::now());
+        let info = ConnectionInfo::tcp(shared.next_connection_id(), client, local, std::time::Instant::now());
         let (reader, writer) = stream.into_split();
         tokio::spawn(super::drive(
             reader,

@@ -475,9 +475,17 @@ pub(crate) fn meta_of(fd: BorrowedFd<'_>) -> Result<FileMeta, NtStatus> {
 }
 
 /// The device and inode: the identity of a file across opens, links and renames.
-pub(crate) fn identity(fd: BorrowedFd<'_>) -> Result<(u64, u64), NtStatus> {
+/// A file's identity on the server's file systems: device and inode, stable across renames and
+/// links (what the engine's file table, leases and locks are keyed by).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct FileKey {
+    pub device: u64,
+    pub inode: u64,
+}
+
+pub(crate) fn identity(fd: BorrowedFd<'_>) -> Result<FileKey, NtStatus> {
     let stat = rustix::fs::fstat(fd).map_err(|e| status_of(&io_err(e)))?;
-    Ok((stat.st_dev, stat.st_ino))
+    Ok(FileKey { device: stat.st_dev, inode: stat.st_ino })
 }
 
 /// Sets access and modification times (`None` leaves one as it is).

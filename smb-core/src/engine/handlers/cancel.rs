@@ -3,6 +3,7 @@
 
 use crate::engine::connection::{Connection, Output, PendingKind};
 use crate::engine::dispatch::{Error, Outcome, Request};
+use crate::engine::ids::{AsyncId, Waiter};
 use crate::engine::shared::lock;
 use crate::proto::header::Header;
 use crate::proto::{NtStatus, Writer};
@@ -15,7 +16,7 @@ pub(crate) fn unreachable(_conn: &mut Connection, _req: &Request<'_>, _out: &mut
 /// Finds the request a CANCEL names (by async id, or by message id for a sync cancel).
 pub(crate) fn handle(conn: &mut Connection, header: &Header) -> Option<Output> {
     let async_id = if header.is_async() {
-        Some(header.async_id).filter(|id| conn.pending.contains_key(id))
+        Some(AsyncId(header.async_id)).filter(|id| conn.pending.contains_key(id))
     } else {
         conn.pending.values().find(|p| p.message_id == header.message_id).map(|p| p.async_id)
     }?;
@@ -26,7 +27,7 @@ pub(crate) fn handle(conn: &mut Connection, header: &Header) -> Option<Output> {
 }
 
 /// Completes a pending request with `status`, undoing its registration.
-pub(crate) fn cancel(conn: &mut Connection, async_id: u64, status: NtStatus) -> Option<Output> {
+pub(crate) fn cancel(conn: &mut Connection, async_id: AsyncId, status: NtStatus) -> Option<Output> {
     let pending = conn.pending.get(&async_id)?;
     match &pending.kind {
         PendingKind::Notify { volatile, .. } => {
@@ -39,7 +40,7 @@ pub(crate) fn cancel(conn: &mut Connection, async_id: u64, status: NtStatus) -> 
         PendingKind::Lock { volatile, .. } => {
             let key = conn.sessions.get(&pending.session_id).and_then(|s| s.opens.get(volatile)).and_then(|o| o.key);
             if let Some(key) = key {
-                lock(&conn.shared.files).remove_waiter(&key, (conn.info.id, async_id));
+                lock(&conn.shared.files).remove_waiter(&key, Waiter { connection: conn.info.id, async_id });
             }
         }
     }

@@ -5,6 +5,7 @@ use crate::engine::connection::{Connection, Output, PendingKind};
 use crate::engine::dispatch::{Error, Outcome, Request};
 use crate::engine::files::access;
 use crate::engine::handlers::{check_charge, open_of, share_of};
+use crate::engine::ids::AsyncId;
 use crate::engine::notify::Watch;
 use crate::engine::session::OpenKind;
 use crate::engine::shared::lock;
@@ -64,7 +65,7 @@ fn take(watch: &mut Watch, output_buffer_length: u32) -> (NtStatus, Vec<u8>) {
 }
 
 /// Marks the watch as waited on by a new async request.
-pub(crate) fn register(conn: &mut Connection, async_id: u64) {
+pub(crate) fn register(conn: &mut Connection, async_id: AsyncId) {
     let Some(pending) = conn.pending.get(&async_id) else { return };
     let PendingKind::Notify { volatile, .. } = pending.kind else { return };
     if let Some(watch) = lock(&conn.shared.watches).find_mut(conn.open_ref(volatile)) {
@@ -73,7 +74,7 @@ pub(crate) fn register(conn: &mut Connection, async_id: u64) {
 }
 
 /// A change arrived for a waiting request: complete it.
-pub(crate) fn deliver(conn: &mut Connection, async_id: u64) -> Option<Output> {
+pub(crate) fn deliver(conn: &mut Connection, async_id: AsyncId) -> Option<Output> {
     let pending = conn.pending.get(&async_id)?;
     let PendingKind::Notify { volatile, output_buffer_length } = pending.kind else { return None };
     let (status, buffer) = {

@@ -5,6 +5,7 @@ use std::os::fd::AsFd;
 
 use crate::engine::connection::{Connection, PendingKind};
 use crate::engine::dispatch::{Error, Outcome, Request};
+use crate::engine::ids::{AsyncId, Waiter};
 use crate::engine::notify::Change;
 use crate::engine::session::TreeKind;
 use crate::engine::shared::{Control, lock};
@@ -62,7 +63,7 @@ pub(crate) fn close_open(conn: &mut Connection, session_id: u64, volatile: u64) 
     }
     let meta = open.file().and_then(|f| local::meta_of(f.as_fd()).ok());
     // Requests waiting on this open end now (MS-SMB2 3.3.5.10: STATUS_NOTIFY_CLEANUP for notify).
-    let waiting: Vec<(u64, bool)> = conn
+    let waiting: Vec<(AsyncId, bool)> = conn
         .pending
         .values()
         .filter_map(|p| match p.kind {
@@ -92,7 +93,7 @@ pub(crate) fn close_open(conn: &mut Connection, session_id: u64, volatile: u64) 
         state.delete_pending = true;
     }
     let removal = lock(&conn.shared.files).remove(&key, owner);
-    for (connection, async_id) in removal.waiters {
+    for Waiter { connection, async_id } in removal.waiters {
         conn.shared.control(connection, Control::Wake { async_id });
     }
     drop(open);

@@ -7,6 +7,7 @@ use std::os::fd::AsFd;
 use crate::engine::connection::{Connection, Output, PendingKind};
 use crate::engine::dispatch::{Done, Error, Outcome, Request};
 use crate::engine::files::{FileKey, OpenRef, SharedOpen, access};
+use crate::engine::ids::{AsyncId, Waiter};
 use crate::engine::leases::{self, Caching, Intent, LeaseId, oplock_level};
 use crate::engine::notify::Change;
 use crate::engine::session::{Enumeration, Open, OpenKind, TreeKind};
@@ -88,7 +89,7 @@ fn open_or_create(conn: &mut Connection, req: &Request<'_>, out: &mut Writer) ->
         leases::Request::Lease { id, .. } => Some(id),
         _ => None,
     };
-    let volatile = conn.shared.next_id();
+    let volatile = conn.shared.next_volatile_id();
     let owner = OpenRef { connection: conn.info.id, volatile };
     let path = SharePath::parse(&request.name)?;
     let found = root.resolve(&path)?;
@@ -313,7 +314,7 @@ fn open_or_create(conn: &mut Connection, req: &Request<'_>, out: &mut Writer) ->
         contexts.push(maximal_access_response(0, maximal_access(share_access, &meta)));
     }
     if request.context(context_name::QUERY_ON_DISK_ID).is_some() {
-        contexts.push(on_disk_id_response(meta.file_id, key.0));
+        contexts.push(on_disk_id_response(meta.file_id, key.device));
     }
     CreateResponse {
         oplock_level: grant.oplock_level,
@@ -381,12 +382,12 @@ fn caching_request(conn: &Connection, request: &CreateRequest) -> leases::Reques
 }
 
 /// A CREATE waiting for breaks: it is told when they end, and at the latest when they time out.
-pub(crate) fn register(conn: &mut Connection, async_id: u64) {
+pub(crate) fn register(conn: &mut Connection, async_id: AsyncId) {
     let Some(pending) = conn.pending.get(&async_id) else { return };
     let PendingKind::Create { key, .. } = pending.kind else { return };
     let (waiting, deadline) = {
         let mut files = lock(&conn.shared.files);
-        (files.add_break_waiter(&key, (conn.info.id, async_id)), files.break_deadline(&key))
+        (files.add_break_waiter(&key, Waiter { connection: conn.info.id, async_id }), files.break_deadline(&key))
     };
     match (waiting, deadline) {
         (true, Some(deadline)) => conn.wake_at(async_id, deadline),
@@ -399,7 +400,7 @@ pub(crate) fn register(conn: &mut Connection, async_id: u64) {
 
 /// Runs a waiting CREATE again; completes it unless it must go on waiting. The rest of its
 /// chain, if any, follows it.
-pub(crate) fn retry(conn: &mut Connection, async_id: u64) -> Option<Output> {
+pub(crate) fn retry(conn: &mut Connection, async_id: AsyncId) -> Option<Output> {
     let pending = conn.pending.get_mut(&async_id)?;
     let PendingKind::Create { request, key, rest } = &mut pending.kind else { return None };
     let (message, key, rest) = (request.clone(), *key, rest.take());
@@ -411,7 +412,7 @@ pub(crate) fn retry(conn: &mut Connection, async_id: u64) -> Option<Output> {
         ..Header::default()
     };
     let encrypted = pending.encrypted;
-    lock(&conn.shared.files).remove_break_waiter(&key, (conn.info.id, async_id));
+    lock(&conn.shared.files).remove_break_waiter(&key, Waiter { connection: conn.info.id, async_id });
     let still_there = conn.sessions.get(&header.session_id).is_some_and(|s| s.trees.contains_key(&header.tree_id));
     // The handler writes its body after a header's room, as in the pipeline (offsets count from it).
     let mut body = Writer::new();
@@ -448,8 +449,8 @@ pub(crate) fn retry(conn: &mut Connection, async_id: u64) -> Option<Output> {
 }
 
 /// Forgets a waiting CREATE (cancelled, or its connection ends).
-pub(crate) fn forget(conn: &Connection, key: &FileKey, async_id: u64) {
-    lock(&conn.shared.files).remove_break_waiter(key, (conn.info.id, async_id));
+pub(crate) fn forget(conn: &Connection, key: &FileKey, async_id: AsyncId) {
+    lock(&conn.shared.files).remove_break_waiter(key, Waiter { connection: conn.info.id, async_id });
 }
 
 /// MS-SMB2 3.3.5.9's request checks, before anything is looked up, in the order Windows makes
@@ -537,7 +538,7 @@ fn open_pipe(
     let Some(pipe) = crate::rpc::Pipe::open(name) else {
         return Err(NtStatus::OBJECT_NAME_NOT_FOUND.into());
     };
-    let volatile = conn.shared.next_id();
+    let volatile = conn.shared.next_volatile_id();
     let file_id = FileId { persistent: volatile, volatile };
     CreateResponse {
         create_action: create_action::OPENED,

@@ -120,7 +120,7 @@ fn validate_negotiate(
         && validate.security_mode == negotiated.client_security_mode
         && validate.dialects == negotiated.client_dialects;
     if !matches {
-        tracing::warn!(connection = conn.info.id, client = %conn.info.client, "validate negotiate info mismatch: dropping the connection");
+        tracing::warn!(connection = %conn.info.id, client = %conn.info.client, "validate negotiate info mismatch: dropping the connection");
         conn.close = true;
         return Err(NtStatus::ACCESS_DENIED);
     }

@@ -3,8 +3,9 @@
 
 use crate::engine::connection::{Connection, PendingKind};
 use crate::engine::dispatch::{Error, Outcome, Request};
-use crate::engine::files::{ByteLock, FileKey, OpenRef, Waiter};
+use crate::engine::files::{ByteLock, FileKey, OpenRef};
 use crate::engine::handlers::open_of;
+use crate::engine::ids::{AsyncId, Waiter};
 use crate::engine::session::OpenKind;
 use crate::engine::shared::{Control, lock};
 use crate::proto::lock::{LockElement, LockRequest, LockResponse, lock_flags};
@@ -112,13 +113,13 @@ fn apply(
 }
 
 fn wake(conn: &Connection, waiters: Vec<Waiter>) {
-    for (connection, async_id) in waiters {
+    for Waiter { connection, async_id } in waiters {
         conn.shared.control(connection, Control::Wake { async_id });
     }
 }
 
 /// A waiting lock retries after another open released a range.
-pub(crate) fn retry(conn: &mut Connection, async_id: u64) -> Option<crate::engine::connection::Output> {
+pub(crate) fn retry(conn: &mut Connection, async_id: AsyncId) -> Option<crate::engine::connection::Output> {
     let pending = conn.pending.get(&async_id)?;
     let PendingKind::Lock { volatile, request, .. } = &pending.kind else { return None };
     let (volatile, session_id) = (*volatile, pending.session_id);
@@ -127,7 +128,7 @@ pub(crate) fn retry(conn: &mut Connection, async_id: u64) -> Option<crate::engin
     let owner = conn.open_ref(volatile);
     match apply(conn, key, owner, &request.locks) {
         Ok(_) => {
-            lock(&conn.shared.files).remove_waiter(&key, (conn.info.id, async_id));
+            lock(&conn.shared.files).remove_waiter(&key, Waiter { connection: conn.info.id, async_id });
             Some(conn.complete(async_id, Ok(NtStatus::SUCCESS), |out| LockResponse::default().encode(out)))
         }
         Err(_) => None,
@@ -135,11 +136,11 @@ pub(crate) fn retry(conn: &mut Connection, async_id: u64) -> Option<crate::engin
 }
 
 /// Registers a new waiting lock with the file table.
-pub(crate) fn register(conn: &mut Connection, async_id: u64) {
+pub(crate) fn register(conn: &mut Connection, async_id: AsyncId) {
     let Some(pending) = conn.pending.get(&async_id) else { return };
     let PendingKind::Lock { volatile, .. } = pending.kind else { return };
     if let Some(key) = conn.sessions.get(&pending.session_id).and_then(|s| s.opens.get(&volatile)).and_then(|o| o.key) {
-        lock(&conn.shared.files).add_waiter(&key, (conn.info.id, async_id));
+        lock(&conn.shared.files).add_waiter(&key, Waiter { connection: conn.info.id, async_id });
     }
 }
 

@@ -20,7 +20,7 @@ pub(crate) fn end_session(conn: &mut Connection, session_id: u64) {
     for volatile in opens {
         crate::engine::handlers::close::close_open(conn, session_id, volatile);
     }
-    let waiting: Vec<u64> = conn.pending.values().filter(|p| p.session_id == session_id).map(|p| p.async_id).collect();
+    let waiting: Vec<_> = conn.pending.values().filter(|p| p.session_id == session_id).map(|p| p.async_id).collect();
     for async_id in waiting {
         conn.pending.remove(&async_id);
     }

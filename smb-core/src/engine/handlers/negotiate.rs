@@ -33,7 +33,7 @@ pub(crate) fn handle(conn: &mut Connection, req: &Request<'_>, out: &mut Writer)
     let Some(dialect) =
         request.dialects.iter().copied().filter(|d| *d >= min && *d <= max && Dialect::ALL.contains(d)).max()
     else {
-        tracing::info!(connection = conn.info.id, offered = ?request.dialects, "no common dialect");
+        tracing::info!(connection = %conn.info.id, offered = ?request.dialects, "no common dialect");
         conn.close = true;
         return Err(NtStatus::NOT_SUPPORTED.into());
     };

@@ -4,6 +4,7 @@
 use crate::engine::connection::Connection;
 use crate::engine::dispatch::{Error, Outcome, Request};
 use crate::engine::files::FileKey;
+use crate::engine::ids::Waiter;
 use crate::engine::leases::{self, LeaseId};
 use crate::engine::shared::{Control, lock};
 use crate::proto::oplock_break::OplockBreakAcknowledgment;
@@ -40,7 +41,7 @@ pub(crate) fn handle(conn: &mut Connection, req: &Request<'_>, out: &mut Writer)
 
 fn wake_waiters(conn: &Connection, key: &FileKey) {
     let waiters = lock(&conn.shared.files).take_break_waiters(key);
-    for (connection, async_id) in waiters {
+    for Waiter { connection, async_id } in waiters {
         conn.shared.control(connection, Control::Wake { async_id });
     }
 }

@@ -188,7 +188,7 @@ pub(crate) fn handle(conn: &mut Connection, req: &Request<'_>, out: &mut Writer)
             }
             if !reauthenticated {
                 conn.shared.emit(Event::LogonSucceeded {
-                    connection: conn.info.id,
+                    connection: conn.info.id.0,
                     client: conn.info.client,
                     user,
                     dialect: dialect.name(),
@@ -231,9 +231,9 @@ fn fail(
         Some(SessionState::InProgress { .. }) => crate::engine::handlers::logoff::end_session(conn, session_id),
         _ => {}
     }
-    tracing::info!(connection = conn.info.id, client = %conn.info.client, user = user.as_deref().unwrap_or("-"), %reason, ?status, "logon failed");
+    tracing::info!(connection = %conn.info.id, client = %conn.info.client, user = user.as_deref().unwrap_or("-"), %reason, ?status, "logon failed");
     conn.shared.count(Counter::LogonFailures, 1);
-    conn.shared.emit(Event::LogonFailed { connection: conn.info.id, client: conn.info.client, user, reason, status });
+    conn.shared.emit(Event::LogonFailed { connection: conn.info.id.0, client: conn.info.client, user, reason, status });
     Err(status.into())
 }
 
@@ -279,7 +279,7 @@ mod tests {
         fn new(shared: Arc<Shared>) -> Client {
             let now = crate::engine::clock::Now::read();
             let info = ConnectionInfo::tcp(
-                1,
+                crate::engine::ids::ConnectionId(1),
                 "127.0.0.1:50000".parse().unwrap(),
                 "127.0.0.1:445".parse().unwrap(),
                 now.instant,

@@ -20,7 +20,7 @@ pub(crate) fn handle(conn: &mut Connection, req: &Request<'_>, out: &mut Writer)
     let user = conn.sessions[&session_id].user().to_owned();
     let deny = |conn: &Connection, reason: &str, status: NtStatus| -> Result<Outcome, Error> {
         conn.shared.emit(Event::TreeConnectDenied {
-            connection: conn.info.id,
+            connection: conn.info.id.0,
             client: conn.info.client,
             user: user.clone(),
             share: share_name.clone(),
@@ -78,7 +78,7 @@ pub(crate) fn handle(conn: &mut Connection, req: &Request<'_>, out: &mut Writer)
     session.trees.insert(tree_id, Tree { share_name: share_name.clone(), kind, encrypt_data });
     TreeConnectResponse { share_type, reserved: 0, share_flags: flags, capabilities: 0, maximal_access }.encode(out);
     conn.shared.emit(Event::TreeConnected {
-        connection: conn.info.id,
+        connection: conn.info.id.0,
         client: conn.info.client,
         user,
         share: share_name,
