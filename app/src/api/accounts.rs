@@ -5,7 +5,7 @@ use leptos::prelude::*;
 use crate::error::AppError;
 use crate::model::accounts::AccountSummary;
 #[cfg(feature = "ssr")]
-use crate::service::{Actor, Control, NewPassword, accounts};
+use crate::service::{Control, NewPassword, accounts};
 
 #[server(endpoint = "list_accounts")]
 pub async fn list_accounts() -> Result<Vec<AccountSummary>, AppError> {
@@ -18,10 +18,8 @@ pub async fn list_accounts() -> Result<Vec<AccountSummary>, AppError> {
 
 #[server(endpoint = "create_account")]
 pub async fn create_account(name: String, role: String, password: String, confirm: String) -> Result<(), AppError> {
-    crate::backend::respond(async move {
-        let actor = Actor::console_admin().await?;
-        accounts::create(&Control::console()?, &actor, &name, &role, NewPassword::typed_twice(&password, &confirm))
-            .await?;
+    super::as_admin(|control, actor| async move {
+        accounts::create(&control, &actor, &name, &role, NewPassword::typed_twice(&password, &confirm)).await?;
         Ok(())
     })
     .await
@@ -29,9 +27,8 @@ pub async fn create_account(name: String, role: String, password: String, confir
 
 #[server(endpoint = "remove_account")]
 pub async fn remove_account(name: String) -> Result<(), AppError> {
-    crate::backend::respond(async move {
-        let actor = Actor::console_admin().await?;
-        accounts::remove(&Control::console()?, &actor, &name).await?;
+    super::as_admin(|control, actor| async move {
+        accounts::remove(&control, &actor, &name).await?;
         Ok(())
     })
     .await
@@ -39,9 +36,8 @@ pub async fn remove_account(name: String) -> Result<(), AppError> {
 
 #[server(endpoint = "set_account_role")]
 pub async fn set_account_role(name: String, role: String) -> Result<(), AppError> {
-    crate::backend::respond(async move {
-        let actor = Actor::console_admin().await?;
-        accounts::set_role(&Control::console()?, &actor, &name, &role).await?;
+    super::as_admin(|control, actor| async move {
+        accounts::set_role(&control, &actor, &name, &role).await?;
         Ok(())
     })
     .await
@@ -49,10 +45,8 @@ pub async fn set_account_role(name: String, role: String) -> Result<(), AppError
 
 #[server(endpoint = "reset_account_password")]
 pub async fn reset_account_password(name: String, password: String, confirm: String) -> Result<(), AppError> {
-    crate::backend::respond(async move {
-        let actor = Actor::console_admin().await?;
-        accounts::set_password(&Control::console()?, &actor, &name, NewPassword::typed_twice(&password, &confirm))
-            .await?;
+    super::as_admin(|control, actor| async move {
+        accounts::set_password(&control, &actor, &name, NewPassword::typed_twice(&password, &confirm)).await?;
         Ok(())
     })
     .await

@@ -8,7 +8,7 @@ use crate::error::AppError;
 use crate::model::certs::split_names;
 use crate::model::certs::{AddedCertificate, CertificateRow, ExportedCertificate};
 #[cfg(feature = "ssr")]
-use crate::service::{Actor, Control, certs};
+use crate::service::{Control, certs};
 
 /// What the console shows of a certificate just added.
 #[cfg(feature = "ssr")]
@@ -31,9 +31,8 @@ pub async fn list_certificates() -> Result<Vec<CertificateRow>, AppError> {
 
 #[server(endpoint = "generate_certificate")]
 pub async fn generate_certificate(dns: String, ca: String, key: String) -> Result<AddedCertificate, AppError> {
-    crate::backend::respond(async move {
-        let actor = Actor::console_admin().await?;
-        let added = certs::generate(&Control::console()?, &actor, &split_names(&dns), Some(&ca), &key).await?;
+    super::as_admin(|control, actor| async move {
+        let added = certs::generate(&control, &actor, &split_names(&dns), Some(&ca), &key).await?;
         Ok(summary(added))
     })
     .await
@@ -41,19 +40,17 @@ pub async fn generate_certificate(dns: String, ca: String, key: String) -> Resul
 
 #[server(endpoint = "import_certificate_pem")]
 pub async fn import_certificate_pem(certificate: String, key: String) -> Result<AddedCertificate, AppError> {
-    crate::backend::respond(async move {
-        let actor = Actor::console_admin().await?;
-        Ok(summary(certs::import_pem(&Control::console()?, &actor, &certificate, Some(&key)).await?))
+    super::as_admin(|control, actor| async move {
+        Ok(summary(certs::import_pem(&control, &actor, &certificate, Some(&key)).await?))
     })
     .await
 }
 
 #[server(endpoint = "import_certificate_pfx")]
 pub async fn import_certificate_pfx(pfx_base64: String, password: String) -> Result<AddedCertificate, AppError> {
-    crate::backend::respond(async move {
-        let actor = Actor::console_admin().await?;
+    super::as_admin(|control, actor| async move {
         let pfx = certs::pfx_from_base64(&pfx_base64)?;
-        Ok(summary(certs::import_pfx(&Control::console()?, &actor, &pfx, &password).await?))
+        Ok(summary(certs::import_pfx(&control, &actor, &pfx, &password).await?))
     })
     .await
 }
@@ -75,9 +72,8 @@ pub async fn export_certificate(thumbprint: String, ca: bool) -> Result<Exported
 
 #[server(endpoint = "remove_certificate")]
 pub async fn remove_certificate(thumbprint: String) -> Result<(), AppError> {
-    crate::backend::respond(async move {
-        let actor = Actor::console_admin().await?;
-        certs::remove(&Control::console()?, &actor, &thumbprint).await?;
+    super::as_admin(|control, actor| async move {
+        certs::remove(&control, &actor, &thumbprint).await?;
         Ok(())
     })
     .await

@@ -7,7 +7,7 @@ use leptos::prelude::*;
 use crate::error::AppError;
 use crate::model::quic::{AccessPreview, QuicStatus};
 #[cfg(feature = "ssr")]
-use crate::service::{Actor, Control, quic};
+use crate::service::quic;
 
 #[server(endpoint = "get_quic_status")]
 pub async fn get_quic_status() -> Result<QuicStatus, AppError> {
@@ -23,9 +23,8 @@ pub async fn get_quic_status() -> Result<QuicStatus, AppError> {
 /// Turns SMB over QUIC on (on `address`, `port`) or off.
 #[server(endpoint = "set_quic")]
 pub async fn set_quic(enabled: bool, address: String, port: String) -> Result<(), AppError> {
-    crate::backend::respond(async move {
-        let actor = Actor::console_admin().await?;
-        quic::set(&Control::console()?, &actor, enabled, Some(&address), Some(&port)).await?;
+    super::as_admin(|control, actor| async move {
+        quic::set(&control, &actor, enabled, Some(&address), Some(&port)).await?;
         Ok(())
     })
     .await
@@ -33,9 +32,8 @@ pub async fn set_quic(enabled: bool, address: String, port: String) -> Result<()
 
 #[server(endpoint = "set_quic_options")]
 pub async fn set_quic_options(encrypt_smb: Option<String>, auto_remap: Option<String>) -> Result<(), AppError> {
-    crate::backend::respond(async move {
-        let actor = Actor::console_admin().await?;
-        quic::set_options(&Control::console()?, &actor, encrypt_smb.is_some(), auto_remap.is_some()).await
+    super::as_admin(|control, actor| async move {
+        quic::set_options(&control, &actor, encrypt_smb.is_some(), auto_remap.is_some()).await
     })
     .await
 }
@@ -50,8 +48,7 @@ pub async fn map_name(
     allow_named_pipes: Option<String>,
     is_default: Option<String>,
 ) -> Result<(), AppError> {
-    crate::backend::respond(async move {
-        let actor = Actor::console_admin().await?;
+    super::as_admin(|control, actor| async move {
         let mapping = crate::backend::certs::Mapping {
             name,
             thumbprint,
@@ -60,7 +57,7 @@ pub async fn map_name(
             allow_named_pipes: allow_named_pipes.is_some(),
             is_default: is_default.is_some(),
         };
-        quic::map(&Control::console()?, &actor, &mapping).await?;
+        quic::map(&control, &actor, &mapping).await?;
         Ok(())
     })
     .await
@@ -68,9 +65,8 @@ pub async fn map_name(
 
 #[server(endpoint = "unmap_name")]
 pub async fn unmap_name(name: String) -> Result<(), AppError> {
-    crate::backend::respond(async move {
-        let actor = Actor::console_admin().await?;
-        quic::unmap(&Control::console()?, &actor, &name).await?;
+    super::as_admin(|control, actor| async move {
+        quic::unmap(&control, &actor, &name).await?;
         Ok(())
     })
     .await
@@ -85,9 +81,8 @@ pub async fn change_client_access(
     sha256: String,
     issuer: String,
 ) -> Result<(), AppError> {
-    crate::backend::respond(async move {
-        let actor = Actor::console_admin().await?;
-        quic::change_access(&Control::console()?, &actor, &name, allow, add, Some(&sha256), Some(&issuer)).await?;
+    super::as_admin(|control, actor| async move {
+        quic::change_access(&control, &actor, &name, allow, add, Some(&sha256), Some(&issuer)).await?;
         Ok(())
     })
     .await

@@ -6,7 +6,7 @@ use leptos::prelude::*;
 use crate::error::AppError;
 use crate::model::sessions::LiveStatus;
 #[cfg(feature = "ssr")]
-use crate::service::{Actor, Control, sessions};
+use crate::service::sessions;
 
 #[server(endpoint = "get_live_status")]
 pub async fn get_live_status() -> Result<LiveStatus, AppError> {
@@ -19,18 +19,14 @@ pub async fn get_live_status() -> Result<LiveStatus, AppError> {
 
 #[server(endpoint = "close_session")]
 pub async fn close_session(connection: u64, session_id: u64) -> Result<(), AppError> {
-    crate::backend::respond(async move {
-        let actor = Actor::console_admin().await?;
-        sessions::close_session(&Control::console()?, &actor, connection, session_id).await
-    })
+    super::as_admin(
+        |control, actor| async move { sessions::close_session(&control, &actor, connection, session_id).await },
+    )
     .await
 }
 
 #[server(endpoint = "close_file")]
 pub async fn close_file(connection: u64, file_id: u64) -> Result<(), AppError> {
-    crate::backend::respond(async move {
-        let actor = Actor::console_admin().await?;
-        sessions::close_file(&Control::console()?, &actor, connection, file_id).await
-    })
-    .await
+    super::as_admin(|control, actor| async move { sessions::close_file(&control, &actor, connection, file_id).await })
+        .await
 }

@@ -7,10 +7,6 @@ use crate::model::setup::{SetupRequest, SetupSummary};
 
 #[server(endpoint = "apply_setup")]
 pub async fn apply_setup(request: SetupRequest) -> Result<SetupSummary, AppError> {
-    crate::backend::respond(async move {
-        use crate::service::{Actor, Control};
-        let actor = Actor::console_admin().await?;
-        crate::service::setup::apply(&Control::console()?, &actor, &request).await
-    })
-    .await
+    super::as_admin(|control, actor| async move { crate::service::setup::apply(&control, &actor, &request).await })
+        .await
 }

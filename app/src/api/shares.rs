@@ -19,21 +19,15 @@ pub async fn list_shares() -> Result<Vec<ShareSummary>, AppError> {
 /// Creates a share; returns its name as stored.
 #[server(endpoint = "create_share")]
 pub async fn create_share(share: ShareForm) -> Result<String, AppError> {
-    crate::backend::respond(async move {
-        use crate::service::{Actor, Control, shares};
-        let control = Control::console()?;
-        shares::create(&control, &Actor::console_admin().await?, &share).await
-    })
-    .await
+    super::as_admin(|control, actor| async move { crate::service::shares::create(&control, &actor, &share).await })
+        .await
 }
 
 /// Changes the share named `original` in one step; returns its name as stored now.
 #[server(endpoint = "update_share")]
 pub async fn update_share(original: String, share: ShareForm) -> Result<String, AppError> {
-    crate::backend::respond(async move {
-        use crate::service::{Actor, Control, shares};
-        let control = Control::console()?;
-        shares::update(&control, &Actor::console_admin().await?, &original, &share).await
+    super::as_admin(|control, actor| async move {
+        crate::service::shares::update(&control, &actor, &original, &share).await
     })
     .await
 }
@@ -41,10 +35,5 @@ pub async fn update_share(original: String, share: ShareForm) -> Result<String, 
 /// Stops sharing a directory (its files stay); returns the name as it was stored.
 #[server(endpoint = "remove_share")]
 pub async fn remove_share(name: String) -> Result<String, AppError> {
-    crate::backend::respond(async move {
-        use crate::service::{Actor, Control, shares};
-        let control = Control::console()?;
-        shares::remove(&control, &Actor::console_admin().await?, &name).await
-    })
-    .await
+    super::as_admin(|control, actor| async move { crate::service::shares::remove(&control, &actor, &name).await }).await
 }

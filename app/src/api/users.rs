@@ -9,7 +9,7 @@ use crate::error::AppError;
 use crate::model::users::POLICY_FIELDS;
 use crate::model::users::{LockoutPolicyView, UserSummary};
 #[cfg(feature = "ssr")]
-use crate::service::{Actor, Control, NewPassword};
+use crate::service::{Control, NewPassword};
 
 #[server(endpoint = "list_smb_users")]
 pub async fn list_smb_users() -> Result<Vec<UserSummary>, AppError> {
@@ -23,30 +23,17 @@ pub async fn list_smb_users() -> Result<Vec<UserSummary>, AppError> {
 /// Creates an SMB user; returns its name as stored.
 #[server(endpoint = "create_smb_user")]
 pub async fn create_smb_user(name: String, password: String, confirm: String) -> Result<String, AppError> {
-    crate::backend::respond(async move {
-        let actor = Actor::console_admin().await?;
-        crate::service::users::create(
-            &Control::console()?,
-            &actor,
-            &name,
-            NewPassword::typed_twice(&password, &confirm),
-        )
-        .await
+    super::as_admin(|control, actor| async move {
+        crate::service::users::create(&control, &actor, &name, NewPassword::typed_twice(&password, &confirm)).await
     })
     .await
 }
 
 #[server(endpoint = "set_smb_user_password")]
 pub async fn set_smb_user_password(name: String, password: String, confirm: String) -> Result<String, AppError> {
-    crate::backend::respond(async move {
-        let actor = Actor::console_admin().await?;
-        crate::service::users::set_password(
-            &Control::console()?,
-            &actor,
-            &name,
-            NewPassword::typed_twice(&password, &confirm),
-        )
-        .await
+    super::as_admin(|control, actor| async move {
+        crate::service::users::set_password(&control, &actor, &name, NewPassword::typed_twice(&password, &confirm))
+            .await
     })
     .await
 }
@@ -54,9 +41,8 @@ pub async fn set_smb_user_password(name: String, password: String, confirm: Stri
 /// Returns the name as stored, and whether it is enabled now.
 #[server(endpoint = "set_smb_user_enabled")]
 pub async fn set_smb_user_enabled(name: String, enabled: bool) -> Result<(String, bool), AppError> {
-    crate::backend::respond(async move {
-        let actor = Actor::console_admin().await?;
-        let name = crate::service::users::set_enabled(&Control::console()?, &actor, &name, enabled).await?;
+    super::as_admin(|control, actor| async move {
+        let name = crate::service::users::set_enabled(&control, &actor, &name, enabled).await?;
         Ok((name, enabled))
     })
     .await
@@ -65,22 +51,14 @@ pub async fn set_smb_user_enabled(name: String, enabled: bool) -> Result<(String
 /// Removes an SMB user and its share permissions; returns the name as it was stored.
 #[server(endpoint = "remove_smb_user")]
 pub async fn remove_smb_user(name: String) -> Result<String, AppError> {
-    crate::backend::respond(async move {
-        let actor = Actor::console_admin().await?;
-        crate::service::users::remove(&Control::console()?, &actor, &name).await
-    })
-    .await
+    super::as_admin(|control, actor| async move { crate::service::users::remove(&control, &actor, &name).await }).await
 }
 
 /// Ends a lockout now, in the database (as `edgeshare user unlock` does) and in the running
 /// engine, so the next sign-in works without waiting for the engine to reread its configuration.
 #[server(endpoint = "unlock_smb_user")]
 pub async fn unlock_smb_user(name: String) -> Result<String, AppError> {
-    crate::backend::respond(async move {
-        let actor = Actor::console_admin().await?;
-        crate::service::users::unlock(&Control::console()?, &actor, &name).await
-    })
-    .await
+    super::as_admin(|control, actor| async move { crate::service::users::unlock(&control, &actor, &name).await }).await
 }
 
 #[server(endpoint = "get_lockout_policy")]
@@ -108,15 +86,14 @@ pub async fn set_lockout_policy(
     window_seconds: String,
     duration_seconds: String,
 ) -> Result<Vec<(String, String)>, AppError> {
-    crate::backend::respond(async move {
+    super::as_admin(|control, actor| async move {
         use crate::service::settings::{Change, change};
-        let actor = Actor::console_admin().await?;
         let changes: Vec<Change<'_>> = POLICY_FIELDS
             .into_iter()
             .zip([&threshold, &window_seconds, &duration_seconds])
             .map(|((field, key), value)| Change { field, key, value })
             .collect();
-        change(&Control::console()?, &actor, &changes).await
+        change(&control, &actor, &changes).await
     })
     .await
 }
