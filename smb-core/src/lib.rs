@@ -20,7 +20,37 @@ mod vfs;
 /// What only the fuzz targets reach: the named-pipe RPC server on its own.
 #[cfg(fuzzing)]
 pub mod fuzzing {
-    pub use crate::rpc::{Context, Pipe};
+    use std::sync::Arc;
+
+    use crate::engine::shared::Shared;
+
+    /// A named pipe opened by `user`, as a session's open would hold it.
+    pub struct RpcPipe {
+        pipe: crate::rpc::Pipe,
+        shared: Arc<Shared>,
+        user: String,
+    }
+
+    impl RpcPipe {
+        pub fn open(name: &str, shared: Arc<Shared>, user: &str) -> Option<RpcPipe> {
+            Some(RpcPipe { pipe: crate::rpc::Pipe::open(name)?, shared, user: user.to_owned() })
+        }
+
+        /// Bytes the client writes to the pipe; whole calls among them are answered.
+        pub fn write(&mut self, data: &[u8]) {
+            self.pipe.write(data, &crate::rpc::Context::new(&self.shared, &self.user));
+        }
+
+        /// Up to `max` bytes of answers.
+        pub fn read(&mut self, max: usize) -> Vec<u8> {
+            self.pipe.read(max)
+        }
+
+        /// Answer bytes not read yet.
+        pub fn queued_output(&self) -> usize {
+            self.pipe.queued_output()
+        }
+    }
 }
 
 pub use engine::config::{
