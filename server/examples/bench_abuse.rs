@@ -68,8 +68,11 @@ struct Measured {
     /// The copy's throughput, when it worked.
     copy_mib_s: Option<f64>,
     peak_rss_mib: u64,
-    /// CPU seconds the server used while the legitimate clients worked.
+    /// CPU seconds the server used while the legitimate clients worked, and how long they took.
     server_cpu_s: f64,
+    seconds: f64,
+    /// CPU seconds the attack process used meanwhile (it runs on this machine, at nice 19).
+    attack_cpu_s: Option<f64>,
 }
 
 fn percentile(sorted: &[f64], p: f64) -> f64 {
@@ -135,6 +138,7 @@ async fn workload(target: Arc<Target>, address: SocketAddr) -> Measured {
     let peak = Arc::new(AtomicU64::new(0));
     let done = Arc::new(AtomicBool::new(false));
     let cpu_before = cpu_seconds(target.server_pid);
+    let started = Instant::now();
     let sampler = {
         let (peak, done, pid) = (peak.clone(), done.clone(), target.server_pid);
         tokio::spawn(async move {
@@ -183,7 +187,16 @@ async fn workload(target: Arc<Target>, address: SocketAddr) -> Measured {
     let _ = sampler.await;
     listings.sort_by(f64::total_cmp);
     let server_cpu_s = cpu_seconds(target.server_pid) - cpu_before;
-    Measured { listings, failed, copy_mib_s, peak_rss_mib: peak.load(Ordering::Relaxed), server_cpu_s }
+    let seconds = started.elapsed().as_secs_f64();
+    Measured {
+        listings,
+        failed,
+        copy_mib_s,
+        peak_rss_mib: peak.load(Ordering::Relaxed),
+        server_cpu_s,
+        seconds,
+        attack_cpu_s: None,
+    }
 }
 
 /// The address of hostile connection `n` (ten addresses, apart from the legitimate 127.0.0.1):
@@ -415,7 +428,10 @@ async fn phase(target: &Arc<Target>, transport: Transport, attack: bool) -> Meas
         tokio::time::sleep(RAMP).await;
     }
     let address = if transport == Transport::Tcp { target.tcp } else { target.bridge };
-    let measured = workload(target.clone(), address).await;
+    let attack_pid = attacker.as_ref().and_then(tokio::process::Child::id);
+    let attack_before = attack_pid.map(cpu_seconds);
+    let mut measured = workload(target.clone(), address).await;
+    measured.attack_cpu_s = attack_pid.zip(attack_before).map(|(pid, before)| cpu_seconds(pid) - before);
     if let Some(mut child) = attacker {
         let _ = child.kill().await;
     }
@@ -464,9 +480,9 @@ async fn main() {
     }
     let target = Arc::new(target(&args[1..]));
     println!(
-        "| transport | phase | listing p50 (s) | listing p99 (s) | listings failed | 256 MiB copy (MiB/s) | server peak RSS (MiB) | server CPU (s) |"
+        "| transport | phase | listing p50 (s) | listing p99 (s) | listings failed | 256 MiB copy (MiB/s) | server peak RSS (MiB) | phase (s) | server CPU (s) | attack CPU (s) |"
     );
-    println!("|---|---|---:|---:|---:|---:|---:|---:|");
+    println!("|---|---|---:|---:|---:|---:|---:|---:|---:|---:|");
     let mut ratios = Vec::new();
     let copy = |m: &Measured| m.copy_mib_s.map_or("failed".to_owned(), |v| format!("{v:.0}"));
     for (transport, name) in [(Transport::Tcp, "TCP"), (Transport::Quic, "QUIC")] {
@@ -476,14 +492,16 @@ async fn main() {
         let attacked = phase(&target, transport, true).await;
         for (label, m) in [("no attack", &calm), ("1,000 hostile connections", &attacked)] {
             println!(
-                "| {name} | {label} | {:.3} | {:.3} | {} of {} | {} | {} | {:.1} |",
+                "| {name} | {label} | {:.3} | {:.3} | {} of {} | {} | {} | {:.1} | {:.1} | {} |",
                 percentile(&m.listings, 0.5),
                 percentile(&m.listings, 0.99),
                 m.failed,
                 CLIENTS * LISTINGS,
                 copy(m),
                 m.peak_rss_mib,
-                m.server_cpu_s
+                m.seconds,
+                m.server_cpu_s,
+                m.attack_cpu_s.map_or("-".to_owned(), |s| format!("{s:.1}"))
             );
         }
         let listing_ratio = percentile(&calm.listings, 0.5) / percentile(&attacked.listings, 0.5);
