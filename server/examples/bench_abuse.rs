@@ -38,6 +38,9 @@ use tokio::io::{AsyncReadExt, AsyncWriteExt};
 /// Legitimate clients running at once, each listing a directory of 1,000 files this many times.
 const CLIENTS: usize = 20;
 const LISTINGS: usize = 10;
+/// Each phase runs the workload this many times back to back (the attack going on throughout):
+/// one copy lasts a few seconds on this machine, too short a sample on its own.
+const ROUNDS: usize = 5;
 /// Hostile connections of each kind.
 const PER_KIND: usize = 250;
 /// The attack runs this long before the legitimate clients start, so that it is in full swing.
@@ -65,8 +68,9 @@ struct Measured {
     listings: Vec<f64>,
     /// Listings that failed (smbclient gave up: a time-out, a refused connection).
     failed: usize,
-    /// The copy's throughput, when it worked.
-    copy_mib_s: Option<f64>,
+    /// Each round's copy throughput (MiB/s), sorted; copies that failed are not in it.
+    copies: Vec<f64>,
+    copies_failed: usize,
     peak_rss_mib: u64,
     /// CPU seconds the server used while the legitimate clients worked, and how long they took.
     server_cpu_s: f64,
@@ -176,11 +180,11 @@ async fn workload(target: Arc<Target>, address: SocketAddr) -> Measured {
             }
         }
     }
-    let copy_mib_s = match copy.await.unwrap() {
-        Ok(seconds) => Some(256.0 / seconds),
+    let (copies, copies_failed) = match copy.await.unwrap() {
+        Ok(seconds) => (vec![256.0 / seconds], 0),
         Err(error) => {
             eprintln!("the copy failed: {}", error.lines().last().unwrap_or_default());
-            None
+            (Vec::new(), 1)
         }
     };
     done.store(true, Ordering::Relaxed);
@@ -191,7 +195,8 @@ async fn workload(target: Arc<Target>, address: SocketAddr) -> Measured {
     Measured {
         listings,
         failed,
-        copy_mib_s,
+        copies,
+        copies_failed,
         peak_rss_mib: peak.load(Ordering::Relaxed),
         server_cpu_s,
         seconds,
@@ -431,6 +436,18 @@ async fn phase(target: &Arc<Target>, transport: Transport, attack: bool) -> Meas
     let attack_pid = attacker.as_ref().and_then(tokio::process::Child::id);
     let attack_before = attack_pid.map(cpu_seconds);
     let mut measured = workload(target.clone(), address).await;
+    for _ in 1..ROUNDS {
+        let round = workload(target.clone(), address).await;
+        measured.listings.extend(round.listings);
+        measured.failed += round.failed;
+        measured.copies.extend(round.copies);
+        measured.copies_failed += round.copies_failed;
+        measured.peak_rss_mib = measured.peak_rss_mib.max(round.peak_rss_mib);
+        measured.server_cpu_s += round.server_cpu_s;
+        measured.seconds += round.seconds;
+    }
+    measured.listings.sort_by(f64::total_cmp);
+    measured.copies.sort_by(f64::total_cmp);
     measured.attack_cpu_s = attack_pid.zip(attack_before).map(|(pid, before)| cpu_seconds(pid) - before);
     if let Some(mut child) = attacker {
         let _ = child.kill().await;
@@ -480,11 +497,17 @@ async fn main() {
     }
     let target = Arc::new(target(&args[1..]));
     println!(
-        "| transport | phase | listing p50 (s) | listing p99 (s) | listings failed | 256 MiB copy (MiB/s) | server peak RSS (MiB) | phase (s) | server CPU (s) | attack CPU (s) |"
+        "| transport | phase | listing p50 (s) | listing p99 (s) | listings failed | 256 MiB copy, median (min-max) (MiB/s) | server peak RSS (MiB) | phase (s) | server CPU (s) | attack CPU (s) |"
     );
     println!("|---|---|---:|---:|---:|---:|---:|---:|---:|---:|");
     let mut ratios = Vec::new();
-    let copy = |m: &Measured| m.copy_mib_s.map_or("failed".to_owned(), |v| format!("{v:.0}"));
+    let copy = |m: &Measured| match (m.copies.first(), m.copies.last()) {
+        (Some(low), Some(high)) => {
+            let failed = if m.copies_failed > 0 { format!(", {} failed", m.copies_failed) } else { String::new() };
+            format!("{:.0} ({low:.0}-{high:.0}{failed})", percentile(&m.copies, 0.5))
+        }
+        _ => "failed".to_owned(),
+    };
     for (transport, name) in [(Transport::Tcp, "TCP"), (Transport::Quic, "QUIC")] {
         eprintln!("{name}: without attack...");
         let calm = phase(&target, transport, false).await;
@@ -496,7 +519,7 @@ async fn main() {
                 percentile(&m.listings, 0.5),
                 percentile(&m.listings, 0.99),
                 m.failed,
-                CLIENTS * LISTINGS,
+                CLIENTS * LISTINGS * ROUNDS,
                 copy(m),
                 m.peak_rss_mib,
                 m.seconds,
@@ -505,12 +528,13 @@ async fn main() {
             );
         }
         let listing_ratio = percentile(&calm.listings, 0.5) / percentile(&attacked.listings, 0.5);
-        let copy_ratio = match (calm.copy_mib_s, attacked.copy_mib_s) {
-            (Some(calm), Some(attacked)) => format!("{:.0} %", attacked / calm * 100.0),
-            _ => "-".to_owned(),
+        let copy_ratio = if calm.copies.is_empty() || attacked.copies.is_empty() {
+            "-".to_owned()
+        } else {
+            format!("{:.0} %", percentile(&attacked.copies, 0.5) / percentile(&calm.copies, 0.5) * 100.0)
         };
         ratios.push(format!(
-            "{name}: under attack, listings at {:.0} % of their speed (p50), the copy at {copy_ratio} of its throughput",
+            "{name}: under attack, listings at {:.0} % of their speed (p50), the copy at {copy_ratio} of its throughput (medians)",
             listing_ratio * 100.0
         ));
     }
@@ -519,7 +543,7 @@ async fn main() {
         println!("{ratio}");
     }
     println!(
-        "\n{CLIENTS} smbclient clients x {LISTINGS} listings of 1,000 files and one 256 MiB copy at once; hostile: \
+        "\n{ROUNDS} rounds per phase of {CLIENTS} smbclient clients x {LISTINGS} listings of 1,000 files and one 256 MiB copy at once; hostile: \
          {PER_KIND} each of silent, slow, flooding and unread connections from ten loopback addresses, generated \
          at nice 19."
     );
