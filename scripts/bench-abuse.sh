@@ -9,21 +9,15 @@
 #
 #   scripts/bench-abuse.sh            (or `make bench-abuse`)
 #   SERVER_ENV="NAME=VALUE ..." scripts/bench-abuse.sh   (the server runs with these variables)
-#   EDGESHARE_BUILT=1 scripts/bench-abuse.sh   (the release edgeshare and site of the last run are
-#                                               used as they are; only the benchmark client is built)
+#   EDGESHARE_BUILT=1 scripts/bench-abuse.sh   (the last release build is used: scripts/build-release.sh)
 set -Eeuo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 user=benchuser
 password='Bench-pass-1'
 target="${CARGO_TARGET_DIR:-$root/target}"
 
-if [ "${EDGESHARE_BUILT:-0}" = 1 ] && [ -x "$target/release/edgeshare" ]; then
-  echo "using the edgeshare and console already built in $target/release; building the benchmark client..." >&2
-else
-  echo "building edgeshare, its console and the benchmark client (release)..." >&2
-  "$root/scripts/setup.sh" >&2
-  "$root/scripts/build-site.sh" --release >&2
-fi
+"$root/scripts/build-release.sh"
+echo "building the benchmark client (release)..." >&2
 cargo build --locked --release -p server --example bench_abuse >&2
 edgeshare="$target/release/edgeshare"
 client="$target/release/examples/bench_abuse"

@@ -18,9 +18,8 @@ password='Bench-pass-1'
 target="${CARGO_TARGET_DIR:-$root/target}"
 size=$((1 << 30))
 
-echo "building edgeshare, its console and the benchmark client (release)..." >&2
-"$root/scripts/setup.sh" >&2
-"$root/scripts/build-site.sh" --release >&2
+"$root/scripts/build-release.sh"
+echo "building the benchmark client (release)..." >&2
 cargo build --locked --release -p server --example bench_quic >&2
 edgeshare="$target/release/edgeshare"
 client="$target/release/examples/bench_quic"

@@ -20,9 +20,7 @@ user=benchuser
 password='Bench-pass-1'
 target="${CARGO_TARGET_DIR:-$root/target}"
 
-echo "building edgeshare and its console (release)..." >&2
-"$root/scripts/setup.sh" >&2
-"$root/scripts/build-site.sh" --release >&2
+"$root/scripts/build-release.sh"
 edgeshare="$target/release/edgeshare"
 
 work=$(mktemp -d /dev/shm/edgeshare-bench.XXXXXX)
