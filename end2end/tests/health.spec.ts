@@ -100,3 +100,21 @@ test('the health report turns red when the mapped certificate expires and green 
   await expect(renewed).toContainText('localhost');
   await expect(renewed).toContainText('moved to a renewed certificate');
 });
+
+test('the health page lists the resource budget with each value, its default and a change made on the command line', async ({ page }) => {
+  await signIn(page, server.url, 'boss', 'boss password 123');
+  await page.goto(`${server.url}/health`);
+  await hydrated(page);
+  const offences = page.locator('tr[data-setting="limit_offences_per_minute"]');
+  await expect(offences.locator('td').nth(1)).toHaveText('20');
+  await expect(offences.locator('td').nth(2)).toHaveText('20');
+  await expect(page.locator('table.budget tbody tr')).toHaveCount(16);
+
+  server.cli(['settings', 'set', 'limit_connections_per_client', '300']);
+  await page.getByRole('button', { name: 'Check again' }).click();
+  const perClient = page.locator('tr[data-setting="limit_connections_per_client"]');
+  await expect(perClient.locator('td').nth(1)).toHaveText('300 changed');
+  await expect(perClient.locator('td').nth(2)).toHaveText('256');
+  server.cli(['settings', 'set', 'limit_connections_per_client', '256']);
+  await screenshot(page, 'health-budget');
+});

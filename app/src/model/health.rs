@@ -61,3 +61,11 @@ pub struct HealthReport {
     pub generated_at: String,
     pub items: Vec<HealthItem>,
 }
+/// One setting of the resource budget as it is now: what `edgeshare settings list` shows.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct BudgetSetting {
+    pub key: String,
+    pub value: String,
+    pub default: String,
+    pub description: String,
+}

@@ -1,16 +1,17 @@
 use leptos::prelude::*;
 
-use crate::api::health::get_health;
+use crate::api::health::{get_health, list_budget_settings};
 use crate::components::format::timestamp;
 use crate::components::page::PageHeader;
 use crate::components::resource::ResourceView;
 use crate::components::table::TableHead;
-use crate::model::health::{HealthItem, HealthReport, Level};
+use crate::model::health::{BudgetSetting, HealthItem, HealthReport, Level};
 
 #[component]
 pub fn HealthPage() -> impl IntoView {
     let refresh = RwSignal::new(0_u64);
     let report = Resource::new(move || refresh.get(), |_| get_health());
+    let budget = Resource::new(move || refresh.get(), |_| list_budget_settings());
     view! {
         <PageHeader title="Health">
             "Every check of SMB over QUIC in one place: the listener, each server name's certificate, client access, "
@@ -21,6 +22,48 @@ pub fn HealthPage() -> impl IntoView {
         <ResourceView resource=report let:report>
             <Report report refresh/>
         </ResourceView>
+        <ResourceView resource=budget let:settings>
+            <Budget settings/>
+        </ResourceView>
+    }
+}
+
+/// The resource budget's settings: what each limit is now, its default and why it exists.
+#[component]
+fn Budget(settings: Vec<BudgetSetting>) -> impl IntoView {
+    view! {
+        <section class="card wide" aria-labelledby="budget-title">
+            <h2 id="budget-title">"Resource budget"</h2>
+            <p class="hint">
+                "What every client may make the server hold, before and after sign-in. Change a value with "
+                <code>"edgeshare settings set KEY VALUE"</code> "; it applies at once."
+            </p>
+            <div class="table-wrap">
+                <table class="budget">
+                    <TableHead columns=&["Setting", "Value", "Default", "Meaning"]/>
+                    <tbody>
+                        {settings
+                            .into_iter()
+                            .map(|setting| {
+                                let changed = setting.value != setting.default;
+                                let key = setting.key.clone();
+                                view! {
+                                    <tr data-setting=key>
+                                        <td class="mono">{setting.key}</td>
+                                        <td class="number">
+                                            {setting.value}
+                                            {changed.then(|| view! { " " <span class="badge muted">"changed"</span> })}
+                                        </td>
+                                        <td class="number">{setting.default}</td>
+                                        <td>{setting.description}</td>
+                                    </tr>
+                                }
+                            })
+                            .collect_view()}
+                    </tbody>
+                </table>
+            </div>
+        </section>
     }
 }
 

@@ -3,6 +3,7 @@
 use crate::backend::smb::{self, SettingSpec};
 use crate::error::{AppError, AppResult};
 use crate::model::audit::Action;
+use crate::model::health::BudgetSetting;
 use crate::service::{Actor, Control};
 
 /// One change asked for: the setting's key, its new value, and the form field it was typed in
@@ -17,6 +18,21 @@ pub struct Change<'a> {
 /// The value in force for every setting.
 pub async fn list(control: &Control) -> AppResult<Vec<(&'static SettingSpec, String)>> {
     smb::list_settings(&control.db).await
+}
+
+/// The settings of the resource budget (limits, deadlines, Retry, repeat offenders), as stored.
+pub async fn budget(control: &Control) -> AppResult<Vec<BudgetSetting>> {
+    let settings = list(control).await?;
+    Ok(settings
+        .into_iter()
+        .filter(|(spec, _)| spec.key.starts_with("limit_") || spec.key == "quic_handshakes_before_retry")
+        .map(|(spec, value)| BudgetSetting {
+            key: spec.key.to_owned(),
+            value,
+            default: spec.default.to_owned(),
+            description: spec.description.to_owned(),
+        })
+        .collect())
 }
 
 /// Checks every change before storing any, then stores and audits (with the old value) each
