@@ -9,7 +9,7 @@ use tokio::sync::{broadcast, watch};
 use crate::engine::config::{EngineConfig, QuicSettings};
 use crate::engine::events::{Counters, Event, OpenFileStatus, SessionStatus, Transport};
 use crate::engine::files::access;
-use crate::engine::ids::ConnectionId;
+use crate::engine::ids::{ConnectionId, SessionId};
 use crate::engine::shared::{Control, Shared, lock};
 use crate::transport;
 use crate::transport::quic::QuicListener;
@@ -174,7 +174,7 @@ impl EngineHandle {
                 }
                 opens.push(OpenFileStatus {
                     connection: open.owner.connection.0,
-                    session_id: open.session_id,
+                    session_id: open.session_id.0,
                     file_id: open.owner.volatile,
                     user: open.user.clone(),
                     client: *client,
@@ -192,7 +192,8 @@ impl EngineHandle {
 
     /// Ends a session (its client sees STATUS_USER_SESSION_DELETED next). False if not found.
     pub fn close_session(&self, connection: u64, session_id: u64) -> bool {
-        let found = self.shared.control(ConnectionId(connection), Control::CloseSession { session_id });
+        let found =
+            self.shared.control(ConnectionId(connection), Control::CloseSession { session_id: SessionId(session_id) });
         if found {
             self.shared.emit(Event::ClosedByAdministrator {
                 what: format!("session {session_id:#x} on connection {connection}"),

@@ -16,7 +16,7 @@ use crate::engine::credits::Credits;
 use crate::engine::dispatch::{self, Outcome, Request};
 use crate::engine::events::{SessionStatus, Transport};
 use crate::engine::files::OpenRef;
-use crate::engine::ids::{AsyncId, ConnectionId};
+use crate::engine::ids::{AsyncId, ConnectionId, SessionId, TreeId};
 use crate::engine::session::{Session, SessionState};
 use crate::engine::shared::{Refusal, Shared, lock};
 use crate::proto::error::ErrorResponse;
@@ -89,8 +89,8 @@ impl ConnectionInfo {
 pub struct Pending {
     pub async_id: AsyncId,
     pub message_id: u64,
-    pub session_id: u64,
-    pub tree_id: u32,
+    pub session_id: SessionId,
+    pub tree_id: TreeId,
     pub command: Command,
     pub kind: PendingKind,
     pub encrypted: bool,
@@ -123,7 +123,7 @@ pub enum PendingKind {
 pub struct Continuation {
     chain: Vec<u8>,
     related: Related,
-    encrypted: Option<u64>,
+    encrypted: Option<SessionId>,
 }
 
 /// A frame to send: `bytes[start..]`, Direct-TCP header included. Kept as the buffer the
@@ -165,7 +165,7 @@ pub struct Connection {
     pub(crate) info: ConnectionInfo,
     pub(crate) negotiated: Option<Negotiated>,
     pub(crate) credits: Credits,
-    pub(crate) sessions: HashMap<u64, Session>,
+    pub(crate) sessions: HashMap<SessionId, Session>,
     pub(crate) pending: HashMap<AsyncId, Pending>,
     pub(crate) close: bool,
     /// The moment of the message or wake-up being handled, as the caller gave it.
@@ -180,7 +180,7 @@ pub struct Connection {
     /// CLOSE ending a pending CHANGE_NOTIFY): sent before that request's own response.
     pub(crate) deferred: Vec<Frame>,
     /// Sessions a LOGOFF ends once its (signed) response is on its way.
-    pub(crate) ending_sessions: Vec<u64>,
+    pub(crate) ending_sessions: Vec<SessionId>,
     /// Set when a CREATE in the middle of a chain went asynchronous: the chain stops there.
     split: Option<AsyncId>,
 }
@@ -190,7 +190,7 @@ pub struct Connection {
 enum Sign {
     No,
     /// With this session's signing key.
-    Key(u64),
+    Key(SessionId),
     /// Flagged as signed with a zero signature: the answer to a signed request that failed before
     /// its session could be found or trusted (what Windows sends, and what clients accept for
     /// USER_SESSION_DELETED and the like instead of dropping the connection).
@@ -203,21 +203,33 @@ struct Reply {
     sign: Sign,
 }
 
-fn sign_of(session: Option<u64>) -> Sign {
+fn sign_of(session: Option<SessionId>) -> Sign {
     session.map_or(Sign::No, Sign::Key)
 }
 
 /// What related compound requests inherit (MS-SMB2 3.3.5.2.7.2): the session, tree and open the
 /// previous request found (zero / none when its lookup failed), and a failed CREATE's status,
 /// which later related requests on "the same file" answer with.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug)]
 pub struct Related {
-    session_id: u64,
-    tree_id: u32,
+    session_id: SessionId,
+    tree_id: TreeId,
     file_id: Option<FileId>,
     create_error: Option<NtStatus>,
     /// The request's signature did not verify: its refusal is not signed with the session's key.
     bad_signature: bool,
+}
+
+impl Default for Related {
+    fn default() -> Related {
+        Related {
+            session_id: SessionId(0),
+            tree_id: TreeId(0),
+            file_id: None,
+            create_error: None,
+            bad_signature: false,
+        }
+    }
 }
 
 impl Connection {
@@ -288,7 +300,7 @@ impl Connection {
     }
 
     /// Decrypts a transformed message in place (MS-SMB2 3.3.5.2.1.1); returns its session.
-    fn decrypt(&mut self, message: &mut Vec<u8>) -> Result<u64, &'static str> {
+    fn decrypt(&mut self, message: &mut Vec<u8>) -> Result<SessionId, &'static str> {
         let header = TransformHeader::decode(message).map_err(|_| "malformed transform header")?;
         if header.flags != transform::FLAGS_ENCRYPTED {
             return Err("transform header without the encrypted flag");
@@ -298,7 +310,8 @@ impl Connection {
         {
             return Err("transform header states a wrong message size");
         }
-        let session = self.sessions.get(&header.session_id).ok_or("encrypted message for an unknown session")?;
+        let session_id = SessionId(header.session_id);
+        let session = self.sessions.get(&session_id).ok_or("encrypted message for an unknown session")?;
         let decryptor = session
             .crypto()
             .and_then(|c| c.decryptor.as_ref())
@@ -307,7 +320,7 @@ impl Connection {
         decryptor
             .open(&head[20..36], &head[transform::AAD_RANGE], message, transform::SIZE, &header.signature)
             .map_err(|_| "a message failed decryption")?;
-        Ok(header.session_id)
+        Ok(session_id)
     }
 
     /// MS-SMB2 3.3.5.3.1: an SMB1 NEGOTIATE offering SMB2 gets an SMB2 NEGOTIATE response.
@@ -337,7 +350,7 @@ impl Connection {
         output.frames.extend(frame(writer));
     }
 
-    fn process_chain(&mut self, chain: &mut [u8], encrypted: Option<u64>, output: &mut Output) {
+    fn process_chain(&mut self, chain: &mut [u8], encrypted: Option<SessionId>, output: &mut Output) {
         self.process_chain_from(chain, encrypted, output, Related::default(), 0);
     }
 
@@ -346,7 +359,7 @@ impl Connection {
     fn process_chain_from(
         &mut self,
         chain: &mut [u8],
-        encrypted: Option<u64>,
+        encrypted: Option<SessionId>,
         output: &mut Output,
         mut related: Related,
         first_index: usize,
@@ -465,7 +478,7 @@ impl Connection {
         raw_header: &Header,
         related: &mut Related,
         (index, last): (usize, bool),
-        encrypted: Option<u64>,
+        encrypted: Option<SessionId>,
         output: &mut Output,
     ) -> Option<Reply> {
         let mut header = raw_header.clone();
@@ -485,12 +498,12 @@ impl Connection {
         let credits = self.grant(&header);
         if header.is_related() {
             if index == 0 {
-                related.session_id = 0;
-                related.tree_id = 0;
+                related.session_id = SessionId(0);
+                related.tree_id = TreeId(0);
                 return Some(self.error_reply(&header, NtStatus::INVALID_PARAMETER, credits));
             }
-            header.session_id = related.session_id;
-            header.tree_id = related.tree_id;
+            header.session_id = related.session_id.0;
+            header.tree_id = related.tree_id.0;
         } else {
             related.file_id = None;
         }
@@ -499,7 +512,7 @@ impl Connection {
             return Some(self.error_reply(&header, NtStatus::INVALID_PARAMETER, credits));
         };
         if let Some(session_id) = encrypted
-            && session_id != header.session_id
+            && session_id != SessionId(header.session_id)
             && header.command != Command::NEGOTIATE
         {
             return Some(self.error_reply(&header, NtStatus::ACCESS_DENIED, credits));
@@ -522,7 +535,7 @@ impl Connection {
             }
         };
         if spec.needs_session
-            && let Some(session) = self.sessions.get_mut(&header.session_id)
+            && let Some(session) = self.sessions.get_mut(&SessionId(header.session_id))
         {
             session.last_activity = self.now.instant;
         }
@@ -543,10 +556,10 @@ impl Connection {
         match result {
             Ok(Outcome::Done(done)) => {
                 if let Some(id) = done.session_id {
-                    response.session_id = id;
+                    response.session_id = id.0;
                 }
                 if let Some(id) = done.tree_id {
-                    response.tree_id = id;
+                    response.tree_id = id.0;
                 }
                 response.status = done.status;
                 let new_file = done.new_file;
@@ -614,8 +627,8 @@ impl Connection {
                     Pending {
                         async_id,
                         message_id: header.message_id,
-                        session_id: header.session_id,
-                        tree_id: header.tree_id,
+                        session_id: SessionId(header.session_id),
+                        tree_id: TreeId(header.tree_id),
                         command: header.command,
                         kind,
                         encrypted: encrypted.is_some(),
@@ -656,22 +669,23 @@ impl Connection {
         element: &mut [u8],
         encrypted: bool,
         related: &mut Related,
-    ) -> Result<(Option<u64>, Option<FileId>), NtStatus> {
+    ) -> Result<(Option<SessionId>, Option<FileId>), NtStatus> {
         let mut signer_session = None;
         related.bad_signature = false;
+        let (session_id, tree_id) = (SessionId(header.session_id), TreeId(header.tree_id));
         // Samba's rule, which smbtorture pins down: a related request whose predecessor found no
         // session is invalid; each lookup re-arms what the next related request inherits.
-        let chained_session_missing = header.is_related() && related.session_id == 0;
-        related.session_id = 0;
-        related.tree_id = 0;
-        if chained_session_missing && (spec.needs_session || header.session_id != 0) {
+        let chained_session_missing = header.is_related() && related.session_id == SessionId(0);
+        related.session_id = SessionId(0);
+        related.tree_id = TreeId(0);
+        if chained_session_missing && (spec.needs_session || session_id != SessionId(0)) {
             return Err(NtStatus::INVALID_PARAMETER);
         }
-        if header.session_id != 0 || spec.needs_session {
-            match self.sessions.get(&header.session_id) {
+        if session_id != SessionId(0) || spec.needs_session {
+            match self.sessions.get(&session_id) {
                 Some(session) => {
                     if session.crypto().is_some() {
-                        related.session_id = header.session_id;
+                        related.session_id = session_id;
                     }
                     if let Some(crypto) = session.crypto() {
                         if header.is_signed() && !encrypted {
@@ -691,11 +705,11 @@ impl Connection {
                                 related.bad_signature = true;
                                 return Err(NtStatus::ACCESS_DENIED);
                             }
-                            signer_session = Some(header.session_id);
+                            signer_session = Some(session_id);
                         } else if session.signing_required && !encrypted && header.command != Command::SESSION_SETUP {
                             return Err(NtStatus::ACCESS_DENIED);
                         } else if session.signing_required || encrypted {
-                            signer_session = Some(header.session_id);
+                            signer_session = Some(session_id);
                         }
                         if session.encrypt_data
                             && !encrypted
@@ -719,9 +733,9 @@ impl Connection {
             }
         }
         if spec.needs_tree {
-            let session = self.sessions.get(&header.session_id).ok_or(NtStatus::USER_SESSION_DELETED)?;
-            let tree = session.trees.get(&header.tree_id).ok_or(NtStatus::NETWORK_NAME_DELETED)?;
-            related.tree_id = header.tree_id;
+            let session = self.sessions.get(&session_id).ok_or(NtStatus::USER_SESSION_DELETED)?;
+            let tree = session.trees.get(&tree_id).ok_or(NtStatus::NETWORK_NAME_DELETED)?;
+            related.tree_id = tree_id;
             if tree.encrypt_data && !encrypted && !self.transport_protects() {
                 return Err(NtStatus::ACCESS_DENIED);
             }
@@ -742,9 +756,9 @@ impl Connection {
                 Some(id) => id,
                 None => FileId::default(),
             };
-            let session = self.sessions.get(&header.session_id).ok_or(NtStatus::USER_SESSION_DELETED)?;
+            let session = self.sessions.get(&session_id).ok_or(NtStatus::USER_SESSION_DELETED)?;
             match session.opens.get(&id.volatile) {
-                Some(open) if open.file_id.persistent == id.persistent && open.tree_id == header.tree_id => {
+                Some(open) if open.file_id.persistent == id.persistent && open.tree_id == tree_id => {
                     related.file_id = Some(id);
                 }
                 _ if header.is_related() && related.create_error.is_some() => {
@@ -766,11 +780,12 @@ impl Connection {
     }
 
     /// Which session signs a response (MS-SMB2 3.3.4.1.1).
-    fn response_signer(&self, request: &Header, response: &Header, verified: Option<u64>) -> Option<u64> {
+    fn response_signer(&self, request: &Header, response: &Header, verified: Option<SessionId>) -> Option<SessionId> {
         if let Some(id) = verified {
             return Some(id);
         }
-        let session = self.sessions.get(&response.session_id)?;
+        let session_id = SessionId(response.session_id);
+        let session = self.sessions.get(&session_id)?;
         let valid = matches!(session.state, SessionState::Valid { .. } | SessionState::Reauthenticating { .. });
         if !valid {
             return None;
@@ -779,7 +794,7 @@ impl Connection {
         let final_setup = request.command == Command::SESSION_SETUP && response.status == NtStatus::SUCCESS;
         let dialect = self.negotiated.as_ref().map(|n| n.dialect);
         if session.signing_required || request.is_signed() || (final_setup && dialect == Some(Dialect::SMB3_1_1)) {
-            Some(response.session_id)
+            Some(session_id)
         } else {
             None
         }
@@ -811,7 +826,7 @@ impl Connection {
 
     /// Signs each reply, chains them, encrypts the chain when the request was encrypted or the
     /// session requires it, and frames the result.
-    fn send_replies(&mut self, mut replies: Vec<Reply>, encrypted: Option<u64>, output: &mut Output) {
+    fn send_replies(&mut self, mut replies: Vec<Reply>, encrypted: Option<SessionId>, output: &mut Output) {
         let count = replies.len();
         for (index, reply) in replies.iter_mut().enumerate() {
             if index + 1 < count {
@@ -831,7 +846,8 @@ impl Connection {
             }
         }
         let encrypt_with = encrypted.or_else(|| {
-            let session_id = u64::from_le_bytes(replies[0].writer.as_slice()[40..48].try_into().expect("session id"));
+            let session_id =
+                SessionId(u64::from_le_bytes(replies[0].writer.as_slice()[40..48].try_into().expect("session id")));
             let session = self.sessions.get(&session_id)?;
             let command = u16::from_le_bytes(replies[0].writer.as_slice()[12..14].try_into().expect("command"));
             (session.encrypt_data && !self.transport_protects() && command != Command::SESSION_SETUP.0)
@@ -860,7 +876,7 @@ impl Connection {
         }
     }
 
-    fn sign(&self, writer: &mut Writer, session_id: u64) {
+    fn sign(&self, writer: &mut Writer, session_id: SessionId) {
         let Some(crypto) = self.sessions.get(&session_id).and_then(|s| s.crypto()) else { return };
         let message = writer.as_mut_slice();
         let flags_value = u32::from_le_bytes(message[16..20].try_into().expect("flags")) | flags::SIGNED;
@@ -872,7 +888,7 @@ impl Connection {
     }
 
     /// Wraps a response chain in a transform header and encrypts it (MS-SMB2 3.3.4.1.4).
-    fn encrypt(&mut self, writer: Writer, session_id: u64) -> Option<Frame> {
+    fn encrypt(&mut self, writer: Writer, session_id: SessionId) -> Option<Frame> {
         let crypto = self.sessions.get(&session_id).and_then(|s| s.crypto())?;
         let encryptor = crypto.encryptor.as_ref()?;
         let length = writer.len();
@@ -886,7 +902,7 @@ impl Connection {
             nonce,
             original_message_size: length as u32,
             flags: transform::FLAGS_ENCRYPTED,
-            session_id,
+            session_id: session_id.0,
         };
         let mut head = Writer::with_capacity(transform::SIZE);
         header.encode(&mut head);
@@ -974,7 +990,7 @@ impl Connection {
             flags: flags::SERVER_TO_REDIR | flags::ASYNC_COMMAND,
             message_id: pending.message_id,
             async_id: async_id.0,
-            session_id: pending.session_id,
+            session_id: pending.session_id.0,
             ..Header::default()
         };
         write_header(&mut writer, &header);
@@ -1064,7 +1080,7 @@ impl Connection {
                 let _ = &files;
                 Some(SessionStatus {
                     connection: self.info.id.0,
-                    session_id: session.id,
+                    session_id: session.id.0,
                     user: identity.user.clone(),
                     client: self.info.client,
                     transport: self.info.transport,
@@ -1087,7 +1103,7 @@ impl Connection {
 
     /// Closes everything this connection holds (the transport is gone).
     pub fn shutdown(&mut self) {
-        let ids: Vec<u64> = self.sessions.keys().copied().collect();
+        let ids: Vec<SessionId> = self.sessions.keys().copied().collect();
         for id in ids {
             crate::engine::handlers::logoff::end_session(self, id);
         }

@@ -4,6 +4,7 @@
 
 use crate::engine::connection::{Connection, PendingKind};
 use crate::engine::handlers;
+use crate::engine::ids::{SessionId, TreeId};
 use crate::proto::header::{Command, HEADER_SIZE, Header};
 use crate::proto::{DecodeError, FileId, NtStatus, Reader, Writer};
 
@@ -15,6 +16,18 @@ pub(crate) struct Request<'a> {
     /// The open the request names (related `FileId`s already resolved), when the table asks.
     pub file_id: Option<FileId>,
     pub encrypted: bool,
+}
+
+impl Request<'_> {
+    /// The session the request's header names (zero for none).
+    pub(crate) fn session_id(&self) -> SessionId {
+        SessionId(self.header.session_id)
+    }
+
+    /// The tree connect the request's header names.
+    pub(crate) fn tree_id(&self) -> TreeId {
+        TreeId(self.header.tree_id)
+    }
 }
 
 /// A failure: the status, and the error data a few statuses carry (MS-SMB2 2.2.2).
@@ -42,9 +55,9 @@ pub(crate) struct Done {
     /// SUCCESS, or a warning/informational status that still carries a body.
     pub status: NtStatus,
     /// The session id the response carries, when it differs from the request's (a new session).
-    pub session_id: Option<u64>,
+    pub session_id: Option<SessionId>,
     /// The tree id the response carries (TREE_CONNECT).
-    pub tree_id: Option<u32>,
+    pub tree_id: Option<TreeId>,
     /// An open that later related requests in the chain refer to (CREATE).
     pub new_file: Option<FileId>,
     /// The preauthentication hash the final response bytes extend (3.1.1 NEGOTIATE and
@@ -55,7 +68,7 @@ pub(crate) struct Done {
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) enum Preauth {
     Connection,
-    Session(u64),
+    Session(SessionId),
 }
 
 pub(crate) enum Outcome {

@@ -12,7 +12,7 @@ use crate::proto::NtStatus;
 use crate::proto::create::share_access;
 use crate::vfs::SharePath;
 
-use crate::engine::ids::ConnectionId;
+use crate::engine::ids::{ConnectionId, SessionId};
 pub(crate) use crate::engine::ids::{FileKey, Waiter};
 
 /// Who holds an open: connection and the open's volatile id.
@@ -73,7 +73,7 @@ pub struct SharedOpen {
     pub owner: OpenRef,
     pub access: u32,
     pub share: u32,
-    pub session_id: u64,
+    pub session_id: SessionId,
     pub user: String,
     pub is_directory: bool,
     /// Its lease or oplock.
@@ -369,7 +369,7 @@ mod tests {
             owner: OpenRef { connection: ConnectionId(1), volatile },
             access,
             share,
-            session_id: 1,
+            session_id: SessionId(1),
             user: "u".into(),
             is_directory: false,
             caching: Caching::None,

@@ -496,7 +496,7 @@ pub fn acknowledge_oplock(open: &mut SharedOpen, acknowledged: u8) -> Result<u8,
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::engine::ids::ConnectionId;
+    use crate::engine::ids::{ConnectionId, SessionId};
     use crate::proto::create::share_access;
 
     const FILE: FileKey = FileKey { device: 1, inode: 1 };
@@ -510,7 +510,7 @@ mod tests {
             owner: OpenRef { connection: ConnectionId(volatile), volatile },
             access,
             share: share_access::ALL,
-            session_id: 1,
+            session_id: SessionId(1),
             user: "u".into(),
             is_directory: false,
             caching: Caching::None,

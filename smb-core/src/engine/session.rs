@@ -8,6 +8,7 @@ use std::time::Instant;
 use crate::auth::Acceptor;
 use crate::crypto::{Encryptor, PreauthHash, Signer};
 use crate::engine::files::FileKey;
+use crate::engine::ids::{SessionId, TreeId};
 use crate::engine::shared::ShareRuntime;
 use crate::proto::FileId;
 use crate::proto::negotiate::{Cipher, SigningAlgorithm};
@@ -52,19 +53,19 @@ pub(crate) enum SessionState {
 }
 
 pub(crate) struct Session {
-    pub id: u64,
+    pub id: SessionId,
     pub state: SessionState,
     pub signing_required: bool,
     pub encrypt_data: bool,
-    pub trees: HashMap<u32, Tree>,
+    pub trees: HashMap<TreeId, Tree>,
     pub opens: HashMap<u64, Open>,
-    pub next_tree_id: u32,
+    pub next_tree_id: TreeId,
     pub created: Instant,
     pub last_activity: Instant,
 }
 
 impl Session {
-    pub(crate) fn new(id: u64, preauth: PreauthHash, now: Instant) -> Session {
+    pub(crate) fn new(id: SessionId, preauth: PreauthHash, now: Instant) -> Session {
         Session {
             id,
             state: SessionState::InProgress { acceptor: Acceptor::default(), preauth },
@@ -72,7 +73,7 @@ impl Session {
             encrypt_data: false,
             trees: HashMap::new(),
             opens: HashMap::new(),
-            next_tree_id: 1,
+            next_tree_id: TreeId(1),
             created: now,
             last_activity: now,
         }
@@ -140,7 +141,7 @@ pub(crate) enum OpenKind {
 
 pub(crate) struct Open {
     pub file_id: FileId,
-    pub tree_id: u32,
+    pub tree_id: TreeId,
     pub kind: OpenKind,
     /// The file's identity in the file table (none for pipes).
     pub key: Option<FileKey>,

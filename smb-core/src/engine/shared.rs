@@ -17,7 +17,7 @@ use crate::engine::config::{EngineConfig, ShareConfig, UserConfig, fold_name};
 use crate::engine::connection::ConnectionInfo;
 use crate::engine::events::{Counters, Event, SessionStatus, Transport};
 use crate::engine::files::FileTable;
-use crate::engine::ids::{AsyncId, ConnectionId, Waiter};
+use crate::engine::ids::{AsyncId, ConnectionId, SessionId, Waiter};
 use crate::engine::notify::{Change, Watches};
 use crate::engine::offenders::Offenders;
 use crate::vfs::ShareRoot;
@@ -91,7 +91,7 @@ pub enum Control {
     /// An async request may now complete (lock released, change recorded).
     Wake { async_id: AsyncId },
     /// An administrator closes a session.
-    CloseSession { session_id: u64 },
+    CloseSession { session_id: SessionId },
     /// An administrator closes an open file.
     CloseFile { volatile: u64 },
     /// Send a lease or oplock break notification for one of its opens.
@@ -558,12 +558,12 @@ impl Shared {
     }
 
     /// A fresh session id (below 2^32).
-    pub fn next_session_id(&self) -> u64 {
+    pub fn next_session_id(&self) -> SessionId {
         let id = self.next_session_id.fetch_add(1, Ordering::Relaxed);
         if id > u64::from(u32::MAX) {
             self.next_session_id.store(0x0001_0000, Ordering::Relaxed)
         }
-        id & u64::from(u32::MAX)
+        SessionId(id & u64::from(u32::MAX))
     }
 
     pub fn emit(&self, event: Event) {

@@ -3,7 +3,7 @@
 
 use crate::engine::connection::{Connection, Output, PendingKind};
 use crate::engine::dispatch::{Error, Outcome, Request};
-use crate::engine::ids::{AsyncId, Waiter};
+use crate::engine::ids::{AsyncId, SessionId, Waiter};
 use crate::engine::shared::lock;
 use crate::proto::header::Header;
 use crate::proto::{NtStatus, Writer};
@@ -20,7 +20,7 @@ pub(crate) fn handle(conn: &mut Connection, header: &Header) -> Option<Output> {
     } else {
         conn.pending.values().find(|p| p.message_id == header.message_id).map(|p| p.async_id)
     }?;
-    if conn.pending[&async_id].session_id != header.session_id {
+    if conn.pending[&async_id].session_id != SessionId(header.session_id) {
         return None;
     }
     cancel(conn, async_id, NtStatus::CANCELLED)

@@ -5,7 +5,7 @@ use std::os::fd::AsFd;
 
 use crate::engine::connection::{Connection, PendingKind};
 use crate::engine::dispatch::{Error, Outcome, Request};
-use crate::engine::ids::{AsyncId, Waiter};
+use crate::engine::ids::{AsyncId, SessionId, Waiter};
 use crate::engine::notify::Change;
 use crate::engine::session::TreeKind;
 use crate::engine::shared::{Control, lock};
@@ -17,7 +17,7 @@ use crate::vfs::local;
 pub(crate) fn handle(conn: &mut Connection, req: &Request<'_>, out: &mut Writer) -> Result<Outcome, Error> {
     let request = CloseRequest::decode(req.message)?;
     let file_id = req.file_id.expect("the table resolves the file");
-    let session_id = req.header.session_id;
+    let session_id = req.session_id();
     let mut response = CloseResponse { flags: request.flags & POSTQUERY_ATTRIB, ..CloseResponse::default() };
     let closed = close_open(conn, session_id, file_id.volatile);
     if request.flags & POSTQUERY_ATTRIB != 0
@@ -48,7 +48,7 @@ pub(crate) struct Closed {
 
 /// Closes one open: pending requests on it end, its locks go, and if it was the last open of a
 /// file with delete pending, the file is deleted.
-pub(crate) fn close_open(conn: &mut Connection, session_id: u64, volatile: u64) -> Closed {
+pub(crate) fn close_open(conn: &mut Connection, session_id: SessionId, volatile: u64) -> Closed {
     let Some(session) = conn.sessions.get_mut(&session_id) else { return Closed::default() };
     let Some(open) = session.opens.remove(&volatile) else { return Closed::default() };
     conn.shared.closed();

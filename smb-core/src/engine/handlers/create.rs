@@ -38,7 +38,7 @@ pub(crate) fn handle(conn: &mut Connection, req: &Request<'_>, out: &mut Writer)
     // The budget: opens per session, and in the whole server (which also keeps descriptors for
     // the console and the database).
     let per_session = conn.shared.runtime().config.server.limits.max_opens_per_session as usize;
-    let session_opens = conn.sessions.get(&req.header.session_id).map_or(0, |s| s.opens.len());
+    let session_opens = conn.sessions.get(&req.session_id()).map_or(0, |s| s.opens.len());
     if session_opens >= per_session || !conn.shared.may_open() {
         conn.shared.refuse(Refusal::Opens);
         return Err(NtStatus::TOO_MANY_OPENED_FILES.into());
@@ -60,8 +60,8 @@ fn opens_existing(message: &[u8]) -> bool {
 fn open_or_create(conn: &mut Connection, req: &Request<'_>, out: &mut Writer) -> Result<Outcome, Error> {
     let request = CreateRequest::decode(req.message)?;
     validate(&request)?;
-    let session_id = req.header.session_id;
-    let tree = &conn.sessions[&session_id].trees[&req.header.tree_id];
+    let session_id = req.session_id();
+    let tree = &conn.sessions[&session_id].trees[&req.tree_id()];
     let share = match &tree.kind {
         TreeKind::Ipc => return open_pipe(conn, req, &request, out),
         TreeKind::Disk(share) => share.clone(),
@@ -338,7 +338,7 @@ fn open_or_create(conn: &mut Connection, req: &Request<'_>, out: &mut Writer) ->
     };
     let open = Open {
         file_id,
-        tree_id: req.header.tree_id,
+        tree_id: req.tree_id(),
         kind,
         key: Some(key),
         granted_access: desired,
@@ -407,13 +407,13 @@ pub(crate) fn retry(conn: &mut Connection, async_id: AsyncId) -> Option<Output> 
     let header = Header {
         command: Command::CREATE,
         message_id: pending.message_id,
-        session_id: pending.session_id,
-        tree_id: pending.tree_id,
+        session_id: pending.session_id.0,
+        tree_id: pending.tree_id.0,
         ..Header::default()
     };
-    let encrypted = pending.encrypted;
+    let (encrypted, session_id, tree_id) = (pending.encrypted, pending.session_id, pending.tree_id);
     lock(&conn.shared.files).remove_break_waiter(&key, Waiter { connection: conn.info.id, async_id });
-    let still_there = conn.sessions.get(&header.session_id).is_some_and(|s| s.trees.contains_key(&header.tree_id));
+    let still_there = conn.sessions.get(&session_id).is_some_and(|s| s.trees.contains_key(&tree_id));
     // The handler writes its body after a header's room, as in the pipeline (offsets count from it).
     let mut body = Writer::new();
     body.zeros(HEADER_SIZE);
@@ -550,7 +550,7 @@ fn open_pipe(
     .encode(out);
     let open = Open {
         file_id,
-        tree_id: req.header.tree_id,
+        tree_id: req.tree_id(),
         kind: OpenKind::Pipe(Box::new(pipe)),
         key: None,
         granted_access: access::map_generic(request.desired_access),
@@ -560,7 +560,7 @@ fn open_pipe(
         path: SharePath::root(),
         write_time: Default::default(),
     };
-    conn.sessions.get_mut(&req.header.session_id).expect("checked").opens.insert(volatile, open);
+    conn.sessions.get_mut(&req.session_id()).expect("checked").opens.insert(volatile, open);
     conn.shared.opened();
     Ok(Outcome::Done(Done { new_file: Some(file_id), ..Done::default() }))
 }

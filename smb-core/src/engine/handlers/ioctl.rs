@@ -8,6 +8,7 @@ use crate::engine::connection::Connection;
 use crate::engine::dispatch::{Error, Outcome, Request};
 use crate::engine::files::access;
 use crate::engine::handlers::{check_charge, open_of, share_of};
+use crate::engine::ids::SessionId;
 use crate::engine::notify::Change;
 use crate::engine::session::{OpenKind, TreeKind};
 use crate::engine::shared::lock;
@@ -63,7 +64,7 @@ pub(crate) fn handle(conn: &mut Connection, req: &Request<'_>, out: &mut Writer)
             if request.max_output_response < 32 {
                 return Err(NtStatus::INVALID_PARAMETER.into());
             }
-            (NtStatus::SUCCESS, encode_resume_key(&resume_key(req.header.session_id, open.file_id.volatile)))
+            (NtStatus::SUCCESS, encode_resume_key(&resume_key(req.session_id(), open.file_id.volatile)))
         }
         ctl_code::FSCTL_SRV_COPYCHUNK | ctl_code::FSCTL_SRV_COPYCHUNK_WRITE => copychunk(conn, req, &request)?,
         ctl_code::FSCTL_SET_SPARSE => set_sparse(conn, req, &request)?,
@@ -145,8 +146,7 @@ fn pipe_wait(
     req: &Request<'_>,
     request: &IoctlRequest<'_>,
 ) -> Result<(NtStatus, Vec<u8>), NtStatus> {
-    let tree =
-        conn.sessions[&req.header.session_id].trees.get(&req.header.tree_id).ok_or(NtStatus::NETWORK_NAME_DELETED)?;
+    let tree = conn.sessions[&req.session_id()].trees.get(&req.tree_id()).ok_or(NtStatus::NETWORK_NAME_DELETED)?;
     if !matches!(tree.kind, TreeKind::Ipc) {
         return Err(NtStatus::INVALID_DEVICE_REQUEST);
     }
@@ -162,7 +162,7 @@ fn transceive(
     req: &Request<'_>,
     request: &IoctlRequest<'_>,
 ) -> Result<(NtStatus, Vec<u8>), NtStatus> {
-    let user = conn.sessions[&req.header.session_id].user().to_owned();
+    let user = conn.sessions[&req.session_id()].user().to_owned();
     let shared = conn.shared.clone();
     let open = open_of(conn, req)?;
     let OpenKind::Pipe(pipe) = &mut open.kind else { return Err(NtStatus::INVALID_DEVICE_REQUEST) };
@@ -192,9 +192,9 @@ fn network_interfaces(conn: &Connection) -> Vec<u8> {
 }
 
 /// A resume key names an open of this connection: session, open, and a fixed tag.
-fn resume_key(session_id: u64, volatile: u64) -> [u8; 24] {
+fn resume_key(session_id: SessionId, volatile: u64) -> [u8; 24] {
     let mut key = [0_u8; 24];
-    key[..8].copy_from_slice(&session_id.to_le_bytes());
+    key[..8].copy_from_slice(&session_id.0.to_le_bytes());
     key[8..16].copy_from_slice(&volatile.to_le_bytes());
     key[16..].copy_from_slice(b"EdgeShr\0");
     key
@@ -223,9 +223,9 @@ fn copychunk(
         // MS-SMB2 3.3.5.15.6: the error carries the server's limits in a normal response body.
         return Ok((NtStatus::INVALID_PARAMETER, limits.encode()));
     }
-    let session_id = u64::from_le_bytes(copy.source_key[..8].try_into().expect("8"));
+    let session_id = SessionId(u64::from_le_bytes(copy.source_key[..8].try_into().expect("8")));
     let source_volatile = u64::from_le_bytes(copy.source_key[8..16].try_into().expect("8"));
-    if copy.source_key[16..] != *b"EdgeShr\0" || session_id != req.header.session_id {
+    if copy.source_key[16..] != *b"EdgeShr\0" || session_id != req.session_id() {
         return Err(NtStatus::OBJECT_NAME_NOT_FOUND.into());
     }
     let target = open_of(conn, req)?;
@@ -241,7 +241,7 @@ fn copychunk(
     let target_key = target.key.ok_or(NtStatus::INVALID_HANDLE)?;
     let target_file = target.file().expect("a file").try_clone().map_err(|e| status_of(&e))?;
     let target_path = target.path.clone();
-    let session = conn.sessions.get(&req.header.session_id).ok_or(NtStatus::USER_SESSION_DELETED)?;
+    let session = conn.sessions.get(&req.session_id()).ok_or(NtStatus::USER_SESSION_DELETED)?;
     let source = session.opens.get(&source_volatile).ok_or(NtStatus::OBJECT_NAME_NOT_FOUND)?;
     if source.granted_access & (access::FILE_READ_DATA | access::FILE_EXECUTE) == 0 {
         return Err(NtStatus::ACCESS_DENIED.into());

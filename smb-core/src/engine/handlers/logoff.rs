@@ -2,6 +2,7 @@
 
 use crate::engine::connection::Connection;
 use crate::engine::dispatch::{Error, Outcome, Request};
+use crate::engine::ids::SessionId;
 use crate::proto::Writer;
 use crate::proto::logoff::{LogoffRequest, LogoffResponse};
 
@@ -9,12 +10,12 @@ pub(crate) fn handle(conn: &mut Connection, req: &Request<'_>, out: &mut Writer)
     LogoffRequest::decode(req.message)?;
     LogoffResponse::default().encode(out);
     // The session ends once its response is signed and sent (MS-SMB2 3.3.5.6).
-    conn.ending_sessions.push(req.header.session_id);
+    conn.ending_sessions.push(req.session_id());
     Outcome::ok()
 }
 
 /// Closes everything of a session and forgets it (logoff, a failed setup, a lost connection).
-pub(crate) fn end_session(conn: &mut Connection, session_id: u64) {
+pub(crate) fn end_session(conn: &mut Connection, session_id: SessionId) {
     let Some(session) = conn.sessions.get(&session_id) else { return };
     let opens: Vec<u64> = session.opens.keys().copied().collect();
     for volatile in opens {

@@ -32,14 +32,14 @@ use std::sync::Arc;
 pub(crate) fn open_of<'c>(conn: &'c mut Connection, req: &Request<'_>) -> Result<&'c mut Open, NtStatus> {
     let file_id = req.file_id.ok_or(NtStatus::FILE_CLOSED)?;
     conn.sessions
-        .get_mut(&req.header.session_id)
+        .get_mut(&req.session_id())
         .and_then(|s| s.opens.get_mut(&file_id.volatile))
         .ok_or(NtStatus::FILE_CLOSED)
 }
 
 /// The share of the request's tree, when it is a disk share.
 pub(crate) fn share_of(conn: &Connection, req: &Request<'_>) -> Option<Arc<ShareRuntime>> {
-    match &conn.sessions.get(&req.header.session_id)?.trees.get(&req.header.tree_id)?.kind {
+    match &conn.sessions.get(&req.session_id())?.trees.get(&req.tree_id())?.kind {
         TreeKind::Disk(share) => Some(share.clone()),
         TreeKind::Ipc => None,
     }

@@ -14,7 +14,7 @@ pub(crate) fn handle(conn: &mut Connection, req: &Request<'_>, out: &mut Writer)
     match OplockBreakAcknowledgment::decode(req.message)? {
         OplockBreakAcknowledgment::Oplock { oplock_level, file_id } => {
             // MS-SMB2 3.3.5.22.1.
-            let session = conn.sessions.get(&req.header.session_id).ok_or(NtStatus::USER_SESSION_DELETED)?;
+            let session = conn.sessions.get(&req.session_id()).ok_or(NtStatus::USER_SESSION_DELETED)?;
             let open = session.opens.get(&file_id.volatile).filter(|o| o.file_id == file_id);
             let key = open.and_then(|o| o.key).ok_or(NtStatus::FILE_CLOSED)?;
             let owner = conn.open_ref(file_id.volatile);

@@ -7,6 +7,7 @@ use crate::engine::config::same_name;
 use crate::engine::connection::Connection;
 use crate::engine::dispatch::{Done, Error, Outcome, Preauth, Request};
 use crate::engine::events::Event;
+use crate::engine::ids::SessionId;
 use crate::engine::session::{Identity, Session, SessionCrypto, SessionState};
 use crate::engine::shared::{Control, Counter, Refusal, Users, lock};
 use crate::proto::negotiate::{Dialect, security_mode};
@@ -21,7 +22,7 @@ pub(crate) fn handle(conn: &mut Connection, req: &Request<'_>, out: &mut Writer)
     }
     let negotiated = conn.negotiated.as_ref().ok_or(NtStatus::INVALID_PARAMETER)?;
     let dialect = negotiated.dialect;
-    let session_id = if req.header.session_id == 0 {
+    let session_id = if req.session_id() == SessionId(0) {
         // The budget: sessions per connection, and of those, sessions still authenticating.
         let limits = conn.shared.runtime().config.server.limits;
         let in_progress = conn.sessions.values().filter(|s| s.identity().is_none()).count();
@@ -35,7 +36,7 @@ pub(crate) fn handle(conn: &mut Connection, req: &Request<'_>, out: &mut Writer)
         conn.sessions.insert(id, Session::new(id, negotiated.preauth.clone(), conn.now.instant));
         id
     } else {
-        let session = conn.sessions.get_mut(&req.header.session_id).ok_or(NtStatus::USER_SESSION_DELETED)?;
+        let session = conn.sessions.get_mut(&req.session_id()).ok_or(NtStatus::USER_SESSION_DELETED)?;
         if let SessionState::Valid { .. } = session.state {
             // Re-authentication: the session keeps serving (and its keys) meanwhile.
             let SessionState::Valid { identity, crypto } = std::mem::replace(
@@ -51,7 +52,7 @@ pub(crate) fn handle(conn: &mut Connection, req: &Request<'_>, out: &mut Writer)
                 preauth: negotiated.preauth.clone(),
             };
         }
-        req.header.session_id
+        req.session_id()
     };
     let runtime = conn.shared.runtime();
     let settings = &runtime.config.server;
@@ -183,8 +184,9 @@ pub(crate) fn handle(conn: &mut Connection, req: &Request<'_>, out: &mut Writer)
                 .encode(out);
             conn.shared.logon_succeeded(&user);
             conn.shared.count(Counter::Logons, 1);
-            if !reauthenticated && request.previous_session_id != 0 && request.previous_session_id != session_id {
-                end_previous_session(conn, request.previous_session_id, &user);
+            let previous = SessionId(request.previous_session_id);
+            if !reauthenticated && previous != SessionId(0) && previous != session_id {
+                end_previous_session(conn, previous, &user);
             }
             if !reauthenticated {
                 conn.shared.emit(Event::LogonSucceeded {
@@ -203,13 +205,13 @@ pub(crate) fn handle(conn: &mut Connection, req: &Request<'_>, out: &mut Writer)
 
 /// A client reconnecting names the session it had (MS-SMB2 3.3.5.5.3, PreviousSessionId): that
 /// session ends, with its opens, when it belongs to the same user, wherever it is.
-fn end_previous_session(conn: &mut Connection, previous: u64, user: &str) {
+fn end_previous_session(conn: &mut Connection, previous: SessionId, user: &str) {
     if conn.sessions.get(&previous).and_then(|s| s.identity()).is_some_and(|i| same_name(&i.user, user)) {
         conn.ending_sessions.push(previous);
         return;
     }
     let holder = lock(&conn.shared.connections).iter().find_map(|(id, entry)| {
-        entry.sessions.iter().any(|s| s.session_id == previous && same_name(&s.user, user)).then_some(*id)
+        entry.sessions.iter().any(|s| s.session_id == previous.0 && same_name(&s.user, user)).then_some(*id)
     });
     if let Some(connection) = holder.filter(|c| *c != conn.info.id) {
         conn.shared.control(connection, Control::CloseSession { session_id: previous });
@@ -219,7 +221,7 @@ fn end_previous_session(conn: &mut Connection, previous: u64, user: &str) {
 /// Ends a failed session setup: the session goes, the failure is counted and told.
 fn fail(
     conn: &mut Connection,
-    session_id: u64,
+    session_id: SessionId,
     user: Option<String>,
     reason: String,
     status: NtStatus,
@@ -346,7 +348,7 @@ mod tests {
         let mut client = Client::new(engine());
         let (status, session_id) = client.sign_in("ÉMILE", "correct horse");
         assert_eq!(status, NtStatus::SUCCESS);
-        let identity = client.conn.sessions[&session_id].identity().expect("authenticated").clone();
+        let identity = client.conn.sessions[&SessionId(session_id)].identity().expect("authenticated").clone();
         assert_eq!(identity.user, "Émile");
     }
 

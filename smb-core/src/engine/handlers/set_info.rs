@@ -158,10 +158,8 @@ fn file_info(conn: &mut Connection, req: &Request<'_>, request: &SetInfoRequest)
 }
 
 fn notify(conn: &Connection, req: &Request<'_>, share: &str, change_filter: u32) {
-    let Some(path) = req
-        .file_id
-        .and_then(|f| conn.sessions.get(&req.header.session_id)?.opens.get(&f.volatile))
-        .map(|o| o.path.clone())
+    let Some(path) =
+        req.file_id.and_then(|f| conn.sessions.get(&req.session_id())?.opens.get(&f.volatile)).map(|o| o.path.clone())
     else {
         return;
     };
@@ -321,10 +319,8 @@ fn rename(conn: &mut Connection, req: &Request<'_>, info: &RenameInformation) ->
     }
     root.rename(&from, &to, replace || same_file)?;
     lock(&conn.shared.files).renamed(&share.config.name, &from, &to);
-    if let Some(open) = conn
-        .sessions
-        .get_mut(&req.header.session_id)
-        .and_then(|s| s.opens.get_mut(&req.file_id.expect("file").volatile))
+    if let Some(open) =
+        conn.sessions.get_mut(&req.session_id()).and_then(|s| s.opens.get_mut(&req.file_id.expect("file").volatile))
     {
         open.path = to.clone();
     }

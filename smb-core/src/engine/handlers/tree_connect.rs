@@ -5,6 +5,7 @@ use crate::engine::config::{Access, fold_name, same_name};
 use crate::engine::connection::Connection;
 use crate::engine::dispatch::{Done, Error, Outcome, Request};
 use crate::engine::events::{Event, Transport};
+use crate::engine::ids::TreeId;
 use crate::engine::session::{Tree, TreeKind};
 use crate::engine::shared::lock;
 use crate::proto::tree_connect::{TreeConnectRequest, TreeConnectResponse, share_flags, share_type};
@@ -16,7 +17,7 @@ const IPC_ACCESS: u32 = 0x001F_00A9 | 0x0000_0116;
 pub(crate) fn handle(conn: &mut Connection, req: &Request<'_>, out: &mut Writer) -> Result<Outcome, Error> {
     let request = TreeConnectRequest::decode(req.message)?;
     let share_name = request.share_name().to_owned();
-    let session_id = req.header.session_id;
+    let session_id = req.session_id();
     let user = conn.sessions[&session_id].user().to_owned();
     let deny = |conn: &Connection, reason: &str, status: NtStatus| -> Result<Outcome, Error> {
         conn.shared.emit(Event::TreeConnectDenied {
@@ -73,7 +74,7 @@ pub(crate) fn handle(conn: &mut Connection, req: &Request<'_>, out: &mut Writer)
     };
     let session = conn.sessions.get_mut(&session_id).expect("checked by the table");
     let tree_id = session.next_tree_id;
-    session.next_tree_id = session.next_tree_id.wrapping_add(1).max(1);
+    session.next_tree_id = TreeId(tree_id.0.wrapping_add(1).max(1));
     let share_type = if matches!(kind, TreeKind::Ipc) { share_type::PIPE } else { share_type::DISK };
     session.trees.insert(tree_id, Tree { share_name: share_name.clone(), kind, encrypt_data });
     TreeConnectResponse { share_type, reserved: 0, share_flags: flags, capabilities: 0, maximal_access }.encode(out);

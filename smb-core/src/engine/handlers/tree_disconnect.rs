@@ -7,7 +7,7 @@ use crate::proto::tree_disconnect::{TreeDisconnectRequest, TreeDisconnectRespons
 
 pub(crate) fn handle(conn: &mut Connection, req: &Request<'_>, out: &mut Writer) -> Result<Outcome, Error> {
     TreeDisconnectRequest::decode(req.message)?;
-    let (session_id, tree_id) = (req.header.session_id, req.header.tree_id);
+    let (session_id, tree_id) = (req.session_id(), req.tree_id());
     let opens: Vec<u64> = conn.sessions[&session_id]
         .opens
         .values()

@@ -23,7 +23,7 @@ pub(crate) fn handle(conn: &mut Connection, req: &Request<'_>, out: &mut Writer)
     let owner = conn.open_ref(req.file_id.map_or(0, |f| f.volatile));
     let shared = conn.shared.clone();
     let share = share_of(conn, req);
-    let user = conn.sessions.get(&req.header.session_id).map(|s| s.user().to_owned()).unwrap_or_default();
+    let user = conn.sessions.get(&req.session_id()).map(|s| s.user().to_owned()).unwrap_or_default();
     let open = open_of(conn, req)?;
     let writes = open.granted_access & access::FILE_WRITE_DATA != 0;
     let appends = open.granted_access & access::FILE_APPEND_DATA != 0;
