@@ -3,43 +3,30 @@
 use leptos::prelude::*;
 
 use crate::components::format::timestamp;
-use crate::components::table::TableHead;
+use crate::components::table::DataTable;
 use crate::model::audit::{Action, AuditEvent, Outcome};
 
 #[component]
 pub fn EventsTable(events: Vec<AuditEvent>) -> impl IntoView {
-    if events.is_empty() {
-        return view! { <p class="empty">"No events match."</p> }.into_any();
-    }
+    let columns = &["Time", "Action", "By", "Target", "Result", "Details", "From"];
     view! {
-        <div class="table-wrap">
-            <table class="events">
-                <TableHead columns=&["Time", "Action", "By", "Target", "Result", "Details", "From"]/>
-                <tbody>
-                    {events
-                        .into_iter()
-                        .map(|event| {
-                            let failed = event.outcome == Outcome::Failure;
-                            view! {
-                                <tr class:failure=failed data-action=event.action.clone()>
-                                    <td class="nowrap">{timestamp(&event.at)}</td>
-                                    <td>{Action::label_of(&event.action).to_owned()}</td>
-                                    <td>{event.actor}</td>
-                                    <td>{event.target}</td>
-                                    <td>
-                                        <span class=if failed { "badge bad" } else { "badge good" }>
-                                            {if failed { "Failed" } else { "Succeeded" }}
-                                        </span>
-                                    </td>
-                                    <td>{event.detail}</td>
-                                    <td class="nowrap">{event.source}</td>
-                                </tr>
-                            }
-                        })
-                        .collect_view()}
-                </tbody>
-            </table>
-        </div>
+        <DataTable class="events" columns rows=events empty="No events match." row=|event: AuditEvent| {
+            let failed = event.outcome == Outcome::Failure;
+            view! {
+                <tr class:failure=failed data-action=event.action.clone()>
+                    <td class="nowrap">{timestamp(&event.at)}</td>
+                    <td>{Action::label_of(&event.action).to_owned()}</td>
+                    <td>{event.actor}</td>
+                    <td>{event.target}</td>
+                    <td>
+                        <span class=if failed { "badge bad" } else { "badge good" }>
+                            {if failed { "Failed" } else { "Succeeded" }}
+                        </span>
+                    </td>
+                    <td>{event.detail}</td>
+                    <td class="nowrap">{event.source}</td>
+                </tr>
+            }
+        }/>
     }
-    .into_any()
 }

@@ -139,3 +139,67 @@ where
         </details>
     }
 }
+
+/// A form that empties itself once `action` succeeds: pass the returned reference to its
+/// `ActionForm`'s `node_ref`.
+pub fn cleared_on_success<I, O>(action: ServerAction<I>) -> NodeRef<leptos::html::Form>
+where
+    I: leptos::server_fn::ServerFn<Output = O, Error = AppError> + Clone + Send + Sync + 'static,
+    O: Clone + Send + Sync + 'static,
+{
+    let form = NodeRef::<leptos::html::Form>::new();
+    Effect::new(move |_| {
+        if let (Some(Ok(_)), Some(form)) = (action.value().get(), form.get()) {
+            form.reset();
+        }
+    });
+    form
+}
+
+/// A new password and its confirmation (`password` and `confirm`), with the length rule as hint.
+#[component]
+pub fn NewPassword(
+    form: &'static str,
+    /// The fewest characters the server takes.
+    min_chars: usize,
+    #[prop(into)] error: Signal<Option<AppError>>,
+    #[prop(default = "Password")] label: &'static str,
+    #[prop(default = "Confirm password")] confirm: &'static str,
+) -> impl IntoView {
+    let hint = format!("At least {min_chars} characters.");
+    view! {
+        <Field form name="password" label kind="password" error autocomplete="new-password" hint required=true/>
+        <Field form name="confirm" label=confirm kind="password" error autocomplete="new-password" required=true/>
+    }
+}
+
+/// A labelled list to pick one of `options` from, sent as `name`.
+#[component]
+pub fn Choice(id: &'static str, name: &'static str, label: &'static str, options: Vec<String>) -> impl IntoView {
+    view! {
+        <div class="field">
+            <label for=id>{label}</label>
+            <select id=id name=name>
+                {options.into_iter().map(|option| view! { <option value=option.clone()>{option.clone()}</option> }).collect_view()}
+            </select>
+        </div>
+    }
+}
+
+/// A check box sent as `name` = `on` when ticked, its label beside it and an optional hint.
+#[component]
+pub fn Checkbox(
+    id: &'static str,
+    name: &'static str,
+    label: &'static str,
+    #[prop(optional)] checked: bool,
+    #[prop(optional)] hint: Option<&'static str>,
+) -> impl IntoView {
+    view! {
+        <div class="field checkbox">
+            <input type="checkbox" id=id name=name value="on" checked=checked/>
+            <label for=id>{label}</label>
+            {hint.map(|hint| view! { <p class="hint">{hint}</p> })}
+        </div>
+    }
+}

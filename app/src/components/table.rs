@@ -81,6 +81,37 @@ pub fn page_of<T: Clone>(rows: &[T], page: usize) -> Vec<T> {
     rows.iter().skip(page.min(last) * PAGE_SIZE).take(PAGE_SIZE).cloned().collect()
 }
 
+/// A table in its scrolling frame: the header row of `columns` ("Actions" last when `actions`),
+/// then `row` of each of `rows`. With no rows and an `empty` sentence, the sentence instead.
+#[component]
+pub fn DataTable<T, R, V>(
+    /// The table's class, which the style sheet and the tests know it by.
+    class: &'static str,
+    columns: &'static [&'static str],
+    #[prop(optional)] actions: bool,
+    rows: Vec<T>,
+    row: R,
+    #[prop(optional)] empty: Option<&'static str>,
+) -> impl IntoView
+where
+    T: 'static,
+    R: Fn(T) -> V + 'static,
+    V: IntoView + 'static,
+{
+    if let (true, Some(empty)) = (rows.is_empty(), empty) {
+        return view! { <p class="empty">{empty}</p> }.into_any();
+    }
+    view! {
+        <div class="table-wrap">
+            <table class=class>
+                <TableHead columns actions/>
+                <tbody>{rows.into_iter().map(row).collect_view()}</tbody>
+            </table>
+        </div>
+    }
+    .into_any()
+}
+
 /// A table's header row: a column header for each of `columns`, and "Actions" when `actions`.
 #[component]
 pub fn TableHead(columns: &'static [&'static str], #[prop(optional)] actions: bool) -> impl IntoView {

@@ -1,12 +1,14 @@
 use leptos::prelude::*;
 
 use crate::api::accounts::{CreateAccount, RemoveAccount, ResetAccountPassword, SetAccountRole, list_accounts};
-use crate::components::form::{ConfirmDelete, Field, FormError, Submit, action_error};
+use crate::components::form::{
+    Choice, ConfirmDelete, Field, FormError, NewPassword, Submit, action_error, cleared_on_success,
+};
 use crate::components::format::timestamp;
 use crate::components::layout::use_viewer;
 use crate::components::page::PageHeader;
 use crate::components::resource::ResourceView;
-use crate::components::table::TableHead;
+use crate::components::table::DataTable;
 use crate::model::accounts::{AccountSummary, MIN_PASSWORD_CHARS};
 use crate::model::auth::Role;
 
@@ -56,30 +58,19 @@ fn AccountsTable(
     remove: ServerAction<RemoveAccount>,
     set_role: ServerAction<SetAccountRole>,
 ) -> impl IntoView {
-    view! {
-        <div class="table-wrap">
-            <table class="accounts">
-                <TableHead columns=&["Name", "Role", "Created", "Last sign-in"] actions=can_change/>
-                <tbody>
-                    {list
-                        .into_iter()
-                        .map(|account| {
-                            let name = account.name.clone();
-                            view! {
-                                <tr data-account=name.clone()>
-                                    <td>{account.name.clone()}</td>
-                                    <td><span class=format!("badge role-{}", account.role.as_str())>{account.role.label()}</span></td>
-                                    <td class="nowrap">{timestamp(&account.created_at)}</td>
-                                    <td class="nowrap">{account.last_sign_in_at.as_deref().map_or("Never".to_owned(), timestamp)}</td>
-                                    {can_change.then(|| view! { <RowActions account remove set_role/> })}
-                                </tr>
-                            }
-                        })
-                        .collect_view()}
-                </tbody>
-            </table>
-        </div>
-    }
+    let row = move |account: AccountSummary| {
+        let name = account.name.clone();
+        view! {
+            <tr data-account=name>
+                <td>{account.name.clone()}</td>
+                <td><span class=format!("badge role-{}", account.role.as_str())>{account.role.label()}</span></td>
+                <td class="nowrap">{timestamp(&account.created_at)}</td>
+                <td class="nowrap">{account.last_sign_in_at.as_deref().map_or("Never".to_owned(), timestamp)}</td>
+                {can_change.then(|| view! { <RowActions account remove set_role/> })}
+            </tr>
+        }
+    };
+    view! { <DataTable class="accounts" columns=&["Name", "Role", "Created", "Last sign-in"] actions=can_change rows=list row/> }
 }
 
 #[component]
@@ -106,12 +97,7 @@ fn RowActions(
 #[component]
 fn CreateForm(create: ServerAction<CreateAccount>) -> impl IntoView {
     let error = action_error(create);
-    let form_ref = NodeRef::<leptos::html::Form>::new();
-    Effect::new(move |_| {
-        if let (Some(Ok(())), Some(form)) = (create.value().get(), form_ref.get()) {
-            form.reset();
-        }
-    });
+    let form_ref = cleared_on_success(create);
     view! {
         <section class="card" aria-labelledby="create-account-title">
             <h2 id="create-account-title">"Add an account"</h2>
@@ -124,9 +110,7 @@ fn CreateForm(create: ServerAction<CreateAccount>) -> impl IntoView {
                         {Role::ALL.map(|role| view! { <option value=role.as_str()>{role.label()}</option> }).collect_view()}
                     </select>
                 </div>
-                <Field form="create" name="password" label="Password" kind="password" error autocomplete="new-password"
-                    hint=format!("At least {MIN_PASSWORD_CHARS} characters.") required=true/>
-                <Field form="create" name="confirm" label="Confirm password" kind="password" error autocomplete="new-password" required=true/>
+                <NewPassword form="create" error min_chars=MIN_PASSWORD_CHARS/>
                 <Submit pending=create.pending() label="Add account" busy_label="Adding…"/>
                 <Show when=move || matches!(create.value().get(), Some(Ok(())))>
                     <p class="ok-text" role="status">"Account added."</p>
@@ -144,14 +128,8 @@ fn ResetForm(reset: ServerAction<ResetAccountPassword>, names: Vec<String>) -> i
             <h2 id="reset-title">"Reset a password"</h2>
             <ActionForm action=reset>
                 <FormError error/>
-                <div class="field">
-                    <label for="reset-name">"Account"</label>
-                    <select id="reset-name" name="name">
-                        {names.into_iter().map(|name| view! { <option value=name.clone()>{name.clone()}</option> }).collect_view()}
-                    </select>
-                </div>
-                <Field form="reset" name="password" label="New password" kind="password" error autocomplete="new-password" required=true/>
-                <Field form="reset" name="confirm" label="Confirm password" kind="password" error autocomplete="new-password" required=true/>
+                <Choice id="reset-name" name="name" label="Account" options=names/>
+                <NewPassword form="reset" error min_chars=MIN_PASSWORD_CHARS label="New password"/>
                 <Submit pending=reset.pending() label="Reset password" busy_label="Saving…"/>
                 <Show when=move || matches!(reset.value().get(), Some(Ok(())))>
                     <p class="ok-text" role="status">"Password changed. The account's open sessions have ended."</p>

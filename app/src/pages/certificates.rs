@@ -9,9 +9,9 @@ use crate::components::format::timestamp;
 use crate::components::layout::use_viewer;
 use crate::components::page::PageHeader;
 use crate::components::resource::ResourceView;
-use crate::components::table::TableHead;
+use crate::components::table::DataTable;
 use crate::error::AppError;
-use crate::model::certs::{AddedCertificate, CertificateRow, generate_command, split_names};
+use crate::model::certs::{AddedCertificate, CertCheck, CertificateRow, generate_command, split_names};
 use crate::model::health::Level;
 
 #[component]
@@ -78,100 +78,12 @@ fn Store(
     remove: ServerAction<RemoveCertificate>,
     export: ServerAction<ExportCertificate>,
 ) -> impl IntoView {
-    if rows.is_empty() {
-        return view! {
-            <p class="empty">"The store is empty. Generate a certificate or import one below."</p>
-        }
-        .into_any();
-    }
     let details = rows.clone();
+    let columns =
+        &["Subject", "Health", "Names", "Issuer", "Expires", "Key", "Thumbprint (SHA-1)", "Mapped names", "Actions"];
     view! {
-        <div class="table-wrap">
-            <table class="certificates">
-                <TableHead columns=&["Subject", "Health", "Names", "Issuer", "Expires", "Key", "Thumbprint (SHA-1)", "Mapped names", "Actions"]/>
-                <tbody>
-                    {rows
-                        .into_iter()
-                        .map(|row| {
-                            let thumbprint = row.thumbprint.clone();
-                            let (show, export_one, export_ca, delete, key) = (
-                                thumbprint.clone(),
-                                thumbprint.clone(),
-                                thumbprint.clone(),
-                                thumbprint.clone(),
-                                thumbprint.clone(),
-                            );
-                            let mapped = !row.mapped_names.is_empty();
-                            view! {
-                                <tr data-thumbprint=key>
-                                    <td>{row.subject.clone()} {row.is_ca.then(|| view! { " " <span class="badge muted">"CA"</span> })}</td>
-                                    <td class="nowrap">
-                                        {if row.is_ca && row.dns_names.is_empty() {
-                                            view! { <span class="badge muted" title="Validates client certificates or issues server certificates; not served to clients">"CA certificate"</span> }.into_any()
-                                        } else {
-                                            health_badge(row.health).into_any()
-                                        }}
-                                    </td>
-                                    <td>{row.dns_names.join(", ")}</td>
-                                    <td>{if row.self_signed { "Itself (self-signed)".to_owned() } else { row.issuer.clone() }}</td>
-                                    <td class="nowrap">{days_badge(row.days_left)} <br/> <span class="hint">{timestamp(&row.not_after)}</span></td>
-                                    <td class="nowrap">{row.key.clone()}</td>
-                                    <td class="mono">{thumbprint}</td>
-                                    <td>{if mapped { row.mapped_names.join(", ") } else { "—".to_owned() }}</td>
-                                    <td class="row-actions">
-                                        <button type="button" class="small" on:click=move |_| selected.set(Some(show.clone()))>
-                                            "Details"
-                                        </button>
-                                        <button
-                                            type="button"
-                                            class="small"
-                                            on:click=move |_| {
-                                                export.dispatch(ExportCertificate { thumbprint: export_one.clone(), ca: false });
-                                            }
-                                        >
-                                            "Export"
-                                        </button>
-                                        {(!row.self_signed)
-                                            .then(|| {
-                                                view! {
-                                                    <button
-                                                        type="button"
-                                                        class="small"
-                                                        on:click=move |_| {
-                                                            export.dispatch(ExportCertificate { thumbprint: export_ca.clone(), ca: true });
-                                                        }
-                                                    >
-                                                        "Export CA"
-                                                    </button>
-                                                }
-                                            })}
-                                        {can_change
-                                            .then(|| {
-                                                view! {
-                                                    <ConfirmDelete
-                                                        action=remove
-                                                        opener="Delete…"
-                                                        question={
-                                                            if mapped {
-                                                                "It is mapped: unmap its names first (SMB over QUIC page)."
-                                                            } else {
-                                                                "Delete this certificate and its private key from the store?"
-                                                            }
-                                                        }
-                                                        button="Delete certificate"
-                                                        field="thumbprint"
-                                                        value=delete
-                                                    />
-                                                }
-                                            })}
-                                    </td>
-                                </tr>
-                            }
-                        })
-                        .collect_view()}
-                </tbody>
-            </table>
-        </div>
+        <DataTable class="certificates" columns rows empty="The store is empty. Generate a certificate or import one below."
+            row=move |row| certificate_row(row, can_change, selected, remove, export)/>
         {move || {
             selected
                 .get()
@@ -179,7 +91,63 @@ fn Store(
                 .map(|row| view! { <Details row selected/> })
         }}
     }
-    .into_any()
+}
+
+fn certificate_row(
+    row: CertificateRow,
+    can_change: bool,
+    selected: RwSignal<Option<String>>,
+    remove: ServerAction<RemoveCertificate>,
+    export: ServerAction<ExportCertificate>,
+) -> impl IntoView {
+    let thumbprint = row.thumbprint.clone();
+    let export_as = move |ca: bool| {
+        let thumbprint = thumbprint.clone();
+        move |_| {
+            export.dispatch(ExportCertificate { thumbprint: thumbprint.clone(), ca });
+        }
+    };
+    let show = row.thumbprint.clone();
+    let mapped = !row.mapped_names.is_empty();
+    let health = if row.is_ca && row.dns_names.is_empty() {
+        view! { <span class="badge muted" title="Validates client certificates or issues server certificates; not served to clients">"CA certificate"</span> }.into_any()
+    } else {
+        health_badge(row.health).into_any()
+    };
+    let delete = can_change.then(|| {
+        view! {
+            <ConfirmDelete
+                action=remove
+                opener="Delete…"
+                question=if mapped {
+                    "It is mapped: unmap its names first (SMB over QUIC page)."
+                } else {
+                    "Delete this certificate and its private key from the store?"
+                }
+                button="Delete certificate"
+                field="thumbprint"
+                value=row.thumbprint.clone()
+            />
+        }
+    });
+    view! {
+        <tr data-thumbprint=row.thumbprint>
+            <td>{row.subject} {row.is_ca.then(|| view! { " " <span class="badge muted">"CA"</span> })}</td>
+            <td class="nowrap">{health}</td>
+            <td>{row.dns_names.join(", ")}</td>
+            <td>{if row.self_signed { "Itself (self-signed)".to_owned() } else { row.issuer }}</td>
+            <td class="nowrap">{days_badge(row.days_left)} <br/> <span class="hint">{timestamp(&row.not_after)}</span></td>
+            <td class="nowrap">{row.key}</td>
+            <td class="mono">{row.thumbprint.clone()}</td>
+            <td>{if mapped { row.mapped_names.join(", ") } else { "—".to_owned() }}</td>
+            <td class="row-actions">
+                <button type="button" class="small" on:click=move |_| selected.set(Some(show.clone()))>"Details"</button>
+                <button type="button" class="small" on:click=export_as(false)>"Export"</button>
+                {(!row.self_signed).then(|| view! { <button type="button" class="small" on:click=export_as(true)>"Export CA"</button> })}
+                {delete}
+            </td>
+        </tr>
+    }
 }
 
 #[component]
@@ -209,28 +177,16 @@ fn Details(row: CertificateRow, selected: RwSignal<Option<String>>) -> impl Into
                 <dd>{row.origin.clone()} {row.local_ca.clone().map(|ca| format!(" by the local CA {ca}"))}</dd>
             </dl>
             <h3>"Requirements"</h3>
-            <div class="table-wrap">
-                <table class="checks">
-                    <TableHead columns=&["Check", "Verdict", "Finding", "How to fix"]/>
-                    <tbody>
-                        {row.checks
-                            .into_iter()
-                            .map(|check| {
-                                let name = check.name.clone();
-                                let class = crate::pages::health::badge_class(check.level);
-                                view! {
-                                    <tr data-check=name data-level=check.level.as_str()>
-                                        <td>{check.name}</td>
-                                        <td><span class=class>{check.level.verdict()}</span></td>
-                                        <td>{check.detail}</td>
-                                        <td>{check.fix.unwrap_or_default()}</td>
-                                    </tr>
-                                }
-                            })
-                            .collect_view()}
-                    </tbody>
-                </table>
-            </div>
+            <DataTable class="checks" columns=&["Check", "Verdict", "Finding", "How to fix"] rows=row.checks row=|check: CertCheck| {
+                view! {
+                    <tr data-check=check.name data-level=check.level.as_str()>
+                        <td>{check.name.clone()}</td>
+                        <td><span class=crate::pages::health::badge_class(check.level)>{check.level.verdict()}</span></td>
+                        <td>{check.detail}</td>
+                        <td>{check.fix.unwrap_or_default()}</td>
+                    </tr>
+                }
+            }/>
             <button type="button" class="small" on:click=move |_| selected.set(None)>"Close details"</button>
         </section>
     }

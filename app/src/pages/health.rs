@@ -4,7 +4,7 @@ use crate::api::health::{get_health, list_budget_settings};
 use crate::components::format::timestamp;
 use crate::components::page::PageHeader;
 use crate::components::resource::ResourceView;
-use crate::components::table::TableHead;
+use crate::components::table::DataTable;
 use crate::model::health::{BudgetSetting, HealthItem, HealthReport, Level};
 
 #[component]
@@ -38,31 +38,20 @@ fn Budget(settings: Vec<BudgetSetting>) -> impl IntoView {
                 "What every client may make the server hold, before and after sign-in. Change a value with "
                 <code>"edgeshare settings set KEY VALUE"</code> "; it applies at once."
             </p>
-            <div class="table-wrap">
-                <table class="budget">
-                    <TableHead columns=&["Setting", "Value", "Default", "Meaning"]/>
-                    <tbody>
-                        {settings
-                            .into_iter()
-                            .map(|setting| {
-                                let changed = setting.value != setting.default;
-                                let key = setting.key.clone();
-                                view! {
-                                    <tr data-setting=key>
-                                        <td class="mono">{setting.key}</td>
-                                        <td class="number">
-                                            {setting.value}
-                                            {changed.then(|| view! { " " <span class="badge muted">"changed"</span> })}
-                                        </td>
-                                        <td class="number">{setting.default}</td>
-                                        <td>{setting.description}</td>
-                                    </tr>
-                                }
-                            })
-                            .collect_view()}
-                    </tbody>
-                </table>
-            </div>
+            <DataTable class="budget" columns=&["Setting", "Value", "Default", "Meaning"] rows=settings row=|setting: BudgetSetting| {
+                let changed = setting.value != setting.default;
+                view! {
+                    <tr data-setting=setting.key>
+                        <td class="mono">{setting.key.clone()}</td>
+                        <td class="number">
+                            {setting.value}
+                            {changed.then(|| view! { " " <span class="badge muted">"changed"</span> })}
+                        </td>
+                        <td class="number">{setting.default}</td>
+                        <td>{setting.description}</td>
+                    </tr>
+                }
+            }/>
         </section>
     }
 }
@@ -100,14 +89,8 @@ fn Report(report: HealthReport, refresh: RwSignal<u64>) -> impl IntoView {
                 <button type="button" class="small" on:click=move |_| refresh.update(|r| *r += 1)>"Check again"</button>
             </p>
         </section>
-        <div class="table-wrap">
-            <table class="health">
-                <TableHead columns=&["Verdict", "Area", "Subject", "Check", "Finding", "How to fix"]/>
-                <tbody>
-                    {items.into_iter().map(|item| view! { <Row item/> }).collect_view()}
-                </tbody>
-            </table>
-        </div>
+        <DataTable class="health" columns=&["Verdict", "Area", "Subject", "Check", "Finding", "How to fix"] rows=items
+            row=|item| view! { <Row item/> }/>
     }
 }
 

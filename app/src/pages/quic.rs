@@ -3,11 +3,11 @@ use leptos::prelude::*;
 use crate::api::quic::{
     ChangeClientAccess, MapName, PreviewClientAccess, SetQuic, SetQuicOptions, UnmapName, get_quic_status,
 };
-use crate::components::form::{ConfirmDelete, Field, FormError, Submit, action_error};
+use crate::components::form::{Checkbox, Choice, ConfirmDelete, Field, FormError, Submit, action_error};
 use crate::components::layout::use_viewer;
 use crate::components::page::PageHeader;
 use crate::components::resource::ResourceView;
-use crate::components::table::TableHead;
+use crate::components::table::DataTable;
 use crate::model::quic::{AccessRow, MappingRow, QuicStatus};
 
 #[component]
@@ -157,16 +157,10 @@ fn OptionsForm(options: ServerAction<SetQuicOptions>, encrypt_smb: bool, auto_re
     view! {
         <ActionForm action=options>
             <FormError error/>
-            <div class="field checkbox">
-                <input type="checkbox" id="opt-encrypt" name="encrypt_smb" value="on" checked=encrypt_smb/>
-                <label for="opt-encrypt">"Encrypt SMB over QUIC too"</label>
-                <p class="hint">"QUIC encrypts everything already; SMB encryption on top costs CPU and adds nothing on the wire."</p>
-            </div>
-            <div class="field checkbox">
-                <input type="checkbox" id="opt-remap" name="auto_remap" value="on" checked=auto_remap/>
-                <label for="opt-remap">"Move mappings to renewed certificates"</label>
-                <p class="hint">"When a newer valid certificate with the same names arrives, names move to it: no outage at renewal."</p>
-            </div>
+            <Checkbox id="opt-encrypt" name="encrypt_smb" label="Encrypt SMB over QUIC too" checked=encrypt_smb
+                hint="QUIC encrypts everything already; SMB encryption on top costs CPU and adds nothing on the wire."/>
+            <Checkbox id="opt-remap" name="auto_remap" label="Move mappings to renewed certificates" checked=auto_remap
+                hint="When a newer valid certificate with the same names arrives, names move to it: no outage at renewal."/>
             <Submit pending=options.pending() label="Save options" busy_label="Saving…"/>
         </ActionForm>
     }
@@ -175,58 +169,41 @@ fn OptionsForm(options: ServerAction<SetQuicOptions>, encrypt_smb: bool, auto_re
 #[component]
 fn Mappings(mappings: Vec<MappingRow>, can_change: bool, unmap: ServerAction<UnmapName>) -> impl IntoView {
     let error = action_error(unmap);
-    if mappings.is_empty() {
-        return view! { <p class="empty">"No server name is mapped: clients are refused until you map one."</p> }
-            .into_any();
-    }
+    let columns = &["Server name", "Certificate", "Expires", "Client authentication", "Named pipes", "Default"];
+    let row = move |m: MappingRow| {
+        let unmap = can_change.then(|| {
+            view! {
+                <td>
+                    <ConfirmDelete action=unmap opener="Unmap…" question="Clients using this name are refused from now on."
+                        button="Unmap" field="name" value=m.name.clone()/>
+                </td>
+            }
+        });
+        let expires = m
+            .days_left
+            .map_or("missing".to_owned(), |d| if d < 0 { "expired".to_owned() } else { format!("{d} days") });
+        let client_auth = match (m.require_client_auth, m.skip_client_access_check) {
+            (false, _) => "Not required",
+            (true, false) => "Required, lists checked",
+            (true, true) => "Required, lists skipped",
+        };
+        view! {
+            <tr data-name=m.name>
+                <td class="mono">{m.name.clone()}</td>
+                <td>{m.subject} <br/> <span class="mono hint">{m.thumbprint}</span></td>
+                <td>{expires}</td>
+                <td>{client_auth}</td>
+                <td>{if m.allow_named_pipes { "Allowed" } else { "Refused" }}</td>
+                <td>{if m.is_default { "Yes" } else { "" }}</td>
+                {unmap}
+            </tr>
+        }
+    };
     view! {
         <FormError error/>
-        <div class="table-wrap">
-            <table class="mappings">
-                <TableHead columns=&["Server name", "Certificate", "Expires", "Client authentication", "Named pipes", "Default"] actions=can_change/>
-                <tbody>
-                    {mappings
-                        .into_iter()
-                        .map(|m| {
-                            let name = m.name.clone();
-                            view! {
-                                <tr data-name=m.name.clone()>
-                                    <td class="mono">{m.name.clone()}</td>
-                                    <td>{m.subject.clone()} <br/> <span class="mono hint">{m.thumbprint.clone()}</span></td>
-                                    <td>{m.days_left.map_or("missing".to_owned(), |d| if d < 0 { "expired".to_owned() } else { format!("{d} days") })}</td>
-                                    <td>
-                                        {match (m.require_client_auth, m.skip_client_access_check) {
-                                            (false, _) => "Not required",
-                                            (true, false) => "Required, lists checked",
-                                            (true, true) => "Required, lists skipped",
-                                        }}
-                                    </td>
-                                    <td>{if m.allow_named_pipes { "Allowed" } else { "Refused" }}</td>
-                                    <td>{if m.is_default { "Yes" } else { "" }}</td>
-                                    {can_change
-                                        .then(|| {
-                                            view! {
-                                                <td>
-                                                    <ConfirmDelete
-                                                        action=unmap
-                                                        opener="Unmap…"
-                                                        question="Clients using this name are refused from now on."
-                                                        button="Unmap"
-                                                        field="name"
-                                                        value=name
-                                                    />
-                                                </td>
-                                            }
-                                        })}
-                                </tr>
-                            }
-                        })
-                        .collect_view()}
-                </tbody>
-            </table>
-        </div>
+        <DataTable class="mappings" columns actions=can_change rows=mappings row
+            empty="No server name is mapped: clients are refused until you map one."/>
     }
-    .into_any()
 }
 
 #[component]
@@ -259,22 +236,12 @@ fn MapForm(map: ServerAction<MapName>, certificates: Vec<crate::model::quic::Cer
             </div>
             <fieldset>
                 <legend>"Options"</legend>
-                <div class="field checkbox">
-                    <input type="checkbox" id="map-auth" name="require_client_auth" value="on"/>
-                    <label for="map-auth">"Require client authentication (client certificates)"</label>
-                </div>
-                <div class="field checkbox">
-                    <input type="checkbox" id="map-skip" name="skip_client_access_check" value="on"/>
-                    <label for="map-skip">"Skip the allow and block lists (any certificate from a trusted CA)"</label>
-                </div>
-                <div class="field checkbox">
-                    <input type="checkbox" id="map-pipes" name="allow_named_pipes" value="on"/>
-                    <label for="map-pipes">"Allow named pipes (IPC$) over QUIC"</label>
-                </div>
-                <div class="field checkbox">
-                    <input type="checkbox" id="map-default" name="is_default" value="on"/>
-                    <label for="map-default">"Answer clients that send no server name (e.g. connecting by IP address)"</label>
-                </div>
+                <Checkbox id="map-auth" name="require_client_auth" label="Require client authentication (client certificates)"/>
+                <Checkbox id="map-skip" name="skip_client_access_check"
+                    label="Skip the allow and block lists (any certificate from a trusted CA)"/>
+                <Checkbox id="map-pipes" name="allow_named_pipes" label="Allow named pipes (IPC$) over QUIC"/>
+                <Checkbox id="map-default" name="is_default"
+                    label="Answer clients that send no server name (e.g. connecting by IP address)"/>
             </fieldset>
             <Submit pending=map.pending() label="Map name" busy_label="Mapping…"/>
             <p class="hint">"Command line: " <code>"edgeshare quic map --name NAME --thumbprint THUMBPRINT"</code></p>
@@ -284,63 +251,34 @@ fn MapForm(map: ServerAction<MapName>, certificates: Vec<crate::model::quic::Cer
 
 #[component]
 fn AccessTable(entries: Vec<AccessRow>, can_change: bool, change: ServerAction<ChangeClientAccess>) -> impl IntoView {
-    if entries.is_empty() {
-        return view! { <p class="empty">"No allow or block entries."</p> }.into_any();
-    }
+    let row = move |entry: AccessRow| {
+        let remove = can_change.then(|| {
+            let is_sha256 = entry.kind == "sha256";
+            let (name, allow, value) = (entry.name.clone(), entry.allow, entry.value.clone());
+            let on_click = move |_| {
+                let (sha256, issuer) =
+                    if is_sha256 { (value.clone(), String::new()) } else { (String::new(), value.clone()) };
+                change.dispatch(ChangeClientAccess { name: name.clone(), allow, add: false, sha256, issuer });
+            };
+            view! { <td><button type="button" class="small danger" on:click=on_click>"Remove"</button></td> }
+        });
+        view! {
+            <tr>
+                <td class="mono">{entry.name}</td>
+                <td>
+                    <span class=if entry.allow { "badge good" } else { "badge bad" }>
+                        {if entry.allow { "Allow" } else { "Block" }}
+                    </span>
+                </td>
+                <td class="mono">{if entry.kind == "sha256" { "SHA-256 " } else { "Issuer " }} {entry.value}</td>
+                {remove}
+            </tr>
+        }
+    };
     view! {
-        <div class="table-wrap">
-            <table class="access">
-                <TableHead columns=&["Server name", "Entry", "Matches"] actions=can_change/>
-                <tbody>
-                    {entries
-                        .into_iter()
-                        .map(|entry| {
-                            let (sha256, issuer) = if entry.kind == "sha256" {
-                                (entry.value.clone(), String::new())
-                            } else {
-                                (String::new(), entry.value.clone())
-                            };
-                            let (name, allow) = (entry.name.clone(), entry.allow);
-                            view! {
-                                <tr>
-                                    <td class="mono">{entry.name.clone()}</td>
-                                    <td>
-                                        <span class=if entry.allow { "badge good" } else { "badge bad" }>
-                                            {if entry.allow { "Allow" } else { "Block" }}
-                                        </span>
-                                    </td>
-                                    <td class="mono">{if entry.kind == "sha256" { "SHA-256 " } else { "Issuer " }} {entry.value.clone()}</td>
-                                    {can_change
-                                        .then(|| {
-                                            view! {
-                                                <td>
-                                                    <button
-                                                        type="button"
-                                                        class="small danger"
-                                                        on:click=move |_| {
-                                                            change.dispatch(ChangeClientAccess {
-                                                                name: name.clone(),
-                                                                allow,
-                                                                add: false,
-                                                                sha256: sha256.clone(),
-                                                                issuer: issuer.clone(),
-                                                            });
-                                                        }
-                                                    >
-                                                        "Remove"
-                                                    </button>
-                                                </td>
-                                            }
-                                        })}
-                                </tr>
-                            }
-                        })
-                        .collect_view()}
-                </tbody>
-            </table>
-        </div>
+        <DataTable class="access" columns=&["Server name", "Entry", "Matches"] actions=can_change rows=entries row
+            empty="No allow or block entries."/>
     }
-    .into_any()
 }
 
 #[component]
@@ -351,12 +289,7 @@ fn AccessForm(change: ServerAction<ChangeClientAccess>, names: Vec<String>) -> i
         <ActionForm action=change>
             <FormError error/>
             <input type="hidden" name="add" value="true"/>
-            <div class="field">
-                <label for="access-name">"Server name"</label>
-                <select id="access-name" name="name">
-                    {names.into_iter().map(|n| { let label = n.clone(); view! { <option value=n>{label}</option> } }).collect_view()}
-                </select>
-            </div>
+            <Choice id="access-name" name="name" label="Server name" options=names/>
             <div class="field">
                 <label for="access-allow">"Entry"</label>
                 <select id="access-allow" name="allow">
@@ -382,12 +315,7 @@ fn PreviewForm(preview: ServerAction<PreviewClientAccess>, names: Vec<String>) -
         <h3>"Would this client get in?"</h3>
         <ActionForm action=preview>
             <FormError error/>
-            <div class="field">
-                <label for="preview-name">"Server name"</label>
-                <select id="preview-name" name="name">
-                    {names.into_iter().map(|n| { let label = n.clone(); view! { <option value=n>{label}</option> } }).collect_view()}
-                </select>
-            </div>
+            <Choice id="preview-name" name="name" label="Server name" options=names/>
             <div class="field" class:invalid=move || certificate_error().is_some()>
                 <label for="preview-certificate">"Client certificate (PEM, with its CA chain if you have it)"</label>
                 <textarea id="preview-certificate" name="certificate" rows="4" class="mono" required

@@ -8,7 +8,7 @@ use crate::components::format::duration;
 use crate::components::layout::use_viewer;
 use crate::components::page::PageHeader;
 use crate::components::resource::ResourceView;
-use crate::components::table::TableHead;
+use crate::components::table::DataTable;
 use crate::model::sessions::{LiveStatus, OpenFileRow, SessionRow};
 
 /// How often the tables refresh themselves.
@@ -81,23 +81,19 @@ fn Tables(
 ) -> impl IntoView {
     let LiveStatus { sessions, files } = status;
     let (session_count, file_count) = (sessions.len(), files.len());
+    let session_columns =
+        &["User", "Client", "Transport", "Dialect", "Signing", "Encryption", "Shares", "Opens", "Connected", "Idle"];
     view! {
         <div class="live-tables">
         <section class="card wide" aria-labelledby="sessions-heading">
             <h2 id="sessions-heading">"Sessions " <span class="count">{format!("({session_count})")}</span></h2>
-            {if sessions.is_empty() {
-                view! { <p class="empty">"No one is connected."</p> }.into_any()
-            } else {
-                view! { <SessionsTable sessions can_change asking close_session/> }.into_any()
-            }}
+            <DataTable class="sessions" columns=session_columns actions=can_change rows=sessions
+                empty="No one is connected." row=move |row| session_row(row, can_change, asking, close_session)/>
         </section>
         <section class="card wide" aria-labelledby="files-heading">
             <h2 id="files-heading">"Open files " <span class="count">{format!("({file_count})")}</span></h2>
-            {if files.is_empty() {
-                view! { <p class="empty">"No file is open."</p> }.into_any()
-            } else {
-                view! { <FilesTable files can_change asking close_file/> }.into_any()
-            }}
+            <DataTable class="open-files" columns=&["Path", "User", "Client", "Access", "Locks"] actions=can_change
+                rows=files empty="No file is open." row=move |row| file_row(row, can_change, asking, close_file)/>
         </section>
         </div>
     }
@@ -111,127 +107,89 @@ fn protection(value: Option<String>, off: &'static str) -> impl IntoView {
     }
 }
 
-#[component]
-fn SessionsTable(
-    sessions: Vec<SessionRow>,
+fn session_row(
+    row: SessionRow,
     can_change: bool,
     asking: RwSignal<Option<String>>,
     close_session: ServerAction<CloseSession>,
 ) -> impl IntoView {
+    let (connection, session_id) = (row.connection, row.session_id);
+    let close = can_change.then(|| {
+        view! {
+            <td>
+                <ConfirmButton
+                    id=format!("session-{connection}-{session_id}")
+                    asking
+                    aria_label=format!("Close the session of {} from {}", row.user, row.client)
+                    prompt=format!("Close {}'s session? The client will have to sign in again.", row.user)
+                    confirm="Close session"
+                    pending=close_session.pending()
+                    on_confirm=move || {
+                        close_session.dispatch(CloseSession { connection, session_id });
+                    }
+                />
+            </td>
+        }
+    });
     view! {
-        <div class="table-wrap">
-            <table class="sessions">
-                <TableHead columns=&["User", "Client", "Transport", "Dialect", "Signing", "Encryption", "Shares", "Opens", "Connected", "Idle"] actions=can_change/>
-                <tbody>
-                    {sessions
-                        .into_iter()
-                        .map(|row| {
-                            let (connection, session_id) = (row.connection, row.session_id);
-                            let label = format!("Close the session of {} from {}", row.user, row.client);
-                            let prompt = format!("Close {}'s session? The client will have to sign in again.", row.user);
-                            view! {
-                                <tr data-session=format!("{connection}-{session_id}") data-user=row.user.clone()>
-                                    <td>{row.user.clone()}</td>
-                                    <td class="mono nowrap">{row.client.clone()}</td>
-                                    <td>
-                                        <span class=if row.transport == "QUIC" { "badge good" } else { "badge" }>
-                                            {row.transport.clone()}
-                                        </span>
-                                    </td>
-                                    <td>{row.dialect.clone()}</td>
-                                    <td>{protection(row.signing.clone(), "Off")}</td>
-                                    <td>{protection(row.encryption.clone(), "Off")}</td>
-                                    <td>{row.shares.join(", ")}</td>
-                                    <td class="number">{row.opens}</td>
-                                    <td class="nowrap">{duration(row.connected_seconds)}</td>
-                                    <td class="nowrap">{duration(row.idle_seconds)}</td>
-                                    {can_change
-                                        .then(|| {
-                                            view! {
-                                                <td>
-                                                    <ConfirmButton
-                                                        id=format!("session-{connection}-{session_id}")
-                                                        asking
-                                                        aria_label=label
-                                                        prompt
-                                                        confirm="Close session"
-                                                        pending=close_session.pending()
-                                                        on_confirm=move || {
-                                                            close_session.dispatch(CloseSession { connection, session_id });
-                                                        }
-                                                    />
-                                                </td>
-                                            }
-                                        })}
-                                </tr>
-                            }
-                        })
-                        .collect_view()}
-                </tbody>
-            </table>
-        </div>
+        <tr data-session=format!("{connection}-{session_id}") data-user=row.user>
+            <td>{row.user.clone()}</td>
+            <td class="mono nowrap">{row.client}</td>
+            <td>
+                <span class=if row.transport == "QUIC" { "badge good" } else { "badge" }>
+                    {row.transport.clone()}
+                </span>
+            </td>
+            <td>{row.dialect.clone()}</td>
+            <td>{protection(row.signing.clone(), "Off")}</td>
+            <td>{protection(row.encryption.clone(), "Off")}</td>
+            <td>{row.shares.join(", ")}</td>
+            <td class="number">{row.opens}</td>
+            <td class="nowrap">{duration(row.connected_seconds)}</td>
+            <td class="nowrap">{duration(row.idle_seconds)}</td>
+            {close}
+        </tr>
     }
 }
 
-#[component]
-fn FilesTable(
-    files: Vec<OpenFileRow>,
+fn file_row(
+    row: OpenFileRow,
     can_change: bool,
     asking: RwSignal<Option<String>>,
     close_file: ServerAction<CloseFile>,
 ) -> impl IntoView {
+    let (connection, file_id) = (row.connection, row.file_id);
+    let path = if row.path.is_empty() { format!("{}\\", row.share) } else { format!("{}\\{}", row.share, row.path) };
+    let access = if row.access.is_empty() { "attributes only".to_owned() } else { row.access.join(", ") };
+    let close = can_change.then(|| {
+        view! {
+            <td>
+                <ConfirmButton
+                    id=format!("file-{connection}-{file_id}")
+                    asking
+                    aria_label=format!("Close {path}")
+                    prompt=format!("Close {path} for {}?", row.user)
+                    confirm="Close file"
+                    pending=close_file.pending()
+                    on_confirm=move || {
+                        close_file.dispatch(CloseFile { connection, file_id });
+                    }
+                />
+            </td>
+        }
+    });
     view! {
-        <div class="table-wrap">
-            <table class="open-files">
-                <TableHead columns=&["Path", "User", "Client", "Access", "Locks"] actions=can_change/>
-                <tbody>
-                    {files
-                        .into_iter()
-                        .map(|row| {
-                            let (connection, file_id) = (row.connection, row.file_id);
-                            let path = if row.path.is_empty() {
-                                format!("{}\\", row.share)
-                            } else {
-                                format!("{}\\{}", row.share, row.path)
-                            };
-                            let label = format!("Close {path}");
-                            let prompt = format!("Close {path} for {}?", row.user);
-                            let access = if row.access.is_empty() { "attributes only".to_owned() } else { row.access.join(", ") };
-                            view! {
-                                <tr data-file=format!("{connection}-{file_id}")>
-                                    <td class="mono">
-                                        {path.clone()}
-                                        {row.is_directory.then(|| view! { " " <span class="badge muted">"folder"</span> })}
-                                    </td>
-                                    <td>{row.user.clone()}</td>
-                                    <td class="mono nowrap">{row.client.clone()}</td>
-                                    <td>{access}</td>
-                                    <td class="number">{row.locks}</td>
-                                    {can_change
-                                        .then(|| {
-                                            view! {
-                                                <td>
-                                                    <ConfirmButton
-                                                        id=format!("file-{connection}-{file_id}")
-                                                        asking
-                                                        aria_label=label
-                                                        prompt
-                                                        confirm="Close file"
-                                                        pending=close_file.pending()
-                                                        on_confirm=move || {
-                                                            close_file.dispatch(CloseFile { connection, file_id });
-                                                        }
-                                                    />
-                                                </td>
-                                            }
-                                        })}
-                                </tr>
-                            }
-                        })
-                        .collect_view()}
-                </tbody>
-            </table>
-        </div>
+        <tr data-file=format!("{connection}-{file_id}")>
+            <td class="mono">
+                {path.clone()}
+                {row.is_directory.then(|| view! { " " <span class="badge muted">"folder"</span> })}
+            </td>
+            <td>{row.user}</td>
+            <td class="mono nowrap">{row.client}</td>
+            <td>{access}</td>
+            <td class="number">{row.locks}</td>
+            {close}
+        </tr>
     }
 }
 

@@ -7,13 +7,15 @@ use crate::api::users::{
     CreateSmbUser, RemoveSmbUser, SetLockoutPolicy, SetSmbUserEnabled, SetSmbUserPassword, UnlockSmbUser,
     get_lockout_policy, list_smb_users,
 };
-use crate::components::form::{ConfirmDelete, Field, FormError, Submit, action_error};
+use crate::components::form::{
+    Choice, ConfirmDelete, Field, FormError, NewPassword, Submit, action_error, cleared_on_success,
+};
 use crate::components::format::{duration, timestamp};
 use crate::components::layout::use_viewer;
 use crate::components::notice::{Notice, NoticePanel};
 use crate::components::page::PageHeader;
 use crate::components::resource::ResourceView;
-use crate::components::table::TableHead;
+use crate::components::table::DataTable;
 use crate::error::AppError;
 use crate::model::users::{
     LockoutPolicyView, MIN_PASSWORD_CHARS, UserSummary, password_command, setting_command, user_command,
@@ -128,27 +130,13 @@ fn UsersTable(
     remove: ServerAction<RemoveSmbUser>,
     unlock: ServerAction<UnlockSmbUser>,
 ) -> impl IntoView {
-    if list.is_empty() {
-        return view! {
-            <p class="empty">"There are no SMB users yet."</p>
-        }
-        .into_any();
-    }
+    let count =
+        (!list.is_empty()).then(|| format!("{} SMB user{}", list.len(), if list.len() == 1 { "" } else { "s" }));
     view! {
-        <p class="count">{format!("{} SMB user{}", list.len(), if list.len() == 1 { "" } else { "s" })}</p>
-        <div class="table-wrap">
-            <table class="users">
-                <TableHead columns=&["Name", "State", "Created", "Password changed"] actions=can_change/>
-                <tbody>
-                    {list
-                        .into_iter()
-                        .map(|user| view! { <UserRow user can_change enable remove unlock/> })
-                        .collect_view()}
-                </tbody>
-            </table>
-        </div>
+        {count.map(|count| view! { <p class="count">{count}</p> })}
+        <DataTable class="users" columns=&["Name", "State", "Created", "Password changed"] actions=can_change
+            rows=list empty="There are no SMB users yet." row=move |user| view! { <UserRow user can_change enable remove unlock/> }/>
     }
-    .into_any()
 }
 
 #[component]
@@ -213,12 +201,7 @@ fn UserRow(
 #[component]
 fn CreateForm(create: ServerAction<CreateSmbUser>) -> impl IntoView {
     let error = action_error(create);
-    let form_ref = NodeRef::<leptos::html::Form>::new();
-    Effect::new(move |_| {
-        if let (Some(Ok(_)), Some(form)) = (create.value().get(), form_ref.get()) {
-            form.reset();
-        }
-    });
+    let form_ref = cleared_on_success(create);
     view! {
         <section class="card" aria-labelledby="create-user-title">
             <h2 id="create-user-title">"Add a user"</h2>
@@ -226,9 +209,7 @@ fn CreateForm(create: ServerAction<CreateSmbUser>) -> impl IntoView {
                 <FormError error/>
                 <Field form="user" name="name" label="User name" error autocomplete="off" required=true
                     hint="At most 20 characters; no \" / \\ [ ] : ; | = , + * ? < > @ %."/>
-                <Field form="user" name="password" label="Password" kind="password" error autocomplete="new-password"
-                    hint=format!("At least {MIN_PASSWORD_CHARS} characters.") required=true/>
-                <Field form="user" name="confirm" label="Confirm password" kind="password" error autocomplete="new-password" required=true/>
+                <NewPassword form="user" error min_chars=MIN_PASSWORD_CHARS/>
                 <p class="hint">"Command line: " <code>"edgeshare user add NAME --password-stdin"</code></p>
                 <Submit pending=create.pending() label="Add user" busy_label="Adding…"/>
             </ActionForm>
@@ -239,28 +220,14 @@ fn CreateForm(create: ServerAction<CreateSmbUser>) -> impl IntoView {
 #[component]
 fn PasswordForm(password: ServerAction<SetSmbUserPassword>, names: Vec<String>) -> impl IntoView {
     let error = action_error(password);
-    let form_ref = NodeRef::<leptos::html::Form>::new();
-    Effect::new(move |_| {
-        if let (Some(Ok(_)), Some(form)) = (password.value().get(), form_ref.get()) {
-            form.reset();
-        }
-    });
+    let form_ref = cleared_on_success(password);
     view! {
         <section class="card" aria-labelledby="password-title">
             <h2 id="password-title">"Change a password"</h2>
             <ActionForm action=password node_ref=form_ref>
                 <FormError error/>
-                <div class="field">
-                    <label for="password-name">"User"</label>
-                    <select id="password-name" name="name">
-                        {names.into_iter().map(|name| {
-                            let label = name.clone();
-                            view! { <option value=name>{label}</option> }
-                        }).collect_view()}
-                    </select>
-                </div>
-                <Field form="password" name="password" label="New password" kind="password" error autocomplete="new-password" required=true/>
-                <Field form="password" name="confirm" label="Confirm new password" kind="password" error autocomplete="new-password" required=true/>
+                <Choice id="password-name" name="name" label="User" options=names/>
+                <NewPassword form="password" error min_chars=MIN_PASSWORD_CHARS label="New password" confirm="Confirm new password"/>
                 <p class="hint">"Sessions already signed in stay; new sign-ins need the new password. Command line: "
                     <code>"edgeshare user set-password NAME --password-stdin"</code></p>
                 <Submit pending=password.pending() label="Change password" busy_label="Saving…"/>
