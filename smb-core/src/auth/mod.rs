@@ -2,6 +2,7 @@
 //! users. A step function: each client token in, the next server token (or a verdict) out.
 
 pub(crate) mod der;
+pub(crate) mod kerberos;
 pub mod ntlm;
 pub(crate) mod spnego;
 

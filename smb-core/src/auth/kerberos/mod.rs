@@ -1,0 +1,10 @@
+//! Kerberos for SESSION_SETUP (SPNEGO with the Kerberos mechanism): the service's long-term keys
+//! from a keytab ([`keytab`]) and the encryption types and checksums they work with ([`crypto`]).
+//! Like the rest of the core, no I/O: the keytab arrives as bytes, randomness as arguments.
+
+// The acceptor (the next step: AP-REQ, ticket and PAC checks) is the user of these; until it
+// lands only the tests are.
+#![allow(dead_code)]
+
+pub(crate) mod crypto;
+pub(crate) mod keytab;
