@@ -39,7 +39,7 @@ for (const [width, height, device] of [[1280, 800, 'desktop'], [390, 844, 'phone
   });
 }
 
-test('at 1280x800 the certificates table shows each certificate\'s health without scrolling', async ({ page }) => {
+test('at 1280x800 the certificates table fits its card, shows each certificate\'s health and keeps its rows short', async ({ page }) => {
   await signIn(page, server.url, 'boss', 'boss password 123');
   await page.goto(`${server.url}/certificates`);
   await hydrated(page);
@@ -51,6 +51,14 @@ test('at 1280x800 the certificates table shows each certificate\'s health withou
   const cell = await health.boundingBox();
   expect(frame && cell && cell.x + cell.width <= frame.x + frame.width, 'the health column is scrolled out of view')
     .toBe(true);
+  const overflow = await page.locator('.table-wrap:has(table.certificates)')
+    .evaluate((wrap) => wrap.scrollWidth - wrap.clientWidth);
+  expect(overflow, 'the table is wider than its card').toBeLessThanOrEqual(0);
+  // Each row holds its facts and buttons in at most a few lines, not a column of buttons.
+  for (const row of await page.locator('table.certificates tbody tr').all()) {
+    const box = await row.boundingBox();
+    expect(box && box.height, 'a certificate row is tall and mostly empty').toBeLessThanOrEqual(120);
+  }
   // The generate form's command line shows its shape before anything is typed.
   await expect(page.getByText('edgeshare cert generate --dns NAME')).toBeVisible();
 });

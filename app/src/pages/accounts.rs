@@ -83,13 +83,15 @@ fn RowActions(
     let (name, role_name) = (account.name.clone(), account.name.clone());
     let question = format!("Remove the console account '{name}'? Its sessions end at once.");
     view! {
-        <td class="row-actions">
-            <ActionForm action=set_role>
-                <input type="hidden" name="name" value=role_name/>
-                <input type="hidden" name="role" value=other.as_str()/>
-                <button type="submit" class="small">{format!("Make {}", other.label().to_lowercase())}</button>
-            </ActionForm>
-            <ConfirmDelete action=remove opener="Remove…" question button="Remove account" field="name" value=name/>
+        <td>
+            <div class="row-actions">
+                <ActionForm action=set_role>
+                    <input type="hidden" name="name" value=role_name/>
+                    <input type="hidden" name="role" value=other.as_str()/>
+                    <button type="submit" class="small">{format!("Make {}", other.label().to_lowercase())}</button>
+                </ActionForm>
+                <ConfirmDelete action=remove opener="Remove…" question button="Remove account" field="name" value=name/>
+            </div>
         </td>
     }
 }

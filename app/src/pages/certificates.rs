@@ -79,8 +79,7 @@ fn Store(
     export: ServerAction<ExportCertificate>,
 ) -> impl IntoView {
     let details = rows.clone();
-    let columns =
-        &["Subject", "Health", "Names", "Issuer", "Expires", "Key", "Thumbprint (SHA-1)", "Mapped names", "Actions"];
+    let columns = &["Certificate", "Health", "Names", "Issuer", "Expires", "Mapped names", "Actions"];
     view! {
         <DataTable class="certificates" columns rows empty="The store is empty. Generate a certificate or import one below."
             row=move |row| certificate_row(row, can_change, selected, remove, export)/>
@@ -132,19 +131,24 @@ fn certificate_row(
     });
     view! {
         <tr data-thumbprint=row.thumbprint>
-            <td>{row.subject} {row.is_ca.then(|| view! { " " <span class="badge muted">"CA"</span> })}</td>
+            <td class="certificate">
+                {row.subject} {row.is_ca.then(|| view! { " " <span class="badge muted">"CA"</span> })}
+                <span class="facts">
+                    {row.key} " · " <span class="mono" title="Thumbprint (SHA-1)">{row.thumbprint.clone()}</span>
+                </span>
+            </td>
             <td class="nowrap">{health}</td>
             <td>{row.dns_names.join(", ")}</td>
             <td>{if row.self_signed { "Itself (self-signed)".to_owned() } else { row.issuer }}</td>
             <td class="nowrap">{days_badge(row.days_left)} <br/> <span class="hint">{timestamp(&row.not_after)}</span></td>
-            <td class="nowrap">{row.key}</td>
-            <td class="mono">{row.thumbprint.clone()}</td>
             <td>{if mapped { row.mapped_names.join(", ") } else { "—".to_owned() }}</td>
-            <td class="row-actions">
-                <button type="button" class="small" on:click=move |_| selected.set(Some(show.clone()))>"Details"</button>
-                <button type="button" class="small" on:click=export_as(false)>"Export"</button>
-                {(!row.self_signed).then(|| view! { <button type="button" class="small" on:click=export_as(true)>"Export CA"</button> })}
-                {delete}
+            <td>
+                <div class="row-actions">
+                    <button type="button" class="small" on:click=move |_| selected.set(Some(show.clone()))>"Details"</button>
+                    <button type="button" class="small" on:click=export_as(false)>"Export"</button>
+                    {(!row.self_signed).then(|| view! { <button type="button" class="small" on:click=export_as(true)>"Export CA"</button> })}
+                    {delete}
+                </div>
             </td>
         </tr>
     }

@@ -294,36 +294,38 @@ fn ShareRow(
         let command = remove_command(&share.name);
         let remembered = command.clone();
         view! {
-            <td class="row-actions">
-                <button
-                    type="button"
-                    class="small"
-                    aria-label=format!("Edit {}", share.name)
-                    on:click={
-                        let name = name.clone();
-                        move |_| {
-                            on_success.set_value(None);
-                            edit.run((Editing::Existing(name.clone(), values.clone()), values.clone()));
+            <td>
+                <div class="row-actions">
+                    <button
+                        type="button"
+                        class="small"
+                        aria-label=format!("Edit {}", share.name)
+                        on:click={
+                            let name = name.clone();
+                            move |_| {
+                                on_success.set_value(None);
+                                edit.run((Editing::Existing(name.clone(), values.clone()), values.clone()));
+                            }
                         }
-                    }
-                >
-                    "Edit"
-                </button>
-                <ConfirmDelete
-                    action=remove
-                    opener="Delete…"
-                    question
-                    button="Delete share"
-                    field="name"
-                    value=name
-                    command
-                    on_submit=Callback::new(move |()| {
-                        on_success
-                            .set_value(
-                                Some(Notice { text: "Share '{name}' deleted; its files are untouched.".into(), commands: vec![remembered.clone()] }),
-                            )
-                    })
-                />
+                    >
+                        "Edit"
+                    </button>
+                    <ConfirmDelete
+                        action=remove
+                        opener="Delete…"
+                        question
+                        button="Delete share"
+                        field="name"
+                        value=name
+                        command
+                        on_submit=Callback::new(move |()| {
+                            on_success
+                                .set_value(
+                                    Some(Notice { text: "Share '{name}' deleted; its files are untouched.".into(), commands: vec![remembered.clone()] }),
+                                )
+                        })
+                    />
+                </div>
             </td>
         }
     });

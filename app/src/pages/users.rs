@@ -176,14 +176,16 @@ fn UserRow(
         });
         let toggle_name = name.clone();
         view! {
-            <td class="row-actions">
-                {unlock_button}
-                <ActionForm action=enable>
-                    <input type="hidden" name="name" value=toggle_name/>
-                    <input type="hidden" name="enabled" value=toggle_value/>
-                    <button type="submit" class="small">{toggle_label}</button>
-                </ActionForm>
-                <ConfirmDelete action=remove opener="Remove…" question button="Remove user" field="name" value=name command/>
+            <td>
+                <div class="row-actions">
+                    {unlock_button}
+                    <ActionForm action=enable>
+                        <input type="hidden" name="name" value=toggle_name/>
+                        <input type="hidden" name="enabled" value=toggle_value/>
+                        <button type="submit" class="small">{toggle_label}</button>
+                    </ActionForm>
+                    <ConfirmDelete action=remove opener="Remove…" question button="Remove user" field="name" value=name command/>
+                </div>
             </td>
         }
     });
