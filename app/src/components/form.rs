@@ -13,7 +13,8 @@ where
     Signal::derive(move || action.value().get().and_then(|result| result.err()))
 }
 
-/// A labelled input. `form` keeps ids unique when a page holds several forms.
+/// A labelled input. `form` keeps ids unique when a page holds several forms. Its starting text
+/// is `value`, or the signal `bound`, which then follows what is typed.
 #[component]
 pub fn Field(
     form: &'static str,
@@ -25,6 +26,9 @@ pub fn Field(
     #[prop(optional, into)] hint: Option<String>,
     #[prop(optional)] required: bool,
     #[prop(optional, into)] value: Option<String>,
+    #[prop(optional)] bound: Option<RwSignal<String>>,
+    #[prop(optional)] inputmode: Option<&'static str>,
+    #[prop(optional)] node_ref: Option<NodeRef<leptos::html::Input>>,
 ) -> impl IntoView {
     let id = format!("{form}-{name}");
     let error_id = format!("{id}-error");
@@ -44,19 +48,35 @@ pub fn Field(
             (!ids.is_empty()).then(|| ids.join(" "))
         }
     };
+    let input = view! {
+        <input
+            id=id.clone()
+            name=name
+            type=move || kind.get()
+            autocomplete=autocomplete
+            required=required
+            value=value
+            inputmode=inputmode
+            node_ref=node_ref.unwrap_or_default()
+            aria-invalid=move || message().is_some().then_some("true")
+            aria-describedby=described_by
+        />
+    };
+    // Only a bound input sets its value property: on an unbound one, a redraw after a failed
+    // submission would put back the old value over what was typed.
+    let input = match bound {
+        Some(bound) => input
+            .add_any_attr(leptos::tachys::html::property::prop("value", move || bound.get()))
+            .add_any_attr(leptos::tachys::html::event::on(leptos::ev::input, move |ev| {
+                bound.set(event_target_value(&ev));
+            }))
+            .into_any(),
+        None => input.into_any(),
+    };
     view! {
         <div class="field" class:invalid=move || message().is_some()>
-            <label for=id.clone()>{label}</label>
-            <input
-                id=id
-                name=name
-                type=move || kind.get()
-                autocomplete=autocomplete
-                required=required
-                value=value
-                aria-invalid=move || message().is_some().then_some("true")
-                aria-describedby=described_by
-            />
+            <label for=id>{label}</label>
+            {input}
             {hint.map(|hint| view! { <p class="hint" id=hint_id>{hint}</p> })}
             <p class="field-error" id=error_id role="alert">{message}</p>
         </div>
@@ -201,5 +221,45 @@ pub fn Checkbox(
             <label for=id>{label}</label>
             {hint.map(|hint| view! { <p class="hint">{hint}</p> })}
         </div>
+    }
+}
+
+/// A card holding one form of `action`: its title, the form's own error on top, then `children`
+/// (the fields and the button). With `clear`, the form empties itself once the action succeeds.
+/// The title's id is `{id}-title`.
+#[component]
+pub fn FormCard<ServFn, OutputProtocol>(
+    id: &'static str,
+    title: &'static str,
+    action: ServerAction<ServFn>,
+    #[prop(optional)] clear: bool,
+    children: Children,
+) -> impl IntoView
+where
+    ServFn: serde::de::DeserializeOwned
+        + leptos::server_fn::ServerFn<
+            Protocol = leptos::server_fn::Http<leptos::server_fn::codec::PostUrl, OutputProtocol>,
+            Error = AppError,
+        > + Clone
+        + Send
+        + Sync
+        + 'static,
+    <<ServFn::Client as leptos::server_fn::client::Client<AppError>>::Request as leptos::server_fn::request::ClientReq<
+        AppError,
+    >>::FormData: From<leptos::web_sys::FormData>,
+    ServFn::Output: Clone + Send + Sync + 'static,
+    ServFn::Client: leptos::server_fn::client::Client<AppError>,
+{
+    let error = action_error(action);
+    let form = if clear { cleared_on_success(action) } else { NodeRef::new() };
+    let title_id = format!("{id}-title");
+    view! {
+        <section class="card" aria-labelledby=title_id>
+            <h2 id=title_id.clone()>{title}</h2>
+            <ActionForm action node_ref=form>
+                <FormError error/>
+                {children()}
+            </ActionForm>
+        </section>
     }
 }

@@ -1,9 +1,7 @@
 use leptos::prelude::*;
 
 use crate::api::accounts::{CreateAccount, RemoveAccount, ResetAccountPassword, SetAccountRole, list_accounts};
-use crate::components::form::{
-    Choice, ConfirmDelete, Field, FormError, NewPassword, Submit, action_error, cleared_on_success,
-};
+use crate::components::form::{Choice, ConfirmDelete, Field, FormCard, FormError, NewPassword, Submit, action_error};
 use crate::components::format::timestamp;
 use crate::components::layout::use_viewer;
 use crate::components::page::PageHeader;
@@ -99,26 +97,21 @@ fn RowActions(
 #[component]
 fn CreateForm(create: ServerAction<CreateAccount>) -> impl IntoView {
     let error = action_error(create);
-    let form_ref = cleared_on_success(create);
     view! {
-        <section class="card" aria-labelledby="create-account-title">
-            <h2 id="create-account-title">"Add an account"</h2>
-            <ActionForm action=create node_ref=form_ref>
-                <FormError error/>
-                <Field form="create" name="name" label="Account name" error autocomplete="off" required=true/>
-                <div class="field">
-                    <label for="create-role">"Role"</label>
-                    <select id="create-role" name="role">
-                        {Role::ALL.map(|role| view! { <option value=role.as_str()>{role.label()}</option> }).collect_view()}
-                    </select>
-                </div>
-                <NewPassword form="create" error min_chars=MIN_PASSWORD_CHARS/>
-                <Submit pending=create.pending() label="Add account" busy_label="Adding…"/>
-                <Show when=move || matches!(create.value().get(), Some(Ok(())))>
-                    <p class="ok-text" role="status">"Account added."</p>
-                </Show>
-            </ActionForm>
-        </section>
+        <FormCard id="create-account" title="Add an account" action=create clear=true>
+            <Field form="create" name="name" label="Account name" error autocomplete="off" required=true/>
+            <div class="field">
+                <label for="create-role">"Role"</label>
+                <select id="create-role" name="role">
+                    {Role::ALL.map(|role| view! { <option value=role.as_str()>{role.label()}</option> }).collect_view()}
+                </select>
+            </div>
+            <NewPassword form="create" error min_chars=MIN_PASSWORD_CHARS/>
+            <Submit pending=create.pending() label="Add account" busy_label="Adding…"/>
+            <Show when=move || matches!(create.value().get(), Some(Ok(())))>
+                <p class="ok-text" role="status">"Account added."</p>
+            </Show>
+        </FormCard>
     }
 }
 
@@ -126,17 +119,13 @@ fn CreateForm(create: ServerAction<CreateAccount>) -> impl IntoView {
 fn ResetForm(reset: ServerAction<ResetAccountPassword>, names: Vec<String>) -> impl IntoView {
     let error = action_error(reset);
     view! {
-        <section class="card" aria-labelledby="reset-title">
-            <h2 id="reset-title">"Reset a password"</h2>
-            <ActionForm action=reset>
-                <FormError error/>
-                <Choice id="reset-name" name="name" label="Account" options=names/>
-                <NewPassword form="reset" error min_chars=MIN_PASSWORD_CHARS label="New password"/>
-                <Submit pending=reset.pending() label="Reset password" busy_label="Saving…"/>
-                <Show when=move || matches!(reset.value().get(), Some(Ok(())))>
-                    <p class="ok-text" role="status">"Password changed. The account's open sessions have ended."</p>
-                </Show>
-            </ActionForm>
-        </section>
+        <FormCard id="reset" title="Reset a password" action=reset>
+            <Choice id="reset-name" name="name" label="Account" options=names/>
+            <NewPassword form="reset" error min_chars=MIN_PASSWORD_CHARS label="New password"/>
+            <Submit pending=reset.pending() label="Reset password" busy_label="Saving…"/>
+            <Show when=move || matches!(reset.value().get(), Some(Ok(())))>
+                <p class="ok-text" role="status">"Password changed. The account's open sessions have ended."</p>
+            </Show>
+        </FormCard>
     }
 }

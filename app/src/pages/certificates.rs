@@ -4,7 +4,7 @@ use crate::api::certs::{
     ExportCertificate, GenerateCertificate, ImportCertificatePem, ImportCertificatePfx, RemoveCertificate,
     list_certificates,
 };
-use crate::components::form::{ConfirmDelete, FormError, Submit, action_error};
+use crate::components::form::{ConfirmDelete, FormCard, FormError, Submit, action_error};
 use crate::components::format::timestamp;
 use crate::components::layout::use_viewer;
 use crate::components::page::PageHeader;
@@ -249,47 +249,43 @@ pub fn GenerateForm(generate: ServerAction<GenerateCertificate>) -> impl IntoVie
         generate_command(&list, Some(&ca.get()), &key.get())
     };
     view! {
-        <section class="card" aria-labelledby="generate-title">
-            <h2 id="generate-title">"Generate a certificate"</h2>
-            <ActionForm action=generate>
-                <FormError error/>
-                <div class="field" class:invalid=move || names_error.get().is_some()>
-                    <label for="generate-dns">"DNS names clients use"</label>
-                    <textarea
-                        id="generate-dns"
-                        name="dns"
-                        rows="2"
-                        required
-                        aria-describedby="generate-dns-hint generate-dns-error"
-                        on:input=move |ev| names.set(event_target_value(&ev))
-                    ></textarea>
-                    <p class="hint" id="generate-dns-hint">"e.g. fs.example.com — separate several with commas. The first is also the subject."</p>
-                    <p class="field-error" id="generate-dns-error" role="alert">{names_error}</p>
-                </div>
-                <div class="field">
-                    <label for="generate-key">"Key"</label>
-                    <select id="generate-key" name="key" on:change=move |ev| key.set(event_target_value(&ev))>
-                        <option value="ecdsa-p256">"ECDSA P-256 (recommended)"</option>
-                        <option value="ecdsa-p384">"ECDSA P-384"</option>
-                        <option value="rsa-2048">"RSA 2048"</option>
-                        <option value="rsa-3072">"RSA 3072"</option>
-                        <option value="rsa-4096">"RSA 4096"</option>
-                    </select>
-                </div>
-                <div class="field">
-                    <label for="generate-ca">"Issue from local CA (optional)"</label>
-                    <input id="generate-ca" name="ca" autocomplete="off" aria-describedby="generate-ca-hint"
-                        on:input=move |ev| ca.set(event_target_value(&ev))/>
-                    <p class="hint" id="generate-ca-hint">
-                        "Leave empty for a self-signed certificate. With a name, a local CA of that name (created when "
-                        "missing) issues it: clients then trust that CA once for all its certificates."
-                    </p>
-                </div>
-                <Submit pending=generate.pending() label="Generate" busy_label="Generating… (RSA keys take a few seconds)"/>
-                <p class="hint">"Command line: " <code>{command}</code></p>
-                <p class="ok-text" role="status">{move || added_message(generate.value().get())}</p>
-            </ActionForm>
-        </section>
+        <FormCard id="generate" title="Generate a certificate" action=generate>
+            <div class="field" class:invalid=move || names_error.get().is_some()>
+                <label for="generate-dns">"DNS names clients use"</label>
+                <textarea
+                    id="generate-dns"
+                    name="dns"
+                    rows="2"
+                    required
+                    aria-describedby="generate-dns-hint generate-dns-error"
+                    on:input=move |ev| names.set(event_target_value(&ev))
+                ></textarea>
+                <p class="hint" id="generate-dns-hint">"e.g. fs.example.com — separate several with commas. The first is also the subject."</p>
+                <p class="field-error" id="generate-dns-error" role="alert">{names_error}</p>
+            </div>
+            <div class="field">
+                <label for="generate-key">"Key"</label>
+                <select id="generate-key" name="key" on:change=move |ev| key.set(event_target_value(&ev))>
+                    <option value="ecdsa-p256">"ECDSA P-256 (recommended)"</option>
+                    <option value="ecdsa-p384">"ECDSA P-384"</option>
+                    <option value="rsa-2048">"RSA 2048"</option>
+                    <option value="rsa-3072">"RSA 3072"</option>
+                    <option value="rsa-4096">"RSA 4096"</option>
+                </select>
+            </div>
+            <div class="field">
+                <label for="generate-ca">"Issue from local CA (optional)"</label>
+                <input id="generate-ca" name="ca" autocomplete="off" aria-describedby="generate-ca-hint"
+                    on:input=move |ev| ca.set(event_target_value(&ev))/>
+                <p class="hint" id="generate-ca-hint">
+                    "Leave empty for a self-signed certificate. With a name, a local CA of that name (created when "
+                    "missing) issues it: clients then trust that CA once for all its certificates."
+                </p>
+            </div>
+            <Submit pending=generate.pending() label="Generate" busy_label="Generating… (RSA keys take a few seconds)"/>
+            <p class="hint">"Command line: " <code>{command}</code></p>
+            <p class="ok-text" role="status">{move || added_message(generate.value().get())}</p>
+        </FormCard>
     }
 }
 
@@ -299,28 +295,24 @@ pub fn ImportPemForm(import_pem: ServerAction<ImportCertificatePem>) -> impl Int
     let chain_error = textarea_error(error, "certificate");
     let key_error = textarea_error(error, "key");
     view! {
-        <section class="card" aria-labelledby="import-pem-title">
-            <h2 id="import-pem-title">"Import PEM"</h2>
-            <ActionForm action=import_pem>
-                <FormError error/>
-                <div class="field" class:invalid=move || chain_error.get().is_some()>
-                    <label for="pem-certificate">"Certificate chain (PEM, leaf first)"</label>
-                    <textarea id="pem-certificate" name="certificate" rows="4" class="mono" required
-                        aria-describedby="pem-certificate-error"></textarea>
-                    <p class="field-error" id="pem-certificate-error" role="alert">{chain_error}</p>
-                </div>
-                <div class="field" class:invalid=move || key_error.get().is_some()>
-                    <label for="pem-key">"Private key (PEM)"</label>
-                    <textarea id="pem-key" name="key" rows="3" class="mono"
-                        aria-describedby="pem-key-hint pem-key-error"></textarea>
-                    <p class="hint" id="pem-key-hint">"Leave empty to import a CA certificate that client certificates are validated against."</p>
-                    <p class="field-error" id="pem-key-error" role="alert">{key_error}</p>
-                </div>
-                <Submit pending=import_pem.pending() label="Import" busy_label="Importing…"/>
-                <p class="hint">"Command line: " <code>"edgeshare cert import --pem chain.pem --key key.pem"</code></p>
-                <p class="ok-text" role="status">{move || added_message(import_pem.value().get())}</p>
-            </ActionForm>
-        </section>
+        <FormCard id="import-pem" title="Import PEM" action=import_pem>
+            <div class="field" class:invalid=move || chain_error.get().is_some()>
+                <label for="pem-certificate">"Certificate chain (PEM, leaf first)"</label>
+                <textarea id="pem-certificate" name="certificate" rows="4" class="mono" required
+                    aria-describedby="pem-certificate-error"></textarea>
+                <p class="field-error" id="pem-certificate-error" role="alert">{chain_error}</p>
+            </div>
+            <div class="field" class:invalid=move || key_error.get().is_some()>
+                <label for="pem-key">"Private key (PEM)"</label>
+                <textarea id="pem-key" name="key" rows="3" class="mono"
+                    aria-describedby="pem-key-hint pem-key-error"></textarea>
+                <p class="hint" id="pem-key-hint">"Leave empty to import a CA certificate that client certificates are validated against."</p>
+                <p class="field-error" id="pem-key-error" role="alert">{key_error}</p>
+            </div>
+            <Submit pending=import_pem.pending() label="Import" busy_label="Importing…"/>
+            <p class="hint">"Command line: " <code>"edgeshare cert import --pem chain.pem --key key.pem"</code></p>
+            <p class="ok-text" role="status">{move || added_message(import_pem.value().get())}</p>
+        </FormCard>
     }
 }
 

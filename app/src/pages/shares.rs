@@ -5,7 +5,7 @@ use leptos::prelude::*;
 
 use crate::api::shares::{CreateShare, RemoveShare, UpdateShare, list_shares};
 use crate::api::users::list_smb_users;
-use crate::components::form::{ConfirmDelete, FormError, Submit, action_error};
+use crate::components::form::{ConfirmDelete, Field, FormError, Submit, action_error};
 use crate::components::format::timestamp;
 use crate::components::layout::use_viewer;
 use crate::components::notice::{Notice, NoticePanel};
@@ -345,56 +345,6 @@ fn ShareRow(
     .into_any()
 }
 
-/// A text input bound to a signal, laid out and described like `components::form::Field`.
-#[component]
-fn Input(
-    name: &'static str,
-    label: &'static str,
-    value: RwSignal<String>,
-    #[prop(into)] error: Signal<Option<AppError>>,
-    #[prop(optional, into)] hint: Option<String>,
-    #[prop(optional)] required: bool,
-    #[prop(optional)] inputmode: Option<&'static str>,
-    #[prop(optional)] node_ref: Option<NodeRef<leptos::html::Input>>,
-) -> impl IntoView {
-    let id = format!("share-{name}");
-    let error_id = format!("{id}-error");
-    let hint_id = format!("{id}-hint");
-    let message = move || error.get().and_then(|e| e.for_field(name).map(str::to_owned));
-    let has_hint = hint.is_some();
-    let described_by = {
-        let (error_id, hint_id) = (error_id.clone(), hint_id.clone());
-        move || {
-            let ids: Vec<&str> = [has_hint.then_some(hint_id.as_str()), message().map(|_| error_id.as_str())]
-                .into_iter()
-                .flatten()
-                .collect();
-            (!ids.is_empty()).then(|| ids.join(" "))
-        }
-    };
-    let node_ref = node_ref.unwrap_or_default();
-    view! {
-        <div class="field" class:invalid=move || message().is_some()>
-            <label for=id.clone()>{label}</label>
-            <input
-                id=id
-                name=name
-                type="text"
-                autocomplete="off"
-                inputmode=inputmode
-                required=required
-                node_ref=node_ref
-                prop:value=move || value.get()
-                on:input=move |ev| value.set(event_target_value(&ev))
-                aria-invalid=move || message().is_some().then_some("true")
-                aria-describedby=described_by
-            />
-            {hint.map(|hint| view! { <p class="hint" id=hint_id>{hint}</p> })}
-            <p class="field-error" id=error_id role="alert">{message}</p>
-        </div>
-    }
-}
-
 #[component]
 fn ShareEditor(
     editing: RwSignal<Option<Editing>>,
@@ -461,13 +411,13 @@ fn ShareEditor(
             <form on:submit=submit novalidate=true>
                 <FormError error/>
                 <div class="share-fields">
-                    <Input name="name" label="Share name" value=form.name error required=true node_ref=name_ref
+                    <Field form="share" name="name" label="Share name" bound=form.name error autocomplete="off" required=true node_ref=name_ref
                         hint="What clients type after the server name: \\\\server\\name. At most 80 characters."/>
-                    <Input name="path" label="Directory" value=form.path error required=true
+                    <Field form="share" name="path" label="Directory" bound=form.path error autocomplete="off" required=true
                         hint="Absolute path of an existing directory on this server, such as /srv/shares/sales."/>
-                    <Input name="description" label="Description" value=form.description error
+                    <Field form="share" name="description" label="Description" bound=form.description error autocomplete="off"
                         hint=format!("Shown to clients that list the server's shares. At most {MAX_DESCRIPTION_CHARS} characters.")/>
-                    <Input name="max_users" label="Concurrent user limit" value=form.max_users error inputmode="numeric"
+                    <Field form="share" name="max_users" label="Concurrent user limit" bound=form.max_users error autocomplete="off" inputmode="numeric"
                         hint="Most users connected at once. Empty: no limit."/>
                 </div>
                 <PermissionsEditor permissions=form.permissions error/>

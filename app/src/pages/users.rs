@@ -7,9 +7,7 @@ use crate::api::users::{
     CreateSmbUser, RemoveSmbUser, SetLockoutPolicy, SetSmbUserEnabled, SetSmbUserPassword, UnlockSmbUser,
     get_lockout_policy, list_smb_users,
 };
-use crate::components::form::{
-    Choice, ConfirmDelete, Field, FormError, NewPassword, Submit, action_error, cleared_on_success,
-};
+use crate::components::form::{Choice, ConfirmDelete, Field, FormCard, FormError, NewPassword, Submit, action_error};
 use crate::components::format::{duration, timestamp};
 use crate::components::layout::use_viewer;
 use crate::components::notice::{Notice, NoticePanel};
@@ -203,38 +201,28 @@ fn UserRow(
 #[component]
 fn CreateForm(create: ServerAction<CreateSmbUser>) -> impl IntoView {
     let error = action_error(create);
-    let form_ref = cleared_on_success(create);
     view! {
-        <section class="card" aria-labelledby="create-user-title">
-            <h2 id="create-user-title">"Add a user"</h2>
-            <ActionForm action=create node_ref=form_ref>
-                <FormError error/>
-                <Field form="user" name="name" label="User name" error autocomplete="off" required=true
-                    hint="At most 20 characters; no \" / \\ [ ] : ; | = , + * ? < > @ %."/>
-                <NewPassword form="user" error min_chars=MIN_PASSWORD_CHARS/>
-                <p class="hint">"Command line: " <code>"edgeshare user add NAME --password-stdin"</code></p>
-                <Submit pending=create.pending() label="Add user" busy_label="Adding…"/>
-            </ActionForm>
-        </section>
+        <FormCard id="create-user" title="Add a user" action=create clear=true>
+            <Field form="user" name="name" label="User name" error autocomplete="off" required=true
+                hint="At most 20 characters; no \" / \\ [ ] : ; | = , + * ? < > @ %."/>
+            <NewPassword form="user" error min_chars=MIN_PASSWORD_CHARS/>
+            <p class="hint">"Command line: " <code>"edgeshare user add NAME --password-stdin"</code></p>
+            <Submit pending=create.pending() label="Add user" busy_label="Adding…"/>
+        </FormCard>
     }
 }
 
 #[component]
 fn PasswordForm(password: ServerAction<SetSmbUserPassword>, names: Vec<String>) -> impl IntoView {
     let error = action_error(password);
-    let form_ref = cleared_on_success(password);
     view! {
-        <section class="card" aria-labelledby="password-title">
-            <h2 id="password-title">"Change a password"</h2>
-            <ActionForm action=password node_ref=form_ref>
-                <FormError error/>
-                <Choice id="password-name" name="name" label="User" options=names/>
-                <NewPassword form="password" error min_chars=MIN_PASSWORD_CHARS label="New password" confirm="Confirm new password"/>
-                <p class="hint">"Sessions already signed in stay; new sign-ins need the new password. Command line: "
-                    <code>"edgeshare user set-password NAME --password-stdin"</code></p>
-                <Submit pending=password.pending() label="Change password" busy_label="Saving…"/>
-            </ActionForm>
-        </section>
+        <FormCard id="password" title="Change a password" action=password clear=true>
+            <Choice id="password-name" name="name" label="User" options=names/>
+            <NewPassword form="password" error min_chars=MIN_PASSWORD_CHARS label="New password" confirm="Confirm new password"/>
+            <p class="hint">"Sessions already signed in stay; new sign-ins need the new password. Command line: "
+                <code>"edgeshare user set-password NAME --password-stdin"</code></p>
+            <Submit pending=password.pending() label="Change password" busy_label="Saving…"/>
+        </FormCard>
     }
 }
 

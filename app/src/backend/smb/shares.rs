@@ -100,25 +100,31 @@ pub(super) async fn write_permissions(
     Ok(())
 }
 
+type Query<'q> = sqlx::query::Query<'q, sqlx::Sqlite, sqlx::sqlite::SqliteArguments<'q>>;
+
+/// Binds a share's stored columns, in the order both the INSERT and the UPDATE name them:
+/// name, name_key, path, description, encrypt_data, access_based_enumeration, max_users.
+fn bind_columns<'q>(query: Query<'q>, name: &'q str, path: &Path, share: &'q ShareConfig) -> Query<'q> {
+    query
+        .bind(name)
+        .bind(fold_name(name))
+        .bind(path.display().to_string())
+        .bind(&share.description)
+        .bind(share.encrypt_data)
+        .bind(share.access_based_enumeration)
+        .bind(share.max_users.map(i64::from))
+}
+
 pub async fn add_share(db: &SqlitePool, share: &ShareConfig) -> AppResult<()> {
     let name = check_share_name(&share.name)?;
     let path = check_share_path(&share.path.display().to_string())?;
     check_apart_from_data(db, &path).await?;
     let mut tx = db.begin().await?;
-    let added = sqlx::query(
+    let insert = sqlx::query(
         "INSERT INTO shares (name, name_key, path, description, encrypt_data, access_based_enumeration, max_users,
          created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-    )
-    .bind(name)
-    .bind(fold_name(name))
-    .bind(path.display().to_string())
-    .bind(&share.description)
-    .bind(share.encrypt_data)
-    .bind(share.access_based_enumeration)
-    .bind(share.max_users.map(i64::from))
-    .bind(now())
-    .execute(&mut *tx)
-    .await;
+    );
+    let added = bind_columns(insert, name, &path, share).bind(now()).execute(&mut *tx).await;
     let id = match added {
         Err(e) if unique_violation(&e) => {
             return Err(taken("share", "name", name, stored_name(&mut *tx, "shares", name).await));
@@ -189,20 +195,11 @@ pub async fn update_share(
     if expected.is_some_and(|expected| *expected != previous) {
         return Err(AppError::Conflict(format!("The share '{}' changed meanwhile.", previous.name)));
     }
-    let updated = sqlx::query(
+    let update = sqlx::query(
         "UPDATE shares SET name = ?, name_key = ?, path = ?, description = ?, encrypt_data = ?,
          access_based_enumeration = ?, max_users = ? WHERE id = ?",
-    )
-    .bind(name)
-    .bind(fold_name(name))
-    .bind(path.display().to_string())
-    .bind(&share.description)
-    .bind(share.encrypt_data)
-    .bind(share.access_based_enumeration)
-    .bind(share.max_users.map(i64::from))
-    .bind(id)
-    .execute(&mut *tx)
-    .await;
+    );
+    let updated = bind_columns(update, name, &path, share).bind(id).execute(&mut *tx).await;
     match updated {
         Err(e) if unique_violation(&e) => {
             return Err(taken("share", "name", name, stored_name(&mut *tx, "shares", name).await));
