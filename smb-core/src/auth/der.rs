@@ -54,7 +54,9 @@ pub(crate) fn encode(tag: u8, value: &[u8]) -> Vec<u8> {
         n if n < 0x80 => out.push(n as u8),
         n if n <= 0xFF => out.extend_from_slice(&[0x81, n as u8]),
         n if n <= 0xFFFF => out.extend_from_slice(&[0x82, (n >> 8) as u8, n as u8]),
-        n => out.extend_from_slice(&[0x83, (n >> 16) as u8, (n >> 8) as u8, n as u8]),
+        n if n <= 0xFF_FFFF => out.extend_from_slice(&[0x83, (n >> 16) as u8, (n >> 8) as u8, n as u8]),
+        // Four length bytes, what `read` accepts; nothing this crate encodes comes near 4 GiB.
+        n => out.extend_from_slice(&[0x84, (n >> 24) as u8, (n >> 16) as u8, (n >> 8) as u8, n as u8]),
     }
     out.extend_from_slice(value);
     out
@@ -144,7 +146,7 @@ mod tests {
 
     #[test]
     fn short_and_long_lengths_round_trip() {
-        for length in [0, 1, 127, 128, 255, 256, 70_000] {
+        for length in [0, 1, 127, 128, 255, 256, 70_000, 0x100_0000] {
             let value = vec![0xAB; length];
             let bytes = encode(OCTET_STRING, &value);
             let tlv = read(&mut Reader::new(&bytes)).unwrap();

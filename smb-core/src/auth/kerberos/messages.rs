@@ -6,7 +6,12 @@
 //! protocol version must be 5 and the message type must match, and nothing may trail a
 //! structure. All of it reads through [`der`] and the bounds-checked [`Reader`], so any input
 //! gives a value or an error, never a panic. Encoders write DER (definite lengths, the fields
-//! in tag order, integers in their shortest form).
+//! in tag order, integers in their shortest form, optional fields left out when `None`) and are
+//! total too: a value the wire cannot carry is an [`EncodeError`] (microseconds past 999,999,
+//! elements past der.rs's three length bytes), except times, which are clamped to the years
+//! 0000 to 9999 of KerberosTime ([`time::encode_kerberos_time`]). They write what they are
+//! given even where the decoder would refuse it (an empty PrincipalName, a wrong enctype), so
+//! that tests can build the requests an acceptor must refuse.
 
 use std::fmt;
 
@@ -17,13 +22,15 @@ use super::keytab::{MAX_COMPONENTS, Principal};
 use crate::auth::der::{self, Tlv, application, context};
 use crate::proto::{DecodeError, Reader};
 
+#[cfg(test)]
+mod encoder_tests;
 pub(crate) mod error;
 pub(crate) mod gss;
 #[cfg(test)]
 mod tests;
 pub(crate) mod time;
 
-use gss::{GSS_CHECKSUM_TYPE, GssChecksum, GssToken, Mech, tok_id};
+use gss::{GSS_CHECKSUM_TYPE, GssChecksum, GssToken, Mech, tok_id, wrap};
 use time::{decode_kerberos_time, encode_kerberos_time};
 
 /// RFC 4120 section 5.5.1 `pvno` and `tkt-vno`, section 5.5.1 `authenticator-vno`.
@@ -89,6 +96,45 @@ pub(crate) enum MessageError {
     /// The data names an enctype other than the key's, or one EdgeShare does not support.
     #[error("{what} uses enctype {etype}, the key is {key}")]
     Enctype { what: &'static str, etype: i32, key: String },
+}
+
+/// Why a message could not be encoded: its fields hold a value its encoding cannot carry.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+pub(crate) enum EncodeError {
+    /// Microseconds (RFC 4120 section 5.2.4) are 0 to 999,999.
+    #[error("{what}: {value} microseconds, more than 999,999")]
+    Microseconds { what: &'static str, value: u32 },
+    #[error("{what}: {length} bytes, more than {max}")]
+    TooLong { what: &'static str, length: usize, max: usize },
+}
+
+/// The longest value [`der::encode`] writes a true length for (three length bytes); past it the
+/// length would wrap.
+pub(crate) const MAX_DER_VALUE: usize = 0xFF_FFFF;
+
+fn check_length(length: usize, max: usize, what: &'static str) -> Result<(), EncodeError> {
+    if length > max {
+        return Err(EncodeError::TooLong { what, length, max });
+    }
+    Ok(())
+}
+
+/// `[APPLICATION n] SEQUENCE { fields }`, the outermost element of a message. An inner element
+/// too long for its length bytes is still written whole, which makes every element around it
+/// longer still; checking the outermost one therefore covers the whole message.
+fn encode_application(n: u8, fields: &[u8], what: &'static str) -> Result<Vec<u8>, EncodeError> {
+    let sequence = der::encode(der::SEQUENCE, fields);
+    check_length(sequence.len(), MAX_DER_VALUE, what)?;
+    Ok(der::encode(application(n), &sequence))
+}
+
+/// Microseconds, refused past 999,999 rather than clamped: a clamped cusec would no longer
+/// match the authenticator it echoes or identifies.
+fn encode_microseconds(value: u32, what: &'static str) -> Result<Vec<u8>, EncodeError> {
+    if value > 999_999 {
+        return Err(EncodeError::Microseconds { what, value });
+    }
+    Ok(der::encode_integer(value.into()))
 }
 
 /// The fields of one SEQUENCE, read in tag order: `[n]` EXPLICIT context tags, each wrapping
@@ -391,6 +437,12 @@ impl Checksum {
         fields.finish()?;
         Ok(Checksum { cksumtype, checksum })
     }
+
+    fn encode(&self) -> Vec<u8> {
+        let mut sequence = field(0, &der::encode_integer(self.cksumtype.into()));
+        sequence.extend(field(1, &der::encode(der::OCTET_STRING, &self.checksum)));
+        der::encode(der::SEQUENCE, &sequence)
+    }
 }
 
 /// One entry of RFC 4120 section 5.2.6 AuthorizationData, kept raw.
@@ -414,6 +466,19 @@ fn authorization_data<'a>(tlv: &Tlv<'a>, what: &'static str) -> Result<Vec<(i32,
         entries.push((ad_type, ad_data));
     }
     Ok(entries)
+}
+
+fn encode_authorization_data(entries: &[AuthorizationDataEntry]) -> Vec<u8> {
+    let list: Vec<u8> = entries.iter().flat_map(|entry| typed_octets(entry.ad_type, &entry.ad_data)).collect();
+    der::encode(der::SEQUENCE, &list)
+}
+
+/// `SEQUENCE { [0] Int32, [1] OCTET STRING }`: an AuthorizationData entry, a HostAddress, a
+/// TransitedEncoding.
+fn typed_octets(kind: i32, bytes: &[u8]) -> Vec<u8> {
+    let mut sequence = field(0, &der::encode_integer(kind.into()));
+    sequence.extend(field(1, &der::encode(der::OCTET_STRING, bytes)));
+    der::encode(der::SEQUENCE, &sequence)
 }
 
 fn owned_authorization_data(tlv: &Tlv<'_>, what: &'static str) -> Result<Vec<AuthorizationDataEntry>, DecodeError> {
@@ -463,6 +528,29 @@ impl Ticket {
         let enc_part = EncryptedData::decode(&fields.required(3, "Ticket enc-part")?, "Ticket enc-part")?;
         fields.finish()?;
         Ok(Ticket { realm, sname, enc_part })
+    }
+
+    pub(crate) fn encode(&self) -> Result<Vec<u8>, EncodeError> {
+        let mut sequence = field(0, &der::encode_integer(PVNO));
+        sequence.extend(field(1, &encode_string(&self.realm)));
+        sequence.extend(field(2, &self.sname.encode()));
+        sequence.extend(field(3, &self.enc_part.encode()));
+        encode_application(1, &sequence, "Ticket")
+    }
+
+    /// A ticket for `server` holding `part` under the service's key (usage 2), as a KDC issues
+    /// it; `kvno` is the key's version as the keytab lists it.
+    pub(crate) fn seal(
+        server: &Principal,
+        part: &EncTicketPart,
+        service_key: &Key,
+        kvno: Option<u32>,
+        confounder: &[u8; CONFOUNDER_LEN],
+    ) -> Result<Ticket, EncodeError> {
+        let plaintext = Zeroizing::new(part.encode()?);
+        let mut enc_part = EncryptedData::seal(service_key, key_usage::TICKET, &plaintext, confounder);
+        enc_part.kvno = kvno;
+        Ok(Ticket { realm: server.realm.clone(), sname: server.into(), enc_part })
     }
 
     /// The service principal the ticket is for: whose keytab key decrypts it.
@@ -553,6 +641,32 @@ impl EncTicketPart {
         })
     }
 
+    /// Its DER; fails only past [`MAX_DER_VALUE`] bytes.
+    pub(crate) fn encode(&self) -> Result<Vec<u8>, EncodeError> {
+        let mut sequence = field(0, &encode_flags(self.flags));
+        sequence.extend(field(1, &self.key.encode()));
+        sequence.extend(field(2, &encode_string(&self.crealm)));
+        sequence.extend(field(3, &self.cname.encode()));
+        sequence.extend(field(4, &typed_octets(self.transited.tr_type, &self.transited.contents)));
+        sequence.extend(field(5, &encode_time(self.authtime)));
+        if let Some(starttime) = self.starttime {
+            sequence.extend(field(6, &encode_time(starttime)));
+        }
+        sequence.extend(field(7, &encode_time(self.endtime)));
+        if let Some(renew_till) = self.renew_till {
+            sequence.extend(field(8, &encode_time(renew_till)));
+        }
+        if let Some(caddr) = &self.caddr {
+            let list: Vec<u8> =
+                caddr.iter().flat_map(|address| typed_octets(address.addr_type, &address.address)).collect();
+            sequence.extend(field(9, &der::encode(der::SEQUENCE, &list)));
+        }
+        if let Some(entries) = &self.authorization_data {
+            sequence.extend(field(10, &encode_authorization_data(entries)));
+        }
+        encode_application(3, &sequence, "EncTicketPart")
+    }
+
     /// The client the KDC issued the ticket to.
     pub(crate) fn client(&self) -> Principal {
         self.cname.with_realm(&self.crealm)
@@ -607,6 +721,23 @@ impl ApReq {
             EncryptedData::decode(&fields.required(4, "AP-REQ authenticator")?, "AP-REQ authenticator")?;
         fields.finish()?;
         Ok(ApReq { ap_options, ticket, authenticator })
+    }
+
+    pub(crate) fn encode(&self) -> Result<Vec<u8>, EncodeError> {
+        let mut sequence = field(0, &der::encode_integer(PVNO));
+        sequence.extend(field(1, &der::encode_integer(msg_type::AP_REQ)));
+        sequence.extend(field(2, &encode_flags(self.ap_options)));
+        sequence.extend(field(3, &self.ticket.encode()?));
+        sequence.extend(field(4, &self.authenticator.encode()));
+        encode_application(14, &sequence, "AP-REQ")
+    }
+
+    /// The AP-REQ framed as an RFC 4121 section 4.1 initial context token, as a client sends it.
+    pub(crate) fn encode_gss(&self, mech: Mech) -> Result<Vec<u8>, EncodeError> {
+        let inner = self.encode()?;
+        // thisMech (tag, length, OID) and TOK_ID share the framing's value with the AP-REQ.
+        check_length(inner.len(), MAX_DER_VALUE - (2 + mech.oid().len() + 2), "GSS-API InitialContextToken")?;
+        Ok(wrap(mech, tok_id::AP_REQ, &inner))
     }
 
     /// Unwraps an RFC 4121 section 4.1 initial context token (TOK_ID 01 00) and decodes the
@@ -670,6 +801,38 @@ impl Authenticator {
         Ok(Authenticator { crealm, cname, cksum, cusec, ctime, subkey, seq_number, authorization_data })
     }
 
+    /// Its DER; fails for a cusec past 999,999 and past [`MAX_DER_VALUE`] bytes.
+    pub(crate) fn encode(&self) -> Result<Vec<u8>, EncodeError> {
+        let mut sequence = field(0, &der::encode_integer(PVNO));
+        sequence.extend(field(1, &encode_string(&self.crealm)));
+        sequence.extend(field(2, &self.cname.encode()));
+        if let Some(cksum) = &self.cksum {
+            sequence.extend(field(3, &cksum.encode()));
+        }
+        sequence.extend(field(4, &encode_microseconds(self.cusec, "Authenticator cusec")?));
+        sequence.extend(field(5, &encode_time(self.ctime)));
+        if let Some(subkey) = &self.subkey {
+            sequence.extend(field(6, &subkey.encode()));
+        }
+        if let Some(seq_number) = self.seq_number {
+            sequence.extend(field(7, &der::encode_integer(seq_number.into())));
+        }
+        if let Some(entries) = &self.authorization_data {
+            sequence.extend(field(8, &encode_authorization_data(entries)));
+        }
+        encode_application(2, &sequence, "Authenticator")
+    }
+
+    /// The authenticator encrypted under the session key (usage 11), for [`ApReq::authenticator`].
+    pub(crate) fn seal(
+        &self,
+        session_key: &Key,
+        confounder: &[u8; CONFOUNDER_LEN],
+    ) -> Result<EncryptedData, EncodeError> {
+        let plaintext = Zeroizing::new(self.encode()?);
+        Ok(EncryptedData::seal(session_key, key_usage::AP_REQ_AUTHENTICATOR, &plaintext, confounder))
+    }
+
     pub(crate) fn client(&self) -> Principal {
         self.cname.with_realm(&self.crealm)
     }
@@ -702,11 +865,12 @@ impl ApRep {
         Ok(ApRep { enc_part })
     }
 
-    pub(crate) fn encode(&self) -> Vec<u8> {
+    /// Its DER; fails only past [`MAX_DER_VALUE`] bytes.
+    pub(crate) fn encode(&self) -> Result<Vec<u8>, EncodeError> {
         let mut sequence = field(0, &der::encode_integer(PVNO));
         sequence.extend(field(1, &der::encode_integer(msg_type::AP_REP)));
         sequence.extend(field(2, &self.enc_part.encode()));
-        der::encode(application(15), &der::encode(der::SEQUENCE, &sequence))
+        encode_application(15, &sequence, "AP-REP")
     }
 
     pub(crate) fn decrypt(&self, session_key: &Key) -> Result<EncApRepPart, MessageError> {
@@ -744,23 +908,23 @@ impl EncApRepPart {
         Ok(EncApRepPart { ctime, cusec, subkey, seq_number })
     }
 
-    /// Its DER. Panics if cusec is not below 1,000,000 (the caller echoes a decoded one).
-    pub(crate) fn encode(&self) -> Vec<u8> {
-        assert!(self.cusec <= 999_999, "cusec of at most 999,999");
+    /// Its DER; fails for a cusec past 999,999 (the acceptor echoes a decoded one, which never
+    /// is).
+    pub(crate) fn encode(&self) -> Result<Vec<u8>, EncodeError> {
         let mut sequence = field(0, &encode_time(self.ctime));
-        sequence.extend(field(1, &der::encode_integer(self.cusec.into())));
+        sequence.extend(field(1, &encode_microseconds(self.cusec, "EncAPRepPart cusec")?));
         if let Some(subkey) = &self.subkey {
             sequence.extend(field(2, &subkey.encode()));
         }
         if let Some(seq_number) = self.seq_number {
             sequence.extend(field(3, &der::encode_integer(seq_number.into())));
         }
-        der::encode(application(27), &der::encode(der::SEQUENCE, &sequence))
+        encode_application(27, &sequence, "EncAPRepPart")
     }
 
     /// The AP-REP carrying this part encrypted under the session key.
-    pub(crate) fn seal(&self, session_key: &Key, confounder: &[u8; CONFOUNDER_LEN]) -> ApRep {
-        let plaintext = Zeroizing::new(self.encode());
-        ApRep { enc_part: EncryptedData::seal(session_key, key_usage::AP_REP_ENC_PART, &plaintext, confounder) }
+    pub(crate) fn seal(&self, session_key: &Key, confounder: &[u8; CONFOUNDER_LEN]) -> Result<ApRep, EncodeError> {
+        let plaintext = Zeroizing::new(self.encode()?);
+        Ok(ApRep { enc_part: EncryptedData::seal(session_key, key_usage::AP_REP_ENC_PART, &plaintext, confounder) })
     }
 }

@@ -3,10 +3,10 @@
 use std::fmt;
 
 use super::{
-    Fields, PVNO, PrincipalName, encode_string, encode_time, expect_integer, field, int32, microseconds, msg_type,
-    octets, string, time,
+    EncodeError, Fields, PVNO, PrincipalName, encode_application, encode_microseconds, encode_string, encode_time,
+    expect_integer, field, int32, microseconds, msg_type, octets, string, time,
 };
-use crate::auth::der::{self, application};
+use crate::auth::der;
 use crate::auth::kerberos::keytab::Principal;
 use crate::proto::DecodeError;
 
@@ -96,19 +96,20 @@ impl KrbError {
         }
     }
 
-    /// Its DER. Panics if cusec or susec is not below 1,000,000.
-    pub(crate) fn encode(&self) -> Vec<u8> {
-        assert!(self.susec <= 999_999 && self.cusec.is_none_or(|cusec| cusec <= 999_999), "microseconds below 10^6");
+    /// Its DER; fails for a cusec or susec past 999,999 (the acceptor takes susec from its
+    /// clock's subsecond microseconds, which never are) and past
+    /// [`MAX_DER_VALUE`](super::MAX_DER_VALUE) bytes.
+    pub(crate) fn encode(&self) -> Result<Vec<u8>, EncodeError> {
         let mut sequence = field(0, &der::encode_integer(PVNO));
         sequence.extend(field(1, &der::encode_integer(msg_type::KRB_ERROR)));
         if let Some(ctime) = self.ctime {
             sequence.extend(field(2, &encode_time(ctime)));
         }
         if let Some(cusec) = self.cusec {
-            sequence.extend(field(3, &der::encode_integer(cusec.into())));
+            sequence.extend(field(3, &encode_microseconds(cusec, "KRB-ERROR cusec")?));
         }
         sequence.extend(field(4, &encode_time(self.stime)));
-        sequence.extend(field(5, &der::encode_integer(self.susec.into())));
+        sequence.extend(field(5, &encode_microseconds(self.susec, "KRB-ERROR susec")?));
         sequence.extend(field(6, &der::encode_integer(self.error_code.0.into())));
         if let Some(crealm) = &self.crealm {
             sequence.extend(field(7, &encode_string(crealm)));
@@ -124,7 +125,7 @@ impl KrbError {
         if let Some(e_data) = &self.e_data {
             sequence.extend(field(12, &der::encode(der::OCTET_STRING, e_data)));
         }
-        der::encode(application(30), &der::encode(der::SEQUENCE, &sequence))
+        encode_application(30, &sequence, "KRB-ERROR")
     }
 
     pub(crate) fn decode(bytes: &[u8]) -> Result<KrbError, DecodeError> {

@@ -2,6 +2,7 @@
 //! with the TOK_ID of RFC 4121 section 4.1, and the authenticator checksum of RFC 4121 section
 //! 4.1.1 that carries the GSS flags.
 
+use super::EncodeError;
 use crate::auth::der;
 use crate::proto::{DecodeError, Reader};
 
@@ -150,18 +151,22 @@ impl GssChecksum {
         Ok(GssChecksum { bindings, flags, delegation, extensions: reader.rest().to_vec() })
     }
 
-    /// Panics if the delegated credentials exceed 65,535 bytes (Dlgth is 16 bits).
-    pub(crate) fn encode(&self) -> Vec<u8> {
+    /// Its bytes; fails if the delegated credentials exceed 65,535 bytes (Dlgth is 16 bits).
+    pub(crate) fn encode(&self) -> Result<Vec<u8>, EncodeError> {
         let mut out = 16_u32.to_le_bytes().to_vec();
         out.extend_from_slice(&self.bindings);
         out.extend_from_slice(&self.flags.to_le_bytes());
         if let Some(credentials) = &self.delegation {
-            let length = u16::try_from(credentials.len()).expect("delegated credentials of at most 65,535 bytes");
+            let length = u16::try_from(credentials.len()).map_err(|_| EncodeError::TooLong {
+                what: "GSS checksum Deleg",
+                length: credentials.len(),
+                max: usize::from(u16::MAX),
+            })?;
             out.extend_from_slice(&DELEGATION_OPTION.to_le_bytes());
             out.extend_from_slice(&length.to_le_bytes());
             out.extend_from_slice(credentials);
         }
         out.extend_from_slice(&self.extensions);
-        out
+        Ok(out)
     }
 }
