@@ -14,6 +14,13 @@ Subcommands:
       Env: KRB5_CONFIG, KRB5CCNAME (FILE: cache holding alice's TGT and the cifs/fs.example.com ticket),
       KRB5_KTNAME (the service keytab), KRB5RCACHEDIR. Writes D/ap-req-N.bin (and D/ap-rep-N.bin when mutual)
       and appends "file key = value" lines to V.
+      For other realms (scripts/kerberos-ad-fixtures.sh): --service cifs@HOST --service-principal P --client-principal C;
+      --pac-out F also saves the ticket's PAC to F, verifies its server signature with MIT's krb5_pac_verify and the
+      ticket key, and records pac_server_signature_verified and acceptor_pac_authenticated.
+  pac --pac F --file NAME --values V [--directory D] [--dump T]
+      Decodes an Active Directory PAC with Samba's NDR bindings (python3-samba, samba.dcerpc.krb5pac) and appends
+      "NAME pac_* = value" lines to V; D ("<name> <value>" lines from ldbsearch) holds the directory's SIDs to check
+      the PAC against; T gets Samba's ndr_print of the whole PAC.
 
 Runs with Debian's /usr/bin/python3 and python3-gssapi (MIT krb5 1.20).
 """
@@ -196,6 +203,22 @@ class Mit:
         rc = self.lib.krb5_init_context(ctypes.byref(self.ctx))
         check(rc == 0, f"krb5_init_context failed: {rc}")
 
+    def pac_verify(self, pac_bytes, authtime, client, enctype, key):
+        """krb5_pac_parse + krb5_pac_verify (server signature with the ticket key; no KDC key) -> error code."""
+        pac = ctypes.c_void_p()
+        buf = ctypes.create_string_buffer(pac_bytes, len(pac_bytes))
+        rc = self.lib.krb5_pac_parse(self.ctx, buf, ctypes.c_size_t(len(pac_bytes)), ctypes.byref(pac))
+        check(rc == 0, f"krb5_pac_parse failed: {rc}")
+        princ = ctypes.c_void_p()
+        rc = self.lib.krb5_parse_name(self.ctx, client.encode(), ctypes.byref(princ))
+        check(rc == 0, f"krb5_parse_name failed: {rc}")
+        kbuf = (ctypes.c_ubyte * len(key)).from_buffer_copy(key)
+        kb = KeyBlock(0, enctype, len(key), kbuf)
+        rc = self.lib.krb5_pac_verify(self.ctx, pac, ctypes.c_int32(authtime), princ, ctypes.byref(kb), None)
+        self.lib.krb5_free_principal(self.ctx, princ)
+        self.lib.krb5_pac_free(self.ctx, pac)
+        return rc
+
     def decrypt(self, enctype, key, usage, ciphertext):
         kbuf = (ctypes.c_ubyte * len(key)).from_buffer_copy(key)
         kb = KeyBlock(0, enctype, len(key), kbuf)
@@ -333,6 +356,7 @@ def cmd_token(args):
     import gssapi.raw as graw
 
     name, out_dir, mutual = args.name, args.out_dir, not args.no_mutual
+    SERVICE, SERVICE_PRINCIPAL, CLIENT_PRINCIPAL = args.service, args.service_principal, args.client_principal
     req_file = f"ap-req-{name}.bin"
     rep_file = f"ap-rep-{name}.bin"
     vals = []
@@ -423,10 +447,14 @@ def cmd_token(args):
     acc_authtime = graw.krb5_extract_authtime_from_sec_context(actx)
     try:  # MIT exposes the PAC as the name attribute "urn:mspac:"
         pac = graw.get_name_attribute(actx.initiator_name, b"urn:mspac:").values
+        attr = graw.get_name_attribute(actx.initiator_name, b"urn:mspac:")
+        pac = attr.values
         pac_len = len(pac[0]) if pac else 0
+        pac_authenticated = "yes" if attr.authenticated else "no"
         check(tkt_pac is not None and pac and pac[0] == tkt_pac, "acceptor's PAC differs from the ticket's")
     except gssapi.exceptions.GSSError:
         pac_len = "none"
+        pac_authenticated = "none"
     if mutual:
         check(reply is not None, "acceptor produced no AP-REP for a mutual token")
         with open(os.path.join(out_dir, rep_file), "wb") as fh:
@@ -521,6 +549,15 @@ def cmd_token(args):
     rec("acceptor_pac_bytes", pac_len)
     rec("acceptor_reply_token", rep_file if mutual else "none")
     rec("acceptor_subkey", a_acc[1].hex() if a_acc else "none")
+    if args.pac_out:
+        check(tkt_pac is not None, "the ticket has no PAC")
+        with open(args.pac_out, "wb") as fh:
+            fh.write(tkt_pac)
+        rc = mit.pac_verify(tkt_pac, authtime, cname, tkt_etype, keys[0])
+        check(rc == 0, f"krb5_pac_verify failed: error {rc}")
+        rec("ticket_pac_file", os.path.basename(args.pac_out))
+        rec("pac_server_signature_verified", "yes (MIT krb5_pac_verify with the ticket key)")
+        rec("acceptor_pac_authenticated", pac_authenticated)
     rec("lucid_protocol", f"{al.protocol} ({'RFC 4121 CFX' if al.protocol == 1 else 'RFC 1964/4757'})")
     for k, v in rep_vals:
         rec(k, v, file=rep_file)
@@ -529,6 +566,125 @@ def cmd_token(args):
         fh.write("\n".join(vals) + "\n")
     print(f"{req_file}: ticket {ENCTYPE_NAMES.get(tkt_etype)} kvno {tkt_kvno}, session key {ENCTYPE_NAMES.get(sk_type)},"
           f" accepted by MIT as {acc_initiator}" + (f", AP-REP {len(reply)} bytes" if mutual else ", no reply token"))
+
+
+def cmd_pac(args):
+    from samba.dcerpc import krb5pac, security  # noqa: F401 (security: dom_sid)
+    from samba.ndr import ndr_unpack, ndr_print
+
+    raw = open(args.pac, "rb").read()
+    file = args.file
+    vals = []
+
+    def rec(key, value):
+        vals.append(f"{file} {key} = {value}")
+
+    def nttime(t):
+        if t in (0, 0x7FFFFFFFFFFFFFFF) or t >= 0x7FFFFFFFFFFFFFFF:
+            return f"{t:#x} (never/unset)"
+        return f"{t} ({iso(t // 10_000_000 - 11_644_473_600)})"
+
+    def s(x):  # lsa_String / str / None
+        if x is None:
+            return ""
+        return x if isinstance(x, str) else (x.string or "")
+
+    # The header by hand (MS-PAC 2.3/2.4): cBuffers, Version, then {ulType, cbBufferSize, Offset (u64)}.
+    n, version = struct.unpack_from("<II", raw, 0)
+    hdr = [struct.unpack_from("<IIQ", raw, 8 + 16 * i) for i in range(n)]
+    for t, size, off in hdr:
+        check(off % 8 == 0 and off + size <= len(raw), "PAC buffer out of range or unaligned")
+    rec("pac_size", len(raw))
+    rec("pac_version", version)
+    rec("pac_buffer_count", n)
+    rec("pac_buffers", " ".join(f"{t}:{size}@{off}" for t, size, off in hdr))
+
+    pac = ndr_unpack(krb5pac.PAC_DATA, raw)
+    check(pac.num_buffers == n, "Samba and the header disagree on the buffer count")
+    if args.dump:
+        with open(args.dump, "w") as fh:
+            fh.write(ndr_print(pac))
+    names = {1: "LOGON_INFO", 6: "SRV_CHECKSUM", 7: "KDC_CHECKSUM", 10: "LOGON_NAME", 11: "CONSTRAINED_DELEGATION",
+             12: "UPN_DNS_INFO", 13: "CLIENT_CLAIMS_INFO", 14: "DEVICE_INFO", 15: "DEVICE_CLAIMS_INFO",
+             16: "TICKET_CHECKSUM", 17: "ATTRIBUTES_INFO", 18: "REQUESTER_SID", 19: "FULL_CHECKSUM"}
+    rec("pac_buffer_types", " ".join(f"{t}({names.get(t, '?')})" for t, _, _ in hdr))
+    found = {}
+    for b in pac.buffers:
+        t, info = b.type, b.info
+        found[t] = info
+        if t == krb5pac.PAC_TYPE_LOGON_INFO:
+            i3 = info.info.info3
+            base = i3.base
+            dom = str(base.domain_sid)
+            rec("pac_logon_time", nttime(base.logon_time))
+            rec("pac_account_name", s(base.account_name))
+            rec("pac_full_name", s(base.full_name))
+            rec("pac_logon_server", s(base.logon_server))
+            rec("pac_logon_domain", s(base.logon_domain))
+            rec("pac_domain_sid", dom)
+            rec("pac_user_rid", base.rid)
+            rec("pac_user_sid", f"{dom}-{base.rid}")
+            rec("pac_primary_group_rid", base.primary_gid)
+            rec("pac_user_flags", f"{base.user_flags:#x}")
+            rec("pac_user_account_control", f"{base.acct_flags:#x}")
+            rec("pac_logon_count", base.logon_count)
+            rec("pac_group_count", base.groups.count)
+            groups = [(g.rid, g.attributes) for g in (base.groups.rids or [])]
+            for rid, attr in groups:
+                rec("pac_group", f"{rid} {attr:#x}")
+            rec("pac_extra_sid_count", i3.sidcount)
+            extra = [(str(x.sid), x.attributes) for x in (i3.sids or [])]
+            for sid, attr in extra:
+                rec("pac_extra_sid", f"{sid} {attr:#x}")
+            rg = info.info.resource_groups
+            rec("pac_resource_group_count", rg.groups.count if rg and rg.groups else 0)
+        elif t == krb5pac.PAC_TYPE_LOGON_NAME:
+            rec("pac_client_name", info.account_name)
+            rec("pac_client_logon_time", nttime(info.logon_time))
+        elif t == krb5pac.PAC_TYPE_UPN_DNS_INFO:
+            rec("pac_upn", info.upn_name)
+            rec("pac_dns_domain_name", info.dns_domain_name)
+            rec("pac_upn_dns_flags", f"{info.flags:#x}")
+            if info.flags & krb5pac.PAC_UPN_DNS_FLAG_HAS_SAM_NAME_AND_SID:
+                rec("pac_upn_dns_sam_name", info.ex.samaccountname)
+                rec("pac_upn_dns_sid", str(info.ex.objectsid))
+        elif t in (6, 7, 16, 19):
+            key = {6: "server", 7: "kdc", 16: "ticket", 19: "full"}[t]
+            rec(f"pac_{key}_signature_type", struct.unpack("<i", struct.pack("<I", info.type))[0])
+            rec(f"pac_{key}_signature", bytes(info.signature).hex())
+        elif t == krb5pac.PAC_TYPE_ATTRIBUTES_INFO:
+            rec("pac_attributes_flags_length", info.flags_length)
+            rec("pac_attributes_flags", f"{info.flags:#x}")
+        elif t == krb5pac.PAC_TYPE_REQUESTER_SID:
+            rec("pac_requester_sid", str(info.sid))
+    check(1 in found and 6 in found and 7 in found and 10 in found, "PAC lacks LOGON_INFO, a signature or LOGON_NAME")
+
+    if args.directory:
+        d = {}
+        for line in open(args.directory):
+            k, _, v = line.strip().partition(" ")
+            d.setdefault(k, []).append(v)
+        base = found[1].info.info3.base
+        dom = str(base.domain_sid)
+        check(dom == d["domain"][0], f"PAC domain SID {dom} is not the directory's {d['domain'][0]}")
+        check(f"{dom}-{base.rid}" == d["alice"][0], "PAC user SID is not alice's objectSid")
+        check(str(base.primary_gid) == d["alice_primaryGroupID"][0], "PAC primary group is not alice's")
+        pac_sids = {f"{dom}-{g.rid}" for g in (base.groups.rids or [])}
+        extra = {str(x.sid) for x in (found[1].info.info3.sids or [])}
+        for grp in ("Sales", "Finance", "Domain_Users"):
+            check(d[grp][0] in pac_sids, f"PAC groups lack {grp} {d[grp][0]}")
+        token = set(d.get("tokenGroup", []))
+        check(pac_sids <= token | {d["alice"][0]}, f"PAC groups not in alice's tokenGroups: {pac_sids - token}")
+        domain_token = {x for x in token if x.startswith(dom + "-")}
+        check(domain_token <= pac_sids, f"tokenGroups missing from the PAC: {domain_token - pac_sids}")
+        rec("pac_directory_check", "ok (user SID, primary group, group SIDs = objectSid/primaryGroupID/tokenGroups;"
+            f" extra SIDs {' '.join(sorted(extra)) or 'none'} are not directory groups)")
+        for grp in ("Domain_Users", "Sales", "Finance"):
+            rec(f"pac_group_sid_{grp.lower()}", d[grp][0])
+
+    with open(args.values, "a") as fh:
+        fh.write("\n".join(vals) + "\n")
+    print(f"{file}: PAC {len(raw)} bytes, buffers {' '.join(str(t) for t, _, _ in hdr)}")
 
 
 def main():
@@ -541,8 +697,18 @@ def main():
     t.add_argument("--keytab", required=True)
     t.add_argument("--values", required=True)
     t.add_argument("--no-mutual", action="store_true")
+    t.add_argument("--service", default=SERVICE)
+    t.add_argument("--service-principal", default=SERVICE_PRINCIPAL)
+    t.add_argument("--client-principal", default=CLIENT_PRINCIPAL)
+    t.add_argument("--pac-out")
+    pc = sub.add_parser("pac")
+    pc.add_argument("--pac", required=True)
+    pc.add_argument("--file", required=True)
+    pc.add_argument("--values", required=True)
+    pc.add_argument("--directory")
+    pc.add_argument("--dump")
     args = ap.parse_args()
-    {"free-port": cmd_free_port, "token": cmd_token}[args.cmd](args)
+    {"free-port": cmd_free_port, "token": cmd_token, "pac": cmd_pac}[args.cmd](args)
 
 
 if __name__ == "__main__":

@@ -1,7 +1,9 @@
 //! NDR marshalling (C706 chapter 14 for NDR 2.0, MS-RPCE 2.2.5 for NDR64), as much as srvsvc
-//! needs: integers, unique pointers, conformant arrays and conformant varying strings.
+//! needs: integers, unique pointers, conformant arrays and conformant varying strings; and the
+//! decoding MS-PAC needs (RPC_UNICODE_STRING pointees, RPC_SID).
 //! Alignment counts from the start of the stub data.
 
+use crate::proto::dtyp::Sid;
 use crate::proto::{DecodeError, Reader, Writer, utf16};
 
 /// Which transfer syntax a context was bound with.
@@ -87,6 +89,30 @@ impl NdrWriter {
         self
     }
 
+    // Only the PAC tests encode these so far.
+    #[cfg(test)]
+    pub(crate) fn u16(&mut self, value: u16) -> &mut Self {
+        self.align(2);
+        self.out.u16(value);
+        self
+    }
+
+    // Only the PAC tests encode these so far.
+    #[cfg(test)]
+    pub(crate) fn bytes(&mut self, value: &[u8]) -> &mut Self {
+        self.out.bytes(value);
+        self
+    }
+
+    // Only the PAC tests encode these so far.
+    #[cfg(test)]
+    /// An RPC_SID pointee (MS-DTYP 2.4.2.3): conformance, then the SID.
+    pub(crate) fn sid(&mut self, sid: &Sid) -> &mut Self {
+        self.size(sid.sub_authorities.len());
+        sid.encode(&mut self.out);
+        self
+    }
+
     pub(crate) fn into_vec(self) -> Vec<u8> {
         self.out.into_vec()
     }
@@ -156,6 +182,57 @@ impl<'a> NdrReader<'a> {
     /// A unique pointer to a string.
     pub(crate) fn optional_string(&mut self) -> Result<Option<String>, DecodeError> {
         if self.pointer()? { self.string().map(Some) } else { Ok(None) }
+    }
+
+    pub(crate) fn u16(&mut self) -> Result<u16, DecodeError> {
+        self.align(2)?;
+        self.reader.u16("NDR u16")
+    }
+
+    /// `count` bytes (an array of bytes or a fixed-size byte structure), unaligned.
+    pub(crate) fn bytes(&mut self, count: usize) -> Result<&'a [u8], DecodeError> {
+        self.reader.take(count, "NDR bytes")
+    }
+
+    /// A conformance count (the maximum count of a conformant array), checked against the count
+    /// the enclosing structure gave for it.
+    pub(crate) fn conformance(&mut self, expected: usize, what: &'static str) -> Result<(), DecodeError> {
+        match self.size()? {
+            count if count == expected => Ok(()),
+            count => Err(DecodeError::invalid(what, format!("conformance {count}, expected {expected}"))),
+        }
+    }
+
+    /// A conformant varying array of `max_units` UTF-16 code units at most holding exactly
+    /// `units` (the pointee of an MS-DTYP 2.3.10 RPC_UNICODE_STRING: not NUL-terminated).
+    pub(crate) fn counted_string(&mut self, max_units: usize, units: usize) -> Result<String, DecodeError> {
+        let maximum = self.size()?;
+        let offset = self.size()?;
+        let actual = self.size()?;
+        if maximum != max_units || offset != 0 || actual != units || actual > maximum {
+            return Err(DecodeError::invalid("NDR counted string", "counts differ from the string's lengths"));
+        }
+        utf16::decode(self.reader.take(actual * 2, "NDR counted string")?, "NDR counted string")
+    }
+
+    /// The pointee of an MS-DTYP 2.4.2.3 RPC_SID: its conformance (the sub-authority count),
+    /// then the SID.
+    pub(crate) fn sid(&mut self) -> Result<Sid, DecodeError> {
+        let conformance = self.size()?;
+        let sid = Sid::decode(&mut self.reader)?;
+        if conformance != sid.sub_authorities.len() {
+            return Err(DecodeError::invalid("RPC_SID", "conformance differs from SubAuthorityCount"));
+        }
+        Ok(sid)
+    }
+
+    /// Fails unless every byte up to the last alignment padding was read.
+    pub(crate) fn finish(&mut self, what: &'static str) -> Result<(), DecodeError> {
+        let rest = self.reader.rest();
+        match rest.len() < 8 && rest.iter().all(|&byte| byte == 0) {
+            true => Ok(()),
+            false => Err(DecodeError::TrailingBytes { what, count: rest.len() }),
+        }
     }
 }
 

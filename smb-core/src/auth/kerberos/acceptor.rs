@@ -20,9 +20,8 @@ use super::crypto::{CONFOUNDER_LEN, Enctype, Key};
 use super::keytab::{Keytab, Principal};
 use super::messages::error::{ErrorCode, KrbError};
 use super::messages::gss::{GssToken, Mech, gss_flags, tok_id, wrap};
-use super::messages::{
-    ApReq, Authenticator, EncApRepPart, EncTicketPart, EncryptionKey, MessageError, ap_options, ticket_flags,
-};
+use super::messages::{ApReq, Authenticator, EncApRepPart, EncryptionKey, MessageError, ap_options, ticket_flags};
+use super::pac::{self, Pac, PacError};
 use super::replay::{DEFAULT_SKEW, Presented, Refusal, ReplayCache};
 use crate::engine::clock::Now;
 use crate::proto::{DecodeError, NtStatus};
@@ -59,8 +58,12 @@ pub(crate) struct Accepted {
     pub session_enctype: Enctype,
     /// The GSS-framed AP-REP (TOK_ID 02 00) when the client asked for mutual authentication.
     pub reply: Option<Vec<u8>>,
-    /// The ticket's PAC (MS-PAC 2.1), unverified: checking its signatures is the caller's.
-    pub pac: Option<Vec<u8>>,
+    /// The ticket's PAC (MS-PAC 2.1), its server signature verified with the service key and
+    /// its client info matched with the ticket ([`pac::verify`]); its KDC signature cannot be
+    /// checked here. `None` when the ticket has none: the caller decides whether it needs one.
+    pub pac: Option<Pac>,
+    /// The PAC's bytes as the ticket carried them.
+    pub pac_bytes: Option<Vec<u8>>,
     /// When the ticket ends (Unix seconds): the session must not outlive it (MS-SMB2 3.3.5.5.3).
     pub ticket_end: i64,
     /// The GSS flags of the RFC 4121 section 4.1.1 checksum ([`gss_flags`]).
@@ -77,7 +80,8 @@ impl std::fmt::Debug for Accepted {
             .field("session_key", &format_args!("<{} bytes redacted>", self.session_key.len()))
             .field("session_enctype", &self.session_enctype)
             .field("reply", &self.reply.as_ref().map(Vec::len))
-            .field("pac", &self.pac.as_ref().map(Vec::len))
+            .field("pac", &self.pac)
+            .field("pac_bytes", &self.pac_bytes.as_ref().map(Vec::len))
             .field("ticket_end", &self.ticket_end)
             .field("flags", &format_args!("{:#x}", self.flags))
             .field("mech", &self.mech)
@@ -162,7 +166,6 @@ pub(crate) fn accept(
         MessageError::Decode(_) => Rejected::new(ErrorCode::KRB_ERR_GENERIC, "malformed ticket contents"),
         _ => Rejected::new(ErrorCode::KRB_AP_ERR_BAD_INTEGRITY, "the ticket does not decrypt with the keytab key"),
     })?;
-    drop(service_key);
     let ticket_key = ticket
         .key
         .key()
@@ -220,6 +223,19 @@ pub(crate) fn accept(
         Err(_) => return Err(Rejected::new(ErrorCode::KRB_AP_ERR_INAPP_CKSUM, "malformed GSS checksum")),
     };
 
+    // MS-KILE 3.4.5.3, MS-PAC 3.2.x: a PAC is trusted only if its server signature verifies
+    // with the key that decrypted the ticket and its client info is the ticket's client and
+    // authtime; otherwise the ticket is refused as modified, as Windows and MIT (with a keytab
+    // key) do. Two PACs, or a malformed one, are refused alike.
+    let pac_bytes =
+        ticket.pac().map_err(|_| Rejected::new(ErrorCode::KRB_AP_ERR_MODIFIED, "malformed PAC"))?.map(<[u8]>::to_vec);
+    let pac = pac_bytes
+        .as_deref()
+        .map(|bytes| pac::verify(bytes, &service_key, &client, ticket.authtime))
+        .transpose()
+        .map_err(|error| Rejected::new(ErrorCode::KRB_AP_ERR_MODIFIED, pac_refusal(&error)))?;
+    drop(service_key);
+
     // Last, the only check that keeps state.
     replay
         .admit(
@@ -258,7 +274,8 @@ pub(crate) fn accept(
         session_key: Zeroizing::new(session_key.bytes().to_vec()),
         session_enctype: session_key.enctype(),
         reply,
-        pac: pac(&ticket),
+        pac,
+        pac_bytes,
         ticket_end: ticket.endtime,
         flags: checksum.flags,
         mech,
@@ -286,10 +303,13 @@ fn service_key(keys: &Keytab, ap_req: &ApReq, service: &Principal) -> Result<Key
     })
 }
 
-/// The PAC of the ticket. A malformed or doubled one is left out rather than refused here: the
-/// caller, which must verify the PAC, refuses a ticket without one if it needs one.
-fn pac(ticket: &EncTicketPart) -> Option<Vec<u8>> {
-    ticket.pac().ok().flatten().map(<[u8]>::to_vec)
+/// The audit reason of a refused PAC.
+fn pac_refusal(error: &PacError) -> &'static str {
+    match error {
+        PacError::Signature(_) | PacError::ChecksumType(_) => "PAC signature",
+        PacError::ClientMismatch(_) => "PAC client info",
+        PacError::Decode(_) | PacError::Missing(_) | PacError::Duplicate(_) => "malformed PAC",
+    }
 }
 
 /// The AP-REP for mutual authentication (RFC 4120 section 5.5.2, RFC 4121 section 4.1) and the

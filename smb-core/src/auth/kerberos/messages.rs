@@ -468,7 +468,7 @@ fn authorization_data<'a>(tlv: &Tlv<'a>, what: &'static str) -> Result<Vec<(i32,
     Ok(entries)
 }
 
-fn encode_authorization_data(entries: &[AuthorizationDataEntry]) -> Vec<u8> {
+pub(crate) fn encode_authorization_data(entries: &[AuthorizationDataEntry]) -> Vec<u8> {
     let list: Vec<u8> = entries.iter().flat_map(|entry| typed_octets(entry.ad_type, &entry.ad_data)).collect();
     der::encode(der::SEQUENCE, &list)
 }

@@ -9,7 +9,10 @@ use proptest::prelude::*;
 use super::*;
 use crate::auth::kerberos::keytab::name_type;
 use crate::auth::kerberos::messages::gss::{GSS_CHECKSUM_TYPE, GssChecksum};
-use crate::auth::kerberos::messages::{ApRep, Checksum, PrincipalName, Ticket, TransitedEncoding};
+use crate::auth::kerberos::messages::{
+    ApRep, AuthorizationDataEntry, Checksum, EncTicketPart, PrincipalName, Ticket, TransitedEncoding, ad_type,
+    encode_authorization_data,
+};
 
 /// 2026-12-07T04:04:16Z, the fixtures' day.
 const T: i64 = 1_796_616_256;
@@ -107,6 +110,8 @@ struct Request {
     subkey: Option<Key>,
     ap_options: u32,
     mech: Mech,
+    /// The ticket's PAC, in AD-IF-RELEVANT[AD-WIN2K-PAC] as MIT and Windows put it.
+    pac: Option<Vec<u8>>,
 }
 
 impl Request {
@@ -132,6 +137,7 @@ impl Request {
             subkey: Some(key(Enctype::Aes256CtsHmacSha1, 0x55)),
             ap_options: ap_options::MUTUAL_REQUIRED,
             mech: Mech::Krb5,
+            pac: None,
         }
     }
 
@@ -151,7 +157,13 @@ impl Request {
             endtime: self.endtime,
             renew_till: None,
             caddr: None,
-            authorization_data: None,
+            authorization_data: self.pac.as_ref().map(|pac| {
+                let inner = [AuthorizationDataEntry { ad_type: ad_type::WIN2K_PAC, ad_data: pac.clone() }];
+                vec![AuthorizationDataEntry {
+                    ad_type: ad_type::IF_RELEVANT,
+                    ad_data: encode_authorization_data(&inner),
+                }]
+            }),
         };
         let ticket = Ticket::seal(&self.server, &part, &self.service_key, self.kvno, &[1; 16]).unwrap();
         let authenticator = Authenticator {
@@ -188,8 +200,11 @@ fn every_mit_token_is_accepted_as_alice_with_its_pac_and_an_ap_rep_mit_would_rea
         assert_eq!(accepted.mech, Mech::Krb5, "{name}");
         assert_eq!(i64::from(accepted.flags), recorded_number(file, "checksum_flags"), "{name}");
         assert_eq!(accepted.ticket_end, recorded_number(file, "endtime"), "{name}");
-        let pac = accepted.pac.as_ref().unwrap_or_else(|| panic!("{name}: no PAC"));
-        assert_eq!(pac.len() as i64, recorded_number(file, "ticket_pac_bytes"), "{name}");
+        let pac_bytes = accepted.pac_bytes.as_ref().unwrap_or_else(|| panic!("{name}: no PAC"));
+        assert_eq!(pac_bytes.len() as i64, recorded_number(file, "ticket_pac_bytes"), "{name}");
+        let pac = accepted.pac.as_ref().unwrap_or_else(|| panic!("{name}: no verified PAC"));
+        assert_eq!(pac.user_name(), "alice", "{name}");
+        assert_eq!(pac.user_sid(), None, "{name}: MIT's PAC has no logon info");
 
         let authenticator_subkey = recorded_hex(file, "subkey");
         let enctype = Enctype::from_number(recorded_number(file, "session_key_enctype") as i32).unwrap();
@@ -454,4 +469,48 @@ proptest! {
         let token = wrap(Mech::Krb5, tok_id::AP_REQ, &bytes);
         prop_assert!(accept_at(&token, &keytab(), T).is_err());
     }
+}
+
+/// MIT's PAC of the aes256 fixture: signed with the keytab's kvno 1 aes256 key (the key
+/// [`Request`] seals its ticket with), for alice at that fixture's authtime.
+fn mit_pac() -> (Vec<u8>, i64) {
+    let file = "ap-req-aes256-cts-hmac-sha1-96.bin";
+    let accepted = accept_at(&fixture(file), &keytab(), recorded_number(file, "authenticator_ctime")).unwrap();
+    (accepted.pac_bytes.unwrap(), recorded_number(file, "authtime"))
+}
+
+#[test]
+fn a_ticket_with_a_pac_signed_by_the_service_key_is_accepted_with_its_identity() {
+    let (pac, authtime) = mit_pac();
+    let request = Request { pac: Some(pac.clone()), starttime: authtime, ..Request::new() };
+    let accepted = request.accept().unwrap();
+    assert_eq!(accepted.pac_bytes.as_deref(), Some(pac.as_slice()));
+    assert_eq!(accepted.pac.unwrap().client_info.name, "alice");
+}
+
+#[test]
+fn a_ticket_whose_pac_server_signature_fails_is_refused_as_modified() {
+    let (mut pac, authtime) = mit_pac();
+    let parsed = crate::auth::kerberos::pac::PacType::decode(&pac).unwrap();
+    let (info, _) = parsed.buffer(crate::auth::kerberos::pac::buffer_type::SERVER_CHECKSUM).unwrap();
+    pac[info.offset + 4] ^= 1;
+    let refused = Request { pac: Some(pac), starttime: authtime, ..Request::new() }.refused();
+    assert_eq!(refused.code, ErrorCode::KRB_AP_ERR_MODIFIED);
+    assert_eq!(refused.reason, "PAC signature");
+    assert_eq!(refused.status, NtStatus::LOGON_FAILURE);
+    assert_eq!(refused.reply, None);
+}
+
+#[test]
+fn a_ticket_whose_pac_names_another_authtime_is_refused_as_modified() {
+    let (pac, authtime) = mit_pac();
+    let refused = Request { pac: Some(pac), starttime: authtime - 60, ..Request::new() }.refused();
+    assert_eq!((refused.code, refused.reason), (ErrorCode::KRB_AP_ERR_MODIFIED, "PAC client info"));
+}
+
+#[test]
+fn a_ticket_with_a_malformed_pac_is_refused_as_modified() {
+    let (pac, authtime) = mit_pac();
+    let refused = Request { pac: Some(pac[..40].to_vec()), starttime: authtime, ..Request::new() }.refused();
+    assert_eq!((refused.code, refused.reason), (ErrorCode::KRB_AP_ERR_MODIFIED, "malformed PAC"));
 }
