@@ -261,7 +261,7 @@ pub(crate) fn accept(
         })?;
     let mutual = checksum.flags & gss_flags::MUTUAL != 0 || ap_req.ap_options & ap_options::MUTUAL_REQUIRED != 0;
     let (reply, acceptor_subkey) = if mutual {
-        let (reply, subkey) = ap_rep(&authenticator, &ticket_key, authenticator_subkey.as_ref(), mech, random);
+        let (reply, subkey) = ap_rep(&authenticator, &ticket_key, authenticator_subkey.as_ref(), mech, random)?;
         (Some(reply), subkey)
     } else {
         (None, None)
@@ -323,14 +323,15 @@ fn ap_rep(
     authenticator_subkey: Option<&Key>,
     mech: Mech,
     random: &mut impl FnMut(&mut [u8]),
-) -> (Vec<u8>, Option<Key>) {
+) -> Result<(Vec<u8>, Option<Key>), Rejected> {
     let enctype = authenticator_subkey.unwrap_or(ticket_key).enctype();
     let subkey = (enctype != Enctype::Rc4Hmac).then(|| {
         let mut bytes = Zeroizing::new(vec![0; enctype.key_len()]);
         // AES random-to-key is the identity (RFC 3962 section 6, RFC 8009 section 5).
         random(&mut bytes);
-        Key::new(enctype, &bytes).expect("a buffer of the enctype's key length")
+        Key::new(enctype, &bytes)
     });
+    let subkey = subkey.transpose().map_err(|_| Rejected::new(ErrorCode::KRB_ERR_GENERIC, "acceptor subkey"))?;
     let mut seq_number = [0; 4];
     random(&mut seq_number);
     let mut confounder = [0; CONFOUNDER_LEN];
@@ -342,10 +343,13 @@ fn ap_rep(
         // 30 bits, as MIT: peers that read sequence numbers as signed stay clear of the sign bit.
         seq_number: Some(u32::from_be_bytes(seq_number) & 0x3FFF_FFFF),
     };
-    // ctime came out of a KerberosTime and cusec was checked when decoded: nothing to refuse.
-    let ap_rep =
-        part.seal(ticket_key, &confounder).and_then(|ap_rep| ap_rep.encode()).expect("an AP-REP of decoded fields");
-    (wrap(mech, tok_id::AP_REP, &ap_rep), subkey)
+    // ctime came out of a KerberosTime and cusec was checked when decoded: this does not fail,
+    // and would be a refusal rather than a panic if it did.
+    let ap_rep = part
+        .seal(ticket_key, &confounder)
+        .and_then(|ap_rep| ap_rep.encode())
+        .map_err(|_| Rejected::new(ErrorCode::KRB_ERR_GENERIC, "AP-REP encoding"))?;
+    Ok((wrap(mech, tok_id::AP_REP, &ap_rep), subkey))
 }
 
 /// The wall clock as Unix seconds and microseconds (KRB-ERROR stime, susec), saturating;
