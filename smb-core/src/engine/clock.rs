@@ -21,10 +21,31 @@ impl Now {
         Now { instant: self.instant + by, system: self.system + by }
     }
 
+    /// The wall clock as Unix seconds and microseconds (Kerberos times, RFC 4120 5.2.3).
+    pub fn unix(self) -> (i64, u32) {
+        unix(self.system)
+    }
+
     /// The wall clock as a FILETIME (MS-DTYP 2.3.3): 100 ns units since 1601.
     pub fn filetime(self) -> u64 {
         let since_epoch = self.system.duration_since(UNIX_EPOCH).unwrap_or_default();
         crate::proto::fscc::filetime(since_epoch.as_secs() as i64, since_epoch.subsec_nanos())
+    }
+}
+
+/// A wall-clock time as Unix seconds and microseconds, rounded down also before 1970 (1.5 s
+/// before is second -2 and 500,000 microseconds) and saturating.
+pub fn unix(time: SystemTime) -> (i64, u32) {
+    match time.duration_since(UNIX_EPOCH) {
+        Ok(since) => (i64::try_from(since.as_secs()).unwrap_or(i64::MAX), since.subsec_micros()),
+        Err(before) => {
+            let before = before.duration();
+            let seconds = i64::try_from(before.as_secs()).unwrap_or(i64::MAX);
+            match before.subsec_nanos() {
+                0 => (-seconds, 0),
+                nanos => (-seconds - 1, (1_000_000_000 - nanos) / 1_000),
+            }
+        }
     }
 }
 

@@ -12,7 +12,7 @@
 //! room in it. (A replayed authenticator that is also malformed is then refused for its defect
 //! rather than as a replay, which tells an attacker nothing new.)
 
-use std::time::{Duration, UNIX_EPOCH};
+use std::time::Duration;
 
 use zeroize::Zeroizing;
 
@@ -138,7 +138,7 @@ pub(crate) fn accept(
     now: Now,
     random: &mut impl FnMut(&mut [u8]),
 ) -> Result<Accepted, Rejected> {
-    let (stime, susec) = unix_time(now);
+    let (stime, susec) = now.unix();
     let skew = i64::try_from(policy.skew.as_secs()).unwrap_or(i64::MAX);
 
     // RFC 4121 section 4.1 framing with either Kerberos OID, then the AP-REQ.
@@ -350,20 +350,4 @@ fn ap_rep(
         .and_then(|ap_rep| ap_rep.encode())
         .map_err(|_| Rejected::new(ErrorCode::KRB_ERR_GENERIC, "AP-REP encoding"))?;
     Ok((wrap(mech, tok_id::AP_REP, &ap_rep), subkey))
-}
-
-/// The wall clock as Unix seconds and microseconds (KRB-ERROR stime, susec), saturating;
-/// before 1970 rounded down like after it.
-fn unix_time(now: Now) -> (i64, u32) {
-    match now.system.duration_since(UNIX_EPOCH) {
-        Ok(since) => (i64::try_from(since.as_secs()).unwrap_or(i64::MAX), since.subsec_micros()),
-        Err(before) => {
-            let before = before.duration();
-            let seconds = i64::try_from(before.as_secs()).unwrap_or(i64::MAX);
-            match before.subsec_micros() {
-                0 => (-seconds, 0),
-                micros => (-seconds - 1, 1_000_000 - micros),
-            }
-        }
-    }
 }

@@ -25,7 +25,7 @@
 //! let through, while a refused sign-in is visible (an audit event, and the client retries).
 
 use std::collections::BTreeSet;
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::time::Duration;
 
 use sha2::{Digest, Sha256};
 
@@ -125,18 +125,6 @@ impl Default for ReplayCache {
     }
 }
 
-/// Unix seconds of a wall-clock time, negative before 1970, saturating.
-fn unix_seconds(time: SystemTime) -> i64 {
-    match time.duration_since(UNIX_EPOCH) {
-        Ok(since) => i64::try_from(since.as_secs()).unwrap_or(i64::MAX),
-        // Rounded down, as after 1970: 1.5 s before is second -2.
-        Err(before) => {
-            let before = before.duration();
-            i64::try_from(before.as_secs()).map_or(i64::MIN, |seconds| -seconds - i64::from(before.subsec_nanos() > 0))
-        }
-    }
-}
-
 impl ReplayCache {
     /// A cache for authenticators within `skew` (whole seconds) of the wall clock, holding at
     /// most `capacity` of them (0 refuses every authenticator as [`Refusal::Full`]).
@@ -146,7 +134,7 @@ impl ReplayCache {
 
     /// Admits `presented` at `now` and remembers it until its window closes, or refuses it.
     pub(crate) fn admit(&mut self, presented: &Presented, now: Now) -> Result<(), Refusal> {
-        let now = unix_seconds(now.system);
+        let now = now.unix().0;
         if presented.ctime < now.saturating_sub(self.skew) || presented.ctime > now.saturating_add(self.skew) {
             return Err(Refusal::Skew);
         }
@@ -179,7 +167,7 @@ impl ReplayCache {
 
 #[cfg(test)]
 mod tests {
-    use std::time::Instant;
+    use std::time::{Instant, UNIX_EPOCH};
 
     use super::*;
 
@@ -315,7 +303,7 @@ mod tests {
         assert_eq!(cache.admit(&presented(i64::MAX, 0), before), Err(Refusal::Skew));
         assert_eq!(cache.admit(&presented(i64::MIN, 0), before), Ok(()));
         assert_eq!(cache.admit(&presented(i64::MAX - 10, 0), before), Err(Refusal::Replay));
-        assert_eq!(unix_seconds(UNIX_EPOCH - Duration::from_millis(1_500)), -2);
-        assert_eq!(unix_seconds(UNIX_EPOCH + Duration::from_millis(1_500)), 1);
+        assert_eq!(crate::engine::clock::unix(UNIX_EPOCH - Duration::from_millis(1_500)).0, -2);
+        assert_eq!(crate::engine::clock::unix(UNIX_EPOCH + Duration::from_millis(1_500)).0, 1);
     }
 }
