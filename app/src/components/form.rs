@@ -178,7 +178,7 @@ where
 
 /// A new password and its confirmation (`password` and `confirm`), with the length rule as hint.
 #[component]
-pub fn NewPassword(
+pub fn NewPasswordFields(
     form: &'static str,
     /// The fewest characters the server takes.
     min_chars: usize,

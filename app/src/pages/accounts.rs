@@ -1,7 +1,9 @@
 use leptos::prelude::*;
 
 use crate::api::accounts::{CreateAccount, RemoveAccount, ResetAccountPassword, SetAccountRole, list_accounts};
-use crate::components::form::{Choice, ConfirmDelete, Field, FormCard, FormError, NewPassword, Submit, action_error};
+use crate::components::form::{
+    Choice, ConfirmDelete, Field, FormCard, FormError, NewPasswordFields, Submit, action_error,
+};
 use crate::components::format::timestamp;
 use crate::components::layout::use_viewer;
 use crate::components::page::PageHeader;
@@ -106,7 +108,7 @@ fn CreateForm(create: ServerAction<CreateAccount>) -> impl IntoView {
                     {Role::ALL.map(|role| view! { <option value=role.as_str()>{role.label()}</option> }).collect_view()}
                 </select>
             </div>
-            <NewPassword form="create" error min_chars=MIN_PASSWORD_CHARS/>
+            <NewPasswordFields form="create" error min_chars=MIN_PASSWORD_CHARS/>
             <Submit pending=create.pending() label="Add account" busy_label="Adding…"/>
             <Show when=move || matches!(create.value().get(), Some(Ok(())))>
                 <p class="ok-text" role="status">"Account added."</p>
@@ -121,7 +123,7 @@ fn ResetForm(reset: ServerAction<ResetAccountPassword>, names: Vec<String>) -> i
     view! {
         <FormCard id="reset" title="Reset a password" action=reset>
             <Choice id="reset-name" name="name" label="Account" options=names/>
-            <NewPassword form="reset" error min_chars=MIN_PASSWORD_CHARS label="New password"/>
+            <NewPasswordFields form="reset" error min_chars=MIN_PASSWORD_CHARS label="New password"/>
             <Submit pending=reset.pending() label="Reset password" busy_label="Saving…"/>
             <Show when=move || matches!(reset.value().get(), Some(Ok(())))>
                 <p class="ok-text" role="status">"Password changed. The account's open sessions have ended."</p>

@@ -6,7 +6,7 @@ use leptos_router::hooks::use_navigate;
 
 use crate::api::auth::CreateFirstAdmin;
 use crate::app::use_auth;
-use crate::components::form::{Field, FormError, NewPassword, Submit, action_error};
+use crate::components::form::{Field, FormError, NewPasswordFields, Submit, action_error};
 use crate::model::accounts::MIN_PASSWORD_CHARS;
 
 /// First start: create the first administrator. Offered only while no console account exists.
@@ -49,7 +49,7 @@ pub fn SetupPage() -> impl IntoView {
                                                             hint="This console can be reached from other machines: enter the setup token that the server printed in its log when it started (the line \"Setup token: ...\")."/>
                                                     })}
                                                     <Field form="setup" name="name" label="Account name" error autocomplete="username" required=true/>
-                                                    <NewPassword form="setup" error min_chars=MIN_PASSWORD_CHARS/>
+                                                    <NewPasswordFields form="setup" error min_chars=MIN_PASSWORD_CHARS/>
                                                     <Submit pending=create.pending() label="Create administrator" busy_label="Creating…"/>
                                                 </ActionForm>
                                             </section>

@@ -7,7 +7,9 @@ use crate::api::users::{
     CreateSmbUser, RemoveSmbUser, SetLockoutPolicy, SetSmbUserEnabled, SetSmbUserPassword, UnlockSmbUser,
     get_lockout_policy, list_smb_users,
 };
-use crate::components::form::{Choice, ConfirmDelete, Field, FormCard, FormError, NewPassword, Submit, action_error};
+use crate::components::form::{
+    Choice, ConfirmDelete, Field, FormCard, FormError, NewPasswordFields, Submit, action_error,
+};
 use crate::components::format::{duration, timestamp};
 use crate::components::layout::use_viewer;
 use crate::components::notice::{Notice, NoticePanel};
@@ -205,7 +207,7 @@ fn CreateForm(create: ServerAction<CreateSmbUser>) -> impl IntoView {
         <FormCard id="create-user" title="Add a user" action=create clear=true>
             <Field form="user" name="name" label="User name" error autocomplete="off" required=true
                 hint="At most 20 characters; no \" / \\ [ ] : ; | = , + * ? < > @ %."/>
-            <NewPassword form="user" error min_chars=MIN_PASSWORD_CHARS/>
+            <NewPasswordFields form="user" error min_chars=MIN_PASSWORD_CHARS/>
             <p class="hint">"Command line: " <code>"edgeshare user add NAME --password-stdin"</code></p>
             <Submit pending=create.pending() label="Add user" busy_label="Adding…"/>
         </FormCard>
@@ -218,7 +220,7 @@ fn PasswordForm(password: ServerAction<SetSmbUserPassword>, names: Vec<String>) 
     view! {
         <FormCard id="password" title="Change a password" action=password clear=true>
             <Choice id="password-name" name="name" label="User" options=names/>
-            <NewPassword form="password" error min_chars=MIN_PASSWORD_CHARS label="New password" confirm="Confirm new password"/>
+            <NewPasswordFields form="password" error min_chars=MIN_PASSWORD_CHARS label="New password" confirm="Confirm new password"/>
             <p class="hint">"Sessions already signed in stay; new sign-ins need the new password. Command line: "
                 <code>"edgeshare user set-password NAME --password-stdin"</code></p>
             <Submit pending=password.pending() label="Change password" busy_label="Saving…"/>
