@@ -42,6 +42,91 @@ pub enum Command {
     /// SMB over QUIC: server-name mappings, enabling, status.
     #[command(subcommand)]
     Quic(QuicCommand),
+    /// Kerberos sign-in: realms and their KDCs, service keytabs, principal mappings, domain
+    /// names, and the NTLM policy.
+    #[command(subcommand)]
+    Kerberos(KerberosCommand),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum KerberosCommand {
+    /// The realms the server belongs to, and their KDCs.
+    #[command(subcommand)]
+    Realm(RealmCommand),
+    /// The service keys clients' tickets are checked with (`cifs/NAME@REALM`).
+    #[command(subcommand)]
+    Keytab(KeytabCommand),
+    /// Kerberos principals that sign in as a local SMB user instead of as themselves.
+    #[command(subcommand)]
+    Map(MapCommand),
+    /// Domain users and groups (DOMAIN\name) with their SIDs, for share permissions.
+    #[command(subcommand)]
+    Name(NameCommand),
+    /// Allow NTLM sign-in, or refuse it (then only Kerberos signs in).
+    Ntlm {
+        #[arg(value_parser = ["allow", "refuse"])]
+        policy: String,
+    },
+    /// Realms, keys, the names clients use and whether a key covers each, the NTLM policy.
+    Status,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum RealmCommand {
+    /// Add a realm, or replace the KDCs of one.
+    Add {
+        /// The realm, e.g. CORP.EXAMPLE.COM.
+        realm: String,
+        /// A KDC as host or host:port (88 by default); repeat for several, in order.
+        #[arg(long = "kdc", required = true)]
+        kdcs: Vec<String>,
+    },
+    /// Remove a realm (refused while keys of it are stored).
+    Remove { realm: String },
+    /// Every realm with its KDCs.
+    List,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum KeytabCommand {
+    /// Import the keys of a keytab file (from ktpass, samba-tool domain exportkeytab or kadmin
+    /// ktadd). They are stored in the database only and never shown or exported.
+    Import { file: PathBuf },
+    /// Every stored key: principal, key version, encryption type (never the key).
+    List,
+    /// Remove a principal's keys, of one key version or all.
+    Remove {
+        principal: String,
+        #[arg(long)]
+        kvno: Option<u32>,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum MapCommand {
+    /// Sign in PRINCIPAL (user@REALM) as the local SMB user USER.
+    Add {
+        principal: String,
+        user: String,
+    },
+    Remove {
+        principal: String,
+    },
+    List,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum NameCommand {
+    /// Record the SID of a domain user or group (e.g. 'CORP\Sales' S-1-5-21-...-1104).
+    Add {
+        name: String,
+        sid: String,
+    },
+    /// Remove a recorded name (refused while a share permission names it).
+    Remove {
+        name: String,
+    },
+    List,
 }
 
 #[derive(Debug, Subcommand)]

@@ -10,6 +10,7 @@ pub mod console_tls;
 pub mod db;
 pub mod engine;
 pub mod hosts;
+pub mod kerberos_cli;
 pub mod metrics;
 pub mod quic_bridge;
 pub mod quic_cli;
@@ -40,6 +41,7 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
             Command::Settings(command) => smb_cli::settings(&cli.data_dir, command).await,
             Command::Cert(command) => quic_cli::certs(&cli.data_dir, command).await,
             Command::Quic(command) => quic_cli::quic(&cli.data_dir, command).await,
+            Command::Kerberos(command) => kerberos_cli::run(&cli.data_dir, command).await,
         }
     })
 }

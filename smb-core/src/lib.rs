@@ -28,17 +28,18 @@ pub mod fuzzing {
     pub struct RpcPipe {
         pipe: crate::rpc::Pipe,
         shared: Arc<Shared>,
-        user: String,
+        identity: crate::engine::session::Identity,
     }
 
     impl RpcPipe {
         pub fn open(name: &str, shared: Arc<Shared>, user: &str) -> Option<RpcPipe> {
-            Some(RpcPipe { pipe: crate::rpc::Pipe::open(name)?, shared, user: user.to_owned() })
+            let identity = crate::engine::session::Identity::local(user);
+            Some(RpcPipe { pipe: crate::rpc::Pipe::open(name)?, shared, identity })
         }
 
         /// Bytes the client writes to the pipe; whole calls among them are answered.
         pub fn write(&mut self, data: &[u8]) {
-            self.pipe.write(data, &crate::rpc::Context::new(&self.shared, &self.user));
+            self.pipe.write(data, &crate::rpc::Context::new(&self.shared, &self.identity));
         }
 
         /// Up to `max` bytes of answers.
@@ -54,8 +55,8 @@ pub mod fuzzing {
 }
 
 pub use engine::config::{
-    Access, CertificateMapping, ClientAccess, ClientMatch, EVERYONE, EngineConfig, Limits, LockoutPolicy, QuicSettings,
-    ServerSettings, ShareConfig, UserConfig, fold_name, same_name,
+    Access, CertificateMapping, ClientAccess, ClientMatch, EVERYONE, EngineConfig, KerberosSettings, Limits,
+    LockoutPolicy, NtlmPolicy, QuicSettings, ServerSettings, ShareConfig, UserConfig, fold_name, same_name,
 };
 pub use engine::events::{Counters, Event, OpenFileStatus, SessionStatus, Transport};
 pub use engine::shared::{BudgetUse, Refusal};

@@ -6,6 +6,7 @@ pub mod audit;
 pub mod certs;
 pub mod health;
 pub mod history;
+pub mod kerberos;
 pub mod passwords;
 pub mod quic;
 pub mod session;

@@ -89,6 +89,10 @@ actions! {
     QuicAccessBlock = "quic.access.block", "SMB over QUIC client blocked";
     QuicAccessRevoke = "quic.access.revoke", "SMB over QUIC allow entry removed";
     QuicAccessUnblock = "quic.access.unblock", "SMB over QUIC block entry removed";
+    KerberosRealm = "kerberos.realm", "Kerberos realm changed";
+    KerberosKeytab = "kerberos.keytab", "Kerberos service keys changed";
+    KerberosMapping = "kerberos.mapping", "Kerberos principal mapping changed";
+    KerberosName = "kerberos.name", "Domain name recorded or removed";
     /// Engine events that came faster than the log could take them.
     AuditLost = "audit.lost", "Audit events lost";
 }

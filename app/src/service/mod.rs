@@ -5,6 +5,7 @@
 pub mod accounts;
 pub mod auth;
 pub mod certs;
+pub mod kerberos;
 pub mod quic;
 pub mod sessions;
 pub mod settings;
@@ -105,6 +106,11 @@ impl Control {
             Some(state) => state.apply_configuration().await,
             None => Ok(()),
         }
+    }
+
+    /// The name this server answers to, when it runs in this process.
+    pub fn server_name(&self) -> Option<&str> {
+        self.engine.as_ref().map(|state| state.info.server_name.as_str())
     }
 
     /// The engine of this process, if it has one.

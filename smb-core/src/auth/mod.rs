@@ -1,15 +1,27 @@
 //! Authentication of SESSION_SETUP: SPNEGO carrying NTLMv2, checked against EdgeShare's local
-//! users. A step function: each client token in, the next server token (or a verdict) out.
+//! users, or Kerberos, checked against the service's keytab. A step function: each client token
+//! in, the next server token (or a verdict) out.
 
 pub(crate) mod der;
-pub(crate) mod kerberos;
+pub mod kerberos;
 pub mod ntlm;
 pub(crate) mod spnego;
 
+use std::sync::Mutex;
+
 use zeroize::Zeroizing;
 
+use self::kerberos::acceptor::{self, Accepted, Policy};
+use self::kerberos::crypto::Key;
+use self::kerberos::keytab::Keytab;
+use self::kerberos::messages::gss::{Mech, OID_KRB5, OID_MS_KRB5};
+use self::kerberos::mic;
+use self::kerberos::replay::ReplayCache;
 use self::ntlm::{Rejection, flags};
 use self::spnego::{ClientToken, NegState, NegTokenResp, OID_NTLMSSP};
+use crate::engine::clock::Now;
+use crate::engine::shared::lock;
+use crate::proto::NtStatus;
 
 /// Where the acceptor finds a user's NT hash. `None`: no such user, or the user may not sign in.
 pub(crate) trait UserLookup {
@@ -22,8 +34,10 @@ pub(crate) trait UserLookup {
 pub(crate) enum Failure {
     /// The token could not be parsed or came out of order.
     Malformed(String),
-    /// No mechanism EdgeShare speaks (only NTLMSSP).
+    /// No mechanism the server accepts now.
     NoCommonMechanism,
+    /// NTLM, which the server's policy refuses.
+    NtlmRefused,
     /// An anonymous (null session) or guest attempt; refused by default.
     Anonymous,
     UnknownUser {
@@ -41,6 +55,13 @@ pub(crate) enum Failure {
     BadMechListMic {
         user: String,
     },
+    /// A refused Kerberos AP-REQ, or a Kerberos context that could not finish; `client` is the
+    /// ticket's client when the ticket could be read.
+    Kerberos {
+        client: Option<String>,
+        reason: &'static str,
+        status: NtStatus,
+    },
 }
 
 impl Failure {
@@ -51,6 +72,7 @@ impl Failure {
             | Failure::NotNtlmV2 { user }
             | Failure::BadMic { user }
             | Failure::BadMechListMic { user } => Some(user),
+            Failure::Kerberos { client, .. } => client.as_deref(),
             _ => None,
         }
     }
@@ -58,22 +80,44 @@ impl Failure {
     pub(crate) fn reason(&self) -> String {
         match self {
             Failure::Malformed(why) => format!("malformed security token: {why}"),
-            Failure::NoCommonMechanism => "the client offered no mechanism the server accepts (NTLM)".into(),
+            Failure::NoCommonMechanism => "the client offered no mechanism the server accepts".into(),
+            Failure::NtlmRefused => "NTLM is refused by the server's policy; only Kerberos may sign in".into(),
             Failure::Anonymous => "anonymous and guest sign-in are not allowed".into(),
             Failure::UnknownUser { .. } => "unknown or disabled user".into(),
             Failure::WrongPassword { .. } => "wrong password".into(),
             Failure::NotNtlmV2 { .. } => "the client used NTLMv1 or LM, which the server refuses".into(),
             Failure::BadMic { .. } => "the NTLM message integrity check failed".into(),
             Failure::BadMechListMic { .. } => "the SPNEGO mechanism list integrity check failed".into(),
+            Failure::Kerberos { reason, .. } => format!("Kerberos: {reason}"),
+        }
+    }
+
+    /// The NT status the client gets; the caller turns lockout into ACCOUNT_LOCKED_OUT.
+    pub(crate) fn status(&self) -> NtStatus {
+        match self {
+            Failure::Malformed(_) => NtStatus::INVALID_PARAMETER,
+            Failure::Kerberos { status, .. } => *status,
+            _ => NtStatus::LOGON_FAILURE,
         }
     }
 }
 
+/// Who signed in.
+pub(crate) enum Client {
+    /// A local user by NTLM, the name as the client typed it.
+    Local(String),
+    /// A Kerberos principal, its ticket checked.
+    Kerberos(Box<Accepted>),
+}
+
 /// A successful authentication.
 pub(crate) struct Authenticated {
-    pub user: String,
-    pub session_key: Zeroizing<[u8; 16]>,
-    /// The last token for the client (SPNEGO accept-completed with our mechListMIC).
+    pub client: Client,
+    /// The key SMB 3 derives its keys from: NTLM's 16 bytes, or the Kerberos context key
+    /// (32 bytes for AES-256: MS-SMB2 3.3.5.5.3 FullSessionKey).
+    pub session_key: Zeroizing<Vec<u8>>,
+    /// The last token for the client (SPNEGO accept-completed with our mechListMIC, or the
+    /// AP-REP).
     pub response_token: Vec<u8>,
 }
 
@@ -96,15 +140,82 @@ pub(crate) struct ServerIdentity {
     pub dns_domain: String,
 }
 
+/// What Kerberos needs: the service keys, the acceptor's policy and the server's replay cache.
+pub(crate) struct KerberosInputs<'a> {
+    pub keytab: &'a Keytab,
+    pub policy: Policy,
+    pub replay: &'a Mutex<ReplayCache>,
+}
+
+/// Everything a step may read besides the token.
+pub(crate) struct Inputs<'a> {
+    pub identity: &'a ServerIdentity,
+    pub users: &'a dyn UserLookup,
+    pub now: Now,
+    /// Fresh randomness from the caller for the NTLM CHALLENGE (the core draws none itself).
+    pub server_challenge: [u8; 8],
+    /// Whether NTLM is accepted ([`crate::engine::config::NtlmPolicy`]).
+    pub ntlm: bool,
+    /// `None`: Kerberos is not offered (no keytab).
+    pub kerberos: Option<KerberosInputs<'a>>,
+    /// Fills buffers with fresh random bytes (the Kerberos AP-REP's subkey and confounder).
+    pub random: &'a mut dyn FnMut(&mut [u8]),
+}
+
+/// A mechanism SPNEGO can pick.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Mechanism {
+    Ntlm,
+    Kerberos(Mech),
+}
+
+impl Mechanism {
+    fn of(oid: &[u8]) -> Option<Mechanism> {
+        match oid {
+            OID_NTLMSSP => Some(Mechanism::Ntlm),
+            OID_KRB5 => Some(Mechanism::Kerberos(Mech::Krb5)),
+            OID_MS_KRB5 => Some(Mechanism::Kerberos(Mech::MsKrb5)),
+            _ => None,
+        }
+    }
+
+    fn oid(self) -> &'static [u8] {
+        match self {
+            Mechanism::Ntlm => OID_NTLMSSP,
+            Mechanism::Kerberos(mech) => mech.oid(),
+        }
+    }
+
+    fn offered(self, inputs: &Inputs<'_>) -> bool {
+        match self {
+            Mechanism::Ntlm => inputs.ntlm,
+            Mechanism::Kerberos(_) => inputs.kerberos.is_some(),
+        }
+    }
+}
+
 enum State {
     Start,
+    /// SPNEGO picked a mechanism that was not the client's first choice (or came without a
+    /// token): its first token is next, and the mechanism list must then be signed (RFC 4178
+    /// section 5).
+    Selected {
+        mechanism: Mechanism,
+        mech_types_der: Vec<u8>,
+    },
     Challenged {
         spnego: bool,
         mech_types_der: Vec<u8>,
+        mic_required: bool,
         negotiate: Vec<u8>,
         challenge: Vec<u8>,
         server_challenge: [u8; 8],
         flags: u32,
+    },
+    /// Kerberos accepted and our mechListMIC sent: the client's is next.
+    AwaitingMic {
+        authenticated: Box<Authenticated>,
+        mech_types_der: Vec<u8>,
     },
     Finished,
 }
@@ -120,56 +231,106 @@ impl Default for Acceptor {
     }
 }
 
-/// The mechanism hint for the NEGOTIATE response's security buffer.
-pub(crate) fn negotiate_hint() -> Vec<u8> {
-    spnego::encode_init2(&[OID_NTLMSSP])
+/// The mechanism hint for the NEGOTIATE response's security buffer (MS-SPNG 3.2.5.2): the
+/// Kerberos OIDs first when a keytab is configured (the Microsoft one first, as Windows lists
+/// them), then NTLMSSP unless the policy refuses it.
+pub(crate) fn negotiate_hint(kerberos: bool, ntlm: bool) -> Vec<u8> {
+    let mut mechs: Vec<&[u8]> = Vec::new();
+    if kerberos {
+        mechs.extend([OID_MS_KRB5, OID_KRB5]);
+    }
+    if ntlm {
+        mechs.push(OID_NTLMSSP);
+    }
+    spnego::encode_init2(&mechs)
+}
+
+fn reply(state: NegState, mech: Option<Mechanism>, token: Option<Vec<u8>>, mic: Option<Vec<u8>>) -> Vec<u8> {
+    spnego::encode_resp(&NegTokenResp {
+        neg_state: Some(state),
+        supported_mech: mech.map(|m| m.oid().to_vec()),
+        response_token: token,
+        mech_list_mic: mic,
+    })
 }
 
 impl Acceptor {
-    /// Feeds the client's next token. `now_filetime` stamps the CHALLENGE (MsvAvTimestamp) and
-    /// `server_challenge` is fresh randomness from the caller (the core draws none itself).
-    pub(crate) fn step(
-        &mut self,
-        token: &[u8],
-        identity: &ServerIdentity,
-        users: &dyn UserLookup,
-        now_filetime: u64,
-        server_challenge: [u8; 8],
-    ) -> Step {
+    /// Feeds the client's next token.
+    pub(crate) fn step(&mut self, token: &[u8], inputs: &mut Inputs<'_>) -> Step {
         let parsed = match spnego::parse_client_token(token) {
             Ok(parsed) => parsed,
             Err(error) => return self.fail(Failure::Malformed(error.to_string())),
         };
         match (std::mem::replace(&mut self.state, State::Finished), parsed) {
             (State::Start, ClientToken::Init(init)) => {
-                if !init.mech_types.iter().any(|m| m == OID_NTLMSSP) {
-                    return self.fail(Failure::NoCommonMechanism);
-                }
+                // RFC 4178 section 3.2 (c): the client's most preferred mechanism we accept.
+                let offered: Vec<Mechanism> = init.mech_types.iter().filter_map(|oid| Mechanism::of(oid)).collect();
+                let Some(chosen) = offered.iter().copied().find(|m| m.offered(inputs)) else {
+                    let refused_ntlm = !inputs.ntlm && offered.contains(&Mechanism::Ntlm);
+                    return self.fail(if refused_ntlm { Failure::NtlmRefused } else { Failure::NoCommonMechanism });
+                };
+                let first = init.mech_types.first().and_then(|oid| Mechanism::of(oid)) == Some(chosen);
                 match init.mech_token {
-                    // An optimistic token for another mechanism, or none: ask for NTLMSSP.
-                    Some(token) if init.mech_types.first().is_some_and(|m| m == OID_NTLMSSP) => {
-                        self.challenge(true, init.mech_types_der, &token, identity, now_filetime, server_challenge)
-                    }
+                    // The optimistic token is for the chosen mechanism.
+                    Some(token) if first => match chosen {
+                        Mechanism::Ntlm => self.challenge(true, init.mech_types_der, false, &token, inputs),
+                        Mechanism::Kerberos(_) => {
+                            let negotiation = Negotiation {
+                                mechanism: chosen,
+                                mech_types_der: init.mech_types_der,
+                                mic_required: false,
+                            };
+                            self.kerberos(Some(negotiation), &token, inputs)
+                        }
+                    },
+                    // Another mechanism's token, or none: ask for the chosen one's.
                     _ => {
-                        self.state = State::Start;
-                        Step::Continue(spnego::encode_resp(&NegTokenResp {
-                            neg_state: Some(NegState::AcceptIncomplete),
-                            supported_mech: Some(OID_NTLMSSP.to_vec()),
-                            response_token: None,
-                            mech_list_mic: None,
-                        }))
+                        self.state = State::Selected { mechanism: chosen, mech_types_der: init.mech_types_der };
+                        Step::Continue(reply(NegState::AcceptIncomplete, Some(chosen), None, None))
                     }
                 }
             }
-            (State::Start, ClientToken::RawNtlmssp(token)) => {
-                self.challenge(false, Vec::new(), &token, identity, now_filetime, server_challenge)
+            (State::Start, ClientToken::RawNtlmssp(token)) if inputs.ntlm => {
+                self.challenge(false, Vec::new(), false, &token, inputs)
             }
+            (State::Start, ClientToken::RawNtlmssp(_)) => self.fail(Failure::NtlmRefused),
+            (State::Start, ClientToken::RawKerberos(token)) if inputs.kerberos.is_some() => {
+                self.kerberos(None, &token, inputs)
+            }
+            (State::Start, ClientToken::RawKerberos(_)) => self.fail(Failure::NoCommonMechanism),
             (State::Start, ClientToken::Resp(resp)) => match resp.response_token {
-                // The NTLM NEGOTIATE after the server picked NTLMSSP on a mismatched first token.
-                Some(token) => self.challenge(true, Vec::new(), &token, identity, now_filetime, server_challenge),
+                // An NTLM NEGOTIATE without a NegTokenInit before it, as some clients send.
+                Some(token) if inputs.ntlm => self.challenge(true, Vec::new(), false, &token, inputs),
+                Some(_) => self.fail(Failure::NtlmRefused),
                 None => self.fail(Failure::Malformed("a response token without the NTLM negotiate".into())),
             },
-            (State::Challenged { spnego, mech_types_der, negotiate, challenge, server_challenge, flags }, token) => {
+            (State::Selected { mechanism, mech_types_der }, ClientToken::Resp(resp)) => {
+                let Some(token) = resp.response_token else {
+                    return self.fail(Failure::Malformed("no token for the selected mechanism".into()));
+                };
+                match mechanism {
+                    Mechanism::Ntlm => self.challenge(true, mech_types_der, true, &token, inputs),
+                    Mechanism::Kerberos(_) => {
+                        let negotiation = Negotiation { mechanism, mech_types_der, mic_required: true };
+                        self.kerberos(Some(negotiation), &token, inputs)
+                    }
+                }
+            }
+            (State::Selected { .. }, _) => {
+                self.fail(Failure::Malformed("unexpected token after the mechanism was selected".into()))
+            }
+            (
+                State::Challenged {
+                    spnego,
+                    mech_types_der,
+                    mic_required,
+                    negotiate,
+                    challenge,
+                    server_challenge,
+                    flags,
+                },
+                token,
+            ) => {
                 let (authenticate, mech_list_mic) = match token {
                     ClientToken::Resp(resp) if spnego => match resp.response_token {
                         Some(token) => (token, resp.mech_list_mic),
@@ -178,11 +339,101 @@ impl Acceptor {
                     ClientToken::RawNtlmssp(token) if !spnego => (token, None),
                     _ => return self.fail(Failure::Malformed("unexpected token after the challenge".into())),
                 };
-                let context = Challenged { spnego, mech_types_der, negotiate, challenge, server_challenge, flags };
-                self.authenticate(context, &authenticate, mech_list_mic.as_deref(), users)
+                let context =
+                    Challenged { spnego, mech_types_der, mic_required, negotiate, challenge, server_challenge, flags };
+                self.authenticate(context, &authenticate, mech_list_mic.as_deref(), inputs.users)
+            }
+            (State::AwaitingMic { authenticated, mech_types_der }, ClientToken::Resp(resp)) => {
+                let Client::Kerberos(accepted) = &authenticated.client else {
+                    return self.fail(Failure::Malformed("a MIC for no Kerberos context".into()));
+                };
+                let client = Some(accepted.client.to_string());
+                let verified = match (Key::new(accepted.session_enctype, &accepted.session_key), resp.mech_list_mic) {
+                    (Ok(key), Some(token)) => {
+                        mic::verify_initiator_mic(&key, accepted.acceptor_subkey, &mech_types_der, &token).is_ok()
+                    }
+                    _ => false,
+                };
+                if !verified {
+                    return self.fail(Failure::Kerberos {
+                        client,
+                        reason: "the SPNEGO mechanism list integrity check failed",
+                        status: NtStatus::LOGON_FAILURE,
+                    });
+                }
+                let mut authenticated = authenticated;
+                authenticated.response_token = reply(NegState::AcceptCompleted, None, None, None);
+                Step::Done(authenticated)
+            }
+            (State::AwaitingMic { .. }, _) => {
+                self.fail(Failure::Malformed("expected the client's mechanism list MIC".into()))
             }
             (State::Finished, _) => self.fail(Failure::Malformed("the authentication is already over".into())),
         }
+    }
+
+    /// Checks a Kerberos AP-REQ, which came in SPNEGO (`negotiation`) or bare (`None`).
+    fn kerberos(&mut self, negotiation: Option<Negotiation>, token: &[u8], inputs: &mut Inputs<'_>) -> Step {
+        let Some(kerberos) = &inputs.kerberos else {
+            return self.fail(Failure::NoCommonMechanism);
+        };
+        let accepted = acceptor::accept(
+            token,
+            kerberos.keytab,
+            &kerberos.policy,
+            &mut lock(kerberos.replay),
+            inputs.now,
+            &mut inputs.random,
+        );
+        let accepted = match accepted {
+            Ok(accepted) => accepted,
+            Err(rejected) => {
+                return self.fail(Failure::Kerberos { client: None, reason: rejected.reason, status: rejected.status });
+            }
+        };
+        let Some(Negotiation { mechanism, mech_types_der, mic_required }) = negotiation else {
+            let response_token = accepted.reply.clone().unwrap_or_default();
+            let session_key = accepted.session_key.clone();
+            return Step::Done(Box::new(Authenticated {
+                client: Client::Kerberos(Box::new(accepted)),
+                session_key,
+                response_token,
+            }));
+        };
+        let session_key = accepted.session_key.clone();
+        if !mic_required {
+            let response_token = reply(NegState::AcceptCompleted, Some(mechanism), accepted.reply.clone(), None);
+            return Step::Done(Box::new(Authenticated {
+                client: Client::Kerberos(Box::new(accepted)),
+                session_key,
+                response_token,
+            }));
+        }
+        // Kerberos was not the client's first choice: both sides sign the mechanism list
+        // (RFC 4178 section 5), ours now with the AP-REP, the client's in its next token.
+        let client = Some(accepted.client.to_string());
+        let ours = Key::new(accepted.session_enctype, &accepted.session_key)
+            .map_err(|_| mic::MicError::Unsupported)
+            .and_then(|key| {
+                mic::acceptor_mic(&key, accepted.acceptor_subkey, u64::from(accepted.seq_number), &mech_types_der)
+            });
+        let Ok(ours) = ours else {
+            return self.fail(Failure::Kerberos {
+                client,
+                reason: "an RC4 context cannot sign the SPNEGO mechanism list; the client should prefer Kerberos",
+                status: NtStatus::LOGON_FAILURE,
+            });
+        };
+        let token = reply(NegState::AcceptIncomplete, Some(mechanism), accepted.reply.clone(), Some(ours));
+        self.state = State::AwaitingMic {
+            authenticated: Box::new(Authenticated {
+                client: Client::Kerberos(Box::new(accepted)),
+                session_key,
+                response_token: Vec::new(),
+            }),
+            mech_types_der,
+        };
+        Step::Continue(token)
     }
 
     fn fail(&mut self, failure: Failure) -> Step {
@@ -194,11 +445,12 @@ impl Acceptor {
         &mut self,
         spnego: bool,
         mech_types_der: Vec<u8>,
+        mic_required: bool,
         negotiate_bytes: &[u8],
-        identity: &ServerIdentity,
-        now_filetime: u64,
-        server_challenge: [u8; 8],
+        inputs: &Inputs<'_>,
     ) -> Step {
+        let (identity, now_filetime, server_challenge) =
+            (inputs.identity, inputs.now.filetime(), inputs.server_challenge);
         let negotiate = match ntlm::Negotiate::decode(negotiate_bytes) {
             Ok(negotiate) => negotiate,
             Err(error) => return self.fail(Failure::Malformed(error.to_string())),
@@ -240,6 +492,7 @@ impl Acceptor {
         self.state = State::Challenged {
             spnego,
             mech_types_der,
+            mic_required,
             negotiate: negotiate_bytes.to_vec(),
             challenge,
             server_challenge,
@@ -296,8 +549,11 @@ impl Acceptor {
                     }
                 }
                 // A client whose NTLM message has a MIC also signs the mechanism list: without
-                // it, the list (and so the choice of NTLM) could have been downgraded.
-                None if verified.mic_present => return self.fail(Failure::BadMechListMic { user }),
+                // it, the list (and so the choice of NTLM) could have been downgraded. So must
+                // a client whose first choice was another mechanism (RFC 4178 section 5).
+                None if verified.mic_present || context.mic_required => {
+                    return self.fail(Failure::BadMechListMic { user });
+                }
                 None => {}
             }
             // Sent even when the client sent none: clients that compute a MIC require one back.
@@ -315,13 +571,23 @@ impl Acceptor {
             Vec::new()
         };
         self.state = State::Finished;
-        Step::Done(Box::new(Authenticated { user, session_key: verified.session_key, response_token }))
+        let session_key = Zeroizing::new(verified.session_key.to_vec());
+        Step::Done(Box::new(Authenticated { client: Client::Local(user), session_key, response_token }))
     }
+}
+
+/// The SPNEGO side of a mechanism's exchange: which mechanism the server picked from the
+/// client's list (and names in supportedMech), that list as signed, and whether it must be.
+struct Negotiation {
+    mechanism: Mechanism,
+    mech_types_der: Vec<u8>,
+    mic_required: bool,
 }
 
 struct Challenged {
     spnego: bool,
     mech_types_der: Vec<u8>,
+    mic_required: bool,
     negotiate: Vec<u8>,
     challenge: Vec<u8>,
     server_challenge: [u8; 8],

@@ -1,6 +1,7 @@
 //! SPNEGO (RFC 4178, with the MS-SPNG 2.2 extensions): the GSS envelope around NTLMSSP.
 
 use super::der::{self, Tlv, context};
+use super::kerberos::messages::gss::{OID_KRB5, OID_MS_KRB5};
 use crate::proto::{DecodeError, Reader};
 
 /// 1.3.6.1.5.5.2
@@ -44,6 +45,9 @@ pub(crate) enum ClientToken {
     Resp(NegTokenResp),
     /// A bare NTLMSSP message without the SPNEGO envelope.
     RawNtlmssp(Vec<u8>),
+    /// A bare Kerberos AP-REQ in its RFC 4121 framing (the GSS-API Kerberos mechanism without
+    /// SPNEGO).
+    RawKerberos(Vec<u8>),
 }
 
 pub(crate) fn parse_client_token(bytes: &[u8]) -> Result<ClientToken, DecodeError> {
@@ -57,6 +61,9 @@ pub(crate) fn parse_client_token(bytes: &[u8]) -> Result<ClientToken, DecodeErro
         0x60 => {
             let mut inner = Reader::new(outer.value);
             let oid = der::expect(&mut inner, der::OID, "InitialContextToken thisMech")?;
+            if oid.value == OID_KRB5 || oid.value == OID_MS_KRB5 {
+                return Ok(ClientToken::RawKerberos(bytes.to_vec()));
+            }
             if oid.value != OID_SPNEGO {
                 return Err(DecodeError::invalid("InitialContextToken", "not a SPNEGO token"));
             }

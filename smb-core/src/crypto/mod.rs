@@ -43,14 +43,21 @@ impl SessionKeys {
     /// Derives the keys from the authentication's session key. `preauth_hash` is the session's
     /// preauthentication hash (3.1.1 only); `cipher` decides the encryption key length.
     pub fn derive(dialect: Dialect, session_key: &[u8], preauth_hash: &[u8], cipher: Option<Cipher>) -> SessionKeys {
-        // The session key is the first 16 bytes of the authentication's key (3.3.5.5.3).
-        let session_key = &session_key[..session_key.len().min(16)];
+        // Session.SessionKey is the first 16 bytes of the authentication's key, zero-padded if
+        // shorter; Session.FullSessionKey the whole key, which 3.1.1 derives the AES-256 cipher
+        // keys from (3.3.5.5.3). NTLM's key has 16 bytes; Kerberos AES-256 sessions' 32.
+        let full_key = session_key;
+        let mut padded = Zeroizing::new([0; 16]);
+        let head = session_key.len().min(16);
+        padded[..head].copy_from_slice(&session_key[..head]);
+        let session_key = &padded[..];
         let key_len = cipher.map_or(16, Cipher::key_len);
         if dialect == Dialect::SMB3_1_1 {
+            let cipher_key = if key_len == 32 { full_key } else { session_key };
             SessionKeys {
                 signing: kdf(session_key, b"SMBSigningKey\0", preauth_hash, 16),
-                decryption: kdf(session_key, b"SMBC2SCipherKey\0", preauth_hash, key_len),
-                encryption: kdf(session_key, b"SMBS2CCipherKey\0", preauth_hash, key_len),
+                decryption: kdf(cipher_key, b"SMBC2SCipherKey\0", preauth_hash, key_len),
+                encryption: kdf(cipher_key, b"SMBS2CCipherKey\0", preauth_hash, key_len),
                 application: kdf(session_key, b"SMBAppKey\0", preauth_hash, 16),
             }
         } else if dialect.is_smb3() {

@@ -103,11 +103,17 @@ pub struct ShareConfig {
 }
 
 impl ShareConfig {
-    /// The permission `user` has on this share.
+    /// The permission the local user `user` has on this share.
     pub fn access_for(&self, user: &str) -> Access {
+        self.access_of(|name, _| same_name(name, user))
+    }
+
+    /// The permission of whoever `names` says an entry (its name and access) applies to,
+    /// besides Everyone.
+    pub(crate) fn access_of(&self, names: impl Fn(&str, Access) -> bool) -> Access {
         let mut best = None;
         for (name, access) in &self.permissions {
-            if same_name(name, user) || same_name(name, EVERYONE) {
+            if names(name, *access) || same_name(name, EVERYONE) {
                 if *access == Access::Deny {
                     return Access::Deny;
                 }
@@ -391,6 +397,60 @@ impl QuicSettings {
     }
 }
 
+/// Whether SESSION_SETUP accepts NTLM, like Windows' "Network security: Restrict NTLM" for the
+/// server.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum NtlmPolicy {
+    #[default]
+    Allow,
+    /// Only Kerberos signs in; NTLM is refused and no longer offered.
+    Refuse,
+}
+
+impl NtlmPolicy {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            NtlmPolicy::Allow => "allow",
+            NtlmPolicy::Refuse => "refuse",
+        }
+    }
+
+    pub fn parse(text: &str) -> Option<NtlmPolicy> {
+        match text.to_ascii_lowercase().as_str() {
+            "allow" => Some(NtlmPolicy::Allow),
+            "refuse" | "deny" => Some(NtlmPolicy::Refuse),
+            _ => None,
+        }
+    }
+}
+
+/// Kerberos logons (MS-KILE): the service's keys and how tickets map to identities.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct KerberosSettings {
+    /// The service principals' keys from imported keytabs. None: Kerberos is not offered.
+    pub keys: Vec<crate::auth::kerberos::ServiceKey>,
+    /// The largest difference between the client's clock and ours (RFC 4120 section 1.6).
+    pub max_skew: Duration,
+    pub ntlm: NtlmPolicy,
+    /// Principals (`bob@EXAMPLE.COM`) that sign in as a local user instead of as themselves.
+    pub principal_map: Vec<(String, String)>,
+    /// Domain users and groups that share permissions may name (`CORP\Sales`), with their SIDs
+    /// (`S-1-5-21-...`): a ticket's PAC carries SIDs, not group names.
+    pub domain_names: Vec<(String, String)>,
+}
+
+impl Default for KerberosSettings {
+    fn default() -> Self {
+        KerberosSettings {
+            keys: Vec::new(),
+            max_skew: Duration::from_secs(300),
+            ntlm: NtlmPolicy::Allow,
+            principal_map: Vec::new(),
+            domain_names: Vec::new(),
+        }
+    }
+}
+
 /// Everything the engine serves, replaced as a whole by [`crate::EngineHandle::apply`].
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct EngineConfig {
@@ -398,6 +458,7 @@ pub struct EngineConfig {
     pub users: Vec<UserConfig>,
     pub shares: Vec<ShareConfig>,
     pub quic: QuicSettings,
+    pub kerberos: KerberosSettings,
 }
 
 #[cfg(test)]

@@ -16,10 +16,39 @@ use crate::rpc::Pipe;
 use crate::vfs::SharePath;
 
 /// An authenticated user: the proof a session needs before it can serve anything.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub(crate) struct Identity {
-    /// The account's name as configured, not as the client typed it.
+    /// How sessions, open files and the audit log name it: a local account's name as
+    /// configured (not as the client typed it), `DOMAIN\user` for a domain user (from the
+    /// ticket's PAC), `user@REALM` for a Kerberos principal without one.
     pub user: String,
+    /// Other names share permissions may give it by: its Kerberos principal and UPN.
+    pub aliases: Vec<String>,
+    /// A domain user's SIDs (MS-PAC 2.5): its own, its primary group's, its groups' and the
+    /// extra SIDs, as `S-1-5-21-...`.
+    pub sids: Vec<String>,
+    /// Groups marked SE_GROUP_USE_FOR_DENY_ONLY (MS-PAC 2.2.1): they match Deny entries only.
+    pub deny_only_sids: Vec<String>,
+}
+
+impl Identity {
+    pub(crate) fn local(user: impl Into<String>) -> Identity {
+        Identity { user: user.into(), ..Identity::default() }
+    }
+
+    /// Whether a share permission entry `name` names this identity: by its name or an alias,
+    /// or by a SID, written out or through the domain names the configuration knows. A
+    /// deny-only group is named only by a `deny` entry.
+    pub(crate) fn is_named(&self, name: &str, deny: bool, sid_of: impl Fn(&str) -> Option<String>) -> bool {
+        use crate::engine::config::same_name;
+        if same_name(name, &self.user) || self.aliases.iter().any(|alias| same_name(name, alias)) {
+            return true;
+        }
+        if self.sids.is_empty() && self.deny_only_sids.is_empty() {
+            return false;
+        }
+        sid_of(name).is_some_and(|sid| self.sids.contains(&sid) || (deny && self.deny_only_sids.contains(&sid)))
+    }
 }
 
 /// The keys of an established session.

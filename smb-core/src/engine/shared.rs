@@ -12,14 +12,18 @@ use rand::{Rng, SeedableRng};
 use tokio::sync::{Semaphore, broadcast, mpsc};
 
 use crate::auth::UserLookup;
+use crate::auth::kerberos::keytab::Keytab;
+use crate::auth::kerberos::keytab_of;
+use crate::auth::kerberos::replay::ReplayCache;
 use crate::engine::clock::Now;
-use crate::engine::config::{EngineConfig, ShareConfig, UserConfig, fold_name};
+use crate::engine::config::{Access, EngineConfig, NtlmPolicy, ShareConfig, UserConfig, fold_name};
 use crate::engine::connection::ConnectionInfo;
 use crate::engine::events::{Counters, Event, SessionStatus, Transport};
 use crate::engine::files::FileTable;
 use crate::engine::ids::{AsyncId, ConnectionId, SessionId, Waiter};
 use crate::engine::notify::{Change, Watches};
 use crate::engine::offenders::Offenders;
+use crate::engine::session::Identity;
 use crate::vfs::ShareRoot;
 
 /// A share as served: its configuration and its opened root (or why it could not be opened).
@@ -36,6 +40,12 @@ pub struct Runtime {
     /// By folded name ([`fold_name`]).
     pub shares: HashMap<String, Arc<ShareRuntime>>,
     users: HashMap<String, usize>,
+    /// The domain names of [`KerberosSettings::domain_names`] by folded name, to their SIDs.
+    domain_sids: HashMap<String, String>,
+    /// The principals of [`KerberosSettings::principal_map`] by folded name, to local users.
+    mapped_principals: HashMap<String, String>,
+    /// The Kerberos service keys as the acceptor reads them.
+    pub(crate) keytab: Keytab,
 }
 
 impl Runtime {
@@ -52,7 +62,13 @@ impl Runtime {
             })
             .collect();
         let users = unambiguous("user", config.users.iter().map(|user| &user.name));
-        Runtime { config, shares, users }
+        let kerberos = &config.kerberos;
+        let domain_sids =
+            kerberos.domain_names.iter().map(|(name, sid)| (fold_name(name), sid.to_ascii_uppercase())).collect();
+        let mapped_principals =
+            kerberos.principal_map.iter().map(|(principal, user)| (fold_name(principal), user.clone())).collect();
+        let keytab = keytab_of(&kerberos.keys);
+        Runtime { config, shares, users, domain_sids, mapped_principals, keytab }
     }
 
     /// The account `name` is, in any case: the configured spelling is its `name`.
@@ -62,6 +78,40 @@ impl Runtime {
 
     pub fn share(&self, name: &str) -> Option<&Arc<ShareRuntime>> {
         self.shares.get(&fold_name(name))
+    }
+
+    /// The local user a Kerberos principal (`bob@EXAMPLE.COM`) is mapped to.
+    pub(crate) fn mapped_user(&self, principal: &str) -> Option<&str> {
+        self.mapped_principals.get(&fold_name(principal)).map(String::as_str)
+    }
+
+    /// Whether SESSION_SETUP offers and accepts Kerberos: the keytab holds a key.
+    pub(crate) fn kerberos_enabled(&self) -> bool {
+        !self.keytab.entries.is_empty()
+    }
+
+    /// Whether SESSION_SETUP accepts NTLM.
+    pub(crate) fn ntlm_allowed(&self) -> bool {
+        self.config.kerberos.ntlm == NtlmPolicy::Allow
+    }
+
+    /// The SPNEGO hint of the NEGOTIATE response: the mechanisms SESSION_SETUP accepts now.
+    pub(crate) fn negotiate_hint(&self) -> Vec<u8> {
+        crate::auth::negotiate_hint(self.kerberos_enabled(), self.ntlm_allowed())
+    }
+
+    /// The permission `identity` has on `share` (by name, alias or SID; Deny wins).
+    pub(crate) fn access(&self, share: &ShareConfig, identity: &Identity) -> Access {
+        share.access_of(|name, access| identity.is_named(name, access == Access::Deny, |name| self.sid_of(name)))
+    }
+
+    /// The SID a permission entry names: written out (`S-1-5-21-...`), or a domain name the
+    /// configuration maps to one (`CORP\Sales`).
+    pub(crate) fn sid_of(&self, name: &str) -> Option<String> {
+        if name.get(..4).is_some_and(|prefix| prefix.eq_ignore_ascii_case("S-1-")) {
+            return Some(name.to_ascii_uppercase());
+        }
+        self.domain_sids.get(&fold_name(name)).cloned()
     }
 }
 
@@ -331,6 +381,8 @@ pub struct Shared {
     offenders: Mutex<Offenders>,
     /// Where each connection's random generator is seeded from.
     pub(crate) rng: Mutex<StdRng>,
+    /// Kerberos authenticators seen within the clock skew (RFC 4120 section 3.2.3).
+    pub(crate) replay: Mutex<ReplayCache>,
     /// Opens in the whole server.
     opens: AtomicU64,
     /// Descriptors the process may hold (its raised RLIMIT_NOFILE), when known: opens stay
@@ -378,6 +430,7 @@ impl Shared {
         let response_units = (config.server.limits.max_queued_response_bytes_total as usize).div_ceil(RESPONSE_UNIT);
         let mut lockout = Lockouts::default();
         lockout.follow(&config.users);
+        let replay = ReplayCache::new(config.kerberos.max_skew, crate::auth::kerberos::replay::DEFAULT_CAPACITY);
         Arc::new(Shared {
             config: RwLock::new(Arc::new(Runtime::new(config))),
             files: Mutex::default(),
@@ -394,6 +447,7 @@ impl Shared {
             refusals: Default::default(),
             admitted: Mutex::default(),
             offenders: Mutex::default(),
+            replay: Mutex::new(replay),
             opens: AtomicU64::new(0),
             descriptor_limit: AtomicU64::new(u64::MAX),
             responses: Arc::new(Semaphore::new(response_units)),
@@ -536,6 +590,7 @@ impl Shared {
         let runtime = Arc::new(Runtime::new(config));
         // Accounts the new configuration locks or unlocks take effect now.
         lock(&self.lockout).follow(&runtime.config.users);
+        lock(&self.replay).set_skew(runtime.config.kerberos.max_skew);
         self.resize_responses(runtime.config.server.limits.max_queued_response_bytes_total);
         *current = runtime.clone();
         runtime

@@ -11,6 +11,7 @@ use std::collections::VecDeque;
 use self::ndr::Syntax;
 use self::pdu::{ContextResult, ptype};
 use crate::engine::config::Access;
+use crate::engine::session::Identity;
 use crate::engine::shared::{Refusal, Shared};
 use crate::proto::Reader;
 
@@ -20,12 +21,12 @@ const MAX_FRAGMENT: u16 = 4280;
 /// What a call may see: the caller and the server's shares.
 pub(crate) struct Context<'a> {
     shared: &'a Shared,
-    user: &'a str,
+    identity: &'a Identity,
 }
 
 impl<'a> Context<'a> {
-    pub(crate) fn new(shared: &'a Shared, user: &'a str) -> Context<'a> {
-        Context { shared, user }
+    pub(crate) fn new(shared: &'a Shared, identity: &'a Identity) -> Context<'a> {
+        Context { shared, identity }
     }
 
     /// The largest call reassembled, and the most unread answers kept.
@@ -42,7 +43,7 @@ impl<'a> Context<'a> {
             .config
             .shares
             .iter()
-            .filter(|share| !share.access_based_enumeration || share.access_for(self.user) != Access::Deny)
+            .filter(|share| !share.access_based_enumeration || runtime.access(share, self.identity) != Access::Deny)
             .map(|share| srvsvc::ShareView {
                 name: share.name.clone(),
                 kind: srvsvc::share_type::DISK_TREE,

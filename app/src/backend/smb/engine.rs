@@ -135,7 +135,8 @@ pub async fn engine_config(db: &SqlitePool, server_name: &str) -> AppResult<Engi
     .collect();
     let shares = list_shares(db).await?.into_iter().map(|s| s.config).collect();
     let quic = crate::backend::certs::quic_settings(db).await?;
-    Ok(EngineConfig { server, users, shares, quic })
+    let kerberos = crate::backend::kerberos::kerberos_settings(db).await?;
+    Ok(EngineConfig { server, users, shares, quic, kerberos })
 }
 
 /// Refolds every stored name whose folded form ([`fold_name`]) is out of date: the names

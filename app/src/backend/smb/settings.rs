@@ -36,6 +36,8 @@ pub enum SettingKind {
     Workgroup,
     /// An IPv4 or IPv6 address.
     IpAddress,
+    /// One of a few words.
+    Choice(&'static [&'static str]),
 }
 
 /// One server setting an administrator may change (console and `edgeshare settings`).
@@ -230,6 +232,18 @@ pub const SETTINGS: &[SettingSpec] = &[
         description: "QUIC handshakes in progress before new clients must prove their address (Retry).",
     },
     SettingSpec {
+        key: "ntlm_policy",
+        kind: SettingKind::Choice(&["allow", "refuse"]),
+        default: "allow",
+        description: "NTLM sign-in: allow, or refuse (then only Kerberos signs in; needs a keytab). Also: edgeshare kerberos ntlm.",
+    },
+    SettingSpec {
+        key: "kerberos_max_skew_seconds",
+        kind: SettingKind::Number { min: 30, max: 3_600 },
+        default: "300",
+        description: "Largest difference between a Kerberos client's clock and the server's, in seconds.",
+    },
+    SettingSpec {
         key: "workgroup",
         kind: SettingKind::Workgroup,
         default: "WORKGROUP",
@@ -266,6 +280,10 @@ pub fn check_setting(spec: &SettingSpec, value: &str) -> AppResult<String> {
         SettingKind::IpAddress => match value.parse::<std::net::IpAddr>() {
             Ok(ip) => Ok(ip.to_string()),
             Err(_) => refuse(format!("'{value}' is not an IP address (e.g. 0.0.0.0, ::, 192.0.2.10).")),
+        },
+        SettingKind::Choice(words) => match words.iter().find(|word| word.eq_ignore_ascii_case(value)) {
+            Some(word) => Ok((*word).to_owned()),
+            None => refuse(format!("'{value}' is not one of: {}.", words.join(", "))),
         },
         SettingKind::Workgroup => {
             let valid = (1..=15).contains(&value.len())

@@ -215,9 +215,12 @@ pub async fn update_share(
     Ok(previous)
 }
 
-/// Checks a permission list for a share: each entry names Everyone or an existing SMB user
-/// (returned as stored), at most once, and at least one entry is given.
+/// Checks a permission list for a share: each entry names Everyone, an existing SMB user, a
+/// domain user or group whose SID is recorded (`CORP\\Sales`), a SID (`S-1-5-21-...`) or a
+/// Kerberos principal of a configured realm (`bob@EXAMPLE.COM`), each returned as stored; at most
+/// once each, and at least one entry is given.
 pub async fn check_permissions(db: &SqlitePool, entries: &[(String, Access)]) -> AppResult<Vec<(String, Access)>> {
+    use crate::backend::kerberos;
     if entries.is_empty() {
         return Err(AppError::invalid(
             "permissions",
@@ -225,17 +228,34 @@ pub async fn check_permissions(db: &SqlitePool, entries: &[(String, Access)]) ->
         ));
     }
     let users: Vec<String> = sqlx::query_scalar("SELECT name FROM smb_users").fetch_all(db).await?;
+    let domain_names = kerberos::list_domain_names(db).await?;
+    let realms = kerberos::list_realms(db).await?;
     let mut checked: Vec<(String, Access)> = Vec::with_capacity(entries.len());
     for (principal, access) in entries {
         let principal = principal.trim();
-        let name =
-            if same_name(principal, smb_core::EVERYONE) {
-                smb_core::EVERYONE.to_owned()
-            } else {
-                users.iter().find(|u| same_name(u, principal)).cloned().ok_or_else(|| {
-                    AppError::invalid("permissions", format!("There is no SMB user named '{principal}'."))
-                })?
-            };
+        let refuse = |message: String| AppError::invalid("permissions", message);
+        let name = if same_name(principal, smb_core::EVERYONE) {
+            smb_core::EVERYONE.to_owned()
+        } else if let Some(user) = users.iter().find(|u| same_name(u, principal)) {
+            user.clone()
+        } else if let Some((name, _)) = domain_names.iter().find(|(name, _)| same_name(name, principal)) {
+            name.clone()
+        } else if principal.contains('\\') {
+            return Err(refuse(format!(
+                "'{principal}' is not a recorded domain user or group: record its SID first (Identity page, or edgeshare kerberos name add)."
+            )));
+        } else if principal.get(..4).is_some_and(|prefix| prefix.eq_ignore_ascii_case("S-1-")) {
+            kerberos::check_sid(principal).map_err(|e| refuse(e.to_string()))?
+        } else if principal.contains('@') {
+            let name = kerberos::check_principal(principal).map_err(|e| refuse(e.to_string()))?;
+            let realm = name.rsplit_once('@').map_or("", |(_, realm)| realm);
+            if !realms.iter().any(|r| r.name == realm) {
+                return Err(refuse(format!("'{principal}' is in the realm {realm}, which is not configured.")));
+            }
+            name
+        } else {
+            return Err(refuse(format!("There is no SMB user named '{principal}'.")));
+        };
         if checked.iter().any(|(n, _)| same_name(n, &name)) {
             return Err(AppError::invalid("permissions", format!("'{name}' is listed twice.")));
         }

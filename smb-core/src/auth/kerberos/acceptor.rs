@@ -56,6 +56,10 @@ pub(crate) struct Accepted {
     pub session_key: Zeroizing<Vec<u8>>,
     /// The enctype of `session_key`.
     pub session_enctype: Enctype,
+    /// Whether `session_key` is a subkey we made (RFC 4121 section 4.2.2 AcceptorSubkey).
+    pub acceptor_subkey: bool,
+    /// Our initial sequence number (the AP-REP's), where per-message tokens from us start.
+    pub seq_number: u32,
     /// The GSS-framed AP-REP (TOK_ID 02 00) when the client asked for mutual authentication.
     pub reply: Option<Vec<u8>>,
     /// The ticket's PAC (MS-PAC 2.1), its server signature verified with the service key and
@@ -79,6 +83,7 @@ impl std::fmt::Debug for Accepted {
             .field("service", &self.service)
             .field("session_key", &format_args!("<{} bytes redacted>", self.session_key.len()))
             .field("session_enctype", &self.session_enctype)
+            .field("acceptor_subkey", &self.acceptor_subkey)
             .field("reply", &self.reply.as_ref().map(Vec::len))
             .field("pac", &self.pac)
             .field("pac_bytes", &self.pac_bytes.as_ref().map(Vec::len))
@@ -260,12 +265,14 @@ pub(crate) fn accept(
             Rejected::new(ErrorCode::KRB_AP_ERR_BAD_INTEGRITY, "the authenticator's subkey is unusable")
         })?;
     let mutual = checksum.flags & gss_flags::MUTUAL != 0 || ap_req.ap_options & ap_options::MUTUAL_REQUIRED != 0;
-    let (reply, acceptor_subkey) = if mutual {
-        let (reply, subkey) = ap_rep(&authenticator, &ticket_key, authenticator_subkey.as_ref(), mech, random)?;
-        (Some(reply), subkey)
+    let (reply, acceptor_subkey, seq_number) = if mutual {
+        let (reply, subkey, seq_number) =
+            ap_rep(&authenticator, &ticket_key, authenticator_subkey.as_ref(), mech, random)?;
+        (Some(reply), subkey, seq_number)
     } else {
-        (None, None)
+        (None, None, 0)
     };
+    let made_subkey = acceptor_subkey.is_some();
     let session_key = acceptor_subkey.or(authenticator_subkey).unwrap_or(ticket_key);
 
     Ok(Accepted {
@@ -273,6 +280,8 @@ pub(crate) fn accept(
         service,
         session_key: Zeroizing::new(session_key.bytes().to_vec()),
         session_enctype: session_key.enctype(),
+        acceptor_subkey: made_subkey,
+        seq_number,
         reply,
         pac,
         pac_bytes,
@@ -312,8 +321,8 @@ fn pac_refusal(error: &PacError) -> &'static str {
     }
 }
 
-/// The AP-REP for mutual authentication (RFC 4120 section 5.5.2, RFC 4121 section 4.1) and the
-/// acceptor subkey it carries. ctime and cusec echo the authenticator. For the AES enctypes a
+/// The AP-REP for mutual authentication (RFC 4120 section 5.5.2, RFC 4121 section 4.1), the
+/// acceptor subkey it carries and its sequence number. ctime and cusec echo the authenticator. For the AES enctypes a
 /// fresh subkey of the authenticator subkey's enctype (RFC 4121 section 2: the acceptor's subkey
 /// then protects the context; MIT's acceptor does the same). For RC4 none, as MIT and Windows:
 /// RFC 4757 tokens have no acceptor-subkey flag, so the authenticator's subkey stays the key.
@@ -323,7 +332,7 @@ fn ap_rep(
     authenticator_subkey: Option<&Key>,
     mech: Mech,
     random: &mut impl FnMut(&mut [u8]),
-) -> Result<(Vec<u8>, Option<Key>), Rejected> {
+) -> Result<(Vec<u8>, Option<Key>, u32), Rejected> {
     let enctype = authenticator_subkey.unwrap_or(ticket_key).enctype();
     let subkey = (enctype != Enctype::Rc4Hmac).then(|| {
         let mut bytes = Zeroizing::new(vec![0; enctype.key_len()]);
@@ -336,12 +345,13 @@ fn ap_rep(
     random(&mut seq_number);
     let mut confounder = [0; CONFOUNDER_LEN];
     random(&mut confounder);
+    // 30 bits, as MIT: peers that read sequence numbers as signed stay clear of the sign bit.
+    let seq_number = u32::from_be_bytes(seq_number) & 0x3FFF_FFFF;
     let part = EncApRepPart {
         ctime: authenticator.ctime,
         cusec: authenticator.cusec,
         subkey: subkey.as_ref().map(EncryptionKey::from_key),
-        // 30 bits, as MIT: peers that read sequence numbers as signed stay clear of the sign bit.
-        seq_number: Some(u32::from_be_bytes(seq_number) & 0x3FFF_FFFF),
+        seq_number: Some(seq_number),
     };
     // ctime came out of a KerberosTime and cusec was checked when decoded: this does not fail,
     // and would be a refusal rather than a panic if it did.
@@ -349,5 +359,5 @@ fn ap_rep(
         .seal(ticket_key, &confounder)
         .and_then(|ap_rep| ap_rep.encode())
         .map_err(|_| Rejected::new(ErrorCode::KRB_ERR_GENERIC, "AP-REP encoding"))?;
-    Ok((wrap(mech, tok_id::AP_REP, &ap_rep), subkey))
+    Ok((wrap(mech, tok_id::AP_REP, &ap_rep), subkey, seq_number))
 }

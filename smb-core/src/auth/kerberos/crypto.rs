@@ -8,7 +8,9 @@ use std::fmt;
 use zeroize::Zeroizing;
 
 use self::cts::{AES_BLOCK, Aes};
-use self::kdf::{Hash, derive_random, hmac, kdf_hmac_sha2, pbkdf2};
+#[cfg(test)]
+use self::kdf::pbkdf2;
+use self::kdf::{Hash, derive_random, hmac, kdf_hmac_sha2};
 
 mod cts;
 mod kdf;
@@ -106,6 +108,7 @@ impl Enctype {
 
     /// The PBKDF2 iteration count when the KDC sends no s2kparams (RFC 3962 section 4: 4096;
     /// RFC 8009 section 4: 32768). RC4-HMAC has none: 0.
+    #[cfg(test)]
     pub(crate) fn default_iterations(self) -> u32 {
         match self.profile() {
             Profile::Sha1 => 4096,
@@ -257,6 +260,7 @@ pub(crate) enum CryptoError {
     Integrity,
     #[error("a {checksum} checksum cannot be made with a {enctype} key")]
     ChecksumType { checksum: ChecksumType, enctype: Enctype },
+    #[cfg(test)]
     #[error("a PBKDF2 iteration count of 0 (RFC 3962 reads it as 2^32, which is refused)")]
     ZeroIterations,
 }
@@ -396,6 +400,7 @@ pub(crate) fn verify_checksum(
 /// section 4); the NT hash, MD4 of the UTF-16LE password, for 23 (RFC 4757 section 2), which
 /// ignores salt and iterations. The usual salt is the principal's realm and components
 /// concatenated (RFC 4120 section 4; [`super::keytab::Principal::default_salt`]).
+#[cfg(test)]
 pub(crate) fn string_to_key(
     enctype: Enctype,
     password: &str,

@@ -64,6 +64,7 @@ pub(crate) mod buffer_type {
 }
 
 /// MS-PAC 2.2.1 / MS-DTYP 2.4.4.1 group attributes (SE_GROUP_*), of GroupIds and ExtraSids.
+#[allow(dead_code)] // the specification's whole table; not every value is read
 pub(crate) mod group_attributes {
     pub(crate) const MANDATORY: u32 = 0x0000_0001;
     pub(crate) const ENABLED_BY_DEFAULT: u32 = 0x0000_0002;
@@ -77,6 +78,7 @@ pub(crate) mod group_attributes {
 }
 
 /// MS-PAC 2.5 KERB_VALIDATION_INFO UserFlags bits used here.
+#[allow(dead_code)] // the specification's whole table; not every value is read
 pub(crate) mod user_flags {
     /// D: ExtraSids is populated.
     pub(crate) const EXTRA_SIDS: u32 = 0x0000_0020;
@@ -244,6 +246,7 @@ pub(crate) struct UpnDnsInfo {
 
 impl UpnDnsInfo {
     /// U: the user has no UPN; `upn` is made from the SAM name and the DNS domain.
+    #[allow(dead_code)] // A made-up UPN still names the user.
     pub(crate) const FLAG_UPN_CONSTRUCTED: u32 = 0x1;
     /// S: the SAM name and SID extension follows.
     pub(crate) const FLAG_EXTENDED: u32 = 0x2;
@@ -566,6 +569,7 @@ impl Pac {
         self.upn_dns_info.as_ref().map(|info| info.upn.as_str())
     }
 
+    #[cfg(test)]
     pub(crate) fn dns_domain(&self) -> Option<&str> {
         self.upn_dns_info.as_ref().map(|info| info.dns_domain.as_str())
     }

@@ -31,7 +31,6 @@ use sha2::{Digest, Sha256};
 
 use super::keytab::Principal;
 use super::messages::error::ErrorCode;
-use super::messages::{ApReq, Authenticator};
 use crate::engine::clock::Now;
 
 /// Entries held at most by default: 65,536 authenticators within one skew window, 40 bytes each
@@ -70,17 +69,6 @@ impl Presented {
         counted(&cusec.to_be_bytes());
         counted(&Sha256::digest(ciphertext));
         Presented { digest: hash.finalize().into(), ctime }
-    }
-
-    /// The authenticator of `ap_req`, decrypted into `authenticator`, for the ticket's server.
-    pub(crate) fn of(ap_req: &ApReq, authenticator: &Authenticator) -> Presented {
-        Presented::new(
-            &authenticator.client(),
-            &ap_req.ticket.server(),
-            authenticator.ctime,
-            authenticator.cusec,
-            &ap_req.authenticator.cipher,
-        )
     }
 }
 
@@ -152,6 +140,20 @@ impl ReplayCache {
         Ok(())
     }
 
+    /// Changes the skew; what the cache holds is kept for the new window (each entry stays
+    /// until its ctime plus the new skew), so a larger skew lets no remembered authenticator in.
+    pub(crate) fn set_skew(&mut self, skew: Duration) {
+        let skew = i64::try_from(skew.as_secs()).unwrap_or(i64::MAX);
+        if skew != self.skew {
+            let shift = skew.saturating_sub(self.skew);
+            self.entries = std::mem::take(&mut self.entries)
+                .into_iter()
+                .map(|(expiry, digest)| (expiry.saturating_add(shift), digest))
+                .collect();
+            self.skew = skew;
+        }
+    }
+
     /// Forgets the entries whose window closed before `now`.
     fn forget_expired(&mut self, now: i64) {
         while self.entries.first().is_some_and(|(expiry, _)| *expiry < now) {
@@ -160,6 +162,7 @@ impl ReplayCache {
     }
 
     /// Entries held now, expired ones not yet forgotten included.
+    #[cfg(test)]
     pub(crate) fn len(&self) -> usize {
         self.entries.len()
     }

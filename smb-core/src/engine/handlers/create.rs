@@ -69,7 +69,11 @@ fn open_or_create(conn: &mut Connection, req: &Request<'_>, out: &mut Writer) ->
     let root = share.root.as_ref().map_err(|_| NtStatus::BAD_NETWORK_NAME)?;
     // Permissions are read afresh: a change an administrator makes applies to the next open.
     let user = conn.sessions[&session_id].user().to_owned();
-    let share_access = conn.shared.runtime().share(&share.config.name).map_or(0, |s| s.config.access_for(&user).mask());
+    let runtime = conn.shared.runtime();
+    let share_access = match (runtime.share(&share.config.name), conn.sessions[&session_id].identity()) {
+        (Some(share), Some(identity)) => runtime.access(&share.config, identity).mask(),
+        _ => 0,
+    };
     if request.context(context_name::TIMEWARP_TOKEN).is_some() {
         // No previous versions are kept.
         return Err(NtStatus::OBJECT_NAME_NOT_FOUND.into());

@@ -162,11 +162,11 @@ fn transceive(
     req: &Request<'_>,
     request: &IoctlRequest<'_>,
 ) -> Result<(NtStatus, Vec<u8>), NtStatus> {
-    let user = conn.sessions[&req.session_id()].user().to_owned();
+    let identity = conn.sessions[&req.session_id()].identity().cloned().unwrap_or_default();
     let shared = conn.shared.clone();
     let open = open_of(conn, req)?;
     let OpenKind::Pipe(pipe) = &mut open.kind else { return Err(NtStatus::INVALID_DEVICE_REQUEST) };
-    pipe.write(request.input, &crate::rpc::Context::new(&shared, &user));
+    pipe.write(request.input, &crate::rpc::Context::new(&shared, &identity));
     let output = pipe.read(request.max_output_response as usize);
     let status = if pipe.pending_output() > 0 { NtStatus::BUFFER_OVERFLOW } else { NtStatus::SUCCESS };
     Ok((status, output))

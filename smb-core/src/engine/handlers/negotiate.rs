@@ -1,7 +1,6 @@
 //! NEGOTIATE (MS-SMB2 3.3.5.3 / 3.3.5.4): dialect, capabilities, and for 3.1.1 the preauth
 //! integrity, cipher, signing algorithm and transport-security contexts.
 
-use crate::auth;
 use crate::crypto::PreauthHash;
 use crate::engine::connection::{Connection, Negotiated};
 use crate::engine::dispatch::{Done, Error, Outcome, Preauth, Request};
@@ -122,7 +121,7 @@ pub(crate) fn handle(conn: &mut Connection, req: &Request<'_>, out: &mut Writer)
         max_write_size: max_io,
         system_time: conn.now.filetime(),
         server_start_time: 0,
-        security_buffer: auth::negotiate_hint(),
+        security_buffer: runtime.negotiate_hint(),
         contexts,
     }
     .encode(out);
@@ -177,7 +176,7 @@ pub(crate) fn respond_to_smb1(conn: &mut Connection, dialect: Dialect, out: &mut
         max_write_size: max_io,
         system_time: conn.now.filetime(),
         server_start_time: 0,
-        security_buffer: auth::negotiate_hint(),
+        security_buffer: runtime.negotiate_hint(),
         contexts: Vec::new(),
     }
     .encode(out);

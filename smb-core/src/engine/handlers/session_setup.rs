@@ -1,6 +1,11 @@
 //! SESSION_SETUP (MS-SMB2 3.3.5.5): authentication legs, account lockout, key derivation and
 //! the session's signing and encryption requirements.
 
+use rand::rngs::StdRng;
+use rand::{RngCore, SeedableRng};
+
+use crate::auth::kerberos::acceptor::Policy;
+use crate::auth::kerberos::pac::{SidAndAttributes, group_attributes};
 use crate::auth::{self, Step};
 use crate::crypto::{Encryptor, SessionKeys, Signer};
 use crate::engine::config::same_name;
@@ -9,7 +14,7 @@ use crate::engine::dispatch::{Done, Error, Outcome, Preauth, Request};
 use crate::engine::events::Event;
 use crate::engine::ids::SessionId;
 use crate::engine::session::{Identity, Session, SessionCrypto, SessionState};
-use crate::engine::shared::{Control, Counter, Refusal, Users, lock};
+use crate::engine::shared::{Control, Counter, Refusal, Runtime, Users, lock};
 use crate::proto::negotiate::{Dialect, security_mode};
 use crate::proto::session_setup::{SESSION_BINDING, SessionSetupRequest, SessionSetupResponse, session_flags};
 use crate::proto::{NtStatus, Writer};
@@ -62,7 +67,8 @@ pub(crate) fn handle(conn: &mut Connection, req: &Request<'_>, out: &mut Writer)
         dns_computer: settings.dns_name.clone(),
         dns_domain: settings.dns_name.split_once('.').map_or("", |(_, d)| d).to_owned(),
     };
-    let (now, server_challenge) = (conn.now, conn.random());
+    let (now, server_challenge, seed) = (conn.now, conn.random(), conn.random::<[u8; 32]>());
+    let shared = conn.shared.clone();
     let session = conn.sessions.get_mut(&session_id).expect("created or found above");
     if let Some(preauth) = session.preauth_mut() {
         preauth.update(req.message);
@@ -72,9 +78,24 @@ pub(crate) fn handle(conn: &mut Connection, req: &Request<'_>, out: &mut Writer)
         SessionState::Valid { .. } => unreachable!("valid sessions were switched to re-authentication"),
     };
     let step = if request.security_buffer.is_empty() {
-        Step::Continue(auth::negotiate_hint())
+        Step::Continue(runtime.negotiate_hint())
     } else {
-        acceptor.step(&request.security_buffer, &identity, &Users(&runtime), now.filetime(), server_challenge)
+        let mut rng = StdRng::from_seed(seed);
+        let mut random = |buffer: &mut [u8]| rng.fill_bytes(buffer);
+        let mut inputs = auth::Inputs {
+            identity: &identity,
+            users: &Users(&runtime),
+            now,
+            server_challenge,
+            ntlm: runtime.ntlm_allowed(),
+            kerberos: runtime.kerberos_enabled().then(|| auth::KerberosInputs {
+                keytab: &runtime.keytab,
+                policy: Policy { skew: runtime.config.kerberos.max_skew },
+                replay: &shared.replay,
+            }),
+            random: &mut random,
+        };
+        acceptor.step(&request.security_buffer, &mut inputs)
     };
     match step {
         Step::Continue(token) => {
@@ -98,22 +119,19 @@ pub(crate) fn handle(conn: &mut Connection, req: &Request<'_>, out: &mut Writer)
             {
                 conn.shared.emit(Event::AccountLockedOut { user: user.clone(), until, failures });
             }
-            let status = if locked || user.as_deref().is_some_and(|u| conn.shared.locked_out(u, now)) {
+            let status = if counted && (locked || user.as_deref().is_some_and(|u| conn.shared.locked_out(u, now))) {
                 NtStatus::ACCOUNT_LOCKED_OUT
-            } else if matches!(failure, auth::Failure::Malformed(_)) {
-                NtStatus::INVALID_PARAMETER
             } else {
-                NtStatus::LOGON_FAILURE
+                failure.status()
             };
             fail(conn, session_id, user, failure.reason(), status)
         }
         Step::Done(authenticated) => {
-            // The session is the account as configured, whatever case the client typed: sessions,
-            // permissions and the audit log then see one spelling.
-            let Some(user) = runtime.user(&authenticated.user).map(|u| u.name.clone()) else {
-                let reason = "the account is gone".to_owned();
-                return fail(conn, session_id, Some(authenticated.user.clone()), reason, NtStatus::LOGON_FAILURE);
+            let identity = match identity_of(&runtime, &authenticated.client) {
+                Ok(identity) => identity,
+                Err((user, reason)) => return fail(conn, session_id, Some(user), reason, NtStatus::LOGON_FAILURE),
             };
+            let user = identity.user.clone();
             if conn.shared.locked_out(&user, now) {
                 let reason = "account locked out".to_owned();
                 return fail(conn, session_id, Some(user), reason, NtStatus::ACCOUNT_LOCKED_OUT);
@@ -166,7 +184,7 @@ pub(crate) fn handle(conn: &mut Connection, req: &Request<'_>, out: &mut Writer)
                 || u16::from(request.security_mode) & security_mode::SIGNING_REQUIRED != 0
                 || session.signing_required;
             session.encrypt_data = settings.encryption_required && can_encrypt && !transport_protects;
-            session.state = SessionState::Valid { identity: Identity { user: user.clone() }, crypto };
+            session.state = SessionState::Valid { identity, crypto };
             let flags = if session.encrypt_data { session_flags::ENCRYPT_DATA } else { 0 };
             let signing = if session.signing_required {
                 session.crypto().map_or("", |c| c.signing_algorithm.name()).to_owned()
@@ -199,6 +217,49 @@ pub(crate) fn handle(conn: &mut Connection, req: &Request<'_>, out: &mut Writer)
                 });
             }
             Ok(Outcome::Done(Done { session_id: Some(session_id), ..Done::default() }))
+        }
+    }
+}
+
+/// The identity a session is for. A local user by NTLM is the account as configured, whatever
+/// case the client typed: sessions, permissions and the audit log then see one spelling. A
+/// Kerberos principal is the local user it is mapped to; else, with a PAC that has logon
+/// information (Active Directory), `DOMAIN\user` with its SIDs; else `user@REALM`. A refusal
+/// names the user and why.
+fn identity_of(runtime: &Runtime, client: &auth::Client) -> Result<Identity, (String, String)> {
+    let local =
+        |name: &str| runtime.user(name).filter(|user| user.enabled).map(|user| Identity::local(user.name.clone()));
+    match client {
+        auth::Client::Local(name) => local(name).ok_or_else(|| (name.clone(), "the account is gone".to_owned())),
+        auth::Client::Kerberos(accepted) => {
+            let principal = accepted.client.to_string();
+            if let Some(mapped) = runtime.mapped_user(&principal) {
+                let mut identity = local(mapped).ok_or_else(|| {
+                    (principal.clone(), format!("mapped to the local user {mapped}, which is missing or disabled"))
+                })?;
+                identity.aliases.push(principal);
+                return Ok(identity);
+            }
+            // MIT's KDC puts a PAC without logon information in every ticket: no SIDs.
+            let Some(pac) = accepted.pac.as_ref().filter(|pac| pac.logon_info.is_some()) else {
+                return Ok(Identity::local(principal));
+            };
+            let mut aliases = vec![principal];
+            aliases.extend(pac.upn().filter(|upn| !upn.is_empty()).map(str::to_owned));
+            let (deny_only, groups): (Vec<_>, Vec<_>) = pac
+                .group_sids()
+                .into_iter()
+                .partition(|group| group.attributes & group_attributes::USE_FOR_DENY_ONLY != 0);
+            let text = |sids: Vec<SidAndAttributes>| sids.into_iter().map(|g| g.sid.to_string()).collect::<Vec<_>>();
+            let mut sids: Vec<String> = pac.user_sid().map(|sid| sid.to_string()).into_iter().collect();
+            sids.extend(text(groups));
+            let domain = pac.domain().unwrap_or(&accepted.client.realm);
+            Ok(Identity {
+                user: format!("{domain}\\{}", pac.user_name()),
+                aliases,
+                sids,
+                deny_only_sids: text(deny_only),
+            })
         }
     }
 }
@@ -247,7 +308,8 @@ mod tests {
     use super::*;
     use crate::auth::ntlm::{self, client};
     use crate::auth::spnego::{self, OID_NTLMSSP};
-    use crate::engine::config::{EngineConfig, LockoutPolicy, UserConfig};
+    use crate::engine::clock::Now;
+    use crate::engine::config::{Access, EngineConfig, LockoutPolicy, UserConfig};
     use crate::engine::connection::ConnectionInfo;
     use crate::engine::shared::Shared;
     use crate::proto::Reader;
@@ -275,18 +337,23 @@ mod tests {
     struct Client {
         conn: Connection,
         message_id: u64,
+        now: Now,
     }
 
     impl Client {
         fn new(shared: Arc<Shared>) -> Client {
-            let now = crate::engine::clock::Now::read();
+            Client::at(shared, Now::read())
+        }
+
+        /// A client whose requests arrive at `now` (Kerberos fixtures are valid on their day).
+        fn at(shared: Arc<Shared>, now: Now) -> Client {
             let info = ConnectionInfo::tcp(
                 crate::engine::ids::ConnectionId(1),
                 "127.0.0.1:50000".parse().unwrap(),
                 "127.0.0.1:445".parse().unwrap(),
                 now.instant,
             );
-            let mut client = Client { conn: Connection::new(shared, info, now), message_id: 0 };
+            let mut client = Client { conn: Connection::new(shared, info, now), message_id: 0, now };
             let negotiate = NegotiateRequest {
                 security_mode: 1,
                 capabilities: 0x7F,
@@ -311,7 +378,7 @@ mod tests {
                 .encode(&mut out);
             body(&mut out);
             self.message_id += 1;
-            let output = self.conn.receive(&mut out.into_vec(), crate::engine::clock::Now::read());
+            let output = self.conn.receive(&mut out.into_vec(), self.now);
             let frame = output.frames.last().expect("a response");
             let message = &frame.as_slice()[crate::proto::framing::HEADER_LENGTH..];
             let header = Header::decode(&mut Reader::new(message)).unwrap();
@@ -367,5 +434,136 @@ mod tests {
         assert_eq!(account[2..], [NtStatus::ACCOUNT_LOCKED_OUT; 3]);
         // Once locked, the right password does not tell either: the account is locked too.
         assert_eq!(client.sign_in("Émile", "correct horse").0, NtStatus::ACCOUNT_LOCKED_OUT);
+    }
+
+    // Kerberos, with the fixtures of tests/data/kerberos (MIT) and tests/data/kerberos-ad
+    // (Samba AD); their README.txt gives the values used here.
+
+    fn fixture(realm: &str, name: &str) -> Vec<u8> {
+        std::fs::read(std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data").join(realm).join(name))
+            .unwrap()
+    }
+
+    /// A server with the realm's keytab and the shares given as (name, permissions).
+    fn kerberos_engine(realm: &str, shares: &[(&str, &[(&str, Access)])]) -> Arc<Shared> {
+        let mut config = EngineConfig::default();
+        config.kerberos.keys = crate::auth::kerberos::read_keytab(&fixture(realm, "service.keytab")).unwrap().keys;
+        config.kerberos.domain_names = vec![
+            ("CORP\\Sales".into(), "S-1-5-21-178014959-1686488388-858414969-1103".into()),
+            ("CORP\\Finance".into(), "S-1-5-21-178014959-1686488388-858414969-1104".into()),
+        ];
+        config.shares = shares
+            .iter()
+            .map(|(name, permissions)| crate::engine::config::ShareConfig {
+                name: (*name).into(),
+                path: std::env::temp_dir(),
+                description: String::new(),
+                permissions: permissions.iter().map(|(who, access)| ((*who).to_owned(), *access)).collect(),
+                encrypt_data: false,
+                access_based_enumeration: false,
+                max_users: None,
+            })
+            .collect();
+        Shared::new(config)
+    }
+
+    impl Client {
+        /// Signs in with a Kerberos AP-REQ in SPNEGO, as Windows offers it (the Microsoft OID
+        /// first): the status and the session's identity.
+        fn kerberos(&mut self, ap_req: &[u8]) -> (NtStatus, Option<Identity>) {
+            use crate::auth::kerberos::messages::gss::{OID_KRB5, OID_MS_KRB5};
+            let token = spnego::encode_init(&[OID_MS_KRB5, OID_KRB5, OID_NTLMSSP], ap_req);
+            let request = SessionSetupRequest { security_mode: 1, security_buffer: token, ..Default::default() };
+            let (status, session_id, _) = self.send(Command::SESSION_SETUP, 0, |out| request.encode(out));
+            let identity = self.conn.sessions.get(&SessionId(session_id)).and_then(|s| s.identity().cloned());
+            (status, identity)
+        }
+    }
+
+    fn at(unix: u64) -> Now {
+        Now { instant: std::time::Instant::now(), system: std::time::UNIX_EPOCH + Duration::from_secs(unix) }
+    }
+
+    #[test]
+    fn an_mit_principal_without_logon_information_is_user_at_realm_and_permissions_name_it_so() {
+        let shared = kerberos_engine(
+            "kerberos",
+            &[("docs", &[("alice@EXAMPLE.COM", Access::Change)]), ("other", &[("alice", Access::Full)])],
+        );
+        let mut client = Client::at(shared.clone(), at(1_796_616_257));
+        let (status, identity) = client.kerberos(&fixture("kerberos", "ap-req-aes256-cts-hmac-sha1-96.bin"));
+        assert_eq!(status, NtStatus::SUCCESS);
+        let identity = identity.unwrap();
+        assert_eq!(identity.user, "alice@EXAMPLE.COM");
+        assert!(identity.sids.is_empty());
+        let runtime = shared.runtime();
+        let access = |share: &str| runtime.access(&runtime.share(share).unwrap().config, &identity);
+        assert_eq!(access("docs"), Access::Change);
+        assert_eq!(access("other"), Access::Deny, "the local user alice is someone else");
+    }
+
+    #[test]
+    fn a_principal_mapped_to_a_local_user_is_that_user() {
+        let mut config = kerberos_engine("kerberos", &[]).runtime().config.clone();
+        config.users = vec![UserConfig { name: "Alice".into(), nt_hash: [1; 16], enabled: true, locked_until: None }];
+        config.kerberos.principal_map = vec![("alice@EXAMPLE.COM".into(), "alice".into())];
+        let mut client = Client::at(Shared::new(config.clone()), at(1_796_616_257));
+        let (status, identity) = client.kerberos(&fixture("kerberos", "ap-req-aes256-cts-hmac-sha1-96.bin"));
+        assert_eq!(status, NtStatus::SUCCESS);
+        assert_eq!(identity.unwrap().user, "Alice");
+        // Mapped to a disabled account: refused.
+        config.users[0].enabled = false;
+        let mut client = Client::at(Shared::new(config), at(1_796_616_257));
+        assert_eq!(
+            client.kerberos(&fixture("kerberos", "ap-req-aes128-cts-hmac-sha1-96.bin")).0,
+            NtStatus::LOGON_FAILURE
+        );
+    }
+
+    #[test]
+    fn an_active_directory_user_is_domain_backslash_user_and_its_pac_groups_decide_access() {
+        let shared = kerberos_engine(
+            "kerberos-ad",
+            &[
+                ("sales", &[("CORP\\Sales", Access::Change)]),
+                ("finance", &[("CORP\\Finance", Access::Read)]),
+                ("by-sid", &[("S-1-5-21-178014959-1686488388-858414969-513", Access::Read)]),
+                ("bobs", &[("CORP\\bob", Access::Full)]),
+                ("denied", &[("Everyone", Access::Full), ("CORP\\Sales", Access::Deny)]),
+                ("by-upn", &[("alice@corp.example.test", Access::Full)]),
+            ],
+        );
+        let mut client = Client::at(shared.clone(), at(1_796_620_948));
+        let (status, identity) = client.kerberos(&fixture("kerberos-ad", "ap-req-aes256-cts-hmac-sha1-96.bin"));
+        assert_eq!(status, NtStatus::SUCCESS);
+        let identity = identity.unwrap();
+        assert_eq!(identity.user, "CORP\\alice");
+        assert_eq!(identity.sids[0], "S-1-5-21-178014959-1686488388-858414969-1102");
+        let runtime = shared.runtime();
+        let access = |share: &str| runtime.access(&runtime.share(share).unwrap().config, &identity);
+        assert_eq!(access("sales"), Access::Change);
+        assert_eq!(access("finance"), Access::Read, "a group the PAC lists through nesting");
+        assert_eq!(access("by-sid"), Access::Read, "Domain Users by its SID");
+        assert_eq!(access("bobs"), Access::Deny);
+        assert_eq!(access("denied"), Access::Deny, "a Deny for a group wins over Everyone");
+        assert_eq!(access("by-upn"), Access::Full);
+    }
+
+    #[test]
+    fn a_refused_ticket_fails_with_logon_failure_and_is_audited_with_the_reason() {
+        let shared = kerberos_engine("kerberos", &[]);
+        let mut events = shared.subscribe();
+        // A day after the tickets ended.
+        let mut client = Client::at(shared, at(1_796_616_257 + 2 * 86_400));
+        let (status, identity) = client.kerberos(&fixture("kerberos", "ap-req-aes256-cts-hmac-sha1-96.bin"));
+        assert_eq!((status, identity), (NtStatus::TIME_DIFFERENCE_AT_DC, None));
+        let failed = std::iter::from_fn(|| events.try_recv().ok())
+            .find_map(|event| match event {
+                Event::LogonFailed { reason, status, .. } => Some((reason, status)),
+                _ => None,
+            })
+            .expect("a LogonFailed event");
+        assert_eq!(failed.1, NtStatus::TIME_DIFFERENCE_AT_DC);
+        assert!(failed.0.starts_with("Kerberos: "), "{}", failed.0);
     }
 }

@@ -46,7 +46,10 @@ pub(crate) fn handle(conn: &mut Connection, req: &Request<'_>, out: &mut Writer)
             tracing::warn!(share = %share.config.name, %problem, "share unavailable");
             return deny(conn, "the share's directory is unavailable", NtStatus::BAD_NETWORK_NAME);
         }
-        let access = share.config.access_for(&user);
+        let access = match conn.sessions[&session_id].identity() {
+            Some(identity) => runtime.access(&share.config, identity),
+            None => Access::Deny,
+        };
         if access == Access::Deny {
             return deny(conn, "no share permission", NtStatus::ACCESS_DENIED);
         }

@@ -23,7 +23,13 @@ pub(crate) fn handle(conn: &mut Connection, req: &Request<'_>, out: &mut Writer)
     let owner = conn.open_ref(req.file_id.map_or(0, |f| f.volatile));
     let shared = conn.shared.clone();
     let share = share_of(conn, req);
-    let user = conn.sessions.get(&req.session_id()).map(|s| s.user().to_owned()).unwrap_or_default();
+    // Only a named pipe's RPC server needs the whole identity (its groups decide which shares
+    // srvsvc lists).
+    let identity = match open_of(conn, req)?.kind {
+        OpenKind::Pipe(_) => conn.sessions.get(&req.session_id()).and_then(|s| s.identity().cloned()),
+        _ => None,
+    }
+    .unwrap_or_default();
     let open = open_of(conn, req)?;
     let writes = open.granted_access & access::FILE_WRITE_DATA != 0;
     let appends = open.granted_access & access::FILE_APPEND_DATA != 0;
@@ -35,7 +41,7 @@ pub(crate) fn handle(conn: &mut Connection, req: &Request<'_>, out: &mut Writer)
         OpenKind::File(file) => file,
         OpenKind::Directory { .. } => return Err(NtStatus::INVALID_DEVICE_REQUEST.into()),
         OpenKind::Pipe(pipe) => {
-            pipe.write(request.data, &crate::rpc::Context::new(&shared, &user));
+            pipe.write(request.data, &crate::rpc::Context::new(&shared, &identity));
             WriteResponse { count: request.data.len() as u32 }.encode(out);
             return Outcome::ok();
         }

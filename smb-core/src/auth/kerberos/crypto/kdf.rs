@@ -4,6 +4,7 @@
 use hmac::{Hmac, KeyInit, Mac};
 use zeroize::Zeroizing;
 
+#[cfg(test)]
 use super::CryptoError;
 use super::cts::{AES_BLOCK, Aes};
 
@@ -35,6 +36,7 @@ pub(super) fn hmac(hash: Hash, key: &[u8], parts: &[&[u8]]) -> Zeroizing<Vec<u8>
 
 /// PBKDF2 with HMAC-`hash` as its PRF (PKCS #5 v2.0), `len` bytes: the first step of RFC 3962
 /// section 4 and RFC 8009 section 4 string-to-key.
+#[cfg(test)]
 pub(super) fn pbkdf2(
     hash: Hash,
     password: &[u8],

@@ -3,11 +3,14 @@
 use std::fmt;
 
 use super::{
-    EncodeError, Fields, PVNO, PrincipalName, encode_application, encode_microseconds, encode_string, encode_time,
-    expect_integer, field, int32, microseconds, msg_type, octets, string, time,
+    EncodeError, PVNO, PrincipalName, encode_application, encode_microseconds, encode_string, encode_time, field,
+    msg_type,
 };
+#[cfg(test)]
+use super::{Fields, expect_integer, int32, microseconds, octets, string, time};
 use crate::auth::der;
 use crate::auth::kerberos::keytab::Principal;
+#[cfg(test)]
 use crate::proto::DecodeError;
 
 /// RFC 4120 section 7.5.9 error codes (a newtype: unknown codes are kept and shown as numbers).
@@ -128,6 +131,7 @@ impl KrbError {
         encode_application(30, &sequence, "KRB-ERROR")
     }
 
+    #[cfg(test)]
     pub(crate) fn decode(bytes: &[u8]) -> Result<KrbError, DecodeError> {
         let mut fields = Fields::application(bytes, 30, "KRB-ERROR")?;
         expect_integer(&fields.required(0, "KRB-ERROR pvno")?, PVNO, "KRB-ERROR pvno")?;

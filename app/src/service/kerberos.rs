@@ -1,0 +1,206 @@
+//! Kerberos and NTLM: realms and their KDCs, keytab import and removal, principal mappings,
+//! domain names, the NTLM policy, and the status the Identity page and `edgeshare kerberos
+//! status` show.
+
+use smb_core::auth::kerberos::{enctype_name, read_keytab};
+use smb_core::fold_name;
+
+use crate::backend::{kerberos, rfc3339, smb};
+use crate::error::{AppError, AppResult};
+use crate::model::audit::Action;
+use crate::model::identity::{
+    DomainNameView, IdentityStatus, KeyView, KeytabImported, MappingView, NameCoverage, RealmView,
+};
+use crate::service::{Actor, Control};
+
+/// The names clients use: the server's own (when it runs in this process) and every SMB over
+/// QUIC mapping's.
+async fn client_names(control: &Control) -> AppResult<Vec<String>> {
+    let mut names: Vec<String> = control.server_name().map(str::to_owned).into_iter().collect();
+    for mapping in crate::backend::certs::list_mappings(&control.db).await? {
+        if !names.iter().any(|name: &String| name.eq_ignore_ascii_case(&mapping.name)) {
+            names.push(mapping.name);
+        }
+    }
+    Ok(names)
+}
+
+pub async fn status(control: &Control) -> AppResult<IdentityStatus> {
+    let db = &control.db;
+    let keys = kerberos::list_keys(db).await?;
+    let coverage = client_names(control)
+        .await?
+        .into_iter()
+        .map(|name| {
+            let mut principals: Vec<String> = keys
+                .iter()
+                .filter(|key| {
+                    key.principal.split_once('@').and_then(|(service, _)| service.split_once('/')).is_some_and(
+                        |(kind, host)| kind.eq_ignore_ascii_case("cifs") && host.eq_ignore_ascii_case(&name),
+                    )
+                })
+                .map(|key| key.principal.clone())
+                .collect();
+            principals.dedup();
+            NameCoverage { name, principals }
+        })
+        .collect();
+    let settings = smb::list_settings(db).await?;
+    let value =
+        |key: &str| settings.iter().find(|(spec, _)| spec.key == key).map(|(_, v)| v.clone()).unwrap_or_default();
+    Ok(IdentityStatus {
+        realms: kerberos::list_realms(db)
+            .await?
+            .into_iter()
+            .map(|realm| RealmView { name: realm.name, kdcs: realm.kdcs })
+            .collect(),
+        keys: keys
+            .iter()
+            .map(|key| KeyView {
+                principal: key.principal.clone(),
+                kvno: key.kvno,
+                enctype: key.enctype_name(),
+                imported_at: rfc3339(key.imported_at),
+                source: key.source.clone(),
+            })
+            .collect(),
+        coverage,
+        mappings: kerberos::list_principal_map(db)
+            .await?
+            .into_iter()
+            .map(|(principal, user)| MappingView { principal, user })
+            .collect(),
+        domain_names: kerberos::list_domain_names(db)
+            .await?
+            .into_iter()
+            .map(|(name, sid)| DomainNameView { name, sid })
+            .collect(),
+        ntlm_policy: value("ntlm_policy"),
+        max_skew_seconds: value("kerberos_max_skew_seconds").parse().unwrap_or(300),
+    })
+}
+
+/// Adds a realm or replaces its KDCs. Returns the realm as stored.
+pub async fn set_realm(control: &Control, actor: &Actor, name: &str, kdcs: &[String]) -> AppResult<RealmView> {
+    let (realm, new) = kerberos::set_realm(&control.db, name, kdcs).await?;
+    control.apply().await?;
+    let detail = format!("{} KDCs: {}", if new { "added;" } else { "changed;" }, realm.kdcs.join(", "));
+    control.audit(actor.did(Action::KerberosRealm, &realm.name).detail(detail)).await;
+    Ok(RealmView { name: realm.name, kdcs: realm.kdcs })
+}
+
+pub async fn remove_realm(control: &Control, actor: &Actor, name: &str) -> AppResult<String> {
+    let name = kerberos::remove_realm(&control.db, name).await?;
+    control.apply().await?;
+    control.audit(actor.did(Action::KerberosRealm, &name).detail("removed")).await;
+    Ok(name)
+}
+
+/// Imports a keytab file's keys. `source` is the file's name, for the list and the audit log.
+pub async fn import_keytab(control: &Control, actor: &Actor, bytes: &[u8], source: &str) -> AppResult<KeytabImported> {
+    let contents = read_keytab(bytes).map_err(|message| AppError::invalid("keytab", message))?;
+    let source = source.rsplit(['/', '\\']).next().unwrap_or(source).chars().take(200).collect::<String>();
+    let report = kerberos::import_keys(&control.db, &contents, &source).await?;
+    control.apply().await?;
+    let imported = KeytabImported {
+        added: report.added,
+        replaced: report.replaced,
+        skipped: report
+            .skipped
+            .iter()
+            .map(|s| format!("{} kvno {} {}", s.principal, s.kvno, enctype_name(s.enctype)))
+            .collect(),
+        principals: report.principals,
+    };
+    let detail = format!(
+        "{} key(s) added, {} replaced, {} skipped; principals: {}",
+        imported.added,
+        imported.replaced,
+        imported.skipped.len(),
+        imported.principals.join(", ")
+    );
+    control.audit(actor.did(Action::KerberosKeytab, &source).detail(detail)).await;
+    Ok(imported)
+}
+
+/// Removes a principal's keys (one key version, or all). Refused when it would leave no key
+/// while NTLM is refused: nobody could sign in.
+pub async fn remove_keys(control: &Control, actor: &Actor, principal: &str, kvno: Option<u32>) -> AppResult<u64> {
+    let keys = kerberos::list_keys(&control.db).await?;
+    let remaining = keys.iter().filter(|key| key.principal != principal.trim() || kvno.is_some_and(|v| v != key.kvno));
+    if remaining.count() == 0 && smb::setting(&control.db, "ntlm_policy").await?.as_deref() == Some("refuse") {
+        return Err(AppError::Conflict(
+            "NTLM is refused and these are the last Kerberos keys: nobody could sign in. Allow NTLM first.".into(),
+        ));
+    }
+    let removed = kerberos::remove_keys(&control.db, principal, kvno).await?;
+    control.apply().await?;
+    let which = kvno.map_or("every key version".to_owned(), |kvno| format!("key version {kvno}"));
+    control
+        .audit(actor.did(Action::KerberosKeytab, principal.trim()).detail(format!("removed {removed} key(s), {which}")))
+        .await;
+    Ok(removed)
+}
+
+/// Sets the NTLM policy (`allow` or `refuse`). Refusing needs a Kerberos key: without one,
+/// nobody could sign in.
+pub async fn set_ntlm_policy(control: &Control, actor: &Actor, policy: &str) -> AppResult<String> {
+    let spec = smb::setting_spec("ntlm_policy")?;
+    let policy = smb::check_setting(spec, policy).map_err(|e| match e {
+        AppError::Invalid { message, .. } => AppError::invalid("ntlm_policy", message),
+        other => other,
+    })?;
+    if policy == "refuse" && kerberos::list_keys(&control.db).await?.is_empty() {
+        return Err(AppError::invalid(
+            "ntlm_policy",
+            "Import a keytab before refusing NTLM: without Kerberos keys, nobody could sign in.",
+        ));
+    }
+    let change = crate::service::settings::Change { field: "ntlm_policy", key: "ntlm_policy", value: &policy };
+    crate::service::settings::change(control, actor, &[change]).await?;
+    Ok(policy)
+}
+
+pub async fn map_principal(control: &Control, actor: &Actor, principal: &str, user: &str) -> AppResult<MappingView> {
+    let (principal, user) = kerberos::map_principal(&control.db, principal, user).await?;
+    control.apply().await?;
+    control
+        .audit(actor.did(Action::KerberosMapping, &principal).detail(format!("signs in as the SMB user {user}")))
+        .await;
+    Ok(MappingView { principal, user })
+}
+
+pub async fn unmap_principal(control: &Control, actor: &Actor, principal: &str) -> AppResult<String> {
+    let principal = kerberos::unmap_principal(&control.db, principal).await?;
+    control.apply().await?;
+    control.audit(actor.did(Action::KerberosMapping, &principal).detail("mapping removed")).await;
+    Ok(principal)
+}
+
+pub async fn set_domain_name(control: &Control, actor: &Actor, name: &str, sid: &str) -> AppResult<DomainNameView> {
+    let (name, sid) = kerberos::set_domain_name(&control.db, name, sid).await?;
+    control.apply().await?;
+    control.audit(actor.did(Action::KerberosName, &name).detail(format!("SID {sid}"))).await;
+    Ok(DomainNameView { name, sid })
+}
+
+/// Removes a recorded domain name, refused while a share permission names it.
+pub async fn remove_domain_name(control: &Control, actor: &Actor, name: &str) -> AppResult<String> {
+    let used: Vec<String> = sqlx::query_scalar(
+        "SELECT s.name FROM share_permissions p JOIN shares s ON s.id = p.share_id WHERE p.principal_key = ?",
+    )
+    .bind(fold_name(name.trim()))
+    .fetch_all(&control.db)
+    .await?;
+    if !used.is_empty() {
+        return Err(AppError::Conflict(format!(
+            "'{}' has permissions on {}: remove them first.",
+            name.trim(),
+            used.join(", ")
+        )));
+    }
+    let name = kerberos::remove_domain_name(&control.db, name).await?;
+    control.apply().await?;
+    control.audit(actor.did(Action::KerberosName, &name).detail("removed")).await;
+    Ok(name)
+}
