@@ -19,7 +19,7 @@ step "Rust tests (with the real SMB clients: smbclient, rpcclient, smbtorture, s
 export EDGESHARE_PYTHON="${EDGESHARE_VENV:-$HOME/.cache/edgeshare/venv}/bin/python"
 cargo nextest run --locked --workspace --no-fail-fast
 fuzz_seconds="${EDGESHARE_FUZZ_SECONDS:-20}"
-for target in decode connection preauth rpc_pipe; do
+for target in decode connection preauth rpc_pipe kdc_proxy; do
   step "fuzz smoke: $target for ${fuzz_seconds}s (cargo fuzz, libFuzzer)"
   log=$(mktemp)
   if ! ( cd smb-core && cargo fuzz run "$target" -s none -- -max_total_time="$fuzz_seconds" ) >"$log" 2>&1; then

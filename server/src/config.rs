@@ -46,6 +46,27 @@ pub enum Command {
     /// names, and the NTLM policy.
     #[command(subcommand)]
     Kerberos(KerberosCommand),
+    /// The KDC proxy (MS-KKDCP): Kerberos over HTTPS for clients outside, on its own public
+    /// listener (TCP 443 by default).
+    #[command(subcommand)]
+    KdcProxy(KdcProxyCommand),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum KdcProxyCommand {
+    /// Turn the KDC proxy on (a running server starts listening within a second).
+    Enable {
+        /// TCP port (default 443).
+        #[arg(long)]
+        port: Option<u16>,
+        /// Local address to listen on (default :: for every address).
+        #[arg(long)]
+        address: Option<std::net::IpAddr>,
+    },
+    /// Turn the KDC proxy off.
+    Disable,
+    /// Whether the KDC proxy is on, where, for which realms, and whether it answers.
+    Status,
 }
 
 #[derive(Debug, Subcommand)]

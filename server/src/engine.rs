@@ -1,6 +1,7 @@
 //! The SMB engine inside the server: built from the database, kept in step with it, and its
 //! events written to the audit log.
 
+use std::sync::Arc;
 use std::time::Duration;
 
 use app::backend::{audit, smb};
@@ -19,15 +20,24 @@ pub async fn start(db: &SqlitePool, server_name: &str) -> anyhow::Result<EngineH
 
 /// Re-applies the configuration whenever its version changes (a console action or the command
 /// line in another process), within a second.
-pub fn watch_config(db: SqlitePool, engine: EngineHandle, server_name: String) -> JoinHandle<()> {
+pub fn watch_config(
+    db: SqlitePool,
+    engine: EngineHandle,
+    server_name: String,
+    kdc_proxy: Arc<crate::kdc_proxy::KdcProxy>,
+) -> JoinHandle<()> {
     tokio::spawn(async move {
         let mut seen = smb::config_version(&db).await.unwrap_or(0);
         let mut ticker = tokio::time::interval(Duration::from_secs(1));
         loop {
             ticker.tick().await;
-            // SMB over QUIC enabled but not listening (its port was taken): try again.
+            // SMB over QUIC or the KDC proxy enabled but not listening (a port was taken):
+            // try again.
             if engine.quic_error().is_some() {
                 engine.start();
+            }
+            if kdc_proxy.failing() {
+                kdc_proxy.reconcile().await;
             }
             let Ok(version) = smb::config_version(&db).await else { continue };
             if version == seen {
@@ -36,6 +46,7 @@ pub fn watch_config(db: SqlitePool, engine: EngineHandle, server_name: String) -
             match smb::engine_config(&db, &server_name).await {
                 Ok(config) => {
                     engine.apply(config);
+                    kdc_proxy.reconcile().await;
                     seen = version;
                     tracing::info!(version, "applied the changed SMB configuration");
                 }

@@ -9,7 +9,7 @@ use app::service::kerberos;
 use app::service::{Actor, Control};
 
 use crate::admin::current_uid;
-use crate::config::{KerberosCommand, KeytabCommand, MapCommand, NameCommand, RealmCommand};
+use crate::config::{KdcProxyCommand, KerberosCommand, KeytabCommand, MapCommand, NameCommand, RealmCommand};
 
 fn plain(error: AppError) -> anyhow::Error {
     anyhow::Error::msg(error.to_string())
@@ -119,5 +119,59 @@ fn print_status(status: &app::model::identity::IdentityStatus) {
             true => println!("  {:<40} no cifs/ key: Kerberos clients cannot sign in through it", name.name),
             false => println!("  {:<40} {}", name.name, name.principals.join(", ")),
         }
+    }
+}
+
+pub async fn kdc_proxy(data_dir: &Path, command: KdcProxyCommand) -> anyhow::Result<()> {
+    let (db, _) = crate::db::open(data_dir).await?;
+    let control = Control::command_line(db.clone());
+    let actor = Actor::CommandLine { uid: current_uid() };
+    let result = async {
+        let view = match command {
+            KdcProxyCommand::Enable { port, address } => {
+                let (port, address) = (port.map(|p| p.to_string()), address.map(|a| a.to_string()));
+                kerberos::enable_kdc_proxy(&control, &actor, port.as_deref(), address.as_deref())
+                    .await
+                    .map_err(plain)?
+            }
+            KdcProxyCommand::Disable => kerberos::disable_kdc_proxy(&control, &actor).await.map_err(plain)?,
+            KdcProxyCommand::Status => kerberos::status(&control).await.map_err(plain)?.kdc_proxy,
+        };
+        let status = kerberos::status(&control).await.map_err(plain)?;
+        print_kdc_proxy(&view, &status.realms).await;
+        anyhow::Ok(())
+    }
+    .await;
+    db.close().await;
+    result
+}
+
+async fn print_kdc_proxy(view: &app::model::identity::KdcProxyView, realms: &[app::model::identity::RealmView]) {
+    if !view.enabled {
+        println!("KDC proxy: disabled");
+        return;
+    }
+    println!("KDC proxy: enabled, HTTPS on TCP {} port {}", view.address, view.port);
+    println!(
+        "timeout {} s; realms: {}",
+        view.timeout_seconds,
+        realms.iter().map(|r| r.name.as_str()).collect::<Vec<_>>().join(", ")
+    );
+    // Whether a running server answers there (this command does not run the proxy itself).
+    let address: std::net::IpAddr = view.address.parse().unwrap_or(std::net::IpAddr::from([0u16; 8]));
+    let probe = if address.is_unspecified() {
+        if address.is_ipv4() {
+            std::net::IpAddr::from([127, 0, 0, 1])
+        } else {
+            std::net::IpAddr::from([0, 0, 0, 0, 0, 0, 0, 1])
+        }
+    } else {
+        address
+    };
+    let target = std::net::SocketAddr::new(probe, view.port);
+    let connect = tokio::time::timeout(std::time::Duration::from_secs(2), tokio::net::TcpStream::connect(target)).await;
+    match connect {
+        Ok(Ok(_)) => println!("a server answers on {target}"),
+        _ => println!("nothing answers on {target}: is `edgeshare serve` running (its log says why it cannot listen)?"),
     }
 }

@@ -10,6 +10,7 @@ pub mod console_tls;
 pub mod db;
 pub mod engine;
 pub mod hosts;
+pub mod kdc_proxy;
 pub mod kerberos_cli;
 pub mod metrics;
 pub mod quic_bridge;
@@ -19,6 +20,7 @@ pub mod smb_cli;
 pub mod web;
 
 use std::path::Path;
+use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::Context;
@@ -42,6 +44,7 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
             Command::Cert(command) => quic_cli::certs(&cli.data_dir, command).await,
             Command::Quic(command) => quic_cli::quic(&cli.data_dir, command).await,
             Command::Kerberos(command) => kerberos_cli::run(&cli.data_dir, command).await,
+            Command::KdcProxy(command) => kerberos_cli::kdc_proxy(&cli.data_dir, command).await,
         }
     })
 }
@@ -98,7 +101,15 @@ async fn serve(data_dir: &Path, config: ServeConfig) -> anyhow::Result<()> {
     let engine = engine::start(&db, &info.server_name).await?;
     let descriptors = engine.raise_descriptor_limit();
     tracing::info!(descriptors, "open-descriptor limit");
-    let config_watcher = engine::watch_config(db.clone(), engine.clone(), info.server_name.clone());
+    let kdc_proxy_state = Arc::new(app::backend::kdc_proxy::KdcProxyState::default());
+    let kdc_proxy = kdc_proxy::KdcProxy::new(db.clone(), kdc_proxy_state.clone()).await?;
+    kdc_proxy.reconcile().await;
+    if let Some(bound) = kdc_proxy_state.listening() {
+        println!("KDC proxy: https://{bound}/KdcProxy");
+    } else if let Some(error) = kdc_proxy_state.error() {
+        println!("The KDC proxy is enabled but not listening: {error}");
+    }
+    let config_watcher = engine::watch_config(db.clone(), engine.clone(), info.server_name.clone(), kdc_proxy.clone());
     let event_recorder = engine::record_events(db.clone(), &engine);
     if let Some(address) = config.smb_tcp_addr {
         let bound =
@@ -131,6 +142,7 @@ async fn serve(data_dir: &Path, config: ServeConfig) -> anyhow::Result<()> {
         engine: engine.clone(),
         allowed_hosts,
         setup_token,
+        kdc_proxy: kdc_proxy_state,
     });
     let expired_sessions = tokio::spawn(async move {
         use tower_sessions::ExpiredDeletion;
@@ -165,6 +177,7 @@ async fn serve(data_dir: &Path, config: ServeConfig) -> anyhow::Result<()> {
     )
     .await;
     expired_sessions.abort();
+    kdc_proxy.stop();
     engine.shutdown();
     config_watcher.abort();
     // Give the engine's last events (disconnects) a moment to reach the audit log.

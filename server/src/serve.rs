@@ -26,9 +26,12 @@ use tokio::time::Instant;
 use tokio_rustls::TlsAcceptor;
 use tower::ServiceExt;
 
-/// How many connections the console serves at once, and how long each may take.
+/// How many connections a listener (the console's, the KDC proxy's) serves at once, and how
+/// long each may take.
 #[derive(Clone, Copy, Debug)]
 pub struct Limits {
+    /// What the log calls the listener ("console", "KDC proxy").
+    pub name: &'static str,
     /// Connections served at once; further ones wait in the kernel's backlog until one closes.
     pub max_connections: usize,
     /// TLS handshakes that take longer are dropped.
@@ -46,6 +49,7 @@ pub struct Limits {
 impl Limits {
     pub fn new(max_connections: usize) -> Limits {
         Limits {
+            name: "console",
             max_connections,
             handshake_timeout: Duration::from_secs(15),
             header_read_timeout: Duration::from_secs(10),
@@ -77,8 +81,9 @@ pub async fn serve(
             Err(_) => {
                 if full_since.is_none_or(|since| since.elapsed() > Duration::from_secs(60)) {
                     tracing::warn!(
+                        listener = limits.name,
                         limit = limits.max_connections,
-                        "console: connection limit reached; new connections wait"
+                        "connection limit reached; new connections wait"
                     );
                     full_since = Some(Instant::now());
                 }
@@ -93,7 +98,7 @@ pub async fn serve(
                 Ok(accepted) => accepted,
                 Err(error) => {
                     // Out of descriptors and the like: pause instead of spinning.
-                    tracing::warn!(%error, "console: accept failed");
+                    tracing::warn!(listener = limits.name, %error, "accept failed");
                     tokio::time::sleep(Duration::from_millis(100)).await;
                     continue;
                 }
@@ -117,7 +122,7 @@ pub async fn serve(
                             Ok(Ok(response)) => response,
                             Ok(Err(never)) => match never {},
                             Err(_elapsed) => {
-                                tracing::debug!(%peer, "console: request timed out");
+                                tracing::debug!(listener = limits.name, %peer, "request timed out");
                                 (StatusCode::REQUEST_TIMEOUT, "The request took too long.\n").into_response()
                             }
                         };
@@ -137,11 +142,11 @@ pub async fn serve(
                         until_idle(watcher.watch(connection), &activity, limits.idle_timeout).await
                     }
                     Ok(Err(error)) => {
-                        tracing::debug!(%peer, %error, "console: TLS handshake failed");
+                        tracing::debug!(listener = limits.name, %peer, %error, "TLS handshake failed");
                         return;
                     }
                     Err(_) => {
-                        tracing::debug!(%peer, "console: TLS handshake timed out");
+                        tracing::debug!(listener = limits.name, %peer, "TLS handshake timed out");
                         return;
                     }
                 },
@@ -151,16 +156,18 @@ pub async fn serve(
                 }
             };
             match served {
-                Some(Err(error)) => tracing::debug!(%peer, %error, "console: connection ended with an error"),
+                Some(Err(error)) => {
+                    tracing::debug!(listener = limits.name, %peer, %error, "connection ended with an error")
+                }
                 Some(Ok(())) => {}
-                None => tracing::debug!(%peer, "console: closed an idle connection"),
+                None => tracing::debug!(listener = limits.name, %peer, "closed an idle connection"),
             }
         });
     }
     drop(listener);
     tokio::select! {
-        () = graceful.shutdown() => tracing::info!("console: all connections closed"),
-        () = tokio::time::sleep(grace) => tracing::warn!(seconds = grace.as_secs(), "console: connections still open after the grace period; closing them"),
+        () = graceful.shutdown() => tracing::info!(listener = limits.name, "all connections closed"),
+        () = tokio::time::sleep(grace) => tracing::warn!(listener = limits.name, seconds = grace.as_secs(), "connections still open after the grace period; closing them"),
     }
 }
 

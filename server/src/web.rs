@@ -42,6 +42,8 @@ pub struct WebConfig {
     pub allowed_hosts: AllowedHosts,
     /// Required to create the first administrator, when the console is reachable beyond loopback.
     pub setup_token: Option<SetupToken>,
+    /// The KDC proxy's state, for the console and `/metrics`.
+    pub kdc_proxy: Arc<app::backend::kdc_proxy::KdcProxyState>,
 }
 
 pub fn router(config: WebConfig) -> Router {
@@ -52,6 +54,7 @@ pub fn router(config: WebConfig) -> Router {
         engine: config.engine,
         history: Default::default(),
         setup_token: config.setup_token.map(Arc::new),
+        kdc_proxy: config.kdc_proxy,
     };
     let scheme = if config.tls { Scheme::HTTPS } else { Scheme::HTTP };
     let allowed_hosts = Arc::new(config.allowed_hosts);

@@ -99,6 +99,7 @@ impl Console {
                 config.console_hosts.iter().map(String::as_str),
             ),
             setup_token: setup_token.map(SetupToken::from_text),
+            kdc_proxy: Default::default(),
         });
         Console { router, db, _data: data, _serial: serial }
     }

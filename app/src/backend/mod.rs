@@ -6,6 +6,7 @@ pub mod audit;
 pub mod certs;
 pub mod health;
 pub mod history;
+pub mod kdc_proxy;
 pub mod kerberos;
 pub mod passwords;
 pub mod quic;
@@ -49,6 +50,8 @@ pub struct AppState {
     /// Required to create the first administrator from a browser; `None` when the console listens
     /// on a loopback address (only this machine can reach it) or an administrator existed at start.
     pub setup_token: Option<Arc<setup_token::SetupToken>>,
+    /// Where the KDC proxy listens and what it did.
+    pub kdc_proxy: Arc<kdc_proxy::KdcProxyState>,
 }
 
 impl AppState {

@@ -93,6 +93,8 @@ actions! {
     KerberosKeytab = "kerberos.keytab", "Kerberos service keys changed";
     KerberosMapping = "kerberos.mapping", "Kerberos principal mapping changed";
     KerberosName = "kerberos.name", "Domain name recorded or removed";
+    /// A request the KDC proxy refused or could not forward.
+    KdcProxy = "kerberos.kdc_proxy", "KDC proxy request failed";
     /// Engine events that came faster than the log could take them.
     AuditLost = "audit.lost", "Audit events lost";
 }

@@ -47,6 +47,23 @@ pub struct DomainNameView {
     pub sid: String,
 }
 
+/// The KDC proxy: its settings, and in a running server where it listens and what it did.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct KdcProxyView {
+    pub enabled: bool,
+    /// The local address it listens on (`::` for every address).
+    pub address: String,
+    pub port: u16,
+    pub timeout_seconds: u64,
+    /// Where it listens now (known to the server's own console only).
+    pub listening: Option<String>,
+    /// Why the enabled proxy does not listen.
+    pub error: Option<String>,
+    /// Requests answered by a KDC, and the others (refused, or no KDC answered).
+    pub forwarded: u64,
+    pub failed: u64,
+}
+
 /// Everything of Kerberos and NTLM the Identity page and `edgeshare kerberos status` show.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct IdentityStatus {
@@ -58,6 +75,7 @@ pub struct IdentityStatus {
     /// `allow` or `refuse`.
     pub ntlm_policy: String,
     pub max_skew_seconds: u64,
+    pub kdc_proxy: KdcProxyView,
 }
 
 impl IdentityStatus {
@@ -80,6 +98,18 @@ pub struct KeytabImported {
     /// Entries left out, described (`host/x@R kvno 3 des-cbc-crc`).
     pub skipped: Vec<String>,
     pub principals: Vec<String>,
+}
+
+/// `edgeshare kdc-proxy enable --port N --address A`, naming only what differs from the defaults.
+pub fn kdc_proxy_command(port: &str, address: &str) -> String {
+    let mut command = "edgeshare kdc-proxy enable".to_owned();
+    if !port.trim().is_empty() && port.trim() != "443" {
+        command.push_str(&format!(" --port {}", shell_word(port.trim())));
+    }
+    if !address.trim().is_empty() && address.trim() != "::" {
+        command.push_str(&format!(" --address {}", shell_word(address.trim())));
+    }
+    command
 }
 
 /// `edgeshare kerberos realm add REALM --kdc A --kdc B`.

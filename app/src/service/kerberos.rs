@@ -5,11 +5,12 @@
 use smb_core::auth::kerberos::{enctype_name, read_keytab};
 use smb_core::fold_name;
 
+use crate::backend::kdc_proxy::ProxyOutcome;
 use crate::backend::{kerberos, rfc3339, smb};
 use crate::error::{AppError, AppResult};
 use crate::model::audit::Action;
 use crate::model::identity::{
-    DomainNameView, IdentityStatus, KeyView, KeytabImported, MappingView, NameCoverage, RealmView,
+    DomainNameView, IdentityStatus, KdcProxyView, KeyView, KeytabImported, MappingView, NameCoverage, RealmView,
 };
 use crate::service::{Actor, Control};
 
@@ -77,7 +78,73 @@ pub async fn status(control: &Control) -> AppResult<IdentityStatus> {
             .collect(),
         ntlm_policy: value("ntlm_policy"),
         max_skew_seconds: value("kerberos_max_skew_seconds").parse().unwrap_or(300),
+        kdc_proxy: kdc_proxy_view(control, &value),
     })
+}
+
+fn kdc_proxy_view(control: &Control, value: &dyn Fn(&str) -> String) -> KdcProxyView {
+    let running = control.kdc_proxy();
+    let outcomes = running.map(|state| state.outcomes()).unwrap_or_default();
+    let forwarded = outcomes.iter().filter(|(o, _)| *o == ProxyOutcome::Forwarded).map(|(_, n)| n).sum();
+    let failed = outcomes.iter().filter(|(o, _)| *o != ProxyOutcome::Forwarded).map(|(_, n)| n).sum();
+    KdcProxyView {
+        enabled: value("kdc_proxy_enabled") == "true",
+        address: value("kdc_proxy_address"),
+        port: value("kdc_proxy_port").parse().unwrap_or(443),
+        timeout_seconds: value("kdc_proxy_timeout_seconds").parse().unwrap_or(10),
+        listening: running.and_then(|state| state.listening()).map(|address| address.to_string()),
+        error: running.and_then(|state| state.error()),
+        forwarded,
+        failed,
+    }
+}
+
+/// Turns the KDC proxy on, at `port` and `address` when given (else as configured). Refused
+/// without a realm to serve, and on the console's own port.
+pub async fn enable_kdc_proxy(
+    control: &Control,
+    actor: &Actor,
+    port: Option<&str>,
+    address: Option<&str>,
+) -> AppResult<KdcProxyView> {
+    if kerberos::list_realms(&control.db).await?.is_empty() {
+        return Err(AppError::Conflict(
+            "Add a realm and its KDCs first: the KDC proxy forwards only to configured realms.".into(),
+        ));
+    }
+    let port_value = match port {
+        Some(port) => smb::check_setting(smb::setting_spec("kdc_proxy_port")?, port).map_err(at("port"))?,
+        None => smb::setting(&control.db, "kdc_proxy_port").await?.unwrap_or_else(|| "443".into()),
+    };
+    if let Some(console) = control.console_port()
+        && port_value == console.to_string()
+    {
+        return Err(AppError::invalid(
+            "port",
+            format!("The console listens on TCP {console}: give the KDC proxy another port."),
+        ));
+    }
+    let mut changes =
+        vec![crate::service::settings::Change { field: "port", key: "kdc_proxy_port", value: &port_value }];
+    if let Some(address) = address {
+        changes.push(crate::service::settings::Change { field: "address", key: "kdc_proxy_address", value: address });
+    }
+    changes.push(crate::service::settings::Change { field: "enabled", key: "kdc_proxy_enabled", value: "true" });
+    crate::service::settings::change(control, actor, &changes).await?;
+    Ok(status(control).await?.kdc_proxy)
+}
+
+pub async fn disable_kdc_proxy(control: &Control, actor: &Actor) -> AppResult<KdcProxyView> {
+    let change = crate::service::settings::Change { field: "enabled", key: "kdc_proxy_enabled", value: "false" };
+    crate::service::settings::change(control, actor, &[change]).await?;
+    Ok(status(control).await?.kdc_proxy)
+}
+
+fn at(field: &'static str) -> impl Fn(AppError) -> AppError {
+    move |error| match error {
+        AppError::Invalid { message, .. } => AppError::invalid(field, message),
+        other => other,
+    }
 }
 
 /// Adds a realm or replaces its KDCs. Returns the realm as stored.

@@ -113,6 +113,23 @@ impl Control {
         self.engine.as_ref().map(|state| state.info.server_name.as_str())
     }
 
+    /// The TCP port of this process's console, when it runs one.
+    pub fn console_port(&self) -> Option<u16> {
+        let url = &self.engine.as_ref()?.info.console_url;
+        let authority = url.split("://").nth(1)?.split('/').next()?;
+        let port = authority.rsplit_once(':').map(|(_, port)| port).filter(|port| !port.ends_with(']'));
+        match port {
+            Some(port) => port.parse().ok(),
+            None if url.starts_with("https") => Some(443),
+            None => Some(80),
+        }
+    }
+
+    /// The state of the KDC proxy of this process, if it runs one.
+    pub fn kdc_proxy(&self) -> Option<&crate::backend::kdc_proxy::KdcProxyState> {
+        self.engine.as_ref().map(|state| state.kdc_proxy.as_ref())
+    }
+
     /// The engine of this process, if it has one.
     pub fn engine(&self) -> Option<&smb_core::EngineHandle> {
         self.engine.as_ref().map(|state| &state.engine)

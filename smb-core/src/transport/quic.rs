@@ -132,6 +132,42 @@ impl ResolvesServerCert for Resolver {
     }
 }
 
+/// The certificates of the SMB over QUIC mappings by server name, for another TLS listener on
+/// the same names (the KDC proxy's HTTPS listener): the client's server name (SNI) picks one,
+/// no server name the default mapping's. Updated with [`MappedCertificates::update`] when the
+/// mappings change; handshakes in progress keep what they picked.
+pub struct MappedCertificates {
+    resolver: Resolver,
+}
+
+impl MappedCertificates {
+    pub fn new(settings: &QuicSettings) -> Arc<MappedCertificates> {
+        let mappings = Mappings::build(settings, &Mappings::default());
+        Arc::new(MappedCertificates { resolver: Resolver { mappings: RwLock::new(Arc::new(mappings)) } })
+    }
+
+    pub fn update(&self, settings: &QuicSettings) {
+        self.resolver.replace(Mappings::build(settings, &self.resolver.current()));
+    }
+
+    /// Whether a handshake naming `server_name` (or none) gets a certificate.
+    pub fn serves(&self, server_name: Option<&str>) -> bool {
+        self.resolver.current().answer(server_name).is_some()
+    }
+}
+
+impl std::fmt::Debug for MappedCertificates {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        self.resolver.fmt(f)
+    }
+}
+
+impl ResolvesServerCert for MappedCertificates {
+    fn resolve(&self, hello: ClientHello<'_>) -> Option<Arc<CertifiedKey>> {
+        self.resolver.current().answer(hello.server_name()).map(|answer| answer.certified.clone())
+    }
+}
+
 /// What the QUIC and TLS configuration depends on besides the mappings (which the resolver
 /// reads live): a change rebuilds it for new handshakes.
 #[derive(Clone, Debug, PartialEq, Eq)]

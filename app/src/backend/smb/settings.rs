@@ -232,6 +232,30 @@ pub const SETTINGS: &[SettingSpec] = &[
         description: "QUIC handshakes in progress before new clients must prove their address (Retry).",
     },
     SettingSpec {
+        key: "kdc_proxy_enabled",
+        kind: SettingKind::Flag,
+        default: "false",
+        description: "Serve the KDC proxy (MS-KKDCP, HTTPS POST /KdcProxy) for the configured realms (also: edgeshare kdc-proxy enable / disable).",
+    },
+    SettingSpec {
+        key: "kdc_proxy_port",
+        kind: SettingKind::Number { min: 0, max: 65_535 },
+        default: "443",
+        description: "TCP port of the KDC proxy's HTTPS listener (443 is the standard; 0 picks a free one).",
+    },
+    SettingSpec {
+        key: "kdc_proxy_address",
+        kind: SettingKind::IpAddress,
+        default: "::",
+        description: "Local address the KDC proxy listens on (:: for every address).",
+    },
+    SettingSpec {
+        key: "kdc_proxy_timeout_seconds",
+        kind: SettingKind::Number { min: 1, max: 60 },
+        default: "10",
+        description: "How long the KDC proxy waits for the realm's KDCs to answer one request before it answers 503.",
+    },
+    SettingSpec {
         key: "ntlm_policy",
         kind: SettingKind::Choice(&["allow", "refuse"]),
         default: "allow",

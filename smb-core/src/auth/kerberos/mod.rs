@@ -12,6 +12,7 @@
 pub(crate) mod acceptor;
 pub(crate) mod crypto;
 pub(crate) mod keytab;
+pub mod kkdcp;
 pub(crate) mod messages;
 pub(crate) mod mic;
 pub(crate) mod pac;
