@@ -10,6 +10,9 @@
 #   - the real SMB clients the tests use: Samba's smbclient, rpcclient and smbtorture (and smbd,
 #     the reference peer of the benchmarks), and a Python virtual environment with smbprotocol
 #     and impacket (PyPI)
+#   - MIT Kerberos (a KDC the Kerberos tests start, kinit with its KDC-proxy TLS module),
+#     Debian's python3-kdcproxy (the reference KDC proxy), nss_wrapper (test names resolving to
+#     loopback), curl
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 export PATH="${CARGO_HOME:-$HOME/.cargo}/bin:$PATH"
@@ -18,7 +21,8 @@ started=$(date +%s)
 step() { echo "setup [$(( $(date +%s) - started ))s] $*"; }
 
 apt_packages=(rustc-web cargo-web rust-web-src rustfmt-web rust-web-clippy lld-22 chromium
-  smbclient samba samba-testsuite python3-venv g++ openssl)
+  smbclient samba samba-testsuite python3-venv g++ openssl
+  krb5-kdc krb5-admin-server krb5-user krb5-k5tls python3-kdcproxy libnss-wrapper curl)
 missing=()
 for package in "${apt_packages[@]}"; do
   dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q 'install ok installed' || missing+=("$package")

@@ -1,6 +1,7 @@
 //! `/metrics`: the running server in the Prometheus text format, for monitoring systems. Counts
 //! and certificate expiry only; no user names, addresses or secrets.
 
+use app::backend::kdc_proxy::{KdcProxyState, ProxyOutcome};
 use app::backend::{AppState, certs, now};
 use axum::extract::State;
 use axum::http::{StatusCode, header};
@@ -21,6 +22,11 @@ struct TransportLabel {
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
 struct LimitLabel {
     limit: &'static str,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct OutcomeLabel {
+    outcome: &'static str,
 }
 
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
@@ -50,10 +56,13 @@ pub struct Snapshot {
     /// How often each limit of the resource budget refused something.
     pub refusals: Vec<(smb_core::Refusal, u64)>,
     pub certificates: Vec<CertificateExpiry>,
+    pub kdc_proxy_listening: bool,
+    /// What became of the KDC proxy's requests since start.
+    pub kdc_proxy: Vec<(ProxyOutcome, u64)>,
 }
 
 impl Snapshot {
-    pub fn of(engine: &EngineHandle, certificates: Vec<CertificateExpiry>) -> Snapshot {
+    pub fn of(engine: &EngineHandle, kdc_proxy: &KdcProxyState, certificates: Vec<CertificateExpiry>) -> Snapshot {
         let sessions = engine.sessions();
         let quic_sessions = sessions.iter().filter(|s| s.transport == smb_core::Transport::Quic).count();
         Snapshot {
@@ -64,6 +73,8 @@ impl Snapshot {
             counters: engine.counters(),
             refusals: engine.refusals(),
             certificates,
+            kdc_proxy_listening: kdc_proxy.listening().is_some(),
+            kdc_proxy: kdc_proxy.outcomes(),
         }
     }
 }
@@ -124,6 +135,16 @@ pub fn render(snapshot: &Snapshot) -> String {
         days.get_or_create(&labels).set(certificate.days_left);
     }
     registry.register("certificate_days_left", "Whole days until each stored certificate expires", days);
+    registry.register(
+        "kdc_proxy_listening",
+        "1 while the KDC proxy listens, 0 otherwise",
+        gauge(i64::from(snapshot.kdc_proxy_listening)),
+    );
+    let proxied = Family::<OutcomeLabel, Counter>::default();
+    for (outcome, count) in &snapshot.kdc_proxy {
+        proxied.get_or_create(&OutcomeLabel { outcome: outcome.name() }).inc_by(*count);
+    }
+    registry.register("kdc_proxy_requests", "KDC proxy requests since start, by what became of them", proxied);
     let mut text = String::new();
     // Writing into a String cannot fail.
     let _ = encode(&mut text, &registry);
@@ -147,7 +168,7 @@ pub async fn handler(State(state): State<AppState>) -> Response {
             return (StatusCode::SERVICE_UNAVAILABLE, "the certificate store is unreadable\n").into_response();
         }
     };
-    let body = render(&Snapshot::of(&state.engine, certificates));
+    let body = render(&Snapshot::of(&state.engine, &state.kdc_proxy, certificates));
     ([(header::CONTENT_TYPE, "application/openmetrics-text; version=1.0.0; charset=utf-8")], body).into_response()
 }
 
@@ -176,6 +197,8 @@ mod tests {
                 mapped_names: vec!["files.example.com".into(), "fs.example.com".into()],
                 days_left: 41,
             }],
+            kdc_proxy_listening: true,
+            kdc_proxy: vec![(ProxyOutcome::Forwarded, 12), (ProxyOutcome::UnknownRealm, 3)],
         }
     }
 
@@ -193,6 +216,9 @@ mod tests {
             "edgeshare_quic_handshake_failures_total 1",
             "edgeshare_refused_total{limit=\"preauth_timeout\"} 5",
             "edgeshare_refused_total{limit=\"opens\"} 0",
+            "edgeshare_kdc_proxy_listening 1",
+            "edgeshare_kdc_proxy_requests_total{outcome=\"forwarded\"} 12",
+            "edgeshare_kdc_proxy_requests_total{outcome=\"unknown_realm\"} 3",
             "edgeshare_certificate_days_left{thumbprint=\"AB12\",subject=\"CN=files.example.com\",\
              mapped_names=\"files.example.com,fs.example.com\"} 41",
         ] {

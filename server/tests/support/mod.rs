@@ -4,6 +4,7 @@
 
 #![allow(dead_code)]
 
+pub mod kerberos;
 pub mod raw;
 
 use std::net::SocketAddr;
@@ -157,6 +158,39 @@ pub async fn run_tool_in(program: &str, args: &[&str], dir: Option<&Path>, limit
     match tokio::time::timeout(limit, child).await {
         Ok(Ok(output)) => output,
         Ok(Err(error)) => panic!("cannot run {program} ({error}); `make test` installs it (scripts/setup.sh)"),
+        Err(_) => panic!("{program} {args:?} did not finish within {limit:?}"),
+    }
+}
+
+/// As [`run_tool_in`], with environment variables set and `stdin` written to the tool.
+pub async fn run_tool_env(
+    program: &str,
+    args: &[&str],
+    env: &[(&str, String)],
+    stdin: Option<&str>,
+    dir: Option<&Path>,
+    limit: Duration,
+) -> Output {
+    use tokio::io::AsyncWriteExt;
+    let mut command = tokio::process::Command::new(program);
+    command
+        .args(args)
+        .envs(env.iter().map(|(k, v)| (*k, v.as_str())))
+        .kill_on_drop(true)
+        .stdin(if stdin.is_some() { std::process::Stdio::piped() } else { std::process::Stdio::null() })
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped());
+    if let Some(dir) = dir {
+        command.current_dir(dir);
+    }
+    let mut child =
+        command.spawn().unwrap_or_else(|error| panic!("cannot run {program} ({error}); `make test` installs it"));
+    if let (Some(text), Some(mut input)) = (stdin, child.stdin.take()) {
+        input.write_all(format!("{text}\n").as_bytes()).await.unwrap();
+    }
+    match tokio::time::timeout(limit, child.wait_with_output()).await {
+        Ok(Ok(output)) => output,
+        Ok(Err(error)) => panic!("{program}: {error}"),
         Err(_) => panic!("{program} {args:?} did not finish within {limit:?}"),
     }
 }
