@@ -11,8 +11,8 @@ use crate::error::AppError;
 use crate::model::auth::ConsoleState;
 use crate::pages::{
     accounts::AccountsPage, audit::AuditPage, certificates::CertificatesPage, dashboard::DashboardPage,
-    health::HealthPage, login::LoginPage, not_found::NotFoundPage, quic::QuicPage, sessions::SessionsPage,
-    setup::SetupPage, shares::SharesPage, users::UsersPage, welcome::WelcomePage,
+    health::HealthPage, identity::IdentityPage, login::LoginPage, not_found::NotFoundPage, quic::QuicPage,
+    sessions::SessionsPage, setup::SetupPage, shares::SharesPage, users::UsersPage, welcome::WelcomePage,
 };
 
 /// The name of the browser bundle and stylesheet under `/pkg`.
@@ -124,6 +124,7 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/") view=DashboardPage ssr=SsrMode::Async/>
                     <Route path=path!("/shares") view=SharesPage ssr=SsrMode::Async/>
                     <Route path=path!("/users") view=UsersPage ssr=SsrMode::Async/>
+                    <Route path=path!("/identity") view=IdentityPage ssr=SsrMode::Async/>
                     <Route path=path!("/sessions") view=SessionsPage ssr=SsrMode::Async/>
                     <Route path=path!("/certificates") view=CertificatesPage ssr=SsrMode::Async/>
                     <Route path=path!("/quic") view=QuicPage ssr=SsrMode::Async/>

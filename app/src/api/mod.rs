@@ -6,6 +6,7 @@ pub mod audit;
 pub mod auth;
 pub mod certs;
 pub mod health;
+pub mod identity;
 pub mod overview;
 pub mod quic;
 pub mod sessions;

@@ -9,6 +9,7 @@ use crate::backend::certs::{self, AccessEntry, CheckStatus, Mapping, StoredCert}
 use crate::backend::{AppState, now, rfc3339};
 use crate::error::AppResult;
 use crate::model::health::{HealthItem, HealthReport, Level};
+use crate::model::identity::{IdentityStatus, KdcCheck};
 
 /// Everything the report looks at, gathered at one moment.
 pub struct Inputs<'a> {
@@ -277,6 +278,71 @@ pub fn overall(items: &[HealthItem]) -> Level {
     items.iter().map(|i| i.level).max().unwrap_or(Level::Good)
 }
 
+/// What the report says of Kerberos: every name clients use has a key, each realm's KDCs
+/// answer, the KDC proxy listens when on, and NTLM refused leaves a way to sign in.
+pub fn identity(status: &IdentityStatus, checks: &[(String, Vec<KdcCheck>)]) -> Vec<HealthItem> {
+    let mut items = Vec::new();
+    let area = "Kerberos";
+    if status.ntlm_policy == "refuse" {
+        let (level, detail) = if status.kerberos_on() {
+            (Level::Good, "NTLM is refused: only Kerberos signs in".to_owned())
+        } else {
+            (Level::Critical, "NTLM is refused and no Kerberos key is stored: nobody can sign in".to_owned())
+        };
+        items.push(item(area, "NTLM", "Policy", level, detail, Some("Import a keytab, or allow NTLM.")));
+    } else {
+        items.push(item(area, "NTLM", "Policy", Level::Good, "NTLM is allowed".to_owned(), None));
+    }
+    if !status.kerberos_on() {
+        return items;
+    }
+    for name in &status.coverage {
+        let (level, detail) = if name.principals.is_empty() {
+            (
+                Level::Warning,
+                format!("no cifs/{} key: Kerberos clients using this name fall back to NTLM or fail", name.name),
+            )
+        } else {
+            (Level::Good, format!("covered by {}", name.principals.join(", ")))
+        };
+        let fix = "Export the key of cifs/NAME (ktpass, samba-tool domain exportkeytab, kadmin ktadd) and import it on the Identity page.";
+        items.push(item(area, &name.name, "Service key", level, detail, Some(fix)));
+    }
+    for (realm, kdcs) in checks {
+        let answering: Vec<&KdcCheck> = kdcs.iter().filter(|kdc| kdc.reachable).collect();
+        let (level, detail) = match (answering.len(), kdcs.len()) {
+            (0, _) => (
+                Level::Critical,
+                format!(
+                    "no KDC answers: {}",
+                    kdcs.iter().map(|k| format!("{} {}", k.kdc, k.detail)).collect::<Vec<_>>().join("; ")
+                ),
+            ),
+            (n, total) if n < total => (Level::Warning, format!("{n} of {total} KDCs answer")),
+            (_, total) => (Level::Good, format!("{total} KDC(s) answer ({})", answering[0].detail)),
+        };
+        items.push(item(
+            area,
+            realm,
+            "KDCs reachable",
+            level,
+            detail,
+            Some("Check the KDC addresses and the firewall to them."),
+        ));
+    }
+    let proxy = &status.kdc_proxy;
+    if proxy.enabled {
+        let (level, detail) = match (&proxy.listening, &proxy.error) {
+            (Some(address), _) => (Level::Good, format!("listening on TCP {address}")),
+            (None, Some(error)) => (Level::Critical, error.clone()),
+            (None, None) => (Level::Warning, "enabled, not listening yet".to_owned()),
+        };
+        let fix = "Free the port or choose another on the Identity page.";
+        items.push(item(area, "KDC proxy", "Listening", level, detail, Some(fix)));
+    }
+    items
+}
+
 /// Gathers the inputs from the store and the running engine, and reports.
 pub async fn collect(state: &AppState) -> AppResult<HealthReport> {
     let db = &state.db;
@@ -298,6 +364,14 @@ pub async fn collect(state: &AppState) -> AppResult<HealthReport> {
         client_cas: settings.client_cas.len(),
         budget: &state.engine.budget_use(),
     });
+    let control = crate::service::Control::of(state.clone());
+    let status = crate::service::kerberos::status(&control).await?;
+    let mut checks = Vec::new();
+    for realm in &status.realms {
+        checks.push((realm.name.clone(), crate::service::kerberos::check_kdcs(&control, &realm.name).await?));
+    }
+    let mut items = items;
+    items.extend(identity(&status, &checks));
     Ok(HealthReport { status: overall(&items), generated_at: rfc3339(at), items })
 }
 
@@ -451,5 +525,68 @@ mod tests {
         assert_eq!(tcp(report(&state)), Level::Warning);
         state.tcp_bound = Some("127.0.0.1:4445".parse().unwrap());
         assert_eq!(tcp(report(&state)), Level::Good);
+    }
+
+    fn identity_status(keys: bool, ntlm: &str) -> IdentityStatus {
+        use crate::model::identity::{KdcProxyView, KeyView, NameCoverage, RealmView};
+        IdentityStatus {
+            realms: vec![RealmView { name: "EXAMPLE.COM".into(), kdcs: vec!["kdc1".into(), "kdc2".into()] }],
+            keys: if keys {
+                vec![KeyView {
+                    principal: "cifs/fs.example.com@EXAMPLE.COM".into(),
+                    kvno: 2,
+                    enctype: "aes256-cts-hmac-sha1-96".into(),
+                    imported_at: String::new(),
+                    source: "fs.keytab".into(),
+                }]
+            } else {
+                Vec::new()
+            },
+            coverage: vec![
+                NameCoverage {
+                    name: "fs.example.com".into(),
+                    principals: vec!["cifs/fs.example.com@EXAMPLE.COM".into()],
+                },
+                NameCoverage { name: "files.example.com".into(), principals: Vec::new() },
+            ],
+            mappings: Vec::new(),
+            domain_names: Vec::new(),
+            ntlm_policy: ntlm.into(),
+            max_skew_seconds: 300,
+            kdc_proxy: KdcProxyView {
+                enabled: true,
+                address: "::".into(),
+                port: 443,
+                timeout_seconds: 10,
+                listening: None,
+                error: Some("cannot listen on TCP [::]:443: address in use".into()),
+                forwarded: 0,
+                failed: 0,
+            },
+        }
+    }
+
+    fn kdc(name: &str, reachable: bool) -> KdcCheck {
+        KdcCheck { kdc: name.into(), reachable, detail: if reachable { "answered in 1 ms" } else { "refused" }.into() }
+    }
+
+    #[test]
+    fn refusing_ntlm_without_kerberos_keys_is_critical_and_a_name_without_a_key_warns() {
+        let items = identity(&identity_status(false, "refuse"), &[]);
+        assert_eq!(critical(&items), ["Policy"]);
+        let items = identity(&identity_status(true, "refuse"), &[("EXAMPLE.COM".into(), vec![kdc("kdc1", true)])]);
+        let warned: Vec<&str> =
+            items.iter().filter(|i| i.level == Level::Warning).map(|i| i.subject.as_str()).collect();
+        assert_eq!(warned, ["files.example.com"]);
+    }
+
+    #[test]
+    fn no_kdc_answering_or_a_proxy_that_cannot_listen_is_critical() {
+        let checks = [("EXAMPLE.COM".to_owned(), vec![kdc("kdc1", false), kdc("kdc2", false)])];
+        let items = identity(&identity_status(true, "allow"), &checks);
+        assert_eq!(critical(&items), ["KDCs reachable", "Listening"]);
+        let checks = [("EXAMPLE.COM".to_owned(), vec![kdc("kdc1", false), kdc("kdc2", true)])];
+        let items = identity(&identity_status(true, "allow"), &checks);
+        assert!(items.iter().any(|i| i.check == "KDCs reachable" && i.level == Level::Warning));
     }
 }

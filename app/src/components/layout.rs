@@ -16,6 +16,7 @@ const PAGES: &[(&str, &str)] = &[
     ("/certificates", "Certificates"),
     ("/shares", "Shares"),
     ("/users", "Users"),
+    ("/identity", "Identity"),
     ("/sessions", "Sessions and open files"),
     ("/health", "Health"),
     ("/accounts", "Console accounts"),

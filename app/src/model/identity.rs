@@ -90,6 +90,15 @@ impl IdentityStatus {
     }
 }
 
+/// Whether one KDC answers.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct KdcCheck {
+    pub kdc: String,
+    pub reachable: bool,
+    /// "connected in 3 ms", or why not.
+    pub detail: String,
+}
+
 /// What a keytab import did, for the page and the command line.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct KeytabImported {

@@ -5,6 +5,7 @@ pub mod audit;
 pub mod certificates;
 pub mod dashboard;
 pub mod health;
+pub mod identity;
 pub mod login;
 pub mod not_found;
 pub mod quic;

@@ -10,7 +10,8 @@ use crate::backend::{kerberos, rfc3339, smb};
 use crate::error::{AppError, AppResult};
 use crate::model::audit::Action;
 use crate::model::identity::{
-    DomainNameView, IdentityStatus, KdcProxyView, KeyView, KeytabImported, MappingView, NameCoverage, RealmView,
+    DomainNameView, IdentityStatus, KdcCheck, KdcProxyView, KeyView, KeytabImported, MappingView, NameCoverage,
+    RealmView,
 };
 use crate::service::{Actor, Control};
 
@@ -270,4 +271,27 @@ pub async fn remove_domain_name(control: &Control, actor: &Actor, name: &str) ->
     control.apply().await?;
     control.audit(actor.did(Action::KerberosName, &name).detail("removed")).await;
     Ok(name)
+}
+
+/// How long one KDC may take to accept a connection in [`check_kdcs`].
+const KDC_CHECK_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(3);
+
+/// Whether each KDC of `realm` accepts a connection on its Kerberos port (TCP), and how fast.
+pub async fn check_kdcs(control: &Control, realm: &str) -> AppResult<Vec<KdcCheck>> {
+    let realm = kerberos::find_realm(&control.db, realm)
+        .await?
+        .ok_or_else(|| AppError::NotFound(format!("No realm named '{}'.", realm.trim())))?;
+    let mut checks = Vec::with_capacity(realm.kdcs.len());
+    for kdc in realm.kdcs {
+        let Some((host, port)) = kerberos::split_host_port(&kdc) else { continue };
+        let started = std::time::Instant::now();
+        let connect = tokio::time::timeout(KDC_CHECK_TIMEOUT, tokio::net::TcpStream::connect((host, port))).await;
+        let (reachable, detail) = match connect {
+            Ok(Ok(_)) => (true, format!("answered in {} ms", started.elapsed().as_millis())),
+            Ok(Err(error)) => (false, format!("cannot connect: {error}")),
+            Err(_) => (false, format!("no answer within {} s", KDC_CHECK_TIMEOUT.as_secs())),
+        };
+        checks.push(KdcCheck { kdc, reachable, detail });
+    }
+    Ok(checks)
 }

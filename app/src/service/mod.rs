@@ -95,6 +95,11 @@ impl Control {
         Ok(Control { db: state.db.clone(), engine: Some(state) })
     }
 
+    /// The control layer of a running server's state (the health report's, outside a request).
+    pub fn of(state: AppState) -> Control {
+        Control { db: state.db.clone(), engine: Some(state) }
+    }
+
     /// The command line's, over the database of a server that may be running or not.
     pub fn command_line(db: SqlitePool) -> Control {
         Control { db, engine: None }
