@@ -157,6 +157,11 @@ async fn print_kdc_proxy(view: &app::model::identity::KdcProxyView, realms: &[ap
         view.timeout_seconds,
         realms.iter().map(|r| r.name.as_str()).collect::<Vec<_>>().join(", ")
     );
+    if view.names.is_empty() {
+        println!("no certificate: map a name with `edgeshare quic map`; the proxy answers TLS for those names only");
+    } else {
+        println!("TLS for: {}", view.names.join(", "));
+    }
     // Whether a running server answers there (this command does not run the proxy itself).
     let address: std::net::IpAddr = view.address.parse().unwrap_or(std::net::IpAddr::from([0u16; 8]));
     let probe = if address.is_unspecified() {

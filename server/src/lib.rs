@@ -30,10 +30,19 @@ use leptos::config::{Env, LeptosOptions};
 
 use crate::config::{Cli, Command, ServeConfig};
 
+/// The stack of each runtime thread. Rendering a console page on the server polls one future per
+/// element, nested as deep as the page; the Identity page with a realm, keys and the KDC proxy
+/// overflowed tokio's default 2 MiB in a debug build, which aborts the whole process. Only the
+/// part a thread touches is backed by memory.
+const WORKER_STACK: usize = 8 * 1024 * 1024;
+
 pub fn run(cli: Cli) -> anyhow::Result<()> {
     init_logging();
-    let runtime =
-        tokio::runtime::Builder::new_multi_thread().enable_all().build().context("cannot start the runtime")?;
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .thread_stack_size(WORKER_STACK)
+        .build()
+        .context("cannot start the runtime")?;
     runtime.block_on(async move {
         match cli.command {
             Command::Serve(config) => serve(&cli.data_dir, config).await,

@@ -339,6 +339,13 @@ pub fn identity(status: &IdentityStatus, checks: &[(String, Vec<KdcCheck>)]) -> 
         };
         let fix = "Free the port or choose another on the Identity page.";
         items.push(item(area, "KDC proxy", "Listening", level, detail, Some(fix)));
+        let (level, detail) = if proxy.names.is_empty() {
+            (Level::Critical, "no name has a certificate: every client's TLS handshake with the proxy fails".to_owned())
+        } else {
+            (Level::Good, format!("TLS for {}", proxy.names.join(", ")))
+        };
+        let fix = "Map the server's public name to a certificate on the SMB over QUIC page: the proxy uses it.";
+        items.push(item(area, "KDC proxy", "Certificate", level, detail, Some(fix)));
     }
     items
 }
@@ -560,6 +567,7 @@ mod tests {
                 timeout_seconds: 10,
                 listening: None,
                 error: Some("cannot listen on TCP [::]:443: address in use".into()),
+                names: vec!["fs.example.com".into()],
                 forwarded: 0,
                 failed: 0,
             },
@@ -588,5 +596,15 @@ mod tests {
         let checks = [("EXAMPLE.COM".to_owned(), vec![kdc("kdc1", false), kdc("kdc2", true)])];
         let items = identity(&identity_status(true, "allow"), &checks);
         assert!(items.iter().any(|i| i.check == "KDCs reachable" && i.level == Level::Warning));
+    }
+
+    #[test]
+    fn a_kdc_proxy_without_a_mapped_certificate_is_critical_for_no_handshake_can_succeed() {
+        let mut status = identity_status(true, "allow");
+        status.kdc_proxy.listening = Some("[::]:443".into());
+        status.kdc_proxy.error = None;
+        assert!(critical(&identity(&status, &[])).is_empty());
+        status.kdc_proxy.names.clear();
+        assert_eq!(critical(&identity(&status, &[])), ["Certificate"]);
     }
 }

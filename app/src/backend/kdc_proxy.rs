@@ -82,6 +82,24 @@ impl KdcProxyState {
         *self.error.lock().unwrap_or_else(|e| e.into_inner()) = error;
     }
 
+    /// Waits, at most `limit`, until the proxy has acted on a change of its settings: listening
+    /// on `port` when `enabled`, or failing with a reason; stopped otherwise. The proxy applies
+    /// configuration changes within a second (`server::engine::watch_config`), so a console
+    /// action can answer with the outcome rather than "starting".
+    pub async fn settled(&self, enabled: bool, port: u16, limit: std::time::Duration) {
+        let deadline = tokio::time::Instant::now() + limit;
+        loop {
+            let done = match self.listening() {
+                Some(address) => enabled && address.port() == port,
+                None => !enabled || self.error().is_some(),
+            };
+            if done || tokio::time::Instant::now() >= deadline {
+                return;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+        }
+    }
+
     pub fn count(&self, outcome: ProxyOutcome) {
         self.outcomes[outcome.index()].fetch_add(1, Ordering::Relaxed);
     }

@@ -59,6 +59,9 @@ pub struct KdcProxyView {
     pub listening: Option<String>,
     /// Why the enabled proxy does not listen.
     pub error: Option<String>,
+    /// The names it has a certificate for (the SMB over QUIC mappings'): TLS to any other name
+    /// is refused, so clients must be told one of these.
+    pub names: Vec<String>,
     /// Requests answered by a KDC, and the others (refused, or no KDC answered).
     pub forwarded: u64,
     pub failed: u64,

@@ -107,7 +107,14 @@ fn Sections(status: IdentityStatus, can_change: bool, actions: Actions) -> impl 
     let coverage = status.coverage.clone();
     let realms = status.realms.clone();
     let realm_names: Vec<String> = realms.iter().map(|realm| realm.name.clone()).collect();
-    let public_name = coverage.last().map(|name| name.name.clone()).unwrap_or_else(|| "fs.example.com".into());
+    // The name clients reach the proxy by: one it has a certificate for, else the server's own.
+    let public_name = status
+        .kdc_proxy
+        .names
+        .first()
+        .or(coverage.first().map(|name| &name.name))
+        .cloned()
+        .unwrap_or_else(|| "fs.example.com".into());
     view! {
         <div class="cards">
             <section class="card" aria-labelledby="identity-state-title" data-testid="identity-state">
@@ -430,6 +437,12 @@ fn ProxyCard(proxy: KdcProxyView, can_change: bool, action: ServerAction<SetKdcP
             <dl>
                 <dt>"State"</dt>
                 <dd>{state}</dd>
+                <dt>"Certificate"</dt>
+                <dd>{if proxy.names.is_empty() {
+                    view! { <span class="badge bad">"None: map a name on the SMB over QUIC page; the proxy uses its certificate"</span> }.into_any()
+                } else {
+                    view! { <span class="mono">{format!("TLS for {}", proxy.names.join(", "))}</span> }.into_any()
+                }}</dd>
                 <dt>"Requests answered by a KDC"</dt>
                 <dd>{proxy.forwarded}</dd>
                 <dt>"Requests refused or unanswered"</dt>

@@ -17,21 +17,24 @@ use crate::service::{Actor, Control};
 
 /// The names clients use: the server's own (when it runs in this process) and every SMB over
 /// QUIC mapping's.
-async fn client_names(control: &Control) -> AppResult<Vec<String>> {
-    let mut names: Vec<String> = control.server_name().map(str::to_owned).into_iter().collect();
-    for mapping in crate::backend::certs::list_mappings(&control.db).await? {
-        if !names.iter().any(|name: &String| name.eq_ignore_ascii_case(&mapping.name)) {
-            names.push(mapping.name);
+/// The names clients use: the server's own, then the SMB over QUIC mappings' (which are also
+/// the names the KDC proxy has a certificate for).
+fn client_names(server_name: Option<&str>, mapped: &[String]) -> Vec<String> {
+    let mut names: Vec<String> = server_name.map(str::to_owned).into_iter().collect();
+    for name in mapped {
+        if !names.iter().any(|known| known.eq_ignore_ascii_case(name)) {
+            names.push(name.clone());
         }
     }
-    Ok(names)
+    names
 }
 
 pub async fn status(control: &Control) -> AppResult<IdentityStatus> {
     let db = &control.db;
     let keys = kerberos::list_keys(db).await?;
-    let coverage = client_names(control)
-        .await?
+    let mapped: Vec<String> =
+        crate::backend::certs::list_mappings(db).await?.into_iter().map(|mapping| mapping.name).collect();
+    let coverage = client_names(control.server_name(), &mapped)
         .into_iter()
         .map(|name| {
             let mut principals: Vec<String> = keys
@@ -79,11 +82,11 @@ pub async fn status(control: &Control) -> AppResult<IdentityStatus> {
             .collect(),
         ntlm_policy: value("ntlm_policy"),
         max_skew_seconds: value("kerberos_max_skew_seconds").parse().unwrap_or(300),
-        kdc_proxy: kdc_proxy_view(control, &value),
+        kdc_proxy: kdc_proxy_view(control, &value, mapped),
     })
 }
 
-fn kdc_proxy_view(control: &Control, value: &dyn Fn(&str) -> String) -> KdcProxyView {
+fn kdc_proxy_view(control: &Control, value: &dyn Fn(&str) -> String, names: Vec<String>) -> KdcProxyView {
     let running = control.kdc_proxy();
     let outcomes = running.map(|state| state.outcomes()).unwrap_or_default();
     let forwarded = outcomes.iter().filter(|(o, _)| *o == ProxyOutcome::Forwarded).map(|(_, n)| n).sum();
@@ -95,6 +98,7 @@ fn kdc_proxy_view(control: &Control, value: &dyn Fn(&str) -> String) -> KdcProxy
         timeout_seconds: value("kdc_proxy_timeout_seconds").parse().unwrap_or(10),
         listening: running.and_then(|state| state.listening()).map(|address| address.to_string()),
         error: running.and_then(|state| state.error()),
+        names,
         forwarded,
         failed,
     }
@@ -132,14 +136,23 @@ pub async fn enable_kdc_proxy(
     }
     changes.push(crate::service::settings::Change { field: "enabled", key: "kdc_proxy_enabled", value: "true" });
     crate::service::settings::change(control, actor, &changes).await?;
+    if let (Some(proxy), Ok(port)) = (control.kdc_proxy(), port_value.parse()) {
+        proxy.settled(true, port, PROXY_SETTLES).await;
+    }
     Ok(status(control).await?.kdc_proxy)
 }
 
 pub async fn disable_kdc_proxy(control: &Control, actor: &Actor) -> AppResult<KdcProxyView> {
     let change = crate::service::settings::Change { field: "enabled", key: "kdc_proxy_enabled", value: "false" };
     crate::service::settings::change(control, actor, &[change]).await?;
+    if let Some(proxy) = control.kdc_proxy() {
+        proxy.settled(false, 0, PROXY_SETTLES).await;
+    }
     Ok(status(control).await?.kdc_proxy)
 }
+
+/// How long turning the KDC proxy on or off waits for the listener, in this process, to follow.
+const PROXY_SETTLES: std::time::Duration = std::time::Duration::from_secs(3);
 
 fn at(field: &'static str) -> impl Fn(AppError) -> AppError {
     move |error| match error {
