@@ -12,7 +12,7 @@
 #     and impacket (PyPI)
 #   - MIT Kerberos (a KDC the Kerberos tests start, kinit with its KDC-proxy TLS module),
 #     Debian's python3-kdcproxy (the reference KDC proxy), nss_wrapper (test names resolving to
-#     loopback), curl
+#     loopback), curl, and Samba's AD DC (a domain controller the Active Directory test starts)
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 export PATH="${CARGO_HOME:-$HOME/.cargo}/bin:$PATH"
@@ -22,7 +22,8 @@ step() { echo "setup [$(( $(date +%s) - started ))s] $*"; }
 
 apt_packages=(rustc-web cargo-web rust-web-src rustfmt-web rust-web-clippy lld-22 chromium
   smbclient samba samba-testsuite python3-venv g++ openssl
-  krb5-kdc krb5-admin-server krb5-user krb5-k5tls python3-kdcproxy libnss-wrapper curl)
+  krb5-kdc krb5-admin-server krb5-user krb5-k5tls python3-kdcproxy libnss-wrapper curl
+  samba-ad-dc samba-ad-provision ldb-tools)
 missing=()
 for package in "${apt_packages[@]}"; do
   dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q 'install ok installed' || missing+=("$package")

@@ -6,6 +6,7 @@
 
 pub mod kerberos;
 pub mod raw;
+pub mod samba_dc;
 
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};

@@ -1,0 +1,145 @@
+//! Active Directory end to end, with a real Samba AD DC on loopback standing in for Windows
+//! domain controllers: the file server's keytab exported by `samba-tool domain exportkeytab`,
+//! domain users signing in with Kerberos from MIT `kinit` and Samba's smbclient, and share
+//! permissions naming a domain group (`CORP\Sales`) and a domain user (`CORP\carol`, denied)
+//! decided by the SIDs in each ticket's PAC, including a group membership changed on the DC.
+
+mod support;
+
+use std::path::{Path, PathBuf};
+use std::process::Output;
+
+use app::service::{Actor, Control, kerberos};
+use smb_core::{Access, Event, ShareConfig};
+use support::kerberos::KerberosClient;
+use support::samba_dc::{AD_DOMAIN, AD_REALM, SambaDc};
+use support::{SmbServer, transcript};
+
+/// The file server's name, with its `cifs/` principal in the domain.
+const HOST: &str = "fs.corp.example.test";
+const ALICE: (&str, &str) = ("alice", "Alice-password-1");
+const BOB: (&str, &str) = ("bob", "Bob-password-1");
+const CAROL: (&str, &str) = ("carol", "Carol-password-1");
+
+struct Domain {
+    dc: SambaDc,
+    server: SmbServer,
+    sales: PathBuf,
+}
+
+impl Domain {
+    /// The domain with alice and carol in Sales and bob in no group; a server that knows the
+    /// realm, holds the `cifs/fs.corp.example.test` keys and shares `sales` with CORP\Sales
+    /// (Change) and `board` with CORP\Sales (Full) but not CORP\carol (Deny).
+    async fn new() -> Domain {
+        let dc = SambaDc::start(
+            &[(ALICE.0, ALICE.1, &["Sales"]), (BOB.0, BOB.1, &[]), (CAROL.0, CAROL.1, &["Sales"])],
+            &[HOST],
+        );
+        let server = SmbServer::start().await;
+        let control = Control::command_line(server.db.clone());
+        let actor = Actor::CommandLine { uid: 0 };
+        kerberos::set_realm(&control, &actor, AD_REALM, &[dc.kdc.to_string()]).await.expect("realm");
+        let keytab = std::fs::read(dc.keytab(HOST)).unwrap();
+        let imported = kerberos::import_keytab(&control, &actor, &keytab, "exportkeytab").await.expect("keytab");
+        assert_eq!(imported.principals, [format!("cifs/{HOST}@{AD_REALM}")]);
+        assert_eq!(imported.added, 2, "AES-256 and AES-128 keys: {imported:?}");
+        for (kind, name) in [("group", "Sales"), ("user", CAROL.0)] {
+            let recorded = format!("{AD_DOMAIN}\\{name}");
+            kerberos::set_domain_name(&control, &actor, &recorded, &dc.sid(kind, name)).await.expect("domain name");
+        }
+        let share = |name: &str, permissions: Vec<(String, Access)>| ShareConfig {
+            name: name.into(),
+            path: PathBuf::new(),
+            description: String::new(),
+            permissions,
+            encrypt_data: false,
+            access_based_enumeration: false,
+            max_users: None,
+        };
+        let sales = server.share_with(share("sales", vec![("CORP\\Sales".into(), Access::Change)])).await;
+        server
+            .share_with(share(
+                "board",
+                vec![("CORP\\Sales".into(), Access::Full), ("CORP\\carol".into(), Access::Deny)],
+            ))
+            .await;
+        Domain { dc, server, sales }
+    }
+
+    /// `kinit USER` at the DC and `kvno cifs/fs.corp.example.test`: a fresh ticket with a fresh PAC.
+    async fn tickets(&self, (user, password): (&str, &str)) -> KerberosClient {
+        let client = KerberosClient::new(self.dc.conf(), self.dc.path(), user);
+        let _ = std::fs::remove_file(&client.cache);
+        let output = client.kinit(user, password).await;
+        assert!(output.status.success(), "kinit {user}:\n{}\n{}", transcript(&output), self.dc.log());
+        let output = client.kvno(&format!("cifs/{HOST}")).await;
+        assert!(output.status.success(), "kvno cifs/{HOST} for {user}:\n{}", transcript(&output));
+        client
+    }
+
+    async fn smbclient(&self, client: &KerberosClient, share: &str, dir: &Path, commands: &str) -> Output {
+        let unc = format!("//{HOST}/{share}");
+        let port = self.server.port();
+        let args = [unc.as_str(), "-p", port.as_str(), "--use-kerberos=required", "-c", commands];
+        client.run_in("smbclient", &args, dir).await
+    }
+}
+
+fn text(output: &Output) -> String {
+    format!("{}{}", String::from_utf8_lossy(&output.stdout), String::from_utf8_lossy(&output.stderr))
+}
+
+fn logons(events: &mut tokio::sync::broadcast::Receiver<Event>) -> Vec<String> {
+    let mut users = Vec::new();
+    while let Ok(event) = events.try_recv() {
+        if let Event::LogonSucceeded { user, .. } = event {
+            users.push(user);
+        }
+    }
+    users
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn domain_users_sign_in_with_kerberos_and_pac_groups_decide_share_access_as_on_windows() {
+    let domain = Domain::new().await;
+    let mut events = domain.server.engine.subscribe();
+    let local = tempfile::tempdir().unwrap();
+    std::fs::write(local.path().join("plan.txt"), b"quarterly plan\n").unwrap();
+
+    // alice is in CORP\Sales: she writes and reads on `sales`, and signs in as CORP\alice.
+    let alice = domain.tickets(ALICE).await;
+    let output = domain.smbclient(&alice, "sales", local.path(), "put plan.txt; get plan.txt back.txt").await;
+    assert!(
+        output.status.success() && !text(&output).contains("NT_STATUS_"),
+        "alice on sales:\n{}",
+        transcript(&output)
+    );
+    assert_eq!(std::fs::read(domain.sales.join("plan.txt")).unwrap(), b"quarterly plan\n");
+    assert_eq!(std::fs::read(local.path().join("back.txt")).unwrap(), b"quarterly plan\n");
+    assert_eq!(logons(&mut events), [format!("{AD_DOMAIN}\\alice")], "the session's identity is the domain user");
+
+    // bob is in no group the share names: refused at TREE_CONNECT, as Windows does.
+    let bob = domain.tickets(BOB).await;
+    let output = domain.smbclient(&bob, "sales", local.path(), "ls").await;
+    assert!(text(&output).contains("NT_STATUS_ACCESS_DENIED"), "bob on sales:\n{}", transcript(&output));
+    assert_eq!(logons(&mut events), [format!("{AD_DOMAIN}\\bob")], "bob signed in; only the share refused him");
+
+    // carol is in Sales, but `board` denies her by name: Deny wins over the group's Full.
+    let carol = domain.tickets(CAROL).await;
+    let output = domain.smbclient(&carol, "board", local.path(), "ls").await;
+    assert!(text(&output).contains("NT_STATUS_ACCESS_DENIED"), "carol on board:\n{}", transcript(&output));
+    let output = domain.smbclient(&alice, "board", local.path(), "ls").await;
+    assert!(
+        output.status.success() && !text(&output).contains("NT_STATUS_"),
+        "alice on board:\n{}",
+        transcript(&output)
+    );
+
+    // bob joins Sales on the DC: his next ticket's PAC carries the group, and the share opens.
+    domain.dc.samba_tool(&["group", "addmembers", "Sales", BOB.0]);
+    let bob = domain.tickets(BOB).await;
+    let output = domain.smbclient(&bob, "sales", local.path(), "get plan.txt bob.txt").await;
+    assert!(output.status.success() && !text(&output).contains("NT_STATUS_"), "bob in Sales:\n{}", transcript(&output));
+    assert_eq!(std::fs::read(local.path().join("bob.txt")).unwrap(), b"quarterly plan\n");
+}
