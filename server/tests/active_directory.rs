@@ -86,6 +86,44 @@ impl Domain {
     }
 }
 
+impl Domain {
+    /// Keeps an interactive smbclient connected to `share` and reads the sessions as the
+    /// Sessions page does (`backend::sessions::live`) until it shows `user` on `share`.
+    async fn sessions_page_shows(&self, client: &KerberosClient, share: &str, user: &str) {
+        use tokio::io::AsyncWriteExt;
+        let unc = format!("//{HOST}/{share}");
+        let mut smbclient = tokio::process::Command::new("smbclient")
+            .args([unc.as_str(), "-p", &self.server.port(), "--use-kerberos=required", "--no-pass"])
+            .envs(client.env())
+            .stdin(std::process::Stdio::piped())
+            .stdout(std::fs::File::create(self.dc.path().join("smbclient.out")).unwrap())
+            .stderr(std::fs::File::create(self.dc.path().join("smbclient.err")).unwrap())
+            .kill_on_drop(true)
+            .spawn()
+            .expect("smbclient");
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+        let row = loop {
+            let live = app::backend::sessions::live(&self.server.engine);
+            let session = live.sessions.into_iter().find(|row| row.user == user);
+            if let Some(row) = session.as_ref().filter(|row| row.shares.iter().any(|s| s == share)) {
+                break row.clone();
+            }
+            assert!(
+                std::time::Instant::now() < deadline,
+                "no session of {user} on {share}: {session:?}; smbclient said:\n{}\n{}",
+                std::fs::read_to_string(self.dc.path().join("smbclient.out")).unwrap_or_default(),
+                std::fs::read_to_string(self.dc.path().join("smbclient.err")).unwrap_or_default()
+            );
+            tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+        };
+        assert_eq!(row.transport, "TCP");
+        let mut stdin = smbclient.stdin.take().unwrap();
+        stdin.write_all(b"exit\n").await.unwrap();
+        drop(stdin);
+        let _ = tokio::time::timeout(std::time::Duration::from_secs(10), smbclient.wait()).await;
+    }
+}
+
 fn text(output: &Output) -> String {
     format!("{}{}", String::from_utf8_lossy(&output.stdout), String::from_utf8_lossy(&output.stderr))
 }
@@ -107,7 +145,8 @@ async fn domain_users_sign_in_with_kerberos_and_pac_groups_decide_share_access_a
     let local = tempfile::tempdir().unwrap();
     std::fs::write(local.path().join("plan.txt"), b"quarterly plan\n").unwrap();
 
-    // alice is in CORP\Sales: she writes and reads on `sales`, and signs in as CORP\alice.
+    // alice is in CORP\Sales: she writes and reads on `sales`, and signs in as CORP\alice,
+    // which is what the Sessions page shows.
     let alice = domain.tickets(ALICE).await;
     let output = domain.smbclient(&alice, "sales", local.path(), "put plan.txt; get plan.txt back.txt").await;
     assert!(
@@ -118,6 +157,8 @@ async fn domain_users_sign_in_with_kerberos_and_pac_groups_decide_share_access_a
     assert_eq!(std::fs::read(domain.sales.join("plan.txt")).unwrap(), b"quarterly plan\n");
     assert_eq!(std::fs::read(local.path().join("back.txt")).unwrap(), b"quarterly plan\n");
     assert_eq!(logons(&mut events), [format!("{AD_DOMAIN}\\alice")], "the session's identity is the domain user");
+    domain.sessions_page_shows(&alice, "sales", &format!("{AD_DOMAIN}\\alice")).await;
+    logons(&mut events);
 
     // bob is in no group the share names: refused at TREE_CONNECT, as Windows does.
     let bob = domain.tickets(BOB).await;
