@@ -1,50 +1,23 @@
-import { execFileSync } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
 import { expect, Page, test } from '@playwright/test';
 import { EdgeShare, freePort } from '../support/server';
 import { hydrated, screenshot, signIn } from '../support/console';
+import { TestCa } from '../support/pki';
 
 let server: EdgeShare;
-let pki: string;
+let ca: TestCa;
 test.beforeAll(async () => {
   server = await EdgeShare.start();
   server.cli(['admin', 'add', 'boss', '--role', 'admin', '--password-stdin'], 'boss password 123\n');
-  pki = mkdtempSync(path.join(os.tmpdir(), 'edgeshare-e2e-pki-'));
-  openssl(['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes', '-keyout', 'ca.key',
-    '-out', 'ca.pem', '-days', '30', '-subj', '/CN=E2E Issuing CA', '-addext', 'basicConstraints=critical,CA:TRUE',
-    '-addext', 'keyUsage=critical,keyCertSign,cRLSign']);
-  writeFileSync(path.join(pki, 'index.txt'), '');
-  writeFileSync(path.join(pki, 'serial'), '1000\n');
-  writeFileSync(path.join(pki, 'ca.cnf'), [
-    '[ca]', 'default_ca = edge', '[edge]', `dir = ${pki}`, `database = ${pki}/index.txt`, `new_certs_dir = ${pki}`,
-    `serial = ${pki}/serial`, 'default_md = sha256', 'policy = any', 'unique_subject = no', '[any]',
-    'commonName = supplied', ''].join('\n'));
-  writeFileSync(path.join(pki, 'server.ext'), ['basicConstraints = CA:FALSE', 'keyUsage = critical,digitalSignature',
-    'extendedKeyUsage = serverAuth', 'subjectAltName = DNS:localhost', ''].join('\n'));
+  ca = TestCa.create();
 });
 test.afterAll(async () => {
   await server.stop();
-  rmSync(pki, { recursive: true, force: true });
+  ca.remove();
 });
-
-function openssl(args: string[]): void {
-  execFileSync('openssl', args, { cwd: pki, stdio: 'pipe' });
-}
-
-/** openssl's GeneralizedTime for `seconds` from now. */
-function when(seconds: number): string {
-  return new Date(Date.now() + seconds * 1000).toISOString().replace(/[-:T]/g, '').replace(/\.\d+Z$/, 'Z');
-}
 
 /** A server certificate for localhost from the test CA, valid from an hour ago for `seconds`. */
 function issue(name: string, seconds: number): { chain: string; key: string } {
-  openssl(['req', '-new', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes', '-keyout', `${name}.key`,
-    '-out', `${name}.csr`, '-subj', '/CN=localhost']);
-  openssl(['ca', '-batch', '-config', 'ca.cnf', '-in', `${name}.csr`, '-out', `${name}.pem`, '-notext', '-cert', 'ca.pem',
-    '-keyfile', 'ca.key', '-extfile', 'server.ext', '-startdate', when(-3600), '-enddate', when(seconds)]);
-  return { chain: path.join(pki, `${name}.pem`), key: path.join(pki, `${name}.key`) };
+  return ca.issue(name, 'localhost', seconds);
 }
 
 async function checkAgainUntil(page: Page, level: string): Promise<void> {

@@ -7,12 +7,15 @@ import path from 'node:path';
 import { expect, test } from '@playwright/test';
 import { EdgeShare, freePort } from '../support/server';
 import { hydrated, screenshot, signIn } from '../support/console';
+import { TestCa } from '../support/pki';
 
 let server: EdgeShare;
 let work: string;
 let kdc: net.Server;
 let kdcPort: number;
+let ca: TestCa;
 test.beforeAll(async () => {
+  ca = TestCa.create();
   server = await EdgeShare.start();
   server.cli(['admin', 'add', 'boss', '--role', 'admin', '--password-stdin'], 'boss password 123\n');
   server.cli(['admin', 'add', 'auditor', '--role', 'reader', '--password-stdin'], 'auditor password 1\n');
@@ -27,6 +30,7 @@ test.afterAll(async () => {
   await server.stop();
   await new Promise((resolve) => kdc.close(resolve));
   rmSync(work, { recursive: true, force: true });
+  ca.remove();
 });
 
 /** A keytab written by MIT's ktutil, as `kadmin ktadd` would: one key version in two AES enctypes. */
@@ -122,9 +126,12 @@ test('an administrator adds a realm, tests its KDCs, imports a keytab, turns the
   await expect(proxy).toContainText(`Listening on TCP 127.0.0.1:${proxyPort}`);
   // Without an SMB over QUIC mapping it has no certificate, and says so.
   await expect(proxy).toContainText('None: map a name on the SMB over QUIC page');
-  server.cli(['cert', 'generate', '--dns', 'e2e.edgeshare.test']);
+  // The server's public name gets a certificate from a CA, for SMB over QUIC and the proxy alike.
+  const issued = ca.issue('fs', 'e2e.edgeshare.test', 60 * 86_400);
+  server.cli(['cert', 'import', '--pem', issued.chain, '--key', issued.key]);
   const thumbprint = server.cli(['cert', 'list']).split('\n').find((l) => l.includes('e2e.edgeshare.test'))!.split(/\s+/)[0];
   server.cli(['quic', 'map', '--name', 'e2e.edgeshare.test', '--thumbprint', thumbprint]);
+  server.cli(['quic', 'enable', '--port', String(await freePort()), '--address', '127.0.0.1']);
   await page.reload();
   await hydrated(page);
   await expect(proxy).toContainText('TLS for e2e.edgeshare.test');
@@ -160,6 +167,22 @@ test('an administrator adds a realm, tests its KDCs, imports a keytab, turns the
   const reachable = page.locator('tr[data-check="KDCs reachable"]', { hasText: 'EXAMPLE.TEST' });
   await expect(reachable).toHaveAttribute('data-level', 'warning');
   await expect(reachable).toContainText('1 of 2 KDCs answer');
+
+  // The KDC that never answers goes from the realm: the whole report turns green.
+  await page.goto(`${server.url}/identity`);
+  await hydrated(page);
+  await page.getByLabel('Realm', { exact: true }).fill('EXAMPLE.TEST');
+  await page.getByLabel('KDCs').fill(`127.0.0.1:${kdcPort}`);
+  await page.getByRole('button', { name: 'Save realm' }).click();
+  await expect(realm).not.toContainText(`127.0.0.1:${closed}`);
+  await page.goto(`${server.url}/health`);
+  await hydrated(page);
+  await expect(page.getByTestId('health-status').locator('h2 .badge')).toHaveAttribute('data-level', 'good');
+  await expect(page.locator('tr[data-level="critical"], tr[data-level="warning"]')).toHaveCount(0);
+  await expect(page.locator('tr[data-check="Certificate"]', { hasText: 'KDC proxy' })).toContainText(
+    'TLS for e2e.edgeshare.test',
+  );
+  await screenshot(page, 'identity-health');
 
   // The last keys cannot go while NTLM is refused: nobody could sign in. Allowed again, they can.
   await page.goto(`${server.url}/identity`);
