@@ -1,5 +1,5 @@
 # The two commands of the README, and the steps they are made of.
-.PHONY: setup build release run test bench-smb bench-quic bench-abuse
+.PHONY: setup build release run test bench-smb bench-quic bench-abuse bench-kerberos
 
 setup:
 	scripts/setup.sh
@@ -29,3 +29,7 @@ bench-quic:
 # Legitimate smbclient clients with and without 1,000 hostile connections, over TCP and QUIC.
 bench-abuse:
 	scripts/bench-abuse.sh
+
+# Kerberos and NTLMv2 logons on EdgeShare and Samba side by side; the KDC proxy against direct KDC access.
+bench-kerberos:
+	scripts/bench-kerberos.sh

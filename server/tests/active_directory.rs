@@ -1,6 +1,6 @@
 //! Active Directory end to end, with a real Samba AD DC on loopback standing in for Windows
 //! domain controllers: the file server's keytab exported by `samba-tool domain exportkeytab`,
-//! domain users signing in with Kerberos from MIT `kinit` and Samba's smbclient, and share
+//! domain users signing in with Kerberos from MIT `kinit` with Samba's smbclient and impacket, and share
 //! permissions naming a domain group (`CORP\Sales`) and a domain user (`CORP\carol`, denied)
 //! decided by the SIDs in each ticket's PAC, including a group membership changed on the DC.
 
@@ -176,6 +176,19 @@ async fn domain_users_sign_in_with_kerberos_and_pac_groups_decide_share_access_a
         "alice on board:\n{}",
         transcript(&output)
     );
+
+    // impacket, whose hand-built AP-REQ has no GSS checksum, signs in as alice with her ticket.
+    let script = format!("{}/tests/clients/impacket_kerberos.py", env!("CARGO_MANIFEST_DIR"));
+    let port = domain.server.port();
+    let mut env = alice.env();
+    env.retain(|(key, _)| *key != "KRB5CCNAME");
+    env.push(("KRB5CCNAME", alice.cache.display().to_string()));
+    let python = support::python();
+    let args = [script.as_str(), "127.0.0.1", HOST, &port, AD_REALM, ALICE.0, "sales", "plan.txt", "quarterly plan\n"];
+    let output =
+        support::run_tool_env(python.to_str().unwrap(), &args, &env, None, None, std::time::Duration::from_secs(60))
+            .await;
+    assert!(output.status.success(), "impacket with Kerberos:\n{}", transcript(&output));
 
     // bob joins Sales on the DC: his next ticket's PAC carries the group, and the share opens.
     domain.dc.samba_tool(&["group", "addmembers", "Sales", BOB.0]);

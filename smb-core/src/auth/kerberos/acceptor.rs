@@ -220,12 +220,17 @@ pub(crate) fn accept(
     // bindings are not checked: SMB has none to compare with (MS-SMB2 carries no channel
     // bindings), and Windows and MIT clients send zeros; a client that sends others bound the
     // context to a channel we cannot see, which MIT's acceptor without bindings also accepts.
-    let checksum = match authenticator.gss_checksum() {
-        Ok(Some(checksum)) => checksum,
-        Ok(None) => {
-            return Err(Rejected::new(ErrorCode::KRB_AP_ERR_INAPP_CKSUM, "the authenticator has no GSS checksum"));
+    // Some SMB clients build their AP-REQ by hand without any checksum (impacket): as Windows
+    // (MS-KILE) and MIT's acceptor do, that means no GSS flags and no bindings, with mutual
+    // authentication asked for by the AP options alone. A checksum of another kind, or a
+    // malformed one, is refused.
+    let flags = match (&authenticator.cksum, authenticator.gss_checksum()) {
+        (None, _) => 0,
+        (Some(_), Ok(Some(checksum))) => checksum.flags,
+        (Some(_), Ok(None)) => {
+            return Err(Rejected::new(ErrorCode::KRB_AP_ERR_INAPP_CKSUM, "the authenticator's checksum is not GSS's"));
         }
-        Err(_) => return Err(Rejected::new(ErrorCode::KRB_AP_ERR_INAPP_CKSUM, "malformed GSS checksum")),
+        (Some(_), Err(_)) => return Err(Rejected::new(ErrorCode::KRB_AP_ERR_INAPP_CKSUM, "malformed GSS checksum")),
     };
 
     // MS-KILE 3.4.5.3, MS-PAC 3.2.x: a PAC is trusted only if its server signature verifies
@@ -264,7 +269,7 @@ pub(crate) fn accept(
         authenticator.subkey.as_ref().map(EncryptionKey::key).transpose().map_err(|_| {
             Rejected::new(ErrorCode::KRB_AP_ERR_BAD_INTEGRITY, "the authenticator's subkey is unusable")
         })?;
-    let mutual = checksum.flags & gss_flags::MUTUAL != 0 || ap_req.ap_options & ap_options::MUTUAL_REQUIRED != 0;
+    let mutual = flags & gss_flags::MUTUAL != 0 || ap_req.ap_options & ap_options::MUTUAL_REQUIRED != 0;
     let (reply, acceptor_subkey, seq_number) = if mutual {
         let (reply, subkey, seq_number) =
             ap_rep(&authenticator, &ticket_key, authenticator_subkey.as_ref(), mech, random)?;
@@ -286,7 +291,7 @@ pub(crate) fn accept(
         pac,
         pac_bytes,
         ticket_end: ticket.endtime,
-        flags: checksum.flags,
+        flags,
         mech,
     })
 }

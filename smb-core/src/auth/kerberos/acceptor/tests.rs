@@ -370,11 +370,21 @@ fn an_authenticator_for_another_client_is_a_bad_match() {
 }
 
 #[test]
-fn an_authenticator_without_the_gss_checksum_is_refused() {
+fn an_authenticator_without_a_checksum_means_no_gss_flags_and_mutual_only_by_the_ap_options() {
     let mut request = Request::new();
     request.checksum = None;
-    assert_eq!(request.refused().code, ErrorCode::KRB_AP_ERR_INAPP_CKSUM);
+    let accepted = request.accept().unwrap();
+    assert_eq!(accepted.flags, 0);
+    assert!(accepted.reply.is_some(), "mutual-required in the AP options still gets the AP-REP");
 
+    request.ap_options = 0;
+    let accepted = request.accept().unwrap();
+    assert!(accepted.reply.is_none());
+}
+
+#[test]
+fn an_authenticator_with_a_checksum_other_than_the_gss_one_or_a_malformed_one_is_refused() {
+    let mut request = Request::new();
     request.checksum = Some(Checksum { cksumtype: 16, checksum: vec![0; 12] });
     assert_eq!(request.refused().code, ErrorCode::KRB_AP_ERR_INAPP_CKSUM);
 
