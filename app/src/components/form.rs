@@ -263,3 +263,53 @@ where
         </section>
     }
 }
+
+/// A file input whose file the browser reads and hands over base64-encoded with its name (what
+/// the import forms send to their server functions). `reading` is true while the browser reads;
+/// `error` says why nothing was handed over.
+#[derive(Clone, Copy)]
+pub struct ChosenFile {
+    pub input: NodeRef<leptos::html::Input>,
+    pub reading: RwSignal<bool>,
+    pub error: RwSignal<Option<String>>,
+}
+
+impl ChosenFile {
+    pub fn new() -> ChosenFile {
+        ChosenFile { input: NodeRef::new(), reading: RwSignal::new(false), error: RwSignal::new(None) }
+    }
+
+    /// Reads the chosen file, or says `missing` when none is, then calls `then(base64, name)`.
+    pub fn read(self, missing: &'static str, then: impl FnOnce(String, String) + 'static) {
+        self.error.set(None);
+        #[cfg(feature = "hydrate")]
+        {
+            let Some(file) = self.input.get_untracked().and_then(|input| input.files()).and_then(|files| files.get(0))
+            else {
+                self.error.set(Some(missing.into()));
+                return;
+            };
+            self.reading.set(true);
+            leptos::task::spawn_local(async move {
+                use base64::Engine;
+                let read = wasm_bindgen_futures::JsFuture::from(file.array_buffer()).await;
+                self.reading.set(false);
+                match read {
+                    Ok(buffer) => {
+                        let bytes = js_sys::Uint8Array::new(&buffer).to_vec();
+                        then(base64::engine::general_purpose::STANDARD.encode(bytes), file.name());
+                    }
+                    Err(_) => self.error.set(Some("The browser could not read that file.".into())),
+                }
+            });
+        }
+        #[cfg(not(feature = "hydrate"))]
+        let _ = (missing, then);
+    }
+}
+
+impl Default for ChosenFile {
+    fn default() -> ChosenFile {
+        ChosenFile::new()
+    }
+}

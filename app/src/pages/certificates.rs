@@ -4,7 +4,7 @@ use crate::api::certs::{
     ExportCertificate, GenerateCertificate, ImportCertificatePem, ImportCertificatePfx, RemoveCertificate,
     list_certificates,
 };
-use crate::components::form::{ConfirmDelete, FormCard, FormError, Submit, action_error};
+use crate::components::form::{ChosenFile, ConfirmDelete, FormCard, FormError, Submit, action_error};
 use crate::components::format::timestamp;
 use crate::components::layout::use_viewer;
 use crate::components::page::PageHeader;
@@ -319,47 +319,22 @@ pub fn ImportPemForm(import_pem: ServerAction<ImportCertificatePem>) -> impl Int
 #[component]
 pub fn ImportPfxForm(import_pfx: ServerAction<ImportCertificatePfx>) -> impl IntoView {
     let error = action_error(import_pfx);
-    let file_input = NodeRef::<leptos::html::Input>::new();
+    let file = ChosenFile::new();
     let password = RwSignal::new(String::new());
-    let reading = RwSignal::new(false);
-    let local_error = RwSignal::new(None::<String>);
     let pfx_error = Signal::derive(move || {
-        local_error.get().or_else(|| error.get().and_then(|e| e.for_field("pfx").map(str::to_owned)))
+        file.error.get().or_else(|| error.get().and_then(|e| e.for_field("pfx").map(str::to_owned)))
     });
     let password_error = Signal::derive(move || error.get().and_then(|e| e.for_field("password").map(str::to_owned)));
-    let pending = Signal::derive(move || reading.get() || import_pfx.pending().get());
+    let pending = Signal::derive(move || file.reading.get() || import_pfx.pending().get());
     let on_submit = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
         if pending.get_untracked() {
             return;
         }
-        local_error.set(None);
-        #[cfg(feature = "hydrate")]
-        {
-            let Some(file) = file_input.get_untracked().and_then(|input| input.files()).and_then(|files| files.get(0))
-            else {
-                local_error.set(Some("Choose a PFX (.pfx or .p12) file.".into()));
-                return;
-            };
-            reading.set(true);
-            let password = password.get_untracked();
-            leptos::task::spawn_local(async move {
-                use base64::Engine;
-                let bytes = match wasm_bindgen_futures::JsFuture::from(file.array_buffer()).await {
-                    Ok(buffer) => js_sys::Uint8Array::new(&buffer).to_vec(),
-                    Err(_) => {
-                        local_error.set(Some("The browser could not read that file.".into()));
-                        reading.set(false);
-                        return;
-                    }
-                };
-                reading.set(false);
-                let pfx_base64 = base64::engine::general_purpose::STANDARD.encode(bytes);
-                import_pfx.dispatch(ImportCertificatePfx { pfx_base64, password });
-            });
-        }
-        #[cfg(not(feature = "hydrate"))]
-        let _ = (file_input, password);
+        let password = password.get_untracked();
+        file.read("Choose a PFX (.pfx or .p12) file.", move |pfx_base64, _| {
+            import_pfx.dispatch(ImportCertificatePfx { pfx_base64, password });
+        });
     };
     view! {
         <section class="card" aria-labelledby="import-pfx-title">
@@ -368,7 +343,7 @@ pub fn ImportPfxForm(import_pfx: ServerAction<ImportCertificatePfx>) -> impl Int
                 <FormError error/>
                 <div class="field" class:invalid=move || pfx_error.get().is_some()>
                     <label for="pfx-file">"PFX / PKCS#12 file"</label>
-                    <input id="pfx-file" type="file" accept=".pfx,.p12,application/x-pkcs12" node_ref=file_input
+                    <input id="pfx-file" type="file" accept=".pfx,.p12,application/x-pkcs12" node_ref=file.input
                         aria-describedby="pfx-file-error"/>
                     <p class="field-error" id="pfx-file-error" role="alert">{pfx_error}</p>
                 </div>

@@ -9,7 +9,7 @@ use crate::api::identity::{
     CheckKdcs, ImportKeytab, MapPrincipal, RemoveDomainName, RemoveKeys, RemoveRealm, SetDomainName, SetKdcProxy,
     SetNtlmPolicy, SetRealm, UnmapPrincipal, get_identity_status,
 };
-use crate::components::form::{Choice, ConfirmDelete, Field, FormError, Submit, action_error};
+use crate::components::form::{Choice, ChosenFile, ConfirmDelete, Field, FormError, Submit, action_error};
 use crate::components::layout::use_viewer;
 use crate::components::page::PageHeader;
 use crate::components::resource::ResourceView;
@@ -336,44 +336,19 @@ fn KeysTable(keys: Vec<KeyView>, can_change: bool, remove: ServerAction<RemoveKe
 #[component]
 fn KeytabForm(import: ServerAction<ImportKeytab>) -> impl IntoView {
     let error = action_error(import);
-    let file_input = NodeRef::<leptos::html::Input>::new();
-    let reading = RwSignal::new(false);
-    let local_error = RwSignal::new(None::<String>);
+    let file = ChosenFile::new();
     let keytab_error = Signal::derive(move || {
-        local_error.get().or_else(|| error.get().and_then(|e| e.for_field("keytab").map(str::to_owned)))
+        file.error.get().or_else(|| error.get().and_then(|e| e.for_field("keytab").map(str::to_owned)))
     });
-    let pending = Signal::derive(move || reading.get() || import.pending().get());
+    let pending = Signal::derive(move || file.reading.get() || import.pending().get());
     let on_submit = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
         if pending.get_untracked() {
             return;
         }
-        local_error.set(None);
-        #[cfg(feature = "hydrate")]
-        {
-            let Some(file) = file_input.get_untracked().and_then(|input| input.files()).and_then(|files| files.get(0))
-            else {
-                local_error.set(Some("Choose a keytab file.".into()));
-                return;
-            };
-            reading.set(true);
-            leptos::task::spawn_local(async move {
-                use base64::Engine;
-                let bytes = match wasm_bindgen_futures::JsFuture::from(file.array_buffer()).await {
-                    Ok(buffer) => js_sys::Uint8Array::new(&buffer).to_vec(),
-                    Err(_) => {
-                        local_error.set(Some("The browser could not read that file.".into()));
-                        reading.set(false);
-                        return;
-                    }
-                };
-                reading.set(false);
-                let keytab_base64 = base64::engine::general_purpose::STANDARD.encode(bytes);
-                import.dispatch(ImportKeytab { keytab_base64, file_name: file.name() });
-            });
-        }
-        #[cfg(not(feature = "hydrate"))]
-        let _ = file_input;
+        file.read("Choose a keytab file.", move |keytab_base64, file_name| {
+            import.dispatch(ImportKeytab { keytab_base64, file_name });
+        });
     };
     let imported = move || {
         import.value().get().and_then(|result| result.ok()).map(|done| {
@@ -395,7 +370,7 @@ fn KeytabForm(import: ServerAction<ImportKeytab>) -> impl IntoView {
             <FormError error/>
             <div class="field" class:invalid=move || keytab_error.get().is_some()>
                 <label for="keytab-file">"Keytab file"</label>
-                <input id="keytab-file" type="file" accept=".keytab,.kt,application/octet-stream" node_ref=file_input
+                <input id="keytab-file" type="file" accept=".keytab,.kt,application/octet-stream" node_ref=file.input
                     aria-describedby="keytab-file-hint keytab-file-error"/>
                 <p class="hint" id="keytab-file-hint">
                     "From ktpass, samba-tool domain exportkeytab or kadmin ktadd. The realm must be added first."
