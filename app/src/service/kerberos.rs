@@ -289,22 +289,32 @@ pub async fn remove_domain_name(control: &Control, actor: &Actor, name: &str) ->
 /// How long one KDC may take to accept a connection in [`check_kdcs`].
 const KDC_CHECK_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(3);
 
-/// Whether each KDC of `realm` accepts a connection on its Kerberos port (TCP), and how fast.
+/// Whether each KDC of `realm` accepts a connection on its Kerberos port (TCP), and how fast,
+/// in the realm's order.
 pub async fn check_kdcs(control: &Control, realm: &str) -> AppResult<Vec<KdcCheck>> {
     let realm = kerberos::find_realm(&control.db, realm)
         .await?
         .ok_or_else(|| AppError::NotFound(format!("No realm named '{}'.", realm.trim())))?;
-    let mut checks = Vec::with_capacity(realm.kdcs.len());
-    for kdc in realm.kdcs {
+    // All at once: a realm with dead KDCs answers in one timeout, not one per KDC (the health
+    // report runs this at every load).
+    let mut probes = tokio::task::JoinSet::new();
+    for (index, kdc) in realm.kdcs.into_iter().enumerate() {
         let Some((host, port)) = kerberos::split_host_port(&kdc) else { continue };
-        let started = std::time::Instant::now();
-        let connect = tokio::time::timeout(KDC_CHECK_TIMEOUT, tokio::net::TcpStream::connect((host, port))).await;
-        let (reachable, detail) = match connect {
-            Ok(Ok(_)) => (true, format!("answered in {} ms", started.elapsed().as_millis())),
-            Ok(Err(error)) => (false, format!("cannot connect: {error}")),
-            Err(_) => (false, format!("no answer within {} s", KDC_CHECK_TIMEOUT.as_secs())),
-        };
-        checks.push(KdcCheck { kdc, reachable, detail });
+        let host = host.to_owned();
+        probes.spawn(async move {
+            let started = std::time::Instant::now();
+            let connect =
+                tokio::time::timeout(KDC_CHECK_TIMEOUT, tokio::net::TcpStream::connect((host.as_str(), port))).await;
+            let (reachable, detail) = match connect {
+                Ok(Ok(_)) => (true, format!("answered in {} ms", started.elapsed().as_millis())),
+                Ok(Err(error)) => (false, format!("cannot connect: {error}")),
+                Err(_) => (false, format!("no answer within {} s", KDC_CHECK_TIMEOUT.as_secs())),
+            };
+            (index, KdcCheck { kdc, reachable, detail })
+        });
     }
+    let mut checks = probes.join_all().await;
+    checks.sort_by_key(|(index, _)| *index);
+    let checks = checks.into_iter().map(|(_, check)| check).collect();
     Ok(checks)
 }
