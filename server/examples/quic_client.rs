@@ -2,13 +2,18 @@
 //! `\\NAME\SHARE` over QUIC at ADDRESS, trusting the CA in CA_FILE (DER or PEM, as the console
 //! exports it), writes FILE with CONTENT, reads it back and prints what it read.
 //!
-//! quic_client ADDRESS NAME CA_FILE SHARE USER PASSWORD FILE CONTENT
+//! quic_client [--kerberos] ADDRESS NAME CA_FILE SHARE USER PASSWORD FILE CONTENT
+//!
+//! With `--kerberos` it signs in with Kerberos only (USER is `name@REALM`): sspi-rs finds the
+//! realm's KDC in `SSPI_KDC_URL_<REALM>`, which may be a KDC proxy (`https://NAME:PORT/KdcProxy`,
+//! its certificate trusted through `SSL_CERT_FILE`).
 
 use std::net::SocketAddr;
 use std::time::Duration;
 
 use rustls::pki_types::pem::PemObject;
 
+use smb::connection::AuthMethodsConfig;
 use smb::transport::{QuicCertValidationOptions, QuicConfig, TransportConfig};
 use smb::{
     Client, ClientConfig, ConnectionConfig, CreateOptions, FileAccessMask, FileAttributes, FileCreateArgs, ReadAt,
@@ -17,11 +22,12 @@ use smb::{
 
 const LIMIT: Duration = Duration::from_secs(20);
 
-fn client(port: u16, ca_der: &str) -> Client {
+fn client(port: u16, ca_der: &str, kerberos: bool) -> Client {
     Client::new(ClientConfig {
         dfs: false,
         connection: ConnectionConfig {
             port: Some(port),
+            auth_methods: AuthMethodsConfig { ntlm: !kerberos, kerberos },
             timeout: Some(LIMIT),
             smb2_only_negotiate: true,
             transport: TransportConfig::Quic(QuicConfig {
@@ -50,8 +56,12 @@ fn der_file(path: &str) -> Result<String, String> {
 }
 
 async fn run(args: &[String]) -> Result<String, String> {
+    let (kerberos, args) = match args.split_first() {
+        Some((first, rest)) if first == "--kerberos" => (true, rest),
+        _ => (false, args),
+    };
     let [address, name, ca, share, user, password, file, content] = args else {
-        return Err("usage: quic_client ADDRESS NAME CA_FILE SHARE USER PASSWORD FILE CONTENT".into());
+        return Err("usage: quic_client [--kerberos] ADDRESS NAME CA_FILE SHARE USER PASSWORD FILE CONTENT".into());
     };
     let address: SocketAddr = address.parse().map_err(|e| format!("ADDRESS: {e}"))?;
     let ca = der_file(ca)?;
@@ -61,7 +71,7 @@ async fn run(args: &[String]) -> Result<String, String> {
     let mut attempts = 0;
     let connected = loop {
         attempts += 1;
-        let client = client(address.port(), &ca);
+        let client = client(address.port(), &ca, kerberos);
         match tokio::time::timeout(LIMIT, client.share_connect(&unc, user, password.clone())).await {
             Err(_) => return Err(format!("connecting to {unc} did not finish within {LIMIT:?}")),
             Ok(Err(error)) if attempts < 5 && format!("{error:?}").contains("phase: SignVerify, session_id") => {

@@ -333,7 +333,7 @@ async fn proxy(
 
 /// Sends `message` (with its 4-byte length) to the KDCs in order: each address over TCP, then
 /// over UDP (without the length, which UDP does not carry); the first reply, with its length.
-async fn forward(message: &[u8], kdcs: &[String]) -> Option<Vec<u8>> {
+pub(crate) async fn forward(message: &[u8], kdcs: &[String]) -> Option<Vec<u8>> {
     for kdc in kdcs {
         let Some((host, port)) = split_host_port(kdc) else { continue };
         let Ok(addresses) = tokio::net::lookup_host((host, port)).await else {

@@ -16,6 +16,7 @@ pub mod metrics;
 pub mod quic_bridge;
 pub mod quic_cli;
 pub mod serve;
+pub mod service_tickets;
 pub mod smb_cli;
 pub mod web;
 
@@ -120,6 +121,7 @@ async fn serve(data_dir: &Path, config: ServeConfig) -> anyhow::Result<()> {
     }
     let config_watcher = engine::watch_config(db.clone(), engine.clone(), info.server_name.clone(), kdc_proxy.clone());
     let event_recorder = engine::record_events(db.clone(), &engine);
+    let ticket_keeper = service_tickets::keep(db.clone(), engine.clone());
     if let Some(address) = config.smb_tcp_addr {
         let bound =
             engine.listen_tcp(address).await.with_context(|| format!("cannot listen on {address} for SMB over TCP"))?;
@@ -189,6 +191,7 @@ async fn serve(data_dir: &Path, config: ServeConfig) -> anyhow::Result<()> {
     kdc_proxy.stop();
     engine.shutdown();
     config_watcher.abort();
+    ticket_keeper.abort();
     // Give the engine's last events (disconnects) a moment to reach the audit log.
     tokio::time::sleep(Duration::from_millis(200)).await;
     event_recorder.abort();

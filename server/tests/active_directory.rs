@@ -11,7 +11,7 @@ use std::process::Output;
 
 use app::service::{Actor, Control, kerberos};
 use smb_core::{Access, Event, ShareConfig};
-use support::kerberos::KerberosClient;
+use support::kerberos::{KerberosClient, RunningKdcProxy, SmbCrateKerberos};
 use support::samba_dc::{AD_DOMAIN, AD_REALM, SambaDc};
 use support::{SmbServer, transcript};
 
@@ -196,4 +196,73 @@ async fn domain_users_sign_in_with_kerberos_and_pac_groups_decide_share_access_a
     let output = domain.smbclient(&bob, "sales", local.path(), "get plan.txt bob.txt").await;
     assert!(output.status.success() && !text(&output).contains("NT_STATUS_"), "bob in Sales:\n{}", transcript(&output));
     assert_eq!(std::fs::read(local.path().join("bob.txt")).unwrap(), b"quarterly plan\n");
+}
+
+/// The seed scenario natively: a remote laptop's client (the `smb` crate, whose Kerberos is
+/// sspi-rs's) knows only the server's public name. It gets alice's tickets from the domain
+/// through EdgeShare's KDC proxy alone and maps `\\localhost\sales` over QUIC; the PAC's
+/// CORP\Sales grants the share. sspi-rs always asks for user-to-user, so the server holds a TGT
+/// of its own service account (an AS exchange with its keytab key, as each round of the server
+/// does) and hands it over; the DC then issues alice's ticket under that TGT's session key.
+/// (An MIT KDC cannot stand in here: it sends the AS-REP's encrypted part as EncTGSRepPart,
+/// which RFC 4120 section 5.4.2 allows and sspi-rs 0.21 refuses.)
+#[tokio::test(flavor = "multi_thread")]
+async fn the_smb_crate_gets_its_tickets_through_the_kdc_proxy_and_maps_a_share_over_quic() {
+    const NAME: &str = "localhost";
+    let dc = SambaDc::start_at("127.0.0.3", &[(ALICE.0, ALICE.1, &["Sales"])], &[NAME]);
+    let server = SmbServer::start().await;
+    let control = Control::command_line(server.db.clone());
+    let actor = Actor::CommandLine { uid: 0 };
+    kerberos::set_realm(&control, &actor, AD_REALM, &[dc.kdc.to_string()]).await.expect("realm");
+    let keytab = std::fs::read(dc.keytab(NAME)).unwrap();
+    kerberos::import_keytab(&control, &actor, &keytab, "exportkeytab").await.expect("keytab");
+    let sid = dc.sid("group", "Sales");
+    kerberos::set_domain_name(&control, &actor, &format!("{AD_DOMAIN}\\Sales"), &sid).await.expect("domain name");
+    let sales = server
+        .share_with(ShareConfig {
+            name: "sales".into(),
+            path: PathBuf::new(),
+            description: String::new(),
+            // Full: the client's overwrite asks for GENERIC_ALL, which Change does not grant.
+            permissions: vec![("CORP\\Sales".into(), Access::Full)],
+            encrypt_data: false,
+            access_based_enumeration: false,
+            max_users: None,
+        })
+        .await;
+    let (quic, ca_der) = server.enable_quic(&[NAME], false).await;
+    let thumbprint = app::backend::certs::list_mappings(&server.db).await.unwrap()[0].thumbprint.clone();
+    let ca_pem = server.dir.path().join("ca.pem");
+    std::fs::write(&ca_pem, app::backend::certs::export(&server.db, &thumbprint, true, false).await.unwrap()).unwrap();
+    let kdc_proxy = RunningKdcProxy::start(&server, NAME).await;
+
+    let mut tickets = server::service_tickets::ServiceTickets::default();
+    tickets.refresh(&server.db, &server.engine).await;
+    let held: Vec<String> = tickets.held().iter().map(|tgt| tgt.principal()).collect();
+    assert_eq!(held, [format!("cifs/{NAME}@{AD_REALM}")], "the server's own TGT:\n{}", dc.log());
+
+    let mut events = server.engine.subscribe();
+    let user = format!("{}@{AD_REALM}", ALICE.0);
+    let client = SmbCrateKerberos {
+        realm: AD_REALM,
+        kdc_url: &kdc_proxy.url,
+        ca_pem: &ca_pem,
+        ca_der: &ca_der,
+        quic,
+        name: NAME,
+        share: "sales",
+        user: &user,
+        password: ALICE.1,
+    };
+    let content = "written over QUIC with a ticket from the KDC proxy";
+    let output = client.write_and_read("seed.txt", content).await;
+    let signed_in = logons(&mut events);
+    assert!(output.status.success(), "the smb crate with Kerberos over QUIC ({signed_in:?}):\n{}", transcript(&output));
+    assert_eq!(String::from_utf8_lossy(&output.stdout).trim_end(), content, "{}", transcript(&output));
+    assert_eq!(std::fs::read_to_string(sales.join("seed.txt")).unwrap(), content);
+    assert!(kdc_proxy.forwarded() >= 2, "the AS and TGS exchanges went through the KDC proxy");
+    assert!(
+        !signed_in.is_empty() && signed_in.iter().all(|u| *u == format!("{AD_DOMAIN}\\alice")),
+        "the session's identity is the domain user: {signed_in:?}"
+    );
 }

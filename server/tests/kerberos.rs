@@ -8,16 +8,13 @@ mod support;
 
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use app::backend::kdc_proxy::{KdcProxyState, ProxyOutcome};
 use app::backend::{audit, certs, smb};
 use app::model::audit::{Action, AuditFilter};
 use app::service::{Actor, Control, kerberos};
-use server::kdc_proxy::KdcProxy;
 use smb_core::{Access, Event, ShareConfig};
-use support::kerberos::{KerberosClient, MitRealm, REALM, free_port};
+use support::kerberos::{KerberosClient, MitRealm, REALM, RunningKdcProxy, free_port};
 use support::{SmbServer, run_tool_env, transcript};
 
 const ALICE: (&str, &str) = ("alice", "Alice-password-1");
@@ -37,10 +34,8 @@ struct Setup {
     server: SmbServer,
     control: Control,
     actor: Actor,
-    proxy: Arc<KdcProxy>,
-    proxy_state: Arc<KdcProxyState>,
-    /// `https://localhost:PORT/KdcProxy`.
-    proxy_url: String,
+    /// At `https://localhost:PORT/KdcProxy`.
+    kdc_proxy: RunningKdcProxy,
     /// The CA of the mapped certificate, PEM and DER.
     ca_pem: PathBuf,
     ca_der: PathBuf,
@@ -73,24 +68,13 @@ impl Setup {
         let thumbprint = certs::list_mappings(&server.db).await.unwrap()[0].thumbprint.clone();
         let ca_pem = server.dir.path().join("ca.pem");
         std::fs::write(&ca_pem, certs::export(&server.db, &thumbprint, true, false).await.unwrap()).unwrap();
-        for (key, value) in [("kdc_proxy_address", "127.0.0.1"), ("kdc_proxy_port", "0"), ("kdc_proxy_enabled", "true")]
-        {
-            smb::change_setting(&server.db, key, value).await.unwrap();
-        }
-        let proxy_state = Arc::new(KdcProxyState::default());
-        let proxy = KdcProxy::new(server.db.clone(), proxy_state.clone()).await.unwrap();
-        proxy.reconcile().await;
-        let port = proxy_state
-            .listening()
-            .unwrap_or_else(|| panic!("the KDC proxy listens: {:?}", proxy_state.error()))
-            .port();
-        let proxy_url = format!("https://localhost:{port}/KdcProxy");
-        Setup { realm, server, control, actor, proxy, proxy_state, proxy_url, ca_pem, ca_der, quic, share_dir }
+        let kdc_proxy = RunningKdcProxy::start(&server, "localhost").await;
+        Setup { realm, server, control, actor, kdc_proxy, ca_pem, ca_der, quic, share_dir }
     }
 
     /// A client whose Kerberos configuration names only the KDC proxy.
     fn client(&self, name: &str) -> KerberosClient {
-        let conf = self.realm.proxy_conf(name, &self.proxy_url, &self.ca_pem);
+        let conf = self.realm.proxy_conf(name, &self.kdc_proxy.url, &self.ca_pem);
         KerberosClient::new(conf, self.realm.dir.path(), name)
     }
 
@@ -119,12 +103,6 @@ impl Setup {
     }
 }
 
-impl Drop for Setup {
-    fn drop(&mut self) {
-        self.proxy.stop();
-    }
-}
-
 fn content() -> Vec<u8> {
     (0..1_500_000_u32).map(|i| (i.wrapping_mul(2_654_435_761) >> 13) as u8).collect()
 }
@@ -150,7 +128,7 @@ async fn mit_kinit_through_the_kdc_proxy_then_smbclient_works_over_tcp_and_over_
     let setup = Setup::new().await;
     let mut events = setup.server.engine.subscribe();
     let client = setup.tickets("alice", HOST).await;
-    let forwarded = setup.proxy_state.outcomes().iter().find(|(o, _)| *o == ProxyOutcome::Forwarded).unwrap().1;
+    let forwarded = setup.kdc_proxy.forwarded();
     assert!(forwarded >= 2, "the AS and TGS exchanges went through the proxy ({forwarded} forwarded)");
 
     round_trip(&setup, &client, &setup.server.port()).await;
@@ -356,7 +334,7 @@ async fn the_kdc_proxy_answers_as_python3_kdcproxy_does() {
         ("GET", "GET", None, None),
     ];
     for (what, method, body, python_differs) in cases {
-        let ours = post(&setup.proxy_url, &setup.ca_pem, method, body.as_deref(), dir.path()).await;
+        let ours = post(&setup.kdc_proxy.url, &setup.ca_pem, method, body.as_deref(), dir.path()).await;
         let theirs = post(&python.url, &setup.ca_pem, method, body.as_deref(), dir.path()).await;
         if let Some(python_status) = python_differs {
             assert_eq!((ours.0, theirs.0), (400, python_status), "{what}");
@@ -388,17 +366,18 @@ async fn a_realm_whose_kdc_never_answers_gets_503_within_the_proxys_timeout() {
     });
     kerberos::set_realm(&setup.control, &setup.actor, "SILENT.TEST", &[silent_address.to_string()]).await.unwrap();
     smb::change_setting(&setup.server.db, "kdc_proxy_timeout_seconds", "2").await.unwrap();
-    setup.proxy.reconcile().await;
+    setup.kdc_proxy.proxy.reconcile().await;
     let as_req = captured_as_req(&setup).await;
     let dir = tempfile::tempdir().unwrap();
     let started = Instant::now();
     let (status, _) =
-        post(&setup.proxy_url, &setup.ca_pem, "POST", Some(&encode_request(&as_req, "SILENT.TEST")), dir.path()).await;
+        post(&setup.kdc_proxy.url, &setup.ca_pem, "POST", Some(&encode_request(&as_req, "SILENT.TEST")), dir.path())
+            .await;
     assert_eq!(status, 503);
     assert!(started.elapsed() < Duration::from_secs(8), "answered after {:?}", started.elapsed());
     // The realm's answer did not wait for the silent one: the served realm still works.
     let (status, body) =
-        post(&setup.proxy_url, &setup.ca_pem, "POST", Some(&encode_request(&as_req, REALM)), dir.path()).await;
+        post(&setup.kdc_proxy.url, &setup.ca_pem, "POST", Some(&encode_request(&as_req, REALM)), dir.path()).await;
     assert_eq!((status, reply_kind(&body).is_some()), (200, true));
     // The proxy audits on its own task: give it a moment.
     let mut audited = false;

@@ -52,6 +52,17 @@ impl EngineHandle {
         self.sync_quic(&quic);
     }
 
+    /// The TGTs served to user-to-user Kerberos clients
+    /// ([`crate::auth::kerberos::service_ticket`]); replaced as a whole.
+    pub fn set_service_tickets(&self, tickets: Vec<crate::auth::kerberos::service_ticket::ServiceTicket>) {
+        self.shared.set_service_tickets(tickets);
+    }
+
+    /// The service keys of the configuration in force.
+    pub fn service_keys(&self) -> Vec<crate::auth::kerberos::ServiceKey> {
+        self.shared.runtime().config.kerberos.keys.clone()
+    }
+
     /// Starts what the configuration given to [`EngineHandle::new`] enables (SMB over QUIC).
     /// Needs a Tokio runtime.
     pub fn start(&self) {

@@ -196,3 +196,74 @@ impl KerberosClient {
         super::run_tool_env(program, args, &self.env(), None, Some(dir), Duration::from_secs(120)).await
     }
 }
+
+/// EdgeShare's KDC proxy, started for a test server on a free loopback port; stops when dropped.
+pub struct RunningKdcProxy {
+    pub proxy: std::sync::Arc<server::kdc_proxy::KdcProxy>,
+    pub state: std::sync::Arc<app::backend::kdc_proxy::KdcProxyState>,
+    /// `https://NAME:PORT/KdcProxy` for the mapped `name` it was started for.
+    pub url: String,
+}
+
+impl RunningKdcProxy {
+    /// Turns the KDC proxy on (127.0.0.1, a free port) and waits until it listens; its
+    /// certificate is the SMB over QUIC mapping of `name`.
+    pub async fn start(server: &super::SmbServer, name: &str) -> RunningKdcProxy {
+        use app::backend::smb;
+        for (key, value) in [("kdc_proxy_address", "127.0.0.1"), ("kdc_proxy_port", "0"), ("kdc_proxy_enabled", "true")]
+        {
+            smb::change_setting(&server.db, key, value).await.unwrap();
+        }
+        let state = std::sync::Arc::new(app::backend::kdc_proxy::KdcProxyState::default());
+        let proxy = server::kdc_proxy::KdcProxy::new(server.db.clone(), state.clone()).await.unwrap();
+        proxy.reconcile().await;
+        let port = state.listening().unwrap_or_else(|| panic!("the KDC proxy listens: {:?}", state.error())).port();
+        RunningKdcProxy { proxy, state, url: format!("https://{name}:{port}/KdcProxy") }
+    }
+
+    /// Requests it forwarded to a KDC and answered.
+    pub fn forwarded(&self) -> u64 {
+        use app::backend::kdc_proxy::ProxyOutcome;
+        self.state.outcomes().iter().find(|(o, _)| *o == ProxyOutcome::Forwarded).map_or(0, |(_, n)| *n)
+    }
+}
+
+impl Drop for RunningKdcProxy {
+    fn drop(&mut self) {
+        self.proxy.stop();
+    }
+}
+
+/// Runs the native SMB over QUIC client (the `smb` crate, `examples/quic_client.rs`) with
+/// Kerberos only: it reaches `realm`'s KDC through `kdc_url` alone (sspi-rs's
+/// `SSPI_KDC_URL_<REALM>`), trusting `ca_pem` for it, and `\\NAME\SHARE` over QUIC at `quic`,
+/// trusting `ca_der`; it writes `file` with `content` as `user` and prints what it reads back.
+pub struct SmbCrateKerberos<'a> {
+    pub realm: &'a str,
+    pub kdc_url: &'a str,
+    pub ca_pem: &'a Path,
+    pub ca_der: &'a Path,
+    pub quic: SocketAddr,
+    pub name: &'a str,
+    pub share: &'a str,
+    pub user: &'a str,
+    pub password: &'a str,
+}
+
+impl SmbCrateKerberos<'_> {
+    pub async fn write_and_read(&self, file: &str, content: &str) -> Output {
+        let client = std::env::current_exe().unwrap().parent().unwrap().parent().unwrap().join("examples/quic_client");
+        assert!(client.exists(), "{} is missing: `cargo test` builds the examples", client.display());
+        let address = self.quic.to_string();
+        let ca_der = self.ca_der.display().to_string();
+        let args = ["--kerberos", &address, self.name, &ca_der, self.share, self.user, self.password, file, content];
+        let env = [
+            (format!("SSPI_KDC_URL_{}", self.realm), self.kdc_url.to_owned()),
+            ("SSL_CERT_FILE".to_owned(), self.ca_pem.display().to_string()),
+            // Nothing but the KDC proxy: no krb5.conf naming the KDC itself.
+            ("KRB5_CONFIG".to_owned(), "/dev/null".to_owned()),
+        ];
+        let env: Vec<(&str, String)> = env.iter().map(|(k, v)| (k.as_str(), v.clone())).collect();
+        super::run_tool_env(client.to_str().unwrap(), &args, &env, None, None, Duration::from_secs(120)).await
+    }
+}

@@ -16,6 +16,7 @@ use tempfile::TempDir;
 pub const AD_REALM: &str = "CORP.EXAMPLE.TEST";
 pub const AD_DOMAIN: &str = "CORP";
 /// The DC's own loopback address: Samba binds to an interface's address, not to 127.0.0.1's.
+/// Tests that run at the same time give their DCs different addresses ([`SambaDc::start_at`]).
 const DC_ADDRESS: &str = "127.0.0.2";
 
 pub struct SambaDc {
@@ -30,6 +31,11 @@ impl SambaDc {
     /// the service account of `cifs/HOST` for each of `hosts` (AES keys, exported to
     /// `HOST.keytab`), and starts the DC.
     pub fn start(users: &[(&str, &str, &[&str])], hosts: &[&str]) -> SambaDc {
+        SambaDc::start_at(DC_ADDRESS, users, hosts)
+    }
+
+    /// [`SambaDc::start`] with the DC on another loopback `address` (127.0.0.0/8).
+    pub fn start_at(address: &str, users: &[(&str, &str, &[&str])], hosts: &[&str]) -> SambaDc {
         for tool in ["samba", "samba-tool", "ldbmodify", "ip"] {
             assert!(
                 Command::new("sh")
@@ -39,7 +45,7 @@ impl SambaDc {
                 "{tool} is missing: `make test` installs Samba's AD DC (scripts/setup.sh)"
             );
         }
-        loopback_address();
+        loopback_address(address);
         let dir = tempfile::tempdir().unwrap();
         let smb_port = super::kerberos::free_port().to_string();
         let target = dir.path().join("dc");
@@ -55,9 +61,12 @@ impl SambaDc {
                 "--dns-backend=NONE",
                 "--adminpass=Admin-password-1",
                 "--use-rfc2307",
-                &format!("--option=interfaces={DC_ADDRESS}"),
+                &format!("--option=interfaces={address}"),
                 "--option=bind interfaces only=yes",
                 &format!("--option=smb ports={smb_port}"),
+                // Its own pid file: two DCs of tests that run at once would refuse each other's.
+                &format!("--option=pid directory={}", dir.path().join("run").display()),
+                &format!("--option=winbindd socket directory={}", dir.path().join("winbindd").display()),
                 "--host-name=dc1",
             ],
         );
@@ -80,7 +89,9 @@ impl SambaDc {
             samba_tool(&["user", "create", &account, "Service-password-1"]);
             samba_tool(&["spn", "add", &format!("cifs/{host}"), &account]);
             // AES only, as a member server set up today is (without it the DC issues RC4 tickets
-            // and exports only the RC4 key of the SPN).
+            // and exports only the RC4 key of the SPN). Then, after the export, the SPN as the
+            // account's UPN, as Windows' `ktpass -princ cifs/HOST@REALM -mapuser ACCOUNT` sets
+            // it, so that the file server can sign in as `cifs/HOST` with its key (its own TGT).
             let ldif = dir.path().join("enctypes.ldif");
             std::fs::write(
                 &ldif,
@@ -94,13 +105,23 @@ impl SambaDc {
             tool("ldbmodify", &["-H", &sam.display().to_string(), &ldif.display().to_string()]);
             let keytab = dir.path().join(format!("{host}.keytab"));
             samba_tool(&["domain", "exportkeytab", &keytab.display().to_string(), &format!("--principal=cifs/{host}")]);
+            let ldif = dir.path().join("upn.ldif");
+            std::fs::write(
+                &ldif,
+                format!(
+                    "dn: CN={account},CN=Users,DC=corp,DC=example,DC=test\nchangetype: modify\n\
+                     replace: userPrincipalName\nuserPrincipalName: cifs/{host}@{AD_REALM}\n"
+                ),
+            )
+            .unwrap();
+            tool("ldbmodify", &["-H", &sam.display().to_string(), &ldif.display().to_string()]);
         }
         std::fs::write(
             dir.path().join("krb5.conf"),
             format!(
                 "[libdefaults]\n default_realm = {AD_REALM}\n dns_lookup_kdc = false\n dns_lookup_realm = false\n \
                  dns_canonicalize_hostname = false\n rdns = false\n udp_preference_limit = 1\n[realms]\n {AD_REALM} = \
-                 {{\n  kdc = {DC_ADDRESS}:88\n }}\n[domain_realm]\n .corp.example.test = {AD_REALM}\n"
+                 {{\n  kdc = {address}:88\n }}\n[domain_realm]\n .corp.example.test = {AD_REALM}\n"
             ),
         )
         .unwrap();
@@ -118,7 +139,7 @@ impl SambaDc {
             .spawn()
             .expect("samba");
         let stdin = child.stdin.take();
-        let mut dc = SambaDc { kdc: format!("{DC_ADDRESS}:88").parse().unwrap(), dir, child, stdin };
+        let mut dc = SambaDc { kdc: format!("{address}:88").parse().unwrap(), dir, child, stdin };
         let deadline = Instant::now() + Duration::from_secs(60);
         while std::net::TcpStream::connect(dc.kdc).is_err() {
             if let Ok(Some(status)) = dc.child.try_wait() {
@@ -176,16 +197,16 @@ fn samba_tool(conf: &Path, args: &[&str]) -> String {
     tool("samba-tool", &all)
 }
 
-/// Adds 127.0.0.2 to the loopback interface when it lacks it (Samba finds no interface for the
+/// Adds `address` to the loopback interface when it lacks it (Samba finds no interface for the
 /// address otherwise). Everything in 127.0.0.0/8 already reaches loopback: nothing else changes.
-fn loopback_address() {
+fn loopback_address(address: &str) {
     let shown = Command::new("ip").args(["-o", "-4", "addr", "show", "dev", "lo"]).output().unwrap();
-    if String::from_utf8_lossy(&shown.stdout).contains(&format!("inet {DC_ADDRESS}/")) {
+    if String::from_utf8_lossy(&shown.stdout).contains(&format!("inet {address}/")) {
         return;
     }
-    let added = Command::new("ip").args(["addr", "add", &format!("{DC_ADDRESS}/8"), "dev", "lo"]).output().unwrap();
+    let added = Command::new("ip").args(["addr", "add", &format!("{address}/8"), "dev", "lo"]).output().unwrap();
     let error = String::from_utf8_lossy(&added.stderr);
-    assert!(added.status.success() || error.contains("File exists"), "ip addr add {DC_ADDRESS}/8 dev lo: {error}");
+    assert!(added.status.success() || error.contains("File exists"), "ip addr add {address}/8 dev lo: {error}");
 }
 
 fn tool(program: &str, args: &[&str]) -> String {

@@ -115,7 +115,6 @@ pub(crate) fn bit_string<'a>(tlv: &Tlv<'a>, what: &'static str) -> Result<&'a [u
 }
 
 /// A BIT STRING of whole bytes.
-#[cfg(test)]
 pub(crate) fn encode_bit_string(bits: &[u8]) -> Vec<u8> {
     let mut value = vec![0];
     value.extend_from_slice(bits);

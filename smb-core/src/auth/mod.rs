@@ -17,6 +17,7 @@ use self::kerberos::keytab::Keytab;
 use self::kerberos::messages::gss::{Mech, OID_KRB5, OID_MS_KRB5};
 use self::kerberos::mic;
 use self::kerberos::replay::ReplayCache;
+use self::kerberos::service_ticket::ServiceTicket;
 use self::ntlm::{Rejection, flags};
 use self::spnego::{ClientToken, NegState, NegTokenResp, OID_NTLMSSP};
 use crate::engine::clock::Now;
@@ -143,6 +144,8 @@ pub(crate) struct ServerIdentity {
 /// What Kerberos needs: the service keys, the acceptor's policy and the server's replay cache.
 pub(crate) struct KerberosInputs<'a> {
     pub keytab: &'a Keytab,
+    /// Our TGTs, for user-to-user clients ([`kerberos::service_ticket`]).
+    pub tgts: &'a [ServiceTicket],
     pub policy: Policy,
     pub replay: &'a Mutex<ReplayCache>,
 }
@@ -161,6 +164,10 @@ pub(crate) struct Inputs<'a> {
     /// Fills buffers with fresh random bytes (the Kerberos AP-REP's subkey and confounder).
     pub random: &'a mut dyn FnMut(&mut [u8]),
 }
+
+/// How long a TGT must still be valid for us to hand it to a user-to-user client: long enough
+/// for the client's TGS exchange and its AP-REQ.
+const TGT_MARGIN: std::time::Duration = std::time::Duration::from_secs(300);
 
 /// A mechanism SPNEGO can pick.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -202,6 +209,7 @@ enum State {
     Selected {
         mechanism: Mechanism,
         mech_types_der: Vec<u8>,
+        mic: MicExchange,
     },
     Challenged {
         spnego: bool,
@@ -274,18 +282,36 @@ impl Acceptor {
                     // The optimistic token is for the chosen mechanism.
                     Some(token) if first => match chosen {
                         Mechanism::Ntlm => self.challenge(true, init.mech_types_der, false, &token, inputs),
+                        // User-to-user: the client asks for our TGT first; its AP-REQ follows,
+                        // for a ticket under the TGT's session key. Without a TGT for the name
+                        // it asks for, the reply has no token and the client may go on without.
+                        Mechanism::Kerberos(_) if acceptor::is_tgt_request(&token) => {
+                            let tgt_reply = inputs.kerberos.as_ref().and_then(|kerberos| {
+                                acceptor::tgt_reply(&token, kerberos.tgts, inputs.now, TGT_MARGIN)
+                            });
+                            self.state = State::Selected {
+                                mechanism: chosen,
+                                mech_types_der: init.mech_types_der,
+                                mic: MicExchange::Ours,
+                            };
+                            Step::Continue(reply(NegState::AcceptIncomplete, Some(chosen), tgt_reply, None))
+                        }
                         Mechanism::Kerberos(_) => {
                             let negotiation = Negotiation {
                                 mechanism: chosen,
                                 mech_types_der: init.mech_types_der,
-                                mic_required: false,
+                                mic: MicExchange::None,
                             };
                             self.kerberos(Some(negotiation), &token, inputs)
                         }
                     },
                     // Another mechanism's token, or none: ask for the chosen one's.
                     _ => {
-                        self.state = State::Selected { mechanism: chosen, mech_types_der: init.mech_types_der };
+                        self.state = State::Selected {
+                            mechanism: chosen,
+                            mech_types_der: init.mech_types_der,
+                            mic: MicExchange::Both,
+                        };
                         Step::Continue(reply(NegState::AcceptIncomplete, Some(chosen), None, None))
                     }
                 }
@@ -304,14 +330,14 @@ impl Acceptor {
                 Some(_) => self.fail(Failure::NtlmRefused),
                 None => self.fail(Failure::Malformed("a response token without the NTLM negotiate".into())),
             },
-            (State::Selected { mechanism, mech_types_der }, ClientToken::Resp(resp)) => {
+            (State::Selected { mechanism, mech_types_der, mic }, ClientToken::Resp(resp)) => {
                 let Some(token) = resp.response_token else {
                     return self.fail(Failure::Malformed("no token for the selected mechanism".into()));
                 };
                 match mechanism {
                     Mechanism::Ntlm => self.challenge(true, mech_types_der, true, &token, inputs),
                     Mechanism::Kerberos(_) => {
-                        let negotiation = Negotiation { mechanism, mech_types_der, mic_required: true };
+                        let negotiation = Negotiation { mechanism, mech_types_der, mic };
                         self.kerberos(Some(negotiation), &token, inputs)
                     }
                 }
@@ -380,6 +406,7 @@ impl Acceptor {
         let accepted = acceptor::accept(
             token,
             kerberos.keytab,
+            kerberos.tgts,
             &kerberos.policy,
             &mut lock(kerberos.replay),
             inputs.now,
@@ -391,7 +418,7 @@ impl Acceptor {
                 return self.fail(Failure::Kerberos { client: None, reason: rejected.reason, status: rejected.status });
             }
         };
-        let Some(Negotiation { mechanism, mech_types_der, mic_required }) = negotiation else {
+        let Some(Negotiation { mechanism, mech_types_der, mic }) = negotiation else {
             let response_token = accepted.reply.clone().unwrap_or_default();
             let session_key = accepted.session_key.clone();
             return Step::Done(Box::new(Authenticated {
@@ -401,8 +428,15 @@ impl Acceptor {
             }));
         };
         let session_key = accepted.session_key.clone();
-        if !mic_required {
-            let response_token = reply(NegState::AcceptCompleted, Some(mechanism), accepted.reply.clone(), None);
+        let ours = Key::new(accepted.session_enctype, &accepted.session_key)
+            .map_err(|_| mic::MicError::Unsupported)
+            .and_then(|key| {
+                mic::acceptor_mic(&key, accepted.acceptor_subkey, u64::from(accepted.seq_number), &mech_types_der)
+            });
+        if mic != MicExchange::Both {
+            // An RC4 context cannot sign; the exchange is optional here, so it completes without.
+            let ours = if mic == MicExchange::Ours { ours.ok() } else { None };
+            let response_token = reply(NegState::AcceptCompleted, Some(mechanism), accepted.reply.clone(), ours);
             return Step::Done(Box::new(Authenticated {
                 client: Client::Kerberos(Box::new(accepted)),
                 session_key,
@@ -412,11 +446,6 @@ impl Acceptor {
         // Kerberos was not the client's first choice: both sides sign the mechanism list
         // (RFC 4178 section 5), ours now with the AP-REP, the client's in its next token.
         let client = Some(accepted.client.to_string());
-        let ours = Key::new(accepted.session_enctype, &accepted.session_key)
-            .map_err(|_| mic::MicError::Unsupported)
-            .and_then(|key| {
-                mic::acceptor_mic(&key, accepted.acceptor_subkey, u64::from(accepted.seq_number), &mech_types_der)
-            });
         let Ok(ours) = ours else {
             return self.fail(Failure::Kerberos {
                 client,
@@ -581,7 +610,21 @@ impl Acceptor {
 struct Negotiation {
     mechanism: Mechanism,
     mech_types_der: Vec<u8>,
-    mic_required: bool,
+    mic: MicExchange,
+}
+
+/// Who signs the mechanism list when Kerberos completes (RFC 4178 section 5).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum MicExchange {
+    /// The client's first mechanism with its optimistic token: no one.
+    None,
+    /// Kerberos was the client's first mechanism and is ours, but its first token asked for
+    /// our TGT (user-to-user): the exchange is optional (both sides' preferred mechanism), so
+    /// we send our MIC for a client that checks it and complete without waiting for the
+    /// client's, as the sspi-rs clients that ask for user-to-user expect.
+    Ours,
+    /// Not the client's first mechanism: both, ours with the AP-REP and the client's next.
+    Both,
 }
 
 struct Challenged {

@@ -234,7 +234,12 @@ impl Realm {
             now,
             server_challenge: [4; 8],
             ntlm: self.ntlm,
-            kerberos: Some(KerberosInputs { keytab: &self.keytab, policy: Policy::default(), replay: &self.replay }),
+            kerberos: Some(KerberosInputs {
+                keytab: &self.keytab,
+                tgts: &[],
+                policy: Policy::default(),
+                replay: &self.replay,
+            }),
             random: &mut random,
         };
         acceptor.step(token, &mut inputs)

@@ -15,6 +15,7 @@ use crate::auth::UserLookup;
 use crate::auth::kerberos::keytab::Keytab;
 use crate::auth::kerberos::keytab_of;
 use crate::auth::kerberos::replay::ReplayCache;
+use crate::auth::kerberos::service_ticket::ServiceTicket;
 use crate::engine::clock::Now;
 use crate::engine::config::{Access, EngineConfig, NtlmPolicy, ShareConfig, UserConfig, fold_name};
 use crate::engine::connection::ConnectionInfo;
@@ -383,6 +384,9 @@ pub struct Shared {
     pub(crate) rng: Mutex<StdRng>,
     /// Kerberos authenticators seen within the clock skew (RFC 4120 section 3.2.3).
     pub(crate) replay: Mutex<ReplayCache>,
+    /// The TGTs of our service principals, for user-to-user clients; kept current by the
+    /// server ([`Shared::set_service_tickets`]), not part of the configuration.
+    pub(crate) service_tickets: RwLock<Arc<Vec<ServiceTicket>>>,
     /// Opens in the whole server.
     opens: AtomicU64,
     /// Descriptors the process may hold (its raised RLIMIT_NOFILE), when known: opens stay
@@ -448,6 +452,7 @@ impl Shared {
             admitted: Mutex::default(),
             offenders: Mutex::default(),
             replay: Mutex::new(replay),
+            service_tickets: RwLock::default(),
             opens: AtomicU64::new(0),
             descriptor_limit: AtomicU64::new(u64::MAX),
             responses: Arc::new(Semaphore::new(response_units)),
@@ -594,6 +599,16 @@ impl Shared {
         self.resize_responses(runtime.config.server.limits.max_queued_response_bytes_total);
         *current = runtime.clone();
         runtime
+    }
+
+    /// Replaces the TGTs user-to-user clients are served with (the current one of each
+    /// principal, and a predecessor while tickets issued under it may still arrive).
+    pub fn set_service_tickets(&self, tickets: Vec<ServiceTicket>) {
+        *self.service_tickets.write().unwrap_or_else(|p| p.into_inner()) = Arc::new(tickets);
+    }
+
+    pub(crate) fn service_tickets(&self) -> Arc<Vec<ServiceTicket>> {
+        self.service_tickets.read().unwrap_or_else(|p| p.into_inner()).clone()
     }
 
     /// A fresh id for sessions, opens, async operations and connections.

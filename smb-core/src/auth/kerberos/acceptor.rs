@@ -20,9 +20,11 @@ use super::crypto::{CONFOUNDER_LEN, Enctype, Key};
 use super::keytab::{Keytab, Principal};
 use super::messages::error::{ErrorCode, KrbError};
 use super::messages::gss::{GssToken, Mech, gss_flags, tok_id, wrap};
+use super::messages::kdc::{TgtRequest, encode_tgt_reply};
 use super::messages::{ApReq, Authenticator, EncApRepPart, EncryptionKey, MessageError, ap_options, ticket_flags};
 use super::pac::{self, Pac, PacError};
 use super::replay::{DEFAULT_SKEW, Presented, Refusal, ReplayCache};
+use super::service_ticket::ServiceTicket;
 use crate::engine::clock::Now;
 use crate::proto::{DecodeError, NtStatus};
 
@@ -131,13 +133,37 @@ pub(crate) fn nt_status(code: ErrorCode) -> NtStatus {
     }
 }
 
-/// Checks one AP-REQ token (the mechToken of SPNEGO, or a raw Kerberos token) against `keys`.
+/// Whether `token` is a KERB-TGT-REQUEST in its GSS-API framing (TOK_ID 04 00): a client that
+/// wants user-to-user and asks for our TGT first.
+pub(crate) fn is_tgt_request(token: &[u8]) -> bool {
+    GssToken::decode(token).is_ok_and(|framed| framed.tok_id == tok_id::TGT_REQ)
+}
+
+/// The KERB-TGT-REPLY for a KERB-TGT-REQUEST: the TGT we hold for the name it asks for (any of
+/// ours when it names none), framed with the user-to-user OID and TOK_ID 04 01. `None` when the
+/// request is malformed or we hold no TGT for that name that is valid for another `margin`:
+/// the client then asks its KDC for an ordinary service ticket.
+pub(crate) fn tgt_reply(token: &[u8], tgts: &[ServiceTicket], now: Now, margin: Duration) -> Option<Vec<u8>> {
+    let framed = GssToken::decode(token).ok().filter(|framed| framed.tok_id == tok_id::TGT_REQ)?;
+    let request = TgtRequest::decode(framed.inner).ok()?;
+    let deadline = now.unix().0.saturating_add(i64::try_from(margin.as_secs()).unwrap_or(i64::MAX));
+    let tgt = tgts.iter().filter(|tgt| tgt.endtime > deadline).find(|tgt| {
+        let name = request.server_name.as_ref().is_none_or(|name| name.components == tgt.principal.components);
+        let realm = request.realm.as_ref().is_none_or(|realm| realm.eq_ignore_ascii_case(&tgt.principal.realm));
+        name && realm
+    })?;
+    Some(wrap(Mech::Krb5U2u, tok_id::TGT_REP, &encode_tgt_reply(&tgt.ticket)))
+}
+
+/// Checks one AP-REQ token (the mechToken of SPNEGO, or a raw Kerberos token) against `keys`,
+/// or, for a user-to-user AP-REQ, against the session keys of our TGTs (`tgts`).
 /// `random` fills buffers with fresh random bytes (the AP-REP's confounder, acceptor subkey and
 /// sequence number); it is called only for an accepted request that asked for mutual
 /// authentication.
 pub(crate) fn accept(
     token: &[u8],
     keys: &Keytab,
+    tgts: &[ServiceTicket],
     policy: &Policy,
     replay: &mut ReplayCache,
     now: Now,
@@ -159,18 +185,20 @@ pub(crate) fn accept(
         }
         _ => Rejected::new(ErrorCode::KRB_AP_ERR_MSG_TYPE, "malformed AP-REQ"),
     })?;
-    if ap_req.ap_options & ap_options::USE_SESSION_KEY != 0 {
-        // User-to-user: the ticket is under a TGT's session key, which a file server never has.
-        return Err(Rejected::new(ErrorCode::KRB_AP_ERR_NOKEY, "user-to-user AP-REQ"));
-    }
-
-    // The service key, and with it the ticket.
+    // The service key, and with it the ticket. User-to-user: the ticket is under the session
+    // key of one of our TGTs (the one we sent, or its predecessor while that is still valid).
+    let user_to_user = ap_req.ap_options & ap_options::USE_SESSION_KEY != 0;
     let service = ap_req.ticket.server();
-    let service_key = service_key(keys, &ap_req, &service)?;
-    let ticket = ap_req.ticket.decrypt(&service_key).map_err(|error| match error {
-        MessageError::Decode(_) => Rejected::new(ErrorCode::KRB_ERR_GENERIC, "malformed ticket contents"),
-        _ => Rejected::new(ErrorCode::KRB_AP_ERR_BAD_INTEGRITY, "the ticket does not decrypt with the keytab key"),
-    })?;
+    let (service_key, ticket) = if user_to_user {
+        user_to_user_ticket(tgts, &ap_req, &service)?
+    } else {
+        let service_key = service_key(keys, &ap_req, &service)?;
+        let ticket = ap_req.ticket.decrypt(&service_key).map_err(|error| match error {
+            MessageError::Decode(_) => Rejected::new(ErrorCode::KRB_ERR_GENERIC, "malformed ticket contents"),
+            _ => Rejected::new(ErrorCode::KRB_AP_ERR_BAD_INTEGRITY, "the ticket does not decrypt with the keytab key"),
+        })?;
+        (service_key, ticket)
+    };
     let ticket_key = ticket
         .key
         .key()
@@ -272,7 +300,7 @@ pub(crate) fn accept(
     let mutual = flags & gss_flags::MUTUAL != 0 || ap_req.ap_options & ap_options::MUTUAL_REQUIRED != 0;
     let (reply, acceptor_subkey, seq_number) = if mutual {
         let (reply, subkey, seq_number) =
-            ap_rep(&authenticator, &ticket_key, authenticator_subkey.as_ref(), mech, random)?;
+            ap_rep(&authenticator, &ticket_key, authenticator_subkey.as_ref(), mech, user_to_user, random)?;
         (Some(reply), subkey, seq_number)
     } else {
         (None, None, 0)
@@ -317,6 +345,40 @@ fn service_key(keys: &Keytab, ap_req: &ApReq, service: &Principal) -> Result<Key
     })
 }
 
+/// The ticket of a user-to-user AP-REQ, decrypted with the session key of the TGT we hold for
+/// its server: KRB_AP_ERR_NOKEY without one, KRB_AP_ERR_BAD_INTEGRITY when none decrypts it.
+fn user_to_user_ticket(
+    tgts: &[ServiceTicket],
+    ap_req: &ApReq,
+    service: &Principal,
+) -> Result<(Key, super::messages::EncTicketPart), Rejected> {
+    let mut candidates = tgts
+        .iter()
+        .filter(|tgt| {
+            tgt.principal.same_name(service) && Some(tgt.session_key.enctype()) == ap_req.ticket.enc_part.enctype()
+        })
+        .peekable();
+    if candidates.peek().is_none() {
+        return Err(Rejected::new(
+            ErrorCode::KRB_AP_ERR_NOKEY,
+            "a user-to-user ticket for a principal we hold no TGT of",
+        ));
+    }
+    for tgt in candidates {
+        match ap_req.ticket.decrypt(&tgt.session_key) {
+            Ok(ticket) => return Ok((tgt.session_key.clone(), ticket)),
+            Err(MessageError::Decode(_)) => {
+                return Err(Rejected::new(ErrorCode::KRB_ERR_GENERIC, "malformed ticket contents"));
+            }
+            Err(_) => {}
+        }
+    }
+    Err(Rejected::new(
+        ErrorCode::KRB_AP_ERR_BAD_INTEGRITY,
+        "the user-to-user ticket does not decrypt with our TGT's key",
+    ))
+}
+
 /// The audit reason of a refused PAC.
 fn pac_refusal(error: &PacError) -> &'static str {
     match error {
@@ -331,20 +393,33 @@ fn pac_refusal(error: &PacError) -> &'static str {
 /// fresh subkey of the authenticator subkey's enctype (RFC 4121 section 2: the acceptor's subkey
 /// then protects the context; MIT's acceptor does the same). For RC4 none, as MIT and Windows:
 /// RFC 4757 tokens have no acceptor-subkey flag, so the authenticator's subkey stays the key.
+///
+/// User-to-user (`user_to_user`): the acceptor subkey is the ticket's session key itself. The
+/// clients that ask for user-to-user in SMB are sspi-rs's (the `smb` crate's): they key SMB
+/// signing with the ticket's session key as soon as they send the AP-REQ, before they read the
+/// AP-REP, and refuse a session whose key then changes. RFC 4121 leaves the subkey's value to
+/// the acceptor; this one is as fresh as the ticket (which the KDC issued for this client
+/// under our TGT's key), and SMB 3.1.1 still derives every session's keys from its own
+/// preauthentication hash. Other clients read the subkey from the AP-REP and agree either way.
 fn ap_rep(
     authenticator: &Authenticator,
     ticket_key: &Key,
     authenticator_subkey: Option<&Key>,
     mech: Mech,
+    user_to_user: bool,
     random: &mut impl FnMut(&mut [u8]),
 ) -> Result<(Vec<u8>, Option<Key>, u32), Rejected> {
     let enctype = authenticator_subkey.unwrap_or(ticket_key).enctype();
-    let subkey = (enctype != Enctype::Rc4Hmac).then(|| {
-        let mut bytes = Zeroizing::new(vec![0; enctype.key_len()]);
-        // AES random-to-key is the identity (RFC 3962 section 6, RFC 8009 section 5).
-        random(&mut bytes);
-        Key::new(enctype, &bytes)
-    });
+    let subkey = match (enctype, user_to_user) {
+        (Enctype::Rc4Hmac, _) => None,
+        (_, true) => Some(Ok(ticket_key.clone())),
+        (_, false) => {
+            let mut bytes = Zeroizing::new(vec![0; enctype.key_len()]);
+            // AES random-to-key is the identity (RFC 3962 section 6, RFC 8009 section 5).
+            random(&mut bytes);
+            Some(Key::new(enctype, &bytes))
+        }
+    };
     let subkey = subkey.transpose().map_err(|_| Rejected::new(ErrorCode::KRB_ERR_GENERIC, "acceptor subkey"))?;
     let mut seq_number = [0; 4];
     random(&mut seq_number);

@@ -26,6 +26,7 @@ use crate::proto::{DecodeError, Reader};
 mod encoder_tests;
 pub(crate) mod error;
 pub(crate) mod gss;
+pub(crate) mod kdc;
 #[cfg(test)]
 mod tests;
 pub(crate) mod time;
@@ -40,13 +41,22 @@ pub(crate) const PVNO: i64 = 5;
 
 /// RFC 4120 section 7.5.7 message types.
 pub(crate) mod msg_type {
+    pub(crate) const AS_REQ: i64 = 10;
+    pub(crate) const AS_REP: i64 = 11;
     pub(crate) const AP_REQ: i64 = 14;
     pub(crate) const AP_REP: i64 = 15;
     pub(crate) const KRB_ERROR: i64 = 30;
+    /// KERB-TGT-REQUEST and KERB-TGT-REPLY (draft-ietf-cat-user2user section 6, MS-KILE 2.2.x).
+    pub(crate) const TGT_REQ: i64 = 16;
+    pub(crate) const TGT_REP: i64 = 17;
 }
 
 /// RFC 4120 section 7.5.1 key usages of the AP exchange.
 pub(crate) mod key_usage {
+    /// PA-ENC-TIMESTAMP of an AS-REQ, under the client's long-term key.
+    pub(crate) const PA_ENC_TIMESTAMP: u32 = 1;
+    /// The EncASRepPart of an AS-REP, under the client's long-term key.
+    pub(crate) const AS_REP_ENC_PART: u32 = 3;
     /// The ticket's EncTicketPart, under the service's long-term key.
     pub(crate) const TICKET: u32 = 2;
     /// The authenticator of an AP-REQ, under the session key.
@@ -259,7 +269,6 @@ fn flags(tlv: &Tlv<'_>, what: &'static str) -> Result<u32, DecodeError> {
     Ok(u32::from_be_bytes(bytes))
 }
 
-#[cfg(test)]
 fn encode_flags(flags: u32) -> Vec<u8> {
     der::encode_bit_string(&flags.to_be_bytes())
 }

@@ -17,6 +17,7 @@ pub(crate) mod messages;
 pub(crate) mod mic;
 pub(crate) mod pac;
 pub(crate) mod replay;
+pub mod service_ticket;
 
 use zeroize::Zeroizing;
 

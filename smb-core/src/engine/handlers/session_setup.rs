@@ -82,6 +82,7 @@ pub(crate) fn handle(conn: &mut Connection, req: &Request<'_>, out: &mut Writer)
     } else {
         let mut rng = StdRng::from_seed(seed);
         let mut random = |buffer: &mut [u8]| rng.fill_bytes(buffer);
+        let tgts = shared.service_tickets();
         let mut inputs = auth::Inputs {
             identity: &identity,
             users: &Users(&runtime),
@@ -90,6 +91,7 @@ pub(crate) fn handle(conn: &mut Connection, req: &Request<'_>, out: &mut Writer)
             ntlm: runtime.ntlm_allowed(),
             kerberos: runtime.kerberos_enabled().then(|| auth::KerberosInputs {
                 keytab: &runtime.keytab,
+                tgts: &tgts,
                 policy: Policy { skew: runtime.config.kerberos.max_skew },
                 replay: &shared.replay,
             }),

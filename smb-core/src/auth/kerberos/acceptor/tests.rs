@@ -80,7 +80,7 @@ fn counter() -> impl FnMut(&mut [u8]) {
 }
 
 fn accept_at(token: &[u8], keys: &Keytab, now: i64) -> Result<Accepted, Rejected> {
-    accept(token, keys, &Policy::default(), &mut ReplayCache::default(), at(now), &mut counter())
+    accept(token, keys, &[], &Policy::default(), &mut ReplayCache::default(), at(now), &mut counter())
 }
 
 fn cifs() -> Principal {
@@ -240,8 +240,8 @@ fn the_same_token_twice_is_refused_as_a_replay() {
     let ctime = recorded_number("ap-req-aes256-cts-hmac-sha1-96.bin", "authenticator_ctime");
     let mut cache = ReplayCache::default();
     let policy = Policy::default();
-    accept(&token, &keytab(), &policy, &mut cache, at(ctime), &mut counter()).unwrap();
-    let refused = accept(&token, &keytab(), &policy, &mut cache, at(ctime + 1), &mut counter()).unwrap_err();
+    accept(&token, &keytab(), &[], &policy, &mut cache, at(ctime), &mut counter()).unwrap();
+    let refused = accept(&token, &keytab(), &[], &policy, &mut cache, at(ctime + 1), &mut counter()).unwrap_err();
     assert_eq!(refused.code, ErrorCode::KRB_AP_ERR_REPEAT);
     assert_eq!(refused.reply, None);
     assert_eq!(refused.status, NtStatus::LOGON_FAILURE);
@@ -252,6 +252,7 @@ fn a_full_replay_cache_refuses_with_insufficient_resources_not_a_credential_erro
     let refused = accept(
         &Request::new().token(),
         &keytab(),
+        &[],
         &Policy::default(),
         &mut ReplayCache::new(DEFAULT_SKEW, 0),
         at(T),
@@ -523,4 +524,175 @@ fn a_ticket_with_a_malformed_pac_is_refused_as_modified() {
     let (pac, authtime) = mit_pac();
     let refused = Request { pac: Some(pac[..40].to_vec()), starttime: authtime, ..Request::new() }.refused();
     assert_eq!((refused.code, refused.reason), (ErrorCode::KRB_AP_ERR_MODIFIED, "malformed PAC"));
+}
+
+/// Our TGT for cifs/fs.example.com, with session key `byte`s.
+fn tgt(byte: u8) -> ServiceTicket {
+    ServiceTicket {
+        principal: cifs(),
+        ticket: vec![0x61, 0x03, 0x02, 0x01, byte],
+        session_key: key(Enctype::Aes256CtsHmacSha1, byte),
+        authtime: T - 600,
+        endtime: T + 36_000,
+    }
+}
+
+/// A user-to-user AP-REQ: the ticket under our TGT's session key (`byte`s), USE_SESSION_KEY set.
+fn user_to_user(byte: u8) -> Request {
+    let mut request = Request::new();
+    request.service_key = key(Enctype::Aes256CtsHmacSha1, byte);
+    request.kvno = None;
+    request.ap_options |= ap_options::USE_SESSION_KEY;
+    request.mech = Mech::Krb5U2u;
+    request
+}
+
+fn accept_with_tgts(request: &Request, tgts: &[ServiceTicket]) -> Result<Accepted, Rejected> {
+    accept(&request.token(), &keytab(), tgts, &Policy::default(), &mut ReplayCache::default(), at(T), &mut counter())
+}
+
+#[test]
+fn a_user_to_user_ticket_decrypts_with_the_session_key_of_our_tgt_even_its_predecessors() {
+    let request = user_to_user(0x71);
+    for tgts in [vec![tgt(0x71)], vec![tgt(0x72), tgt(0x71)]] {
+        let accepted = accept_with_tgts(&request, &tgts).unwrap();
+        assert_eq!(accepted.client.to_string(), "alice@EXAMPLE.COM");
+        assert_eq!(accepted.mech, Mech::Krb5U2u);
+        assert!(accepted.reply.is_some(), "mutual authentication");
+    }
+}
+
+#[test]
+fn in_user_to_user_the_acceptor_subkey_is_the_tickets_session_key_so_early_keyed_clients_agree() {
+    let accepted = accept_with_tgts(&user_to_user(0x71), &[tgt(0x71)]).unwrap();
+    assert_eq!(*accepted.session_key, Request::session_key().bytes());
+    assert!(accepted.acceptor_subkey);
+    let reply = accepted.reply.unwrap();
+    let framed = GssToken::decode(&reply).unwrap();
+    assert_eq!((framed.mech, framed.tok_id), (Mech::Krb5U2u, tok_id::AP_REP));
+    let part = ApRep::decode(framed.inner).unwrap().decrypt(&Request::session_key()).unwrap();
+    assert_eq!(part.subkey.unwrap().keyvalue.as_slice(), Request::session_key().bytes());
+    // An ordinary AP-REQ still gets a fresh subkey.
+    let ordinary = Request::new().accept().unwrap();
+    assert_ne!(*ordinary.session_key, Request::session_key().bytes());
+}
+
+#[test]
+fn a_user_to_user_ticket_without_our_tgt_or_under_another_key_is_refused() {
+    let request = user_to_user(0x71);
+    assert_eq!(accept_with_tgts(&request, &[]).unwrap_err().code, ErrorCode::KRB_AP_ERR_NOKEY);
+    assert_eq!(accept_with_tgts(&request, &[tgt(0x72)]).unwrap_err().code, ErrorCode::KRB_AP_ERR_BAD_INTEGRITY);
+    let mut elsewhere = tgt(0x71);
+    elsewhere.principal = Principal::new("EXAMPLE.COM", &["cifs", "other"], name_type::SRV_HST);
+    assert_eq!(accept_with_tgts(&request, &[elsewhere]).unwrap_err().code, ErrorCode::KRB_AP_ERR_NOKEY);
+    // And a user-to-user ticket is never tried with the keytab's keys.
+    let mut keytab_key = Request::new();
+    keytab_key.ap_options |= ap_options::USE_SESSION_KEY;
+    assert_eq!(accept_with_tgts(&keytab_key, &[tgt(0x71)]).unwrap_err().code, ErrorCode::KRB_AP_ERR_BAD_INTEGRITY);
+}
+
+fn tgt_request(name: Option<&[&str]>, realm: Option<&str>) -> Vec<u8> {
+    use crate::auth::kerberos::messages::kdc::TgtRequest;
+    let request = TgtRequest {
+        server_name: name.map(|components| PrincipalName {
+            name_type: name_type::SRV_HST,
+            components: components.iter().map(|c| (*c).to_owned()).collect(),
+        }),
+        realm: realm.map(str::to_owned),
+    };
+    wrap(Mech::Krb5U2u, tok_id::TGT_REQ, &request.encode())
+}
+
+#[test]
+fn a_tgt_request_gets_our_tgt_for_the_name_it_asks_for_while_it_is_valid() {
+    let margin = Duration::from_secs(300);
+    let asked = tgt_request(Some(&["cifs", "fs.example.com"]), None);
+    assert!(is_tgt_request(&asked));
+    assert!(!is_tgt_request(&Request::new().token()));
+    let reply = tgt_reply(&asked, &[tgt(0x71)], at(T), margin).unwrap();
+    let framed = GssToken::decode(&reply).unwrap();
+    assert_eq!((framed.mech, framed.tok_id), (Mech::Krb5U2u, tok_id::TGT_REP));
+    assert!(framed.inner.windows(5).any(|w| w == [0x61, 0x03, 0x02, 0x01, 0x71]), "the TGT as issued");
+    assert!(tgt_reply(&tgt_request(None, Some("example.com")), &[tgt(0x71)], at(T), margin).is_some());
+    assert!(tgt_reply(&tgt_request(Some(&["cifs", "other"]), None), &[tgt(0x71)], at(T), margin).is_none());
+    assert!(tgt_reply(&tgt_request(None, Some("OTHER.COM")), &[tgt(0x71)], at(T), margin).is_none());
+    assert!(tgt_reply(&asked, &[], at(T), margin).is_none());
+    assert!(tgt_reply(&asked, &[tgt(0x71)], at(T + 36_000 - 60), margin).is_none(), "ends within the margin");
+    assert!(tgt_reply(&asked[..asked.len() - 1], &[tgt(0x71)], at(T), margin).is_none(), "truncated");
+}
+
+/// The SPNEGO exchange of a user-to-user client as sspi-rs makes it: a NegTokenInit whose
+/// optimistic token is a TGT request, then the AP-REQ for a ticket under our TGT's key.
+#[test]
+fn over_spnego_a_user_to_user_client_gets_our_tgt_then_completes_with_the_ap_rep_and_our_mic() {
+    use crate::auth::kerberos::messages::gss::{OID_KRB5, OID_MS_KRB5};
+    use crate::auth::kerberos::mic;
+    use crate::auth::spnego::{self, NegState, OID_NTLMSSP};
+    use crate::auth::{self, Client, ServerIdentity, Step, UserLookup};
+
+    struct NoUsers;
+    impl UserLookup for NoUsers {
+        fn nt_hash(&self, _: &str) -> Option<[u8; 16]> {
+            None
+        }
+    }
+    let identity = ServerIdentity {
+        computer: "FS".into(),
+        domain: "EXAMPLE".into(),
+        dns_computer: "fs.example.com".into(),
+        dns_domain: "example.com".into(),
+    };
+    let keys = keytab();
+    let tgts = [tgt(0x71)];
+    let replay = std::sync::Mutex::default();
+    let mut acceptor = auth::Acceptor::default();
+    let step = |acceptor: &mut auth::Acceptor, token: &[u8]| {
+        let mut random = counter();
+        let mut inputs = auth::Inputs {
+            identity: &identity,
+            users: &NoUsers,
+            now: at(T),
+            server_challenge: [0; 8],
+            ntlm: true,
+            kerberos: Some(auth::KerberosInputs {
+                keytab: &keys,
+                tgts: &tgts,
+                policy: Policy::default(),
+                replay: &replay,
+            }),
+            random: &mut random,
+        };
+        acceptor.step(token, &mut inputs)
+    };
+    let mechs = [OID_MS_KRB5, OID_KRB5, OID_NTLMSSP];
+    let init = spnego::encode_init(&mechs, &tgt_request(Some(&["cifs", "fs.example.com"]), None));
+    let Step::Continue(first) = step(&mut acceptor, &init) else { panic!("the TGT request should continue") };
+    let first = spnego::parse_server_token(&first).unwrap();
+    assert_eq!(first.neg_state, Some(NegState::AcceptIncomplete));
+    assert_eq!(first.supported_mech.as_deref(), Some(OID_MS_KRB5));
+    let tgt_rep = GssToken::decode(first.response_token.as_deref().unwrap()).unwrap();
+    assert_eq!(tgt_rep.tok_id, tok_id::TGT_REP);
+
+    let ap_req = spnego::encode_client_resp(&user_to_user(0x71).token(), None);
+    let Step::Done(done) = step(&mut acceptor, &ap_req) else { panic!("the AP-REQ should complete the logon") };
+    let Client::Kerberos(accepted) = &done.client else { panic!("not a Kerberos logon") };
+    assert_eq!(accepted.client.to_string(), "alice@EXAMPLE.COM");
+    assert_eq!(*done.session_key, Request::session_key().bytes());
+    let last = spnego::parse_server_token(&done.response_token).unwrap();
+    assert_eq!(last.neg_state, Some(NegState::AcceptCompleted), "no wait for a client MIC");
+    assert_eq!(last.response_token, accepted.reply);
+    let expected = mic::acceptor_mic(
+        &Request::session_key(),
+        true,
+        u64::from(accepted.seq_number),
+        &spnego::mech_types_der(&mechs),
+    )
+    .unwrap();
+    assert_eq!(last.mech_list_mic, Some(expected), "our MIC of the client's mechanism list");
+
+    // Without a TGT for the name, the reply names the mechanism and carries no token.
+    let mut acceptor = auth::Acceptor::default();
+    let other = spnego::encode_init(&mechs, &tgt_request(Some(&["cifs", "other"]), None));
+    let Step::Continue(reply) = step(&mut acceptor, &other) else { panic!("should continue") };
+    assert_eq!(spnego::parse_server_token(&reply).unwrap().response_token, None);
 }

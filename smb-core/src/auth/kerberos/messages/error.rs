@@ -6,11 +6,9 @@ use super::{
     EncodeError, PVNO, PrincipalName, encode_application, encode_microseconds, encode_string, encode_time, field,
     msg_type,
 };
-#[cfg(test)]
 use super::{Fields, expect_integer, int32, microseconds, octets, string, time};
 use crate::auth::der;
 use crate::auth::kerberos::keytab::Principal;
-#[cfg(test)]
 use crate::proto::DecodeError;
 
 /// RFC 4120 section 7.5.9 error codes (a newtype: unknown codes are kept and shown as numbers).
@@ -19,6 +17,8 @@ pub(crate) struct ErrorCode(pub i32);
 
 impl ErrorCode {
     pub(crate) const KDC_ERR_ETYPE_NOSUPP: ErrorCode = ErrorCode(14);
+    /// The KDC wants pre-authentication (RFC 4120 section 5.2.7.2): an AS-REQ without PA-DATA.
+    pub(crate) const KDC_ERR_PREAUTH_REQUIRED: ErrorCode = ErrorCode(25);
     pub(crate) const KRB_AP_ERR_BAD_INTEGRITY: ErrorCode = ErrorCode(31);
     pub(crate) const KRB_AP_ERR_TKT_EXPIRED: ErrorCode = ErrorCode(32);
     pub(crate) const KRB_AP_ERR_TKT_NYV: ErrorCode = ErrorCode(33);
@@ -34,8 +34,9 @@ impl ErrorCode {
     pub(crate) const KRB_AP_ERR_INAPP_CKSUM: ErrorCode = ErrorCode(50);
     pub(crate) const KRB_ERR_GENERIC: ErrorCode = ErrorCode(60);
 
-    const NAMES: [(ErrorCode, &'static str); 15] = [
+    const NAMES: [(ErrorCode, &'static str); 16] = [
         (ErrorCode::KDC_ERR_ETYPE_NOSUPP, "KDC_ERR_ETYPE_NOSUPP"),
+        (ErrorCode::KDC_ERR_PREAUTH_REQUIRED, "KDC_ERR_PREAUTH_REQUIRED"),
         (ErrorCode::KRB_AP_ERR_BAD_INTEGRITY, "KRB_AP_ERR_BAD_INTEGRITY"),
         (ErrorCode::KRB_AP_ERR_TKT_EXPIRED, "KRB_AP_ERR_TKT_EXPIRED"),
         (ErrorCode::KRB_AP_ERR_TKT_NYV, "KRB_AP_ERR_TKT_NYV"),
@@ -131,7 +132,6 @@ impl KrbError {
         encode_application(30, &sequence, "KRB-ERROR")
     }
 
-    #[cfg(test)]
     pub(crate) fn decode(bytes: &[u8]) -> Result<KrbError, DecodeError> {
         let mut fields = Fields::application(bytes, 30, "KRB-ERROR")?;
         expect_integer(&fields.required(0, "KRB-ERROR pvno")?, PVNO, "KRB-ERROR pvno")?;

@@ -12,12 +12,17 @@ pub(crate) const OID_KRB5: &[u8] = &[0x2a, 0x86, 0x48, 0x86, 0xf7, 0x12, 0x01, 0
 /// 1.2.840.48018.1.2.2, the OID Windows 2000 put in SPNEGO by mistake and Windows clients still
 /// offer first (MS-KILE 3.1.5.1); some also use it inside the token.
 pub(crate) const OID_MS_KRB5: &[u8] = &[0x2a, 0x86, 0x48, 0x82, 0xf7, 0x12, 0x01, 0x02, 0x02];
+/// 1.2.840.113554.1.2.2.3, Kerberos 5 user-to-user (draft-ietf-cat-user2user, MS-KILE 3.4.5.7):
+/// the framing of a KERB-TGT-REQUEST and of the exchange that follows it.
+pub(crate) const OID_KRB5_U2U: &[u8] = &[0x2a, 0x86, 0x48, 0x86, 0xf7, 0x12, 0x01, 0x02, 0x02, 0x03];
 
 /// Which of the two Kerberos OIDs a token carried.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) enum Mech {
     Krb5,
     MsKrb5,
+    /// User-to-user: only inside the token, never a SPNEGO mechanism of its own.
+    Krb5U2u,
 }
 
 impl Mech {
@@ -25,6 +30,7 @@ impl Mech {
         match self {
             Mech::Krb5 => OID_KRB5,
             Mech::MsKrb5 => OID_MS_KRB5,
+            Mech::Krb5U2u => OID_KRB5_U2U,
         }
     }
 }
@@ -34,6 +40,9 @@ pub(crate) mod tok_id {
     pub(crate) const AP_REQ: [u8; 2] = [0x01, 0x00];
     pub(crate) const AP_REP: [u8; 2] = [0x02, 0x00];
     pub(crate) const KRB_ERROR: [u8; 2] = [0x03, 0x00];
+    /// KERB-TGT-REQUEST and KERB-TGT-REPLY (draft-ietf-cat-user2user section 6).
+    pub(crate) const TGT_REQ: [u8; 2] = [0x04, 0x00];
+    pub(crate) const TGT_REP: [u8; 2] = [0x04, 0x01];
 }
 
 /// RFC 2743 section 3.1 InitialContextToken as RFC 4121 section 4.1 fills it:
@@ -58,6 +67,7 @@ impl<'a> GssToken<'a> {
         let mech = match oid.value {
             OID_KRB5 => Mech::Krb5,
             OID_MS_KRB5 => Mech::MsKrb5,
+            OID_KRB5_U2U => Mech::Krb5U2u,
             other => return Err(DecodeError::invalid("GSS-API thisMech", format!("not Kerberos 5: {other:02x?}"))),
         };
         let tok_id = inner.array("GSS-API TOK_ID")?;

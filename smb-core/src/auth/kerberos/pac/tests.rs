@@ -596,7 +596,7 @@ fn the_acceptor_hands_out_the_verified_samba_ad_identity() {
         let now = Now { instant: Instant::now(), system: UNIX_EPOCH + Duration::from_secs(ctime as u64) };
         let token = std::fs::read(data_dir(AD).join(name)).unwrap();
         let mut random = |buffer: &mut [u8]| buffer.fill(7);
-        let accepted = accept(&token, &keytab, &Policy::default(), &mut ReplayCache::default(), now, &mut random)
+        let accepted = accept(&token, &keytab, &[], &Policy::default(), &mut ReplayCache::default(), now, &mut random)
             .unwrap_or_else(|error| panic!("{name}: {error:?}"));
         let pac = accepted.pac.unwrap();
         assert_eq!(pac.user_sid().unwrap().to_string(), recorded(AD, name, "pac_user_sid"), "{name}");

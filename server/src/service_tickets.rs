@@ -1,0 +1,107 @@
+//! Keeps a ticket-granting ticket for each of the service's principals, for the user-to-user
+//! Kerberos clients ([`smb_core::auth::kerberos::service_ticket`]): with the newest keytab key of
+//! a principal whose realm has KDCs configured, an AS exchange over the same KDC transport the
+//! KDC proxy uses, renewed at two thirds of the ticket's life, retried a minute after a failure.
+//! The previous TGT stays served until it ends, for the service tickets issued under it.
+//! Nothing of it is stored: after a restart the first round fetches new ones.
+
+use std::collections::HashMap;
+use std::time::{Duration, SystemTime};
+
+use app::backend::kerberos;
+use smb_core::EngineHandle;
+use smb_core::auth::kerberos::kkdcp::tcp_framed;
+use smb_core::auth::kerberos::service_ticket::{AsExchange, ServiceTicket};
+use sqlx::SqlitePool;
+use tokio::task::JoinHandle;
+
+/// The lifetime asked for; the KDC's policy may give less (MIT's default is 24 hours, Active
+/// Directory's 10).
+const LIFETIME: Duration = Duration::from_secs(10 * 3600);
+/// How long after a failed AS exchange a principal is tried again.
+const RETRY: Duration = Duration::from_secs(60);
+/// How often the keeper looks at its tickets and the configuration.
+const ROUND: Duration = Duration::from_secs(15);
+
+/// The TGTs held, and when each principal last failed.
+#[derive(Default)]
+pub struct ServiceTickets {
+    held: Vec<ServiceTicket>,
+    failed: HashMap<String, SystemTime>,
+}
+
+fn unix(time: SystemTime) -> (i64, u32) {
+    smb_core::engine::clock::unix(time)
+}
+
+impl ServiceTickets {
+    /// One round: fetches the TGTs missing or past two thirds of their life, drops the ended
+    /// ones and those of principals no longer configured, and gives the engine the rest.
+    pub async fn refresh(&mut self, db: &SqlitePool, engine: &EngineHandle) {
+        let keys = engine.service_keys();
+        let realms = kerberos::list_realms(db).await.unwrap_or_default();
+        let exchanges = AsExchange::for_keys(&keys, rand::random);
+        let now = SystemTime::now();
+        let (seconds, _) = unix(now);
+        for exchange in &exchanges {
+            let principal = exchange.principal();
+            let fresh = self.held.iter().filter(|tgt| tgt.principal() == principal).any(|tgt| {
+                let life = tgt.endtime.saturating_sub(tgt.authtime);
+                seconds < tgt.authtime.saturating_add(life * 2 / 3)
+            });
+            let waiting = self.failed.get(&principal).is_some_and(|at| now < *at + RETRY);
+            if fresh || waiting {
+                continue;
+            }
+            let Some(realm) = realms.iter().find(|realm| realm.name == exchange.realm()) else { continue };
+            match fetch(exchange, &realm.kdcs).await {
+                Ok(tgt) => {
+                    tracing::info!(%principal, endtime = tgt.endtime, "got a TGT for user-to-user clients");
+                    self.failed.remove(&principal);
+                    self.held.push(tgt);
+                }
+                Err(error) => {
+                    tracing::warn!(%principal, %error, "cannot get a TGT for user-to-user clients");
+                    self.failed.insert(principal, now);
+                }
+            }
+        }
+        let configured: Vec<String> = exchanges.iter().map(AsExchange::principal).collect();
+        self.held.retain(|tgt| tgt.endtime > seconds && configured.contains(&tgt.principal()));
+        // The newest two of each principal: the current one and its predecessor.
+        self.held.sort_by_key(|tgt| std::cmp::Reverse(tgt.authtime));
+        let mut seen: HashMap<String, usize> = HashMap::new();
+        self.held.retain(|tgt| {
+            let count = seen.entry(tgt.principal()).or_default();
+            *count += 1;
+            *count <= 2
+        });
+        engine.set_service_tickets(self.held.clone());
+    }
+
+    /// The TGTs held now.
+    pub fn held(&self) -> &[ServiceTicket] {
+        &self.held
+    }
+}
+
+/// One AS exchange with the realm's KDCs.
+async fn fetch(exchange: &AsExchange, kdcs: &[String]) -> Result<ServiceTicket, String> {
+    let confounder: [u8; 16] = rand::random();
+    let request = exchange.request(unix(SystemTime::now()), LIFETIME, &confounder)?;
+    let framed = tcp_framed(&request).ok_or("the AS-REQ is too long")?;
+    let reply = crate::kdc_proxy::forward(&framed, kdcs).await.ok_or("no KDC of the realm answers")?;
+    exchange.reply(reply.get(4..).unwrap_or_default()).map_err(|failure| failure.to_string())
+}
+
+/// Runs [`ServiceTickets::refresh`] every [`ROUND`] until aborted.
+pub fn keep(db: SqlitePool, engine: EngineHandle) -> JoinHandle<()> {
+    tokio::spawn(async move {
+        let mut tickets = ServiceTickets::default();
+        let mut ticker = tokio::time::interval(ROUND);
+        loop {
+            ticker.tick().await;
+            tickets.refresh(&db, &engine).await;
+        }
+    })
+}
