@@ -1,17 +1,16 @@
-import { execFileSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import https from 'node:https';
-import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { expect, test } from '@playwright/test';
 import { EdgeShare, freePort } from '../support/server';
 import { hydrated, screenshot, signIn } from '../support/console';
+import { MitKdc, ktutilKeytab } from '../support/kdc';
 import { TestCa } from '../support/pki';
 
 let server: EdgeShare;
 let work: string;
-let kdc: net.Server;
+let kdc: MitKdc;
 let kdcPort: number;
 let ca: TestCa;
 test.beforeAll(async () => {
@@ -20,27 +19,20 @@ test.beforeAll(async () => {
   server.cli(['admin', 'add', 'boss', '--role', 'admin', '--password-stdin'], 'boss password 123\n');
   server.cli(['admin', 'add', 'auditor', '--role', 'reader', '--password-stdin'], 'auditor password 1\n');
   work = mkdtempSync(path.join(os.tmpdir(), 'edgeshare-e2e-identity-'));
-  // Something listening where the realm's first KDC is: the KDC check is a TCP connection.
-  kdc = net.createServer((socket) => socket.destroy());
-  kdcPort = await new Promise<number>((resolve) =>
-    kdc.listen(0, '127.0.0.1', () => resolve((kdc.address() as net.AddressInfo).port)),
-  );
+  // The realm's KDC: MIT's, which answers the console's check with its clock.
+  kdc = await MitKdc.start('EXAMPLE.TEST');
+  kdcPort = kdc.port;
 });
 test.afterAll(async () => {
   await server.stop();
-  await new Promise((resolve) => kdc.close(resolve));
+  kdc.stop();
   rmSync(work, { recursive: true, force: true });
   ca.remove();
 });
 
-/** A keytab written by MIT's ktutil, as `kadmin ktadd` would: one key version in two AES enctypes. */
+/** A keytab written by MIT's ktutil for `principal`. */
 function keytab(principal: string, kvno: number): string {
-  const file = path.join(work, `kvno${kvno}.keytab`);
-  const script = ['aes256-cts-hmac-sha1-96', 'aes128-cts-hmac-sha1-96']
-    .map((enctype) => `addent -password -p ${principal} -k ${kvno} -e ${enctype}\nkeytab secret ${kvno}\n`)
-    .join('');
-  execFileSync('ktutil', [], { input: `${script}wkt ${file}\nquit\n`, stdio: ['pipe', 'pipe', 'pipe'] });
-  return file;
+  return ktutilKeytab(work, principal, kvno);
 }
 
 /** POSTs `body` to the KDC proxy at 127.0.0.1:`port` with TLS to `name`; resolves with the status. */
@@ -94,7 +86,9 @@ test('an administrator adds a realm, tests its KDCs, imports a keytab, turns the
   await expect(realm).toContainText(`127.0.0.1:${closed}`);
   await realm.getByRole('button', { name: 'Test KDCs' }).click();
   const checks = page.getByTestId('kdc-checks');
-  await expect(checks.locator('li', { hasText: `127.0.0.1:${kdcPort}` }).locator('.badge')).toHaveClass(/good/);
+  const live = checks.locator('li', { hasText: `127.0.0.1:${kdcPort}` });
+  await expect(live.locator('.badge')).toHaveClass(/good/);
+  await expect(live).toContainText('its clock agrees with ours');
   await expect(checks.locator('li', { hasText: `127.0.0.1:${closed}` }).locator('.badge')).toHaveClass(/bad/);
 
   // A file that is not a keytab is named as such; nothing is imported.
@@ -167,6 +161,7 @@ test('an administrator adds a realm, tests its KDCs, imports a keytab, turns the
   const reachable = page.locator('tr[data-check="KDCs reachable"]', { hasText: 'EXAMPLE.TEST' });
   await expect(reachable).toHaveAttribute('data-level', 'warning');
   await expect(reachable).toContainText('1 of 2 KDCs answer');
+  await expect(page.locator('tr[data-check="Clock"]', { hasText: 'EXAMPLE.TEST' })).toHaveAttribute('data-level', 'good');
 
   // The KDC that never answers goes from the realm: the whole report turns green.
   await page.goto(`${server.url}/identity`);

@@ -151,6 +151,30 @@ async fn mit_kinit_through_the_kdc_proxy_then_smbclient_works_over_tcp_and_over_
     );
 }
 
+/// The KDC check (Identity page, health report) asks each KDC something it cannot grant and
+/// reads the KDC's clock from the KRB-ERROR; a port that accepts connections but answers no
+/// Kerberos is not counted as a KDC.
+#[tokio::test(flavor = "multi_thread")]
+async fn the_kdc_check_reads_the_kdcs_clock_and_tells_a_kdc_from_any_listener() {
+    let setup = Setup::new().await;
+    let impostor = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let impostor_address = impostor.local_addr().unwrap().to_string();
+    tokio::spawn(async move {
+        while let Ok((connection, _)) = impostor.accept().await {
+            drop(connection);
+        }
+    });
+    let kdcs = [setup.realm.kdc.to_string(), impostor_address];
+    kerberos::set_realm(&setup.control, &setup.actor, REALM, &kdcs).await.expect("realm");
+    let checks = kerberos::check_kdcs(&setup.control, REALM).await.unwrap();
+    assert!(checks[0].reachable, "{checks:?}");
+    let offset = checks[0].clock_offset_seconds.expect("the KDC's clock");
+    assert!(offset.abs() <= 2, "the KDC shares this machine's clock: {offset} s");
+    assert!(checks[0].detail.contains("its clock agrees with ours"), "{checks:?}");
+    assert!(!checks[1].reachable && checks[1].clock_offset_seconds.is_none(), "{checks:?}");
+    assert!(checks[1].detail.contains("no Kerberos answer"), "{checks:?}");
+}
+
 /// The reasons of the failed sign-ins the engine reported so far (what the audit log records).
 fn failure_reasons(events: &mut tokio::sync::broadcast::Receiver<Event>) -> Vec<String> {
     let mut reasons = Vec::new();

@@ -278,6 +278,30 @@ pub fn overall(items: &[HealthItem]) -> Level {
     items.iter().map(|i| i.level).max().unwrap_or(Level::Good)
 }
 
+/// Whether our clock and the realm's KDCs' agree (RFC 4120 section 1.6): past the allowed skew
+/// every Kerberos logon fails (KRB_AP_ERR_SKEW), so that is critical; past half of it, a warning
+/// while there is still time. The farthest KDC counts. `None` when no KDC told its time.
+fn clock_item(realm: &str, answering: &[&KdcCheck], max_skew: u64) -> Option<HealthItem> {
+    let worst =
+        answering.iter().filter_map(|kdc| kdc.clock_offset_seconds).max_by_key(|offset| offset.unsigned_abs())?;
+    let distance = worst.unsigned_abs();
+    let direction = if worst > 0 { "ahead of" } else { "behind" };
+    let (level, detail) = if distance > max_skew {
+        (
+            Level::Critical,
+            format!(
+                "the KDC's clock is {distance} s {direction} ours, more than the {max_skew} s allowed: Kerberos logons fail"
+            ),
+        )
+    } else if distance > max_skew / 2 {
+        (Level::Warning, format!("the KDC's clock is {distance} s {direction} ours; {max_skew} s are allowed"))
+    } else {
+        (Level::Good, format!("in step with the KDC's (within {distance} s; {max_skew} s allowed)"))
+    };
+    let fix = "Synchronize this server's clock with the domain's time source (NTP).";
+    Some(item("Kerberos", realm, "Clock", level, detail, Some(fix)))
+}
+
 /// What the report says of Kerberos: every name clients use has a key, each realm's KDCs
 /// answer, the KDC proxy listens when on, and NTLM refused leaves a way to sign in.
 pub fn identity(status: &IdentityStatus, checks: &[(String, Vec<KdcCheck>)]) -> Vec<HealthItem> {
@@ -329,6 +353,9 @@ pub fn identity(status: &IdentityStatus, checks: &[(String, Vec<KdcCheck>)]) -> 
             detail,
             Some("Check the KDC addresses and the firewall to them."),
         ));
+        if let Some(clock) = clock_item(realm, &answering, status.max_skew_seconds) {
+            items.push(clock);
+        }
     }
     let proxy = &status.kdc_proxy;
     if proxy.enabled {
@@ -575,7 +602,38 @@ mod tests {
     }
 
     fn kdc(name: &str, reachable: bool) -> KdcCheck {
-        KdcCheck { kdc: name.into(), reachable, detail: if reachable { "answered in 1 ms" } else { "refused" }.into() }
+        KdcCheck {
+            kdc: name.into(),
+            reachable,
+            detail: if reachable { "answered in 1 ms" } else { "refused" }.into(),
+            clock_offset_seconds: reachable.then_some(0),
+        }
+    }
+
+    fn clock(items: &[HealthItem]) -> Option<&HealthItem> {
+        items.iter().find(|item| item.check == "Clock")
+    }
+
+    #[test]
+    fn a_kdc_clock_past_the_allowed_skew_is_critical_and_past_half_of_it_a_warning() {
+        let status = identity_status(true, "allow");
+        let with_offset = |offset| {
+            let mut near = kdc("kdc1", true);
+            let mut far = kdc("kdc2", true);
+            near.clock_offset_seconds = Some(1);
+            far.clock_offset_seconds = Some(offset);
+            identity(&status, &[("EXAMPLE.COM".to_owned(), vec![near, far])])
+        };
+        assert_eq!(clock(&with_offset(-20)).unwrap().level, Level::Good);
+        let warning = with_offset(200);
+        assert_eq!(clock(&warning).unwrap().level, Level::Warning);
+        assert!(clock(&warning).unwrap().detail.contains("200 s ahead of ours"), "{:?}", clock(&warning));
+        let critical = with_offset(-301);
+        assert_eq!(clock(&critical).unwrap().level, Level::Critical);
+        assert!(clock(&critical).unwrap().detail.contains("301 s behind ours"), "{:?}", clock(&critical));
+        // No KDC told its time: no clock item.
+        let silent = identity(&status, &[("EXAMPLE.COM".to_owned(), vec![kdc("kdc1", false)])]);
+        assert!(clock(&silent).is_none());
     }
 
     #[test]

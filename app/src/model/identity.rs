@@ -97,9 +97,13 @@ impl IdentityStatus {
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct KdcCheck {
     pub kdc: String,
+    /// It answered a Kerberos request.
     pub reachable: bool,
-    /// "connected in 3 ms", or why not.
+    /// "answered in 3 ms, its clock agrees with ours", or why not.
     pub detail: String,
+    /// Its clock minus ours, in seconds, when it answered (RFC 4120 section 1.6: logons fail
+    /// past the allowed skew).
+    pub clock_offset_seconds: Option<i64>,
 }
 
 /// What a keytab import did, for the page and the command line.

@@ -15,6 +15,34 @@ pub struct SetupRequest {
     pub user: String,
     pub password: String,
     pub confirm: String,
+    /// The optional Kerberos step; `None` when skipped.
+    #[serde(default)]
+    pub kerberos: Option<KerberosSetup>,
+}
+
+/// The wizard's optional step "Use Kerberos through the KDC proxy": the realm and its KDCs, the
+/// keytab of the names clients use, and the TCP port of the KDC proxy.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct KerberosSetup {
+    pub realm: String,
+    /// `host[:port]`, separated by commas or spaces.
+    pub kdcs: String,
+    /// The keytab file as the browser read it.
+    pub keytab_base64: String,
+    pub keytab_name: String,
+    pub proxy_port: String,
+}
+
+/// What the Kerberos step set up.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct KerberosSummary {
+    pub realm: String,
+    /// The service principals whose keys were imported.
+    pub principals: Vec<String>,
+    pub proxy_port: u16,
+    /// Where the KDC proxy listens, or why it does not.
+    pub proxy_listening: Option<String>,
+    pub proxy_error: Option<String>,
 }
 
 /// What the wizard set up, for the summary of what clients must do.
@@ -30,6 +58,8 @@ pub struct SetupSummary {
     /// `None`: a CA clients already trust issued the certificate. `Some(true)`: clients must
     /// trust the local CA that issued it; `Some(false)`: the self-signed certificate itself.
     pub trust_export_ca: Option<bool>,
+    /// The Kerberos step's result, when it was not skipped.
+    pub kerberos: Option<KerberosSummary>,
 }
 
 /// The commands that map the share on a client.
@@ -61,6 +91,7 @@ mod tests {
             port: 443,
             thumbprint: String::new(),
             trust_export_ca: None,
+            kerberos: None,
         };
         assert_eq!(client_commands(&summary)[0], "NET USE * \\\\fs.example.com\\sales /TRANSPORT:QUIC");
         summary.port = 8443;

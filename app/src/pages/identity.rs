@@ -449,19 +449,28 @@ fn ClientSetup(realms: Vec<String>, proxy: KdcProxyView, name: String) -> impl I
                 view! { <p class="empty">"Add a realm to see the client settings."</p> }.into_any()
             } else {
                 realms.into_iter().map(|realm| {
-                    let (policy, registry) = windows_kdc_proxy_policy(&realm, &name, port);
-                    let conf = linux_krb5_conf(&realm, &name, port);
                     view! {
                         <h3>{realm.clone()}</h3>
-                        <p class="hint">"Windows, Group Policy \"Specify KDC proxy servers for Kerberos clients\":"</p>
-                        <pre class="snippet">{policy}</pre>
-                        <p class="hint">"or the registry:"</p>
-                        <pre class="snippet">{registry}</pre>
-                        <p class="hint">"Linux and macOS (MIT krb5 with its TLS module), krb5.conf:"</p>
-                        <pre class="snippet">{conf}</pre>
+                        <KdcProxySnippets realm name=name.clone() port/>
                     }
                 }).collect_view().into_any()
             }}
         </section>
+    }
+}
+
+/// The client settings that send a realm's Kerberos traffic to the KDC proxy at `name:port`:
+/// the Windows policy value and its registry equivalent, and a krb5.conf for MIT clients.
+#[component]
+pub fn KdcProxySnippets(realm: String, name: String, port: u16) -> impl IntoView {
+    let (policy, registry) = windows_kdc_proxy_policy(&realm, &name, port);
+    let conf = linux_krb5_conf(&realm, &name, port);
+    view! {
+        <p class="hint">"Windows, Group Policy \"Specify KDC proxy servers for Kerberos clients\":"</p>
+        <pre class="snippet">{policy}</pre>
+        <p class="hint">"or the registry:"</p>
+        <pre class="snippet">{registry}</pre>
+        <p class="hint">"Linux and macOS (MIT krb5 with its TLS module), krb5.conf:"</p>
+        <pre class="snippet">{conf}</pre>
     }
 }

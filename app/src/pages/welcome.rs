@@ -1,5 +1,5 @@
-//! The setup wizard: certificate -> server addresses -> SMB over QUIC -> first share and user ->
-//! what clients must do. Nothing but the certificate is saved before the last step, which checks
+//! The setup wizard: certificate -> server addresses -> SMB over QUIC -> Kerberos through the KDC
+//! proxy (optional) -> first share and user -> what clients must do. Nothing but the certificate is saved before the last step, which checks
 //! everything before it changes anything.
 
 use leptos::prelude::*;
@@ -8,16 +8,17 @@ use crate::api::certs::{
     GenerateCertificate, ImportCertificatePem, ImportCertificatePfx, export_certificate, list_certificates,
 };
 use crate::api::setup::ApplySetup;
-use crate::components::form::{FormError, action_error};
+use crate::components::form::{ChosenFile, FormError, action_error};
 use crate::components::page::PageHeader;
 use crate::components::resource::ResourceView;
 use crate::error::AppError;
 use crate::model::certs::CertificateRow;
 use crate::model::health::Level;
-use crate::model::setup::{SetupRequest, SetupSummary, client_commands};
+use crate::model::setup::{KerberosSetup, KerberosSummary, SetupRequest, SetupSummary, client_commands};
 use crate::pages::certificates::{GenerateForm, ImportPemForm, ImportPfxForm, days_badge, health_badge};
+use crate::pages::identity::KdcProxySnippets;
 
-const STEPS: [&str; 5] = ["Certificate", "Server addresses", "SMB over QUIC", "Share and user", "Clients"];
+const STEPS: [&str; 6] = ["Certificate", "Server addresses", "SMB over QUIC", "Kerberos", "Share and user", "Clients"];
 
 /// The wizard's state across its steps.
 #[derive(Clone, Copy)]
@@ -32,6 +33,12 @@ struct Wizard {
     user: RwSignal<String>,
     password: RwSignal<String>,
     confirm: RwSignal<String>,
+    kerberos: RwSignal<bool>,
+    realm: RwSignal<String>,
+    kdcs: RwSignal<String>,
+    /// The keytab as read from the chosen file: base64 and file name.
+    keytab: RwSignal<Option<(String, String)>>,
+    proxy_port: RwSignal<String>,
 }
 
 #[component]
@@ -48,6 +55,11 @@ pub fn WelcomePage() -> impl IntoView {
         user: RwSignal::new(String::new()),
         password: RwSignal::new(String::new()),
         confirm: RwSignal::new(String::new()),
+        kerberos: RwSignal::new(false),
+        realm: RwSignal::new(String::new()),
+        kdcs: RwSignal::new(String::new()),
+        keytab: RwSignal::new(None),
+        proxy_port: RwSignal::new("443".into()),
     };
     let apply = ServerAction::<ApplySetup>::new();
     // A refusal takes the wizard back to the step of the field it names.
@@ -57,16 +69,17 @@ pub fn WelcomePage() -> impl IntoView {
                 "certificate" => 0,
                 "names" => 1,
                 "address" | "port" => 2,
-                _ => 3,
+                "realm" | "kdcs" | "keytab" | "kdc_proxy_port" => 3,
+                _ => 4,
             });
         }
         if let Some(Ok(_)) = apply.value().get() {
-            wizard.step.set(4);
+            wizard.step.set(5);
         }
     });
     view! {
         <PageHeader title="Set up SMB over QUIC">
-            "Five steps from a certificate to remote clients mapping a share with "
+            "Six steps from a certificate to remote clients mapping a share with "
             <code>"NET USE * \\\\server\\share /TRANSPORT:QUIC"</code> ", no VPN. Works on servers in a domain "
             "or a workgroup (local users)."
         </PageHeader>
@@ -99,7 +112,8 @@ pub fn WelcomePage() -> impl IntoView {
             0 => view! { <CertificateStep wizard/> }.into_any(),
             1 => view! { <AddressesStep wizard/> }.into_any(),
             2 => view! { <QuicStep wizard apply/> }.into_any(),
-            3 => view! { <ShareStep wizard apply/> }.into_any(),
+            3 => view! { <KerberosStep wizard apply/> }.into_any(),
+            4 => view! { <ShareStep wizard apply/> }.into_any(),
             _ => view! { <SummaryStep apply/> }.into_any(),
         }}
     }
@@ -348,6 +362,81 @@ fn QuicStep(wizard: Wizard, apply: ServerAction<ApplySetup>) -> impl IntoView {
     }
 }
 
+/// "Use Kerberos through the KDC proxy": optional. Domain users then sign in with Kerberos, their
+/// laptops getting tickets from the realm through this server's KDC proxy over HTTPS (the names'
+/// certificate), with no KDC exposed to the internet. The keytab is read when leaving the step.
+#[component]
+fn KerberosStep(wizard: Wizard, apply: ServerAction<ApplySetup>) -> impl IntoView {
+    let error = action_error(apply);
+    let file = ChosenFile::new();
+    let keytab_error = Signal::derive(move || {
+        file.error.get().or_else(|| error.get().and_then(|e| e.for_field("keytab").map(str::to_owned)))
+    });
+    let chosen =
+        move || wizard.keytab.get().map(|(_, name)| format!("Read: {name}. Choose another file to replace it."));
+    let next = move |_| {
+        let has_file = file.input.get_untracked().is_some_and(|input| !input.value().is_empty());
+        if !wizard.kerberos.get_untracked() || !has_file {
+            wizard.step.update(|s| *s += 1);
+            return;
+        }
+        file.read("Choose the keytab of the names clients use.", move |base64, name| {
+            wizard.keytab.set(Some((base64, name)));
+            wizard.step.update(|s| *s += 1);
+        });
+    };
+    let can_go_on = move || {
+        !wizard.kerberos.get()
+            || (!wizard.realm.get().trim().is_empty() && !wizard.kdcs.get().trim().is_empty() && !file.reading.get())
+    };
+    view! {
+        <section class="card wide" aria-labelledby="step-kerberos">
+            <h2 id="step-kerberos">"4. Domain users: Kerberos through the KDC proxy (optional)"</h2>
+            <p>
+                "Remote laptops of a domain (Active Directory or MIT) get their Kerberos tickets through this server over "
+                "HTTPS, on the names of its certificate, so that no domain controller faces the internet. Skip this step "
+                "for local users only; the Identity page sets it up later too."
+            </p>
+            <div class="field checkbox">
+                <input id="wizard-kerberos" type="checkbox" prop:checked=move || wizard.kerberos.get()
+                    on:change=move |ev| wizard.kerberos.set(event_target_checked(&ev))/>
+                <label for="wizard-kerberos">"Use Kerberos through the KDC proxy"</label>
+            </div>
+            <Show when=move || wizard.kerberos.get()>
+                <div class="cards">
+                    <div>
+                        <Input id="wizard-realm" label="Realm" value=wizard.realm error=field_error(error, "realm")
+                            hint="The domain's Kerberos realm, e.g. CORP.EXAMPLE.COM."/>
+                        <Input id="wizard-kdcs" label="KDCs" value=wizard.kdcs error=field_error(error, "kdcs")
+                            hint="Domain controllers this server reaches, host or host:port, separated by commas."/>
+                        <Input id="wizard-proxy-port" label="KDC proxy TCP port" value=wizard.proxy_port
+                            error=field_error(error, "kdc_proxy_port")
+                            hint="Clients use 443 (HTTPS); SMB over QUIC takes UDP 443 beside it."/>
+                    </div>
+                    <div>
+                        <div class="field" class:invalid=move || keytab_error.get().is_some()>
+                            <label for="wizard-keytab">"Keytab of the names clients use"</label>
+                            <input id="wizard-keytab" type="file" accept=".keytab,.kt,application/octet-stream"
+                                node_ref=file.input aria-describedby="wizard-keytab-hint wizard-keytab-error"/>
+                            <p class="hint" id="wizard-keytab-hint">
+                                "The cifs/NAME keys from ktpass, samba-tool domain exportkeytab or kadmin ktadd. "
+                                {chosen}
+                            </p>
+                            <p class="field-error" id="wizard-keytab-error" role="alert">{keytab_error}</p>
+                        </div>
+                    </div>
+                </div>
+            </Show>
+            <div class="wizard-nav">
+                <button type="button" on:click=move |_| wizard.step.update(|s| *s -= 1)>"Back"</button>
+                <button type="button" class="primary" disabled=move || !can_go_on() on:click=next>
+                    {move || if file.reading.get() { "Reading…" } else { "Next" }}
+                </button>
+            </div>
+        </section>
+    }
+}
+
 #[component]
 fn ShareStep(wizard: Wizard, apply: ServerAction<ApplySetup>) -> impl IntoView {
     let error = action_error(apply);
@@ -363,12 +452,22 @@ fn ShareStep(wizard: Wizard, apply: ServerAction<ApplySetup>) -> impl IntoView {
                 user: wizard.user.get_untracked(),
                 password: wizard.password.get_untracked(),
                 confirm: wizard.confirm.get_untracked(),
+                kerberos: wizard.kerberos.get_untracked().then(|| {
+                    let (keytab_base64, keytab_name) = wizard.keytab.get_untracked().unwrap_or_default();
+                    KerberosSetup {
+                        realm: wizard.realm.get_untracked(),
+                        kdcs: wizard.kdcs.get_untracked(),
+                        keytab_base64,
+                        keytab_name,
+                        proxy_port: wizard.proxy_port.get_untracked(),
+                    }
+                }),
             },
         });
     };
     view! {
         <section class="card wide" aria-labelledby="step-share">
-            <h2 id="step-share">"4. Create a first share and a first user"</h2>
+            <h2 id="step-share">"5. Create a first share and a first user"</h2>
             <FormError error/>
             <div class="cards">
                 <div>
@@ -423,7 +522,7 @@ fn Summary(summary: SetupSummary) -> impl IntoView {
     let first = summary.names.first().cloned().unwrap_or_default();
     view! {
         <section class="card wide" aria-labelledby="step-clients" data-testid="wizard-summary">
-            <h2 id="step-clients">"5. SMB over QUIC is on: what clients do"</h2>
+            <h2 id="step-clients">"6. SMB over QUIC is on: what clients do"</h2>
             <p class="ok-text" role="status">
                 {format!("Listening on UDP {}; share {} for {}.", summary.listening, summary.share, summary.user)}
             </p>
@@ -444,6 +543,7 @@ fn Summary(summary: SetupSummary) -> impl IntoView {
                     summary.port
                 )}
             </p>
+            {summary.kerberos.clone().map(|kerberos| view! { <KerberosClients kerberos name=first.clone()/> })}
             <h3>"Trust"</h3>
             <ResourceView resource=download loading="Preparing the certificate…" let:exported>
                 {match exported {
@@ -469,5 +569,31 @@ fn Summary(summary: SetupSummary) -> impl IntoView {
             </ResourceView>
             <p><a href="/health">"Check the health report"</a> " · " <a href="/">"Go to the dashboard"</a></p>
         </section>
+    }
+}
+
+/// What the Kerberos step set up, and the client settings that point laptops at the KDC proxy.
+#[component]
+fn KerberosClients(kerberos: KerberosSummary, name: String) -> impl IntoView {
+    let state = match (&kerberos.proxy_listening, &kerberos.proxy_error) {
+        (Some(address), _) => {
+            view! { <p class="ok-text">{format!("The KDC proxy listens on TCP {address}.")}</p> }.into_any()
+        }
+        (None, Some(error)) => {
+            view! { <p class="warn-text">{format!("The KDC proxy is not listening: {error}")}</p> }.into_any()
+        }
+        (None, None) => {
+            view! { <p class="warn-text">"The KDC proxy is starting; the health report shows when it listens."</p> }
+                .into_any()
+        }
+    };
+    view! {
+        <h3>"Kerberos"</h3>
+        <div data-testid="wizard-kerberos">
+            <p>{format!("Realm {}; keys of {}.", kerberos.realm, kerberos.principals.join(", "))}</p>
+            {state}
+            <KdcProxySnippets realm=kerberos.realm.clone() name port=kerberos.proxy_port/>
+            <p class="hint">{format!("Allow TCP port {} through firewalls too.", kerberos.proxy_port)}</p>
+        </div>
     }
 }

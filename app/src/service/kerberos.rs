@@ -286,11 +286,48 @@ pub async fn remove_domain_name(control: &Control, actor: &Actor, name: &str) ->
     Ok(name)
 }
 
-/// How long one KDC may take to accept a connection in [`check_kdcs`].
+/// How long one KDC may take to answer in [`check_kdcs`].
 const KDC_CHECK_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(3);
 
-/// Whether each KDC of `realm` accepts a connection on its Kerberos port (TCP), and how fast,
-/// in the realm's order.
+/// The longest KDC answer the check reads.
+const KDC_CHECK_MAX_REPLY: usize = 64 * 1024;
+
+/// Asks a KDC over TCP for something it cannot grant ([`clock_probe`]) and reads its clock from
+/// the KRB-ERROR: the KDC's time minus ours, in seconds, measured at the answer's arrival. An
+/// error is what to show: no connection, or no Kerberos answer.
+async fn probe_kdc(host: &str, port: u16, realm: &str) -> Result<i64, String> {
+    use smb_core::auth::kerberos::kkdcp::tcp_framed;
+    use smb_core::auth::kerberos::service_ticket::{clock_probe, kdc_time};
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let now = smb_core::engine::clock::unix(std::time::SystemTime::now());
+    let request = clock_probe(realm, now, rand::random())?;
+    let request = tcp_framed(&request).ok_or("the probe is too long")?;
+    let mut stream =
+        tokio::net::TcpStream::connect((host, port)).await.map_err(|error| format!("cannot connect: {error}"))?;
+    let no_answer = |_| "accepts connections but gives no Kerberos answer".to_owned();
+    stream.write_all(&request).await.map_err(no_answer)?;
+    let length = stream.read_u32().await.map_err(no_answer)? as usize;
+    if length == 0 || length > KDC_CHECK_MAX_REPLY {
+        return Err("accepts connections but gives no Kerberos answer".to_owned());
+    }
+    let mut reply = vec![0; length];
+    stream.read_exact(&mut reply).await.map_err(no_answer)?;
+    let (ours, _) = smb_core::engine::clock::unix(std::time::SystemTime::now());
+    let theirs = kdc_time(&reply).ok_or("answers, but not as a Kerberos KDC does")?;
+    Ok(theirs - ours)
+}
+
+/// "its clock agrees with ours", "its clock is 42 s ahead of ours".
+fn clock_phrase(offset: i64) -> String {
+    match offset {
+        -1..=1 => "its clock agrees with ours".to_owned(),
+        ahead if ahead > 0 => format!("its clock is {ahead} s ahead of ours"),
+        behind => format!("its clock is {} s behind ours", -behind),
+    }
+}
+
+/// Whether each KDC of `realm` answers a Kerberos request on its port (TCP), how fast, and how
+/// far its clock is from ours, in the realm's order.
 pub async fn check_kdcs(control: &Control, realm: &str) -> AppResult<Vec<KdcCheck>> {
     let realm = kerberos::find_realm(&control.db, realm)
         .await?
@@ -301,16 +338,20 @@ pub async fn check_kdcs(control: &Control, realm: &str) -> AppResult<Vec<KdcChec
     for (index, kdc) in realm.kdcs.into_iter().enumerate() {
         let Some((host, port)) = kerberos::split_host_port(&kdc) else { continue };
         let host = host.to_owned();
+        let realm = realm.name.clone();
         probes.spawn(async move {
             let started = std::time::Instant::now();
-            let connect =
-                tokio::time::timeout(KDC_CHECK_TIMEOUT, tokio::net::TcpStream::connect((host.as_str(), port))).await;
-            let (reachable, detail) = match connect {
-                Ok(Ok(_)) => (true, format!("answered in {} ms", started.elapsed().as_millis())),
-                Ok(Err(error)) => (false, format!("cannot connect: {error}")),
-                Err(_) => (false, format!("no answer within {} s", KDC_CHECK_TIMEOUT.as_secs())),
+            let probe = tokio::time::timeout(KDC_CHECK_TIMEOUT, probe_kdc(&host, port, &realm)).await;
+            let (reachable, detail, clock_offset_seconds) = match probe {
+                Ok(Ok(offset)) => (
+                    true,
+                    format!("answered in {} ms, {}", started.elapsed().as_millis(), clock_phrase(offset)),
+                    Some(offset),
+                ),
+                Ok(Err(error)) => (false, error, None),
+                Err(_) => (false, format!("no answer within {} s", KDC_CHECK_TIMEOUT.as_secs()), None),
             };
-            (index, KdcCheck { kdc, reachable, detail })
+            (index, KdcCheck { kdc, reachable, detail, clock_offset_seconds })
         });
     }
     let mut checks = probes.join_all().await;

@@ -1,16 +1,19 @@
 //! The setup wizard's last step: everything it gathered is checked first, then applied (first
-//! user, first share with Full access for that user, server names mapped, SMB over QUIC on), so a
-//! refusal leaves the configuration as it was.
+//! user, first share with Full access for that user, server names mapped, SMB over QUIC on, and
+//! when asked for the realm, its keytab and the KDC proxy), so a refusal leaves the
+//! configuration as it was.
 
 use std::net::{IpAddr, SocketAddr};
 
 use smb_core::{Access, ShareConfig};
 
+use smb_core::auth::kerberos::read_keytab;
+
 use crate::backend::certs::{self, CheckStatus, Mapping};
-use crate::backend::{now, quic, smb};
+use crate::backend::{kerberos, now, quic, smb};
 use crate::error::{AppError, AppResult};
 use crate::model::audit::Action;
-use crate::model::setup::{SetupRequest, SetupSummary};
+use crate::model::setup::{KerberosSetup, KerberosSummary, SetupRequest, SetupSummary};
 use crate::service::{Actor, Control};
 
 /// The same error under the wizard's name for the field.
@@ -74,6 +77,10 @@ pub async fn apply(control: &Control, actor: &Actor, request: &SetupRequest) -> 
     if smb::list_users(db).await?.iter().any(|u| smb_core::same_name(&u.name, &user)) {
         return Err(AppError::invalid("user", format!("A user named '{user}' already exists: choose another name.")));
     }
+    let kerberos = match &request.kerberos {
+        Some(setup) => Some(check_kerberos(control, setup, &names).await?),
+        None => None,
+    };
 
     // Everything checked: apply.
     let user = smb::add_user(db, &user, &request.password).await?;
@@ -108,6 +115,10 @@ pub async fn apply(control: &Control, actor: &Actor, request: &SetupRequest) -> 
     let listening = listen.to_string();
     let detail = format!("names {}, share {share_name} for {user}, listening on UDP {listening}", names.join(", "));
     control.audit(actor.did(Action::QuicSetup, &names.join(", ")).detail(detail)).await;
+    let kerberos = match kerberos {
+        Some(checked) => Some(apply_kerberos(control, actor, checked, ip).await?),
+        None => None,
+    };
     // What clients must trust: nothing when a public CA issued the certificate.
     let trust = cert.checks(now()).into_iter().find(|c| c.name == "Trust").filter(|c| c.status != CheckStatus::Pass);
     let trust_export = trust.map(|_| (cert.info.thumbprint.clone(), !cert.info.self_signed));
@@ -119,5 +130,93 @@ pub async fn apply(control: &Control, actor: &Actor, request: &SetupRequest) -> 
         port,
         thumbprint: cert.info.thumbprint.clone(),
         trust_export_ca: trust_export.as_ref().map(|(_, ca)| *ca),
+        kerberos,
+    })
+}
+
+/// The Kerberos step, checked: nothing of it is stored yet.
+struct CheckedKerberos {
+    realm: String,
+    kdcs: Vec<String>,
+    keytab: Vec<u8>,
+    keytab_name: String,
+    proxy_port: String,
+}
+
+/// Checks the Kerberos step before anything is applied: the realm and its KDCs, a keytab of that
+/// realm with a `cifs/` key for every name clients will use (the point of the step: those
+/// names are what remote clients ask tickets for), and a TCP port for the KDC proxy that is not
+/// the console's.
+async fn check_kerberos(control: &Control, setup: &KerberosSetup, names: &[String]) -> AppResult<CheckedKerberos> {
+    use base64::Engine;
+    let realm = kerberos::check_realm_name(&setup.realm)?;
+    let kdcs = crate::model::certs::split_names(&setup.kdcs);
+    if kdcs.is_empty() {
+        return Err(AppError::invalid("kdcs", "Give at least one KDC of the realm (host or host:port)."));
+    }
+    let kdcs = kdcs.iter().map(|kdc| kerberos::check_kdc(kdc)).collect::<AppResult<Vec<_>>>()?;
+    let keytab = base64::engine::general_purpose::STANDARD
+        .decode(setup.keytab_base64.trim())
+        .ok()
+        .filter(|bytes| !bytes.is_empty())
+        .ok_or_else(|| AppError::invalid("keytab", "Choose the keytab of the names clients use."))?;
+    let contents = read_keytab(&keytab).map_err(|message| AppError::invalid("keytab", message))?;
+    if let Some(key) = contents.keys.iter().find(|key| !key.realm.eq_ignore_ascii_case(&realm)) {
+        return Err(AppError::invalid(
+            "keytab",
+            format!("This keytab holds a key of {}, not of the realm {realm}.", key.principal()),
+        ));
+    }
+    let missing: Vec<&str> = names
+        .iter()
+        .filter(|name| {
+            !contents.keys.iter().any(|key| {
+                key.components.len() == 2
+                    && key.components[0].eq_ignore_ascii_case("cifs")
+                    && key.components[1].eq_ignore_ascii_case(name)
+            })
+        })
+        .map(String::as_str)
+        .collect();
+    if !missing.is_empty() {
+        return Err(AppError::invalid(
+            "keytab",
+            format!(
+                "This keytab has no key of {}: export the cifs/ principal of every name clients use.",
+                missing.iter().map(|name| format!("cifs/{name}@{realm}")).collect::<Vec<_>>().join(", ")
+            ),
+        ));
+    }
+    let proxy_port = smb::check_setting(smb::setting_spec("kdc_proxy_port")?, &setup.proxy_port)
+        .map_err(|e| as_field(e, "kdc_proxy_port"))?;
+    if control.console_port().is_some_and(|console| console.to_string() == proxy_port) {
+        return Err(AppError::invalid(
+            "kdc_proxy_port",
+            format!("The console listens on TCP {proxy_port}: give the KDC proxy another port."),
+        ));
+    }
+    Ok(CheckedKerberos { realm, kdcs, keytab, keytab_name: setup.keytab_name.clone(), proxy_port })
+}
+
+/// Applies a checked Kerberos step with the Identity page's own service functions (each audited).
+/// The KDC proxy listens on SMB over QUIC's address: the public one clients reach.
+async fn apply_kerberos(
+    control: &Control,
+    actor: &Actor,
+    checked: CheckedKerberos,
+    address: IpAddr,
+) -> AppResult<KerberosSummary> {
+    let realm = crate::service::kerberos::set_realm(control, actor, &checked.realm, &checked.kdcs).await?;
+    let name = if checked.keytab_name.trim().is_empty() { "keytab" } else { checked.keytab_name.as_str() };
+    let imported = crate::service::kerberos::import_keytab(control, actor, &checked.keytab, name).await?;
+    let address = address.to_string();
+    let proxy =
+        crate::service::kerberos::enable_kdc_proxy(control, actor, Some(&checked.proxy_port), Some(&address)).await?;
+    Ok(KerberosSummary {
+        realm: realm.name,
+        principals: imported.principals,
+        proxy_port: proxy.port,
+        proxy_listening: proxy.listening,
+        proxy_error: proxy.error,
     })
 }
