@@ -47,6 +47,10 @@ const UDP_ATTEMPT: Duration = Duration::from_secs(2);
 const MAX_IN_FLIGHT: usize = 64;
 /// Connections to the listener at once.
 const MAX_CONNECTIONS: usize = 256;
+/// Connections from one client address at once: a quarter of all, so that filling the
+/// listener takes several addresses, while an office behind one NAT address still has room
+/// (each Kerberos request holds its connection for milliseconds).
+const MAX_PER_CLIENT: usize = MAX_CONNECTIONS / 4;
 /// Failures audited one by one per minute; past that, counted in one summary a minute.
 const AUDITED_FAILURES_PER_MINUTE: u32 = 60;
 
@@ -175,6 +179,7 @@ impl KdcProxy {
             let limits = crate::serve::Limits {
                 name: "KDC proxy",
                 max_connections: MAX_CONNECTIONS,
+                max_per_client: MAX_PER_CLIENT,
                 handshake_timeout: Duration::from_secs(10),
                 header_read_timeout: Duration::from_secs(10),
                 idle_timeout: Duration::from_secs(30),

@@ -1,9 +1,10 @@
-//! The console's listener: HTTPS (or loopback-only HTTP), HTTP/1.1, bounded in
-//! connections and in the time a connection may take without making progress, and a graceful
-//! stop that lets requests in flight finish.
+//! The console's listener (and the KDC proxy's): HTTPS (or loopback-only HTTP), HTTP/1.1,
+//! bounded in connections, in connections per client address and in the time a connection may
+//! take without making progress, and a graceful stop that lets requests in flight finish.
 
+use std::collections::HashMap;
 use std::future::Future;
-use std::net::SocketAddr;
+use std::net::{IpAddr, SocketAddr};
 use std::pin::Pin;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
@@ -34,6 +35,9 @@ pub struct Limits {
     pub name: &'static str,
     /// Connections served at once; further ones wait in the kernel's backlog until one closes.
     pub max_connections: usize,
+    /// Connections from one client address at once; further ones from it are closed at once,
+    /// so that one address cannot take every place.
+    pub max_per_client: usize,
     /// TLS handshakes that take longer are dropped.
     pub handshake_timeout: Duration,
     /// A request's line and headers must arrive within this, or the connection is closed
@@ -51,10 +55,42 @@ impl Limits {
         Limits {
             name: "console",
             max_connections,
+            max_per_client: (max_connections / 4).max(1),
             handshake_timeout: Duration::from_secs(15),
             header_read_timeout: Duration::from_secs(10),
             idle_timeout: Duration::from_secs(60),
             request_timeout: Duration::from_secs(120),
+        }
+    }
+}
+
+/// One connection's count against its client address; released when dropped.
+struct ClientPlace {
+    clients: Arc<Mutex<HashMap<IpAddr, usize>>>,
+    ip: IpAddr,
+}
+
+impl ClientPlace {
+    /// A place for a connection from `ip`, unless it already holds `limit`.
+    fn take(clients: &Arc<Mutex<HashMap<IpAddr, usize>>>, ip: IpAddr, limit: usize) -> Option<ClientPlace> {
+        let mut counts = clients.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+        let count = counts.entry(ip).or_default();
+        if *count >= limit {
+            return None;
+        }
+        *count += 1;
+        Some(ClientPlace { clients: Arc::clone(clients), ip })
+    }
+}
+
+impl Drop for ClientPlace {
+    fn drop(&mut self) {
+        let mut counts = self.clients.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+        if let std::collections::hash_map::Entry::Occupied(mut entry) = counts.entry(self.ip) {
+            *entry.get_mut() -= 1;
+            if *entry.get() == 0 {
+                entry.remove();
+            }
         }
     }
 }
@@ -72,6 +108,7 @@ pub async fn serve(
     let acceptor = tls.map(TlsAcceptor::from);
     let graceful = GracefulShutdown::new();
     let connections = Arc::new(Semaphore::new(limits.max_connections));
+    let clients = Arc::new(Mutex::new(HashMap::new()));
     let mut full_since: Option<Instant> = None;
     tokio::pin!(shutdown);
     loop {
@@ -105,11 +142,16 @@ pub async fn serve(
             },
             () = &mut shutdown => break,
         };
+        let Some(client_place) = ClientPlace::take(&clients, peer.ip(), limits.max_per_client) else {
+            tracing::debug!(listener = limits.name, %peer, limit = limits.max_per_client, "too many connections from this address; closed");
+            drop(stream);
+            continue;
+        };
         let router = router.clone();
         let acceptor = acceptor.clone();
         let watcher = graceful.watcher();
         tokio::spawn(async move {
-            let _place = place;
+            let _place = (place, client_place);
             let activity = Arc::new(Activity::default());
             let service = {
                 let activity = Arc::clone(&activity);

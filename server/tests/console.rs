@@ -686,7 +686,7 @@ async fn a_kept_alive_connection_without_a_next_request_is_closed_too() {
 #[tokio::test]
 async fn connections_beyond_the_limit_wait_until_one_closes() {
     use tokio::io::AsyncWriteExt;
-    let limits = server::serve::Limits { max_connections: 2, ..server::serve::Limits::new(2) };
+    let limits = server::serve::Limits { max_connections: 2, max_per_client: 2, ..server::serve::Limits::new(2) };
     let listener = Listener::start(limits).await;
     let first = tokio::net::TcpStream::connect(listener.address).await.unwrap();
     let _second = tokio::net::TcpStream::connect(listener.address).await.unwrap();
@@ -698,4 +698,35 @@ async fn connections_beyond_the_limit_wait_until_one_closes() {
     drop(first);
     let (received, closed) = read_until_closed(&mut third).await;
     assert!(closed.is_some() && received.starts_with("HTTP/1.1 200"), "{received}");
+}
+
+#[tokio::test]
+async fn one_address_cannot_take_every_place_and_another_address_is_served_meanwhile() {
+    use tokio::io::AsyncWriteExt;
+    let limits = server::serve::Limits { max_connections: 8, max_per_client: 3, ..server::serve::Limits::new(8) };
+    let listener = Listener::start(limits).await;
+    // One address holds its three places with connections that send nothing.
+    let mut held = Vec::new();
+    for _ in 0..3 {
+        held.push(tokio::net::TcpStream::connect(listener.address).await.unwrap());
+    }
+    // Its fourth is closed at once, unserved.
+    let mut fourth = tokio::net::TcpStream::connect(listener.address).await.unwrap();
+    let (received, closed) = read_until_closed(&mut fourth).await;
+    let closed = closed.expect("the fourth connection from one address stays open");
+    assert!(received.is_empty() && closed < Duration::from_secs(1), "{received:?} after {closed:?}");
+    // A client from another address is served meanwhile.
+    let socket = tokio::net::TcpSocket::new_v4().unwrap();
+    socket.bind("127.0.0.2:0".parse().unwrap()).unwrap();
+    let mut other = socket.connect(listener.address).await.unwrap();
+    other.write_all(b"GET / HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n").await.unwrap();
+    let (received, closed) = read_until_closed(&mut other).await;
+    assert!(closed.is_some() && received.starts_with("HTTP/1.1 200"), "{received}");
+    // The places come back as the first address closes its connections.
+    drop(held);
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    let mut again = tokio::net::TcpStream::connect(listener.address).await.unwrap();
+    again.write_all(b"GET / HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n").await.unwrap();
+    let (received, _) = read_until_closed(&mut again).await;
+    assert!(received.starts_with("HTTP/1.1 200"), "{received}");
 }
