@@ -18,16 +18,24 @@ use tokio::task::JoinHandle;
 /// The lifetime asked for; the KDC's policy may give less (MIT's default is 24 hours, Active
 /// Directory's 10).
 const LIFETIME: Duration = Duration::from_secs(10 * 3600);
-/// How long after a failed AS exchange a principal is tried again.
+/// How long after a failed AS exchange a principal is tried again: a minute, doubling with each
+/// failure in a row up to an hour (a KDC that refuses for good is not asked every minute).
 const RETRY: Duration = Duration::from_secs(60);
+const RETRY_MAX: Duration = Duration::from_secs(3600);
 /// How often the keeper looks at its tickets and the configuration.
 const ROUND: Duration = Duration::from_secs(15);
 
-/// The TGTs held, and when each principal last failed.
+/// The TGTs held, and when each principal may be tried again after failures.
 #[derive(Default)]
 pub struct ServiceTickets {
     held: Vec<ServiceTicket>,
-    failed: HashMap<String, SystemTime>,
+    /// Per principal: failures in a row, and when it may be tried again.
+    failed: HashMap<String, (u32, SystemTime)>,
+}
+
+/// The wait after `failures` failures in a row.
+fn retry_after(failures: u32) -> Duration {
+    RETRY.saturating_mul(1 << failures.saturating_sub(1).min(6)).min(RETRY_MAX)
 }
 
 fn unix(time: SystemTime) -> (i64, u32) {
@@ -49,7 +57,7 @@ impl ServiceTickets {
                 let life = tgt.endtime.saturating_sub(tgt.authtime);
                 seconds < tgt.authtime.saturating_add(life * 2 / 3)
             });
-            let waiting = self.failed.get(&principal).is_some_and(|at| now < *at + RETRY);
+            let waiting = self.failed.get(&principal).is_some_and(|(_, next)| now < *next);
             if fresh || waiting {
                 continue;
             }
@@ -61,8 +69,15 @@ impl ServiceTickets {
                     self.held.push(tgt);
                 }
                 Err(error) => {
-                    tracing::warn!(%principal, %error, "cannot get a TGT for user-to-user clients");
-                    self.failed.insert(principal, now);
+                    let failures = self.failed.get(&principal).map_or(0, |(failures, _)| *failures) + 1;
+                    let wait = retry_after(failures);
+                    tracing::warn!(
+                        %principal,
+                        %error,
+                        retry_in_seconds = wait.as_secs(),
+                        "cannot get a TGT for user-to-user clients"
+                    );
+                    self.failed.insert(principal, (failures, now + wait));
                 }
             }
         }
@@ -104,4 +119,15 @@ pub fn keep(db: SqlitePool, engine: EngineHandle) -> JoinHandle<()> {
             tickets.refresh(&db, &engine).await;
         }
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn retries_wait_a_minute_then_twice_as_long_after_each_failure_up_to_an_hour() {
+        let waits: Vec<u64> = (1..=9).map(|failures| retry_after(failures).as_secs()).collect();
+        assert_eq!(waits, [60, 120, 240, 480, 960, 1920, 3600, 3600, 3600]);
+    }
 }
