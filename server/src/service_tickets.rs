@@ -1,7 +1,8 @@
 //! Keeps a ticket-granting ticket for each of the service's principals, for the user-to-user
 //! Kerberos clients ([`smb_core::auth::kerberos::service_ticket`]): with the newest keytab key of
 //! a principal whose realm has KDCs configured, an AS exchange over the same KDC transport the
-//! KDC proxy uses, renewed at two thirds of the ticket's life, retried a minute after a failure.
+//! KDC proxy uses, renewed at two thirds of the ticket's life, retried after a failure a minute
+//! later, then twice as long after each further one, up to an hour.
 //! The previous TGT stays served until it ends, for the service tickets issued under it.
 //! Nothing of it is stored: after a restart the first round fetches new ones.
 
@@ -47,10 +48,12 @@ impl ServiceTickets {
     /// ones and those of principals no longer configured, and gives the engine the rest.
     pub async fn refresh(&mut self, db: &SqlitePool, engine: &EngineHandle) {
         let keys = engine.service_keys();
-        let realms = kerberos::list_realms(db).await.unwrap_or_default();
         let exchanges = AsExchange::for_keys(&keys, rand::random);
         let now = SystemTime::now();
         let (seconds, _) = unix(now);
+        let before = self.held.len();
+        // Read when a principal needs a TGT, not every round.
+        let mut realms = None;
         for exchange in &exchanges {
             let principal = exchange.principal();
             let fresh = self.held.iter().filter(|tgt| tgt.principal() == principal).any(|tgt| {
@@ -61,6 +64,10 @@ impl ServiceTickets {
             if fresh || waiting {
                 continue;
             }
+            if realms.is_none() {
+                realms = Some(kerberos::list_realms(db).await.unwrap_or_default());
+            }
+            let realms = realms.as_deref().unwrap_or_default();
             let Some(realm) = realms.iter().find(|realm| realm.name == exchange.realm()) else { continue };
             match fetch(exchange, &realm.kdcs).await {
                 Ok(tgt) => {
@@ -81,6 +88,7 @@ impl ServiceTickets {
                 }
             }
         }
+        let fetched = self.held.len() > before;
         let configured: Vec<String> = exchanges.iter().map(AsExchange::principal).collect();
         self.held.retain(|tgt| tgt.endtime > seconds && configured.contains(&tgt.principal()));
         // The newest two of each principal: the current one and its predecessor.
@@ -91,7 +99,10 @@ impl ServiceTickets {
             *count += 1;
             *count <= 2
         });
-        engine.set_service_tickets(self.held.clone());
+        // The engine's copy changes only when a TGT came or went.
+        if fetched || self.held.len() != before {
+            engine.set_service_tickets(self.held.clone());
+        }
     }
 
     /// The TGTs held now.

@@ -231,9 +231,7 @@ async fn the_smb_crate_gets_its_tickets_through_the_kdc_proxy_and_maps_a_share_o
         })
         .await;
     let (quic, ca_der) = server.enable_quic(&[NAME], false).await;
-    let thumbprint = app::backend::certs::list_mappings(&server.db).await.unwrap()[0].thumbprint.clone();
-    let ca_pem = server.dir.path().join("ca.pem");
-    std::fs::write(&ca_pem, app::backend::certs::export(&server.db, &thumbprint, true, false).await.unwrap()).unwrap();
+    let ca_pem = server.quic_ca_pem().await;
     let kdc_proxy = RunningKdcProxy::start(&server, NAME).await;
 
     let mut tickets = server::service_tickets::ServiceTickets::default();

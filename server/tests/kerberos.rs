@@ -10,7 +10,7 @@ use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
-use app::backend::{audit, certs, smb};
+use app::backend::{audit, smb};
 use app::model::audit::{Action, AuditFilter};
 use app::service::{Actor, Control, kerberos};
 use smb_core::{Access, Event, ShareConfig};
@@ -65,9 +65,7 @@ impl Setup {
             })
             .await;
         let (quic, ca_der) = server.enable_quic(&["localhost"], false).await;
-        let thumbprint = certs::list_mappings(&server.db).await.unwrap()[0].thumbprint.clone();
-        let ca_pem = server.dir.path().join("ca.pem");
-        std::fs::write(&ca_pem, certs::export(&server.db, &thumbprint, true, false).await.unwrap()).unwrap();
+        let ca_pem = server.quic_ca_pem().await;
         let kdc_proxy = RunningKdcProxy::start(&server, "localhost").await;
         Setup { realm, server, control, actor, kdc_proxy, ca_pem, ca_der, quic, share_dir }
     }

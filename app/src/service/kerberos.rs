@@ -29,6 +29,29 @@ fn client_names(server_name: Option<&str>, mapped: &[String]) -> Vec<String> {
     names
 }
 
+/// Whether the key of `principal` (`cifs/NAME@REALM`) serves clients that use `name`.
+pub fn covers(principal: &str, name: &str) -> bool {
+    principal
+        .split_once('@')
+        .and_then(|(service, _)| service.split_once('/'))
+        .is_some_and(|(kind, host)| kind.eq_ignore_ascii_case("cifs") && host.eq_ignore_ascii_case(name))
+}
+
+/// A TCP port for the KDC proxy (`port`), checked as its setting is and refused when it is the
+/// console's; errors name `field`.
+pub fn check_kdc_proxy_port(control: &Control, port: &str, field: &'static str) -> AppResult<String> {
+    let port = smb::check_setting(smb::setting_spec("kdc_proxy_port")?, port).map_err(at(field))?;
+    if let Some(console) = control.console_port()
+        && port == console.to_string()
+    {
+        return Err(AppError::invalid(
+            field,
+            format!("The console listens on TCP {console}: give the KDC proxy another port."),
+        ));
+    }
+    Ok(port)
+}
+
 pub async fn status(control: &Control) -> AppResult<IdentityStatus> {
     let db = &control.db;
     let keys = kerberos::list_keys(db).await?;
@@ -37,15 +60,8 @@ pub async fn status(control: &Control) -> AppResult<IdentityStatus> {
     let coverage = client_names(control.server_name(), &mapped)
         .into_iter()
         .map(|name| {
-            let mut principals: Vec<String> = keys
-                .iter()
-                .filter(|key| {
-                    key.principal.split_once('@').and_then(|(service, _)| service.split_once('/')).is_some_and(
-                        |(kind, host)| kind.eq_ignore_ascii_case("cifs") && host.eq_ignore_ascii_case(&name),
-                    )
-                })
-                .map(|key| key.principal.clone())
-                .collect();
+            let mut principals: Vec<String> =
+                keys.iter().filter(|key| covers(&key.principal, &name)).map(|key| key.principal.clone()).collect();
             principals.dedup();
             NameCoverage { name, principals }
         })
@@ -118,17 +134,10 @@ pub async fn enable_kdc_proxy(
         ));
     }
     let port_value = match port {
-        Some(port) => smb::check_setting(smb::setting_spec("kdc_proxy_port")?, port).map_err(at("port"))?,
+        Some(port) => port.to_owned(),
         None => smb::setting(&control.db, "kdc_proxy_port").await?.unwrap_or_else(|| "443".into()),
     };
-    if let Some(console) = control.console_port()
-        && port_value == console.to_string()
-    {
-        return Err(AppError::invalid(
-            "port",
-            format!("The console listens on TCP {console}: give the KDC proxy another port."),
-        ));
-    }
+    let port_value = check_kdc_proxy_port(control, &port_value, "port")?;
     let mut changes =
         vec![crate::service::settings::Change { field: "port", key: "kdc_proxy_port", value: &port_value }];
     if let Some(address) = address {
@@ -304,14 +313,14 @@ async fn probe_kdc(host: &str, port: u16, realm: &str) -> Result<i64, String> {
     let request = tcp_framed(&request).ok_or("the probe is too long")?;
     let mut stream =
         tokio::net::TcpStream::connect((host, port)).await.map_err(|error| format!("cannot connect: {error}"))?;
-    let no_answer = |_| "accepts connections but gives no Kerberos answer".to_owned();
-    stream.write_all(&request).await.map_err(no_answer)?;
-    let length = stream.read_u32().await.map_err(no_answer)? as usize;
+    const NO_ANSWER: &str = "accepts connections but gives no Kerberos answer";
+    stream.write_all(&request).await.map_err(|_| NO_ANSWER)?;
+    let length = stream.read_u32().await.map_err(|_| NO_ANSWER)? as usize;
     if length == 0 || length > KDC_CHECK_MAX_REPLY {
-        return Err("accepts connections but gives no Kerberos answer".to_owned());
+        return Err(NO_ANSWER.to_owned());
     }
     let mut reply = vec![0; length];
-    stream.read_exact(&mut reply).await.map_err(no_answer)?;
+    stream.read_exact(&mut reply).await.map_err(|_| NO_ANSWER)?;
     let (ours, _) = smb_core::engine::clock::unix(std::time::SystemTime::now());
     let theirs = kdc_time(&reply).ok_or("answers, but not as a Kerberos KDC does")?;
     Ok(theirs - ours)

@@ -167,15 +167,10 @@ async fn check_kerberos(control: &Control, setup: &KerberosSetup, names: &[Strin
             format!("This keytab holds a key of {}, not of the realm {realm}.", key.principal()),
         ));
     }
+    let principals: Vec<String> = contents.keys.iter().map(|key| key.principal()).collect();
     let missing: Vec<&str> = names
         .iter()
-        .filter(|name| {
-            !contents.keys.iter().any(|key| {
-                key.components.len() == 2
-                    && key.components[0].eq_ignore_ascii_case("cifs")
-                    && key.components[1].eq_ignore_ascii_case(name)
-            })
-        })
+        .filter(|name| !principals.iter().any(|principal| crate::service::kerberos::covers(principal, name)))
         .map(String::as_str)
         .collect();
     if !missing.is_empty() {
@@ -187,14 +182,7 @@ async fn check_kerberos(control: &Control, setup: &KerberosSetup, names: &[Strin
             ),
         ));
     }
-    let proxy_port = smb::check_setting(smb::setting_spec("kdc_proxy_port")?, &setup.proxy_port)
-        .map_err(|e| as_field(e, "kdc_proxy_port"))?;
-    if control.console_port().is_some_and(|console| console.to_string() == proxy_port) {
-        return Err(AppError::invalid(
-            "kdc_proxy_port",
-            format!("The console listens on TCP {proxy_port}: give the KDC proxy another port."),
-        ));
-    }
+    let proxy_port = crate::service::kerberos::check_kdc_proxy_port(control, &setup.proxy_port, "kdc_proxy_port")?;
     Ok(CheckedKerberos { realm, kdcs, keytab, keytab_name: setup.keytab_name.clone(), proxy_port })
 }
 

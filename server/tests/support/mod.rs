@@ -116,6 +116,16 @@ impl SmbServer {
         (address, ca)
     }
 
+    /// The CA of the first SMB over QUIC mapping's certificate, exported as PEM (`ca.pem`) as
+    /// the console offers it: what HTTPS clients of the KDC proxy trust.
+    pub async fn quic_ca_pem(&self) -> PathBuf {
+        use app::backend::certs;
+        let thumbprint = certs::list_mappings(&self.db).await.expect("mappings")[0].thumbprint.clone();
+        let ca_pem = self.dir.path().join("ca.pem");
+        std::fs::write(&ca_pem, certs::export(&self.db, &thumbprint, true, false).await.expect("CA export")).unwrap();
+        ca_pem
+    }
+
     /// Turns SMB over QUIC on (as [`SmbServer::enable_quic`], for `localhost`) and starts the
     /// project's TCP-to-QUIC bridge in front of it, so that Samba's TCP-only tools reach the
     /// QUIC listener; returns the bridge's TCP port. The bridge stops with the test's runtime.

@@ -428,14 +428,16 @@ impl Acceptor {
             }));
         };
         let session_key = accepted.session_key.clone();
-        let ours = Key::new(accepted.session_enctype, &accepted.session_key)
-            .map_err(|_| mic::MicError::Unsupported)
-            .and_then(|key| {
-                mic::acceptor_mic(&key, accepted.acceptor_subkey, u64::from(accepted.seq_number), &mech_types_der)
-            });
+        let ours = || {
+            Key::new(accepted.session_enctype, &accepted.session_key).map_err(|_| mic::MicError::Unsupported).and_then(
+                |key| {
+                    mic::acceptor_mic(&key, accepted.acceptor_subkey, u64::from(accepted.seq_number), &mech_types_der)
+                },
+            )
+        };
         if mic != MicExchange::Both {
             // An RC4 context cannot sign; the exchange is optional here, so it completes without.
-            let ours = if mic == MicExchange::Ours { ours.ok() } else { None };
+            let ours = if mic == MicExchange::Ours { ours().ok() } else { None };
             let response_token = reply(NegState::AcceptCompleted, Some(mechanism), accepted.reply.clone(), ours);
             return Step::Done(Box::new(Authenticated {
                 client: Client::Kerberos(Box::new(accepted)),
@@ -446,7 +448,7 @@ impl Acceptor {
         // Kerberos was not the client's first choice: both sides sign the mechanism list
         // (RFC 4178 section 5), ours now with the AP-REP, the client's in its next token.
         let client = Some(accepted.client.to_string());
-        let Ok(ours) = ours else {
+        let Ok(ours) = ours() else {
             return self.fail(Failure::Kerberos {
                 client,
                 reason: "an RC4 context cannot sign the SPNEGO mechanism list; the client should prefer Kerberos",

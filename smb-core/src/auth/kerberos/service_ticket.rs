@@ -50,14 +50,6 @@ impl std::fmt::Debug for ServiceTicket {
     }
 }
 
-impl PartialEq for ServiceTicket {
-    fn eq(&self, other: &ServiceTicket) -> bool {
-        self.principal == other.principal && self.ticket == other.ticket
-    }
-}
-
-impl Eq for ServiceTicket {}
-
 impl ServiceTicket {
     /// `cifs/fs.example.com@EXAMPLE.COM`.
     pub fn principal(&self) -> String {

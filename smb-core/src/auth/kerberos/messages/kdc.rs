@@ -97,17 +97,6 @@ pub(crate) struct AsReply {
     pub endtime: i64,
 }
 
-impl std::fmt::Debug for AsReply {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("AsReply")
-            .field("ticket", &self.ticket.len())
-            .field("session_key", &self.session_key.enctype())
-            .field("authtime", &self.authtime)
-            .field("endtime", &self.endtime)
-            .finish()
-    }
-}
-
 impl AsReply {
     /// Reads an AS-REP for `client` and decrypts its enc-part with `key`; the nonce must be
     /// the request's (RFC 4120 section 3.1.5) and the client the one that asked.
