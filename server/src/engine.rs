@@ -58,7 +58,8 @@ pub fn watch_config(
 
 /// Failures of clients that have not signed in (failed sign-ins, refused QUIC handshakes)
 /// recorded one by one per action and minute; past that, counted and summarised in one event,
-/// so that a flood of them cannot flood the audit log.
+/// so that a flood of them cannot flood the audit log. The same holds for events one client
+/// causes per open file (durable opens reclaimed or ended): a client can hold thousands.
 const UNAUTHENTICATED_EVENTS_PER_MINUTE: u32 = 60;
 
 /// How often the resource budget's refusals are summarised, and the log pruned.
@@ -72,10 +73,11 @@ struct Flood {
 }
 
 impl Flood {
-    /// Whether to record this failure one by one.
+    /// Whether to record this event one by one.
     fn admits(&mut self, entry: &audit::Entry) -> bool {
         let unauthenticated = entry.action == Action::SmbLogon || entry.actor == "-";
-        if entry.outcome != Outcome::Failure || !unauthenticated {
+        let per_open = matches!(entry.action, Action::SmbDurableReclaim | Action::SmbDurableExpire);
+        if !per_open && (entry.outcome != Outcome::Failure || !unauthenticated) {
             return true;
         }
         let (recorded, left_out) = self.recorded.entry(entry.action).or_default();
@@ -95,9 +97,7 @@ impl Flood {
             .filter(|(_, (_, left_out))| *left_out > 0)
             .map(|(action, (recorded, left_out))| {
                 audit::Entry::failure("-", action, "(many)")
-                    .detail(format!(
-                        "{left_out} more failures in the last minute, not recorded one by one (after {recorded})"
-                    ))
+                    .detail(format!("{left_out} more in the last minute, not recorded one by one (after {recorded})"))
                     .source("engine")
             })
             .collect()
@@ -220,6 +220,16 @@ pub fn entry_for(event: &Event) -> Option<audit::Entry> {
             audit::Entry::failure("-", Action::QuicConnect, server_name.as_deref().unwrap_or("(no server name)"))
                 .detail(reason.clone())
                 .source(&client.to_string())
+        }
+        Event::DurableReclaimed { user, share, path, client } => {
+            audit::Entry::success(user, Action::SmbDurableReclaim, &format!("{share}\\{path}"))
+                .detail("reclaimed on a new connection after a lost one".to_owned())
+                .source(&client.ip().to_string())
+        }
+        Event::DurableExpired { share, path, reason } => {
+            audit::Entry::success("-", Action::SmbDurableExpire, &format!("{share}\\{path}"))
+                .detail(format!("closed while waiting for its client: {reason}"))
+                .source("engine")
         }
         Event::ClosedByAdministrator { .. } => return None,
     })

@@ -160,6 +160,8 @@ suites! { Over::Tcp;
     smb2_delete_on_close_perms_passes => "delete-on-close-perms",
     smb2_maximum_allowed_passes => "maximum_allowed",
     smb2_secleak_passes => "secleak",
+    smb2_durable_open_passes => "durable-open",
+    smb2_durable_v2_open_passes => "durable-v2-open",
 }
 
 suites! { Over::Quic;

@@ -8,7 +8,7 @@ use tokio::sync::{broadcast, watch};
 
 use crate::engine::config::{EngineConfig, QuicSettings};
 use crate::engine::events::{Counters, Event, OpenFileStatus, SessionStatus, Transport};
-use crate::engine::files::access;
+use crate::engine::files::{OpenRef, access};
 use crate::engine::ids::{ConnectionId, SessionId};
 use crate::engine::shared::{Control, Shared, lock};
 use crate::transport;
@@ -35,11 +35,36 @@ pub struct EngineHandle {
     quic: Arc<Mutex<QuicState>>,
     /// Connections of stopped listeners end with them; this stops everything at shutdown.
     all: Arc<Mutex<HashMap<&'static str, watch::Sender<bool>>>>,
+    /// Whether the durable open scavenger runs.
+    scavenging: Arc<std::sync::atomic::AtomicBool>,
 }
 
 impl EngineHandle {
     pub fn new(config: EngineConfig) -> EngineHandle {
-        EngineHandle { shared: Shared::new(config), tcp: Arc::default(), quic: Arc::default(), all: Arc::default() }
+        EngineHandle {
+            shared: Shared::new(config),
+            tcp: Arc::default(),
+            quic: Arc::default(),
+            all: Arc::default(),
+            scavenging: Arc::default(),
+        }
+    }
+
+    /// Starts the durable open scavenger once (MS-SMB2 3.3.2.x): about every second, durable
+    /// opens whose client did not come back in time are closed. It ends with the engine.
+    fn scavenge(&self) {
+        if self.scavenging.swap(true, std::sync::atomic::Ordering::Relaxed) {
+            return;
+        }
+        let shared = Arc::downgrade(&self.shared);
+        tokio::spawn(async move {
+            let mut ticker = tokio::time::interval(std::time::Duration::from_secs(1));
+            loop {
+                ticker.tick().await;
+                let Some(shared) = shared.upgrade() else { return };
+                shared.scavenge(crate::engine::clock::Now::read());
+            }
+        });
     }
 
     /// Replaces the configuration. New connections, tree connects and opens see it at once;
@@ -66,6 +91,7 @@ impl EngineHandle {
     /// Starts what the configuration given to [`EngineHandle::new`] enables (SMB over QUIC).
     /// Needs a Tokio runtime.
     pub fn start(&self) {
+        self.scavenge();
         let quic = self.shared.runtime().config.quic.clone();
         self.sync_quic(&quic);
     }
@@ -126,6 +152,7 @@ impl EngineHandle {
             tracing::warn!(%bound, "SMB over TCP listens on a non-loopback address: at the edge, expose only SMB over QUIC");
         }
         let (stop, stopped) = watch::channel(false);
+        self.scavenge();
         tokio::spawn(transport::tcp::serve(listener, self.shared.clone(), stopped));
         *lock(&self.tcp) = Some(Listener { address: bound, stop });
         tracing::info!(%bound, "SMB over TCP listening");
@@ -168,11 +195,25 @@ impl EngineHandle {
     pub fn open_files(&self) -> Vec<OpenFileStatus> {
         let clients: HashMap<ConnectionId, SocketAddr> =
             lock(&self.shared.connections).iter().map(|(id, c)| (*id, c.client)).collect();
+        let now = std::time::Instant::now();
+        // Durable opens: waiting ones by owner (seconds left, the lost connection's client), and
+        // the ids of all.
+        let (waiting, durable): (HashMap<OpenRef, (u64, SocketAddr)>, std::collections::HashSet<u64>) = {
+            let table = lock(&self.shared.durable);
+            let waiting = table
+                .waiting()
+                .map(|(_, _, kept)| (kept.owner, (kept.until.saturating_duration_since(now).as_secs(), kept.client)))
+                .collect();
+            (waiting, table.durable_ids().collect())
+        };
         let files = lock(&self.shared.files);
         let mut opens = Vec::new();
         for state in files.iter() {
             for open in &state.opens {
-                let Some(client) = clients.get(&open.owner.connection) else { continue };
+                let waits = waiting.get(&open.owner);
+                let Some(client) = clients.get(&open.owner.connection).or(waits.map(|(_, client)| client)) else {
+                    continue;
+                };
                 let mut granted = Vec::new();
                 if open.access & (access::FILE_READ_DATA | access::FILE_EXECUTE) != 0 {
                     granted.push("read");
@@ -194,6 +235,8 @@ impl EngineHandle {
                     access: granted,
                     locks: state.locks.iter().filter(|l| l.owner == open.owner).count(),
                     is_directory: open.is_directory,
+                    durable: durable.contains(&open.owner.volatile),
+                    waiting_seconds: waits.map(|(seconds, _)| *seconds),
                 });
             }
         }
@@ -215,6 +258,16 @@ impl EngineHandle {
 
     /// Closes an open file (its client sees STATUS_FILE_CLOSED next). False if not found.
     pub fn close_file(&self, connection: u64, file_id: u64) -> bool {
+        // A durable open waiting for its client is closed here: its connection is gone.
+        if self.shared.close_waiting(
+            OpenRef { connection: ConnectionId(connection), volatile: file_id },
+            crate::engine::clock::Now::read(),
+        ) {
+            self.shared.emit(Event::ClosedByAdministrator {
+                what: format!("durable open {file_id:#x} waiting for its client"),
+            });
+            return true;
+        }
         let found = self.shared.control(ConnectionId(connection), Control::CloseFile { volatile: file_id });
         if found {
             self.shared

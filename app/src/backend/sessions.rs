@@ -34,6 +34,8 @@ fn file_row(f: OpenFileStatus) -> OpenFileRow {
         access: f.access.into_iter().map(str::to_owned).collect(),
         locks: f.locks as u64,
         is_directory: f.is_directory,
+        durable: f.durable,
+        waiting_seconds: f.waiting_seconds,
     }
 }
 

@@ -62,6 +62,8 @@ actions! {
     SmbLogon = "smb.logon", "SMB sign-in";
     SmbLockout = "smb.lockout", "SMB account locked out";
     SmbTreeConnect = "smb.tree_connect", "SMB share connection";
+    SmbDurableReclaim = "smb.durable.reclaim", "SMB durable open reclaimed after a lost connection";
+    SmbDurableExpire = "smb.durable.expire", "SMB durable open closed while waiting for its client";
     /// What the resource budget refused in the last minute, summarised.
     SmbLimit = "smb.limit", "Refused by the resource budget";
     UserCreate = "smb.user.create", "SMB user created";

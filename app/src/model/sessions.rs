@@ -40,6 +40,10 @@ pub struct OpenFileRow {
     pub access: Vec<String>,
     pub locks: u64,
     pub is_directory: bool,
+    /// A durable open: it outlives a lost connection.
+    pub durable: bool,
+    /// For a durable open whose connection was lost: the seconds it still waits for its client.
+    pub waiting_seconds: Option<u64>,
 }
 
 /// Everything the Sessions page shows, taken at one moment.

@@ -183,6 +183,24 @@ fn file_row(
             <td class="mono">
                 {path.clone()}
                 {row.is_directory.then(|| view! { " " <span class="badge muted">"folder"</span> })}
+                {match row.waiting_seconds {
+                    Some(seconds) => {
+                        Some(
+                            view! {
+                                " "
+                                <span
+                                    class="badge warn"
+                                    title="Its connection was lost: kept for the client to reclaim on a new one"
+                                >
+                                    {format!("waiting for its client, {seconds} s left")}
+                                </span>
+                            }
+                                .into_any(),
+                        )
+                    }
+                    None if row.durable => Some(view! { " " <span class="badge muted">"durable"</span> }.into_any()),
+                    None => None,
+                }}
             </td>
             <td>{row.user}</td>
             <td class="mono nowrap">{row.client}</td>

@@ -263,6 +263,9 @@ pub struct ServerSettings {
     /// Skip SMB encryption when the transport already protects the connection (QUIC, MS-SMB2
     /// ACCEPT_TRANSPORT_LEVEL_SECURITY); false forces SMB encryption over QUIC too.
     pub skip_encryption_on_secure_transport: bool,
+    /// How long a durable open waits for its client after a lost connection when the client
+    /// asks for no particular time (durable handles v1 always; v2 with a zero timeout).
+    pub durable_timeout: Duration,
     pub limits: Limits,
 }
 
@@ -294,6 +297,7 @@ impl Default for ServerSettings {
             lockout: LockoutPolicy::default(),
             max_io: 8 << 20,
             skip_encryption_on_secure_transport: true,
+            durable_timeout: crate::engine::durable::DEFAULT_TIMEOUT,
             limits: Limits::default(),
         }
     }

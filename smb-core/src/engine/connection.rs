@@ -445,6 +445,9 @@ impl Connection {
             self.send_replies(replies, encrypted, output);
         }
         for session_id in std::mem::take(&mut self.ending_sessions) {
+            // A session that ends keeps its durable opens for their client (MS-SMB2 3.3.5.6).
+            let now = self.now;
+            crate::engine::durable::keep_opens(self, session_id, now);
             crate::engine::handlers::logoff::end_session(self, session_id);
         }
     }
@@ -1101,10 +1104,13 @@ impl Connection {
         }
     }
 
-    /// Closes everything this connection holds (the transport is gone).
-    pub fn shutdown(&mut self) {
+    /// Closes everything this connection holds (the transport is gone), except the durable
+    /// opens, which wait for their client (MS-SMB2 3.3.7.1).
+    pub fn shutdown(&mut self, now: Now) {
+        self.now = now;
         let ids: Vec<SessionId> = self.sessions.keys().copied().collect();
         for id in ids {
+            crate::engine::durable::keep_opens(self, id, now);
             crate::engine::handlers::logoff::end_session(self, id);
         }
         self.pending.clear();

@@ -67,6 +67,20 @@ pub enum Event {
         share: String,
         reason: String,
     },
+    /// A client reclaimed a durable open on a new connection after losing one.
+    DurableReclaimed {
+        user: String,
+        share: String,
+        path: String,
+        client: SocketAddr,
+    },
+    /// A durable open waiting for its client was closed: its time ran out, a conflicting open
+    /// needed the file, or an administrator closed it.
+    DurableExpired {
+        share: String,
+        path: String,
+        reason: String,
+    },
     /// A QUIC connection completed its handshake with a mapped server name.
     QuicAccepted {
         client: SocketAddr,
@@ -126,6 +140,11 @@ pub struct OpenFileStatus {
     pub access: Vec<&'static str>,
     pub locks: usize,
     pub is_directory: bool,
+    /// A durable open (it outlives a lost connection).
+    pub durable: bool,
+    /// For a durable open whose connection was lost: the seconds it still waits for its client
+    /// to reclaim it (the connection and session named above are gone).
+    pub waiting_seconds: Option<u64>,
 }
 
 /// Running totals since start (for metrics).

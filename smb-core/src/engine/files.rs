@@ -206,6 +206,26 @@ impl FileTable {
         }
     }
 
+    /// An open moves to another owner (a durable open reclaimed on a new connection, MS-SMB2
+    /// 3.3.5.9.7): its place among the file's opens, its byte-range locks and its lease go with
+    /// it. Returns false when the file has no such open.
+    pub(crate) fn rehome(&mut self, key: &FileKey, from: OpenRef, to: OpenRef, session_id: SessionId) -> bool {
+        let Some(state) = self.files.get_mut(key) else { return false };
+        let Some(open) = state.opens.iter_mut().find(|o| o.owner == from) else { return false };
+        open.owner = to;
+        open.session_id = session_id;
+        for lock in state.locks.iter_mut().filter(|l| l.owner == from) {
+            lock.owner = to;
+        }
+        self.leases.rehome(from, to);
+        true
+    }
+
+    /// The caching `owner` holds on the file now: its oplock level, or its lease's state.
+    pub(crate) fn caching_of(&self, key: &FileKey, owner: OpenRef) -> Option<Caching> {
+        self.files.get(key)?.opens.iter().find(|o| o.owner == owner).map(|o| o.caching)
+    }
+
     /// Every file whose path is `dir` or below it, in `share`.
     pub(crate) fn open_below(&self, share: &str, dir: &SharePath) -> bool {
         self.files.values().any(|s| same_name(&s.share, share) && s.path.starts_with(dir) && s.path != *dir)

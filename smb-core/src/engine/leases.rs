@@ -409,6 +409,15 @@ impl Leases {
         Ok((lease.file, lease.state))
     }
 
+    /// An open moves to another owner (see `FileTable::rehome`).
+    pub fn rehome(&mut self, from: OpenRef, to: OpenRef) {
+        for lease in self.leases.values_mut() {
+            for holder in lease.holders.iter_mut().filter(|h| **h == from) {
+                *holder = to;
+            }
+        }
+    }
+
     /// An open goes: it stops holding its lease, which ends with its last holder. Returns
     /// whether a break in progress ended with it.
     pub fn release(&mut self, open: &SharedOpen) -> bool {

@@ -7,6 +7,7 @@ pub(crate) mod config;
 pub mod connection;
 pub(crate) mod credits;
 pub(crate) mod dispatch;
+pub(crate) mod durable;
 pub(crate) mod events;
 pub(crate) mod files;
 pub(crate) mod handlers;

@@ -184,6 +184,8 @@ pub(crate) struct Open {
     pub path: SharePath,
     /// How writes through this open move the file's last-write time.
     pub write_time: WriteTime,
+    /// Set when the open is durable: it outlives a lost connection (MS-SMB2 3.3.1.10).
+    pub durable: Option<crate::engine::durable::Terms>,
 }
 
 /// Windows' last-write-time rules for one open (MS-FSA 2.1.5.14.2, and NTFS's delayed update

@@ -19,6 +19,7 @@ use crate::auth::kerberos::service_ticket::ServiceTicket;
 use crate::engine::clock::Now;
 use crate::engine::config::{Access, EngineConfig, NtlmPolicy, ShareConfig, UserConfig, fold_name};
 use crate::engine::connection::ConnectionInfo;
+use crate::engine::durable::DurableTable;
 use crate::engine::events::{Counters, Event, SessionStatus, Transport};
 use crate::engine::files::FileTable;
 use crate::engine::ids::{AsyncId, ConnectionId, SessionId, Waiter};
@@ -143,6 +144,9 @@ pub enum Control {
     Wake { async_id: AsyncId },
     /// An administrator closes a session.
     CloseSession { session_id: SessionId },
+    /// A session ends because its client reconnected elsewhere (MS-SMB2 3.3.5.5.3,
+    /// PreviousSessionId): its durable opens wait for the client.
+    ExpireSession { session_id: SessionId },
     /// An administrator closes an open file.
     CloseFile { volatile: u64 },
     /// Send a lease or oplock break notification for one of its opens.
@@ -371,6 +375,8 @@ pub struct Shared {
     config: RwLock<Arc<Runtime>>,
     pub(crate) files: Mutex<FileTable>,
     pub(crate) watches: Mutex<Watches>,
+    /// Durable opens, attached or waiting for their client.
+    pub(crate) durable: Mutex<DurableTable>,
     pub(crate) connections: Mutex<HashMap<ConnectionId, ConnectionEntry>>,
     lockout: Mutex<Lockouts>,
     events: broadcast::Sender<Event>,
@@ -438,6 +444,7 @@ impl Shared {
         Arc::new(Shared {
             config: RwLock::new(Arc::new(Runtime::new(config))),
             files: Mutex::default(),
+            durable: Mutex::default(),
             watches: Mutex::default(),
             connections: Mutex::default(),
             lockout: Mutex::new(lockout),
@@ -724,9 +731,12 @@ impl Shared {
         lock(&self.connections).get(&connection).is_some_and(|c| c.control.send(message).is_ok())
     }
 
-    /// Sends break notifications to the connections holding the caching.
-    pub fn send_breaks(&self, breaks: Vec<crate::engine::leases::Break>) {
+    /// Sends break notifications to the connections holding the caching. A break to a durable
+    /// open waiting for its client closes that open instead (see
+    /// [`crate::engine::durable::close_unreachable`]).
+    pub fn send_breaks(&self, breaks: Vec<crate::engine::leases::Break>, now: Now) {
         use crate::engine::leases::Break;
+        let (breaks, _) = crate::engine::durable::close_unreachable(self, breaks, now);
         for notification in breaks {
             let connection = match notification {
                 Break::Lease { via, .. } => via.connection,

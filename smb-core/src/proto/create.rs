@@ -71,6 +71,10 @@ pub mod context_name {
     pub const REQUEST_LEASE: &[u8; 4] = b"RqLs";
     pub const DURABLE_HANDLE_REQUEST_V2: &[u8; 4] = b"DH2Q";
     pub const DURABLE_HANDLE_RECONNECT_V2: &[u8; 4] = b"DH2C";
+    /// SMB2_CREATE_APP_INSTANCE_ID (2.2.13.2.13): a GUID as its name.
+    pub const APP_INSTANCE_ID: &[u8; 16] = b"\x45\xBC\xA6\x6A\xEF\xA7\xF7\x4A\x90\x08\xFA\x46\x2E\x14\x4D\x74";
+    /// SMB2_CREATE_APP_INSTANCE_VERSION (2.2.13.2.15).
+    pub const APP_INSTANCE_VERSION: &[u8; 16] = b"\xB9\x82\xD0\xB7\x3B\x56\x07\x4F\xA0\x7B\x52\x4A\x81\x16\xA0\x10";
 }
 
 /// MS-SMB2 2.2.13.2 SMB2_CREATE_CONTEXT: a tagged blob. Unknown names are kept (and ignored by
@@ -235,7 +239,7 @@ impl CreateRequest {
         }
     }
 
-    pub fn context(&self, name: &[u8; 4]) -> Option<&CreateContext> {
+    pub fn context(&self, name: &[u8]) -> Option<&CreateContext> {
         self.contexts.iter().find(|c| c.name == name)
     }
 }
@@ -259,6 +263,30 @@ pub struct CreateResponse {
 
 impl CreateResponse {
     pub const STRUCTURE_SIZE: u16 = 89;
+
+    /// The response for an open of the file `meta` describes.
+    pub fn of(
+        meta: &super::fscc::FileMeta,
+        oplock_level: u8,
+        create_action: u32,
+        file_id: FileId,
+        contexts: Vec<CreateContext>,
+    ) -> CreateResponse {
+        CreateResponse {
+            oplock_level,
+            flags: 0,
+            create_action,
+            creation_time: meta.creation_time,
+            last_access_time: meta.last_access_time,
+            last_write_time: meta.last_write_time,
+            change_time: meta.change_time,
+            allocation_size: meta.allocation_size,
+            end_of_file: meta.end_of_file,
+            file_attributes: meta.attributes,
+            file_id,
+            contexts,
+        }
+    }
 
     pub fn encode(&self, out: &mut Writer) {
         out.u16(Self::STRUCTURE_SIZE).u8(self.oplock_level).u8(self.flags).u32(self.create_action);
@@ -380,6 +408,119 @@ impl LeaseContext {
     }
 }
 
+/// MS-SMB2 2.2.13.2.11 DH2Q `Flags` / 2.2.14.2.12 response `Flags`.
+pub const DURABLE_PERSISTENT: u32 = 0x0000_0002;
+
+/// The durable handle contexts of a CREATE request (MS-SMB2 2.2.13.2.3, 2.2.13.2.4, 2.2.13.2.11,
+/// 2.2.13.2.12), as one value: a request carries at most one of them.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum DurableContext {
+    /// DHnQ: 16 reserved bytes.
+    Request,
+    /// DHnC: the FileId of the open to reclaim.
+    Reconnect { file_id: FileId },
+    /// DH2Q: Timeout (milliseconds, 0 for the server's choice), Flags, 8 reserved bytes, CreateGuid.
+    RequestV2 { timeout_ms: u32, flags: u32, create_guid: [u8; 16] },
+    /// DH2C: FileId, CreateGuid, Flags.
+    ReconnectV2 { file_id: FileId, create_guid: [u8; 16], flags: u32 },
+}
+
+impl DurableContext {
+    /// The durable context of a request, if any. Two of them, or one of the wrong size, is
+    /// STATUS_INVALID_PARAMETER (MS-SMB2 3.3.5.9: as Windows and Samba check).
+    pub fn of(request: &CreateRequest) -> Result<Option<DurableContext>, DecodeError> {
+        let mut found = None;
+        for context in &request.contexts {
+            let decoded = match context.name.as_slice() {
+                name if name == context_name::DURABLE_HANDLE_REQUEST => {
+                    expect_len(&context.data, 16, "SMB2_CREATE_DURABLE_HANDLE_REQUEST")?;
+                    DurableContext::Request
+                }
+                name if name == context_name::DURABLE_HANDLE_RECONNECT => {
+                    expect_len(&context.data, 16, "SMB2_CREATE_DURABLE_HANDLE_RECONNECT")?;
+                    let mut r = Reader::new(&context.data);
+                    DurableContext::Reconnect { file_id: FileId::read(&mut r, "Data.FileId")? }
+                }
+                name if name == context_name::DURABLE_HANDLE_REQUEST_V2 => {
+                    expect_len(&context.data, 32, "SMB2_CREATE_DURABLE_HANDLE_REQUEST_V2")?;
+                    let mut r = Reader::new(&context.data);
+                    let timeout_ms = r.u32("Timeout")?;
+                    let flags = r.u32("Flags")?;
+                    r.skip(8, "Reserved")?;
+                    DurableContext::RequestV2 { timeout_ms, flags, create_guid: r.array("CreateGuid")? }
+                }
+                name if name == context_name::DURABLE_HANDLE_RECONNECT_V2 => {
+                    expect_len(&context.data, 36, "SMB2_CREATE_DURABLE_HANDLE_RECONNECT_V2")?;
+                    let mut r = Reader::new(&context.data);
+                    let file_id = FileId::read(&mut r, "FileId")?;
+                    let create_guid = r.array("CreateGuid")?;
+                    DurableContext::ReconnectV2 { file_id, create_guid, flags: r.u32("Flags")? }
+                }
+                _ => continue,
+            };
+            found = match (found, decoded) {
+                (None, decoded) => Some(decoded),
+                // A reconnect ignores a DHnQ next to its DHnC (MS-SMB2 3.3.5.9.7).
+                (Some(reconnect @ DurableContext::Reconnect { .. }), DurableContext::Request)
+                | (Some(DurableContext::Request), reconnect @ DurableContext::Reconnect { .. }) => Some(reconnect),
+                _ => return Err(DecodeError::invalid("CREATE", "more than one durable handle context")),
+            };
+        }
+        Ok(found)
+    }
+
+    pub fn encode(&self) -> CreateContext {
+        let mut out = Writer::new();
+        let name = match *self {
+            DurableContext::Request => {
+                out.zeros(16);
+                context_name::DURABLE_HANDLE_REQUEST
+            }
+            DurableContext::Reconnect { file_id } => {
+                file_id.write(&mut out);
+                context_name::DURABLE_HANDLE_RECONNECT
+            }
+            DurableContext::RequestV2 { timeout_ms, flags, create_guid } => {
+                out.u32(timeout_ms).u32(flags).zeros(8).bytes(&create_guid);
+                context_name::DURABLE_HANDLE_REQUEST_V2
+            }
+            DurableContext::ReconnectV2 { file_id, create_guid, flags } => {
+                file_id.write(&mut out);
+                out.bytes(&create_guid).u32(flags);
+                context_name::DURABLE_HANDLE_RECONNECT_V2
+            }
+        };
+        CreateContext::new(name, out.into_vec())
+    }
+}
+
+fn expect_len(data: &[u8], length: usize, what: &'static str) -> Result<(), DecodeError> {
+    if data.len() == length { Ok(()) } else { Err(DecodeError::invalid(what, "wrong size")) }
+}
+
+/// MS-SMB2 2.2.14.2.3 SMB2_CREATE_DURABLE_HANDLE_RESPONSE: 8 reserved bytes.
+pub fn durable_response() -> CreateContext {
+    CreateContext::new(context_name::DURABLE_HANDLE_REQUEST, vec![0; 8])
+}
+
+/// MS-SMB2 2.2.14.2.12 SMB2_CREATE_DURABLE_HANDLE_RESPONSE_V2: Timeout (ms) and Flags.
+pub fn durable_response_v2(timeout_ms: u32, flags: u32) -> CreateContext {
+    let mut data = Writer::new();
+    data.u32(timeout_ms).u32(flags);
+    CreateContext::new(context_name::DURABLE_HANDLE_REQUEST_V2, data.into_vec())
+}
+
+/// MS-SMB2 2.2.13.2.13 SMB2_CREATE_APP_INSTANCE_ID: StructureSize (20), Reserved, AppInstanceId.
+pub fn app_instance_id(request: &CreateRequest) -> Result<Option<[u8; 16]>, DecodeError> {
+    let Some(context) = request.context(context_name::APP_INSTANCE_ID) else { return Ok(None) };
+    let mut r = Reader::new(&context.data);
+    if r.u16("StructureSize")? != 20 {
+        return Err(DecodeError::invalid("SMB2_CREATE_APP_INSTANCE_ID", "StructureSize is not 20"));
+    }
+    r.skip(2, "Reserved")?;
+    Ok(Some(r.array("AppInstanceId")?))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -455,6 +596,39 @@ mod tests {
         let mut unaligned = chain;
         unaligned[0] = 17;
         assert!(CreateContext::decode_chain(&unaligned).is_err());
+    }
+
+    #[test]
+    fn durable_contexts_round_trip_and_two_at_once_are_refused() {
+        let file_id = FileId { persistent: 7, volatile: 8 };
+        for context in [
+            DurableContext::Request,
+            DurableContext::Reconnect { file_id },
+            DurableContext::RequestV2 { timeout_ms: 60_000, flags: DURABLE_PERSISTENT, create_guid: [9; 16] },
+            DurableContext::ReconnectV2 { file_id, create_guid: [9; 16], flags: 0 },
+        ] {
+            let request = CreateRequest { contexts: vec![context.encode()], ..Default::default() };
+            assert_eq!(DurableContext::of(&request).unwrap(), Some(context));
+        }
+        let both = CreateRequest {
+            contexts: vec![
+                DurableContext::Request.encode(),
+                DurableContext::RequestV2 { timeout_ms: 0, flags: 0, create_guid: [1; 16] }.encode(),
+            ],
+            ..Default::default()
+        };
+        assert!(DurableContext::of(&both).is_err());
+        let reconnect = DurableContext::Reconnect { file_id };
+        let with_request = CreateRequest {
+            contexts: vec![DurableContext::Request.encode(), reconnect.encode()],
+            ..Default::default()
+        };
+        assert_eq!(DurableContext::of(&with_request).unwrap(), Some(reconnect), "DHnC ignores a DHnQ beside it");
+        let short = CreateRequest {
+            contexts: vec![CreateContext::new(context_name::DURABLE_HANDLE_REQUEST, vec![0; 8])],
+            ..Default::default()
+        };
+        assert!(DurableContext::of(&short).is_err());
     }
 
     #[test]

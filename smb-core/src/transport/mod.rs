@@ -196,6 +196,14 @@ pub(crate) async fn drive<R, W>(
                     connection.publish();
                     Output::default()
                 }
+                Control::ExpireSession { session_id } => {
+                    let now = Now::read();
+                    connection.now = now;
+                    crate::engine::durable::keep_opens(&mut connection, session_id, now);
+                    crate::engine::handlers::logoff::end_session(&mut connection, session_id);
+                    connection.publish();
+                    Output::default()
+                }
                 Control::CloseFile { volatile } => {
                     connection.now = Now::read();
                     let session = connection.sessions.iter().find(|(_, s)| s.opens.contains_key(&volatile)).map(|(id, _)| *id);
@@ -289,7 +297,7 @@ pub(crate) async fn drive<R, W>(
     reader_task.abort();
     drop(frames_tx);
     let _ = writer_task.await;
-    tokio::task::block_in_place(|| connection.shutdown());
+    tokio::task::block_in_place(|| connection.shutdown(Now::read()));
     drop(admission);
     shared.detach(&info);
 }

@@ -3,12 +3,13 @@
 
 use std::os::fd::AsFd;
 
+use crate::engine::clock::Now;
 use crate::engine::connection::{Connection, PendingKind};
 use crate::engine::dispatch::{Error, Outcome, Request};
 use crate::engine::ids::{AsyncId, SessionId, Waiter};
 use crate::engine::notify::Change;
-use crate::engine::session::TreeKind;
-use crate::engine::shared::{Control, lock};
+use crate::engine::session::{Open, TreeKind};
+use crate::engine::shared::{Control, ShareRuntime, Shared, lock};
 use crate::proto::change_notify::{action, filter};
 use crate::proto::close::{CloseRequest, CloseResponse, POSTQUERY_ATTRIB};
 use crate::proto::{NtStatus, Writer};
@@ -51,18 +52,19 @@ pub(crate) struct Closed {
 pub(crate) fn close_open(conn: &mut Connection, session_id: SessionId, volatile: u64) -> Closed {
     let Some(session) = conn.sessions.get_mut(&session_id) else { return Closed::default() };
     let Some(open) = session.opens.remove(&volatile) else { return Closed::default() };
-    conn.shared.closed();
     let share = session.trees.get(&open.tree_id).and_then(|t| match &t.kind {
         TreeKind::Disk(share) => Some(share.clone()),
         TreeKind::Ipc => None,
     });
-    if let (crate::engine::session::WriteTime::Written { dirty: true, .. }, Some(file)) = (open.write_time, open.file())
-    {
-        // Written again since the first write: the close brings the time up to date.
-        let _ = local::set_times(file.as_fd(), None, Some(conn.now.filetime()));
-    }
-    let meta = open.file().and_then(|f| local::meta_of(f.as_fd()).ok());
-    // Requests waiting on this open end now (MS-SMB2 3.3.5.10: STATUS_NOTIFY_CLEANUP for notify).
+    end_waits(conn, volatile);
+    let owner = conn.open_ref(volatile);
+    release(&conn.shared, share.as_deref(), open, owner, conn.now)
+}
+
+/// Requests waiting on an open that goes (closed, or kept for its client after the connection
+/// is lost) end now (MS-SMB2 3.3.5.10: STATUS_NOTIFY_CLEANUP for notify), and its change watch
+/// goes with them.
+pub(crate) fn end_waits(conn: &mut Connection, volatile: u64) {
     let waiting: Vec<(AsyncId, bool)> = conn
         .pending
         .values()
@@ -72,8 +74,7 @@ pub(crate) fn close_open(conn: &mut Connection, session_id: SessionId, volatile:
             _ => None,
         })
         .collect();
-    let owner = conn.open_ref(volatile);
-    lock(&conn.shared.watches).remove(owner);
+    lock(&conn.shared.watches).remove(conn.open_ref(volatile));
     for (async_id, notify) in waiting {
         let status = if notify { NtStatus::NOTIFY_CLEANUP } else { NtStatus::RANGE_NOT_LOCKED };
         let output = if notify {
@@ -85,16 +86,39 @@ pub(crate) fn close_open(conn: &mut Connection, session_id: SessionId, volatile:
         };
         conn.deferred.extend(output.frames);
     }
+}
+
+/// What closing an open does to the file, wherever the open was kept (a session, or the table of
+/// durable opens waiting for their client): its write time is brought up to date, its locks and
+/// caching go and waiters wake, and if it was the last open of a file with delete pending, the
+/// file is deleted.
+pub(crate) fn release(
+    shared: &Shared,
+    share: Option<&ShareRuntime>,
+    open: Open,
+    owner: crate::engine::files::OpenRef,
+    now: Now,
+) -> Closed {
+    shared.closed();
+    if open.durable.is_some() {
+        lock(&shared.durable).forget(open.file_id.persistent);
+    }
+    if let (crate::engine::session::WriteTime::Written { dirty: true, .. }, Some(file)) = (open.write_time, open.file())
+    {
+        // Written again since the first write: the close brings the time up to date.
+        let _ = local::set_times(file.as_fd(), None, Some(now.filetime()));
+    }
+    let meta = open.file().and_then(|f| local::meta_of(f.as_fd()).ok());
     let Some(key) = open.key else { return Closed { deleted: false, meta } };
     let Some(share) = share else { return Closed { deleted: false, meta } };
     if open.delete_on_close
-        && let Some(state) = lock(&conn.shared.files).get_mut(&key)
+        && let Some(state) = lock(&shared.files).get_mut(&key)
     {
         state.delete_pending = true;
     }
-    let removal = lock(&conn.shared.files).remove(&key, owner);
+    let removal = lock(&shared.files).remove(&key, owner);
     for Waiter { connection, async_id } in removal.waiters {
-        conn.shared.control(connection, Control::Wake { async_id });
+        shared.control(connection, Control::Wake { async_id });
     }
     drop(open);
     if removal.last && removal.delete_pending {
@@ -104,7 +128,7 @@ pub(crate) fn close_open(conn: &mut Connection, session_id: SessionId, volatile:
             match root.remove(&path, is_directory) {
                 Ok(()) => {
                     let change_filter = if is_directory { filter::DIR_NAME } else { filter::FILE_NAME };
-                    conn.shared.changed(Change {
+                    shared.changed(Change {
                         share: &share.config.name,
                         path: &path,
                         action: action::REMOVED,

@@ -6,6 +6,7 @@ use std::os::fd::AsFd;
 
 use crate::engine::connection::{Connection, Output, PendingKind};
 use crate::engine::dispatch::{Done, Error, Outcome, Request};
+use crate::engine::durable;
 use crate::engine::files::{FileKey, OpenRef, SharedOpen, access};
 use crate::engine::ids::{AsyncId, Waiter};
 use crate::engine::leases::{self, Caching, Intent, LeaseId, oplock_level};
@@ -14,11 +15,12 @@ use crate::engine::session::{Enumeration, Open, OpenKind, TreeKind};
 use crate::engine::shared::{Refusal, lock};
 use crate::proto::change_notify::{action, filter};
 use crate::proto::create::{
-    CreateContext, CreateRequest, CreateResponse, IMPERSONATION_DELEGATE, LeaseContext, context_name, create_action,
-    disposition, lease_flags, maximal_access_response, on_disk_id_response, options,
+    CreateContext, CreateRequest, CreateResponse, DurableContext, IMPERSONATION_DELEGATE, LeaseContext,
+    app_instance_id, context_name, create_action, disposition, lease_flags, maximal_access_response,
+    on_disk_id_response, options,
 };
 use crate::proto::fscc::{FileMeta, attributes};
-use crate::proto::header::{Command, HEADER_SIZE, Header};
+use crate::proto::header::{Command, HEADER_SIZE, Header, flags};
 use crate::proto::negotiate::Dialect;
 use crate::proto::{FileId, NtStatus, Writer};
 use crate::vfs::local::{self, write_dos};
@@ -45,7 +47,8 @@ pub(crate) fn handle(conn: &mut Connection, req: &Request<'_>, out: &mut Writer)
     }
     match open_or_create(conn, req, out) {
         // Another client created the name between our lookup and our creation: a disposition
-        // that also opens existing files opens it now (as one atomic step would have).
+        // that also opens existing files opens it now (as one atomic step would have). Also when
+        // a durable open waiting for its client was closed for this CREATE and deleted the file.
         Err(error) if error.status == NtStatus::OBJECT_NAME_COLLISION && opens_existing(req.message) => {
             open_or_create(conn, req, out)
         }
@@ -59,14 +62,38 @@ fn opens_existing(message: &[u8]) -> bool {
 
 fn open_or_create(conn: &mut Connection, req: &Request<'_>, out: &mut Writer) -> Result<Outcome, Error> {
     let request = CreateRequest::decode(req.message)?;
-    validate(&request)?;
     let session_id = req.session_id();
     let tree = &conn.sessions[&session_id].trees[&req.tree_id()];
+    let durable_context = match tree.kind {
+        TreeKind::Disk(_) => DurableContext::of(&request)?,
+        TreeKind::Ipc => None,
+    };
+    // A reconnect names an open that exists: the request's other fields mean nothing
+    // (MS-SMB2 3.3.5.9.7 skips the checks of a new open).
+    if let (
+        Some(context @ (DurableContext::Reconnect { .. } | DurableContext::ReconnectV2 { .. })),
+        TreeKind::Disk(share),
+    ) = (durable_context, &tree.kind)
+    {
+        let share = share.clone();
+        return durable::reconnect(conn, req, &request, context, &share, out);
+    }
+    validate(&request)?;
     let share = match &tree.kind {
         TreeKind::Ipc => return open_pipe(conn, req, &request, out),
         TreeKind::Disk(share) => share.clone(),
     };
     let root = share.root.as_ref().map_err(|_| NtStatus::BAD_NETWORK_NAME)?;
+    let app_instance = app_instance_id(&request)?;
+    if let Some(DurableContext::RequestV2 { create_guid, .. }) = durable_context
+        && req.header.flags & flags::REPLAY_OPERATION != 0
+        && let Some(outcome) = durable::replay(conn, req, &request, create_guid, &share, out)?
+    {
+        return Ok(outcome);
+    }
+    if let (Some(DurableContext::RequestV2 { .. }), Some(app_instance)) = (durable_context, app_instance) {
+        durable::close_app_instance(conn, app_instance);
+    }
     // Permissions are read afresh: a change an administrator makes applies to the next open.
     let user = conn.sessions[&session_id].user().to_owned();
     let runtime = conn.shared.runtime();
@@ -162,8 +189,21 @@ fn open_or_create(conn: &mut Connection, req: &Request<'_>, out: &mut Writer) ->
             }
             // Other clients' caching gives way first: the open waits while they flush and close.
             let intent = Intent { owner, lease: lease_id, access: desired, share: request.share_access, overwrite };
-            let (breaks, wait) = lock(&conn.shared.files).break_for_open(&key, &intent, conn.now.instant);
-            conn.shared.send_breaks(breaks);
+            // Durable opens waiting for their client cannot acknowledge a break: those are closed,
+            // and the breaks decided again without them.
+            let wait = loop {
+                let (breaks, wait) = lock(&conn.shared.files).break_for_open(&key, &intent, conn.now.instant);
+                let (breaks, closed) = durable::close_unreachable(&conn.shared, breaks, conn.now);
+                conn.shared.send_breaks(breaks, conn.now);
+                if !closed {
+                    break wait;
+                }
+                if !matches!(root.resolve(&found.path), Ok(Some(_))) {
+                    // The closed open deleted the file on close: the CREATE starts again (see
+                    // `handle`) and finds no file.
+                    return Err(NtStatus::OBJECT_NAME_COLLISION.into());
+                }
+            };
             if wait {
                 return Ok(Outcome::Pending(PendingKind::Create { request: req.message.to_vec(), key, rest: None }));
             }
@@ -314,27 +354,26 @@ fn open_or_create(conn: &mut Connection, req: &Request<'_>, out: &mut Writer) ->
         };
         contexts.push(CreateContext::new(context_name::REQUEST_LEASE, context.encode()));
     }
+    let durable = durable::terms_for(conn, durable_context, &grant, app_instance).map(|(terms, response)| {
+        contexts.push(response);
+        lock(&conn.shared.durable).attach(
+            file_id.persistent,
+            durable::Entry {
+                terms,
+                user: user.clone(),
+                share: share.config.name.clone(),
+                place: durable::Place::Attached { connection: conn.info.id, session_id },
+            },
+        );
+        terms
+    });
     if request.context(context_name::QUERY_MAXIMAL_ACCESS).is_some() {
         contexts.push(maximal_access_response(0, maximal_access(share_access, &meta)));
     }
     if request.context(context_name::QUERY_ON_DISK_ID).is_some() {
         contexts.push(on_disk_id_response(meta.file_id, key.device));
     }
-    CreateResponse {
-        oplock_level: grant.oplock_level,
-        flags: 0,
-        create_action: action_taken,
-        creation_time: meta.creation_time,
-        last_access_time: meta.last_access_time,
-        last_write_time: meta.last_write_time,
-        change_time: meta.change_time,
-        allocation_size: meta.allocation_size,
-        end_of_file: meta.end_of_file,
-        file_attributes: meta.attributes,
-        file_id,
-        contexts,
-    }
-    .encode(out);
+    CreateResponse::of(&meta, grant.oplock_level, action_taken, file_id, contexts).encode(out);
     let kind = if meta.is_directory {
         OpenKind::Directory { handle: file, enumeration: Enumeration::default() }
     } else {
@@ -357,6 +396,7 @@ fn open_or_create(conn: &mut Connection, req: &Request<'_>, out: &mut Writer) ->
                 | options::DELETE_ON_CLOSE),
         path,
         write_time: Default::default(),
+        durable,
     };
     conn.sessions.get_mut(&session_id).expect("checked").opens.insert(volatile, open);
     conn.shared.opened();
@@ -563,6 +603,7 @@ fn open_pipe(
         mode: 0,
         path: SharePath::root(),
         write_time: Default::default(),
+        durable: None,
     };
     conn.sessions.get_mut(&req.session_id()).expect("checked").opens.insert(volatile, open);
     conn.shared.opened();

@@ -274,7 +274,7 @@ fn copychunk(
     }
     written.chunk_bytes_written = 0;
     if written.chunks_written > 0 {
-        crate::engine::handlers::break_readers(&conn.shared, &target_key, target_owner, conn.now.instant);
+        crate::engine::handlers::break_readers(&conn.shared, &target_key, target_owner, conn.now);
     }
     if let Some(share) = share_of(conn, req) {
         conn.shared.changed(Change {
@@ -342,7 +342,7 @@ fn zero_data(
         )
         .or_else(|_| file.write_all_at(&vec![0; (end - start) as usize], start).map_err(|_| rustix::io::Errno::IO))
         .map_err(|_| NtStatus::IO_DEVICE_ERROR)?;
-        crate::engine::handlers::break_readers(&shared, &key, owner, conn.now.instant);
+        crate::engine::handlers::break_readers(&shared, &key, owner, conn.now);
     }
     Ok((NtStatus::SUCCESS, Vec::new()))
 }

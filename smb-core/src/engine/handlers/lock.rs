@@ -28,7 +28,7 @@ pub(crate) fn handle(conn: &mut Connection, req: &Request<'_>, out: &mut Writer)
             wake(conn, waiters);
             if request.locks[0].flags & lock_flags::UNLOCK == 0 {
                 // A byte-range lock ends read caching as a write does (MS-FSA 2.1.5.7).
-                crate::engine::handlers::break_readers(&conn.shared, &key, owner, conn.now.instant);
+                crate::engine::handlers::break_readers(&conn.shared, &key, owner, conn.now);
             }
             LockResponse::default().encode(out);
             Outcome::ok()

@@ -92,8 +92,8 @@ pub(crate) fn break_readers(
     shared: &crate::engine::shared::Shared,
     key: &crate::engine::files::FileKey,
     owner: crate::engine::files::OpenRef,
-    now: std::time::Instant,
+    now: crate::engine::clock::Now,
 ) {
-    let breaks = crate::engine::shared::lock(&shared.files).break_for_write(key, owner, now);
-    shared.send_breaks(breaks);
+    let breaks = crate::engine::shared::lock(&shared.files).break_for_write(key, owner, now.instant);
+    shared.send_breaks(breaks, now);
 }

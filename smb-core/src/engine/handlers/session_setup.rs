@@ -277,7 +277,7 @@ fn end_previous_session(conn: &mut Connection, previous: SessionId, user: &str) 
         entry.sessions.iter().any(|s| s.session_id == previous.0 && same_name(&s.user, user)).then_some(*id)
     });
     if let Some(connection) = holder.filter(|c| *c != conn.info.id) {
-        conn.shared.control(connection, Control::CloseSession { session_id: previous });
+        conn.shared.control(connection, Control::ExpireSession { session_id: previous });
     }
 }
 

@@ -76,7 +76,7 @@ pub(crate) fn handle(conn: &mut Connection, req: &Request<'_>, out: &mut Writer)
     }
     open.position = offset + length;
     crate::engine::handlers::written(open);
-    crate::engine::handlers::break_readers(&shared, &key, owner, conn.now.instant);
+    crate::engine::handlers::break_readers(&shared, &key, owner, conn.now);
     shared.count(Counter::BytesWritten, length);
     WriteResponse { count: request.data.len() as u32 }.encode(out);
     if let Some(share) = share {
