@@ -125,3 +125,24 @@ test('a reader sees sessions but cannot close them, and the server refuses it', 
     await client.stop();
   }
 });
+
+test('an administrator sets how long durable opens wait for their client, checked at the field and audited', async ({
+  page,
+}) => {
+  await signIn(page, server.url, 'boss', 'boss password 123');
+  await page.goto(`${server.url}/sessions`);
+  const card = page.locator('section', { has: page.getByRole('heading', { name: 'Durable opens' }) });
+  await expect(page.getByTestId('durable-summary')).toHaveText('Durable opens wait 60 seconds for their client.');
+  const field = card.getByLabel('Wait for the client (seconds)');
+  await field.fill('301');
+  await card.getByRole('button', { name: 'Save' }).click();
+  await expect(card.locator('#durable-seconds-error')).toContainText('from 1 to 300');
+  expect(server.cli(['settings', 'list'])).toMatch(/durable_timeout_seconds\s+60 /);
+  await field.fill('120');
+  await card.getByRole('button', { name: 'Save' }).click();
+  await expect(page.getByTestId('durable-summary')).toHaveText('Durable opens wait 120 seconds for their client.');
+  expect(server.cli(['settings', 'list'])).toMatch(/durable_timeout_seconds\s+120 /);
+  await page.goto(`${server.url}/audit?action=smb.settings`);
+  await expect(page.locator('tr[data-action="smb.settings.change"]').first()).toContainText('durable_timeout_seconds');
+  await screenshot(page, 'sessions-durable');
+});

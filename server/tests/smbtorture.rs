@@ -4,6 +4,10 @@
 //! run too, so that the file only ever lists what really fails. The suites that apply to SMB
 //! 3.1.1 run over QUIC too, through the project's TCP-to-QUIC bridge (smbtorture speaks only
 //! TCP), with their own list, `smbtorture-quic-known-failures.txt`.
+//!
+//! The suites of work that survives the network (durable handles, replays, leases, oplocks) also
+//! run against Samba's smbd on the same machine, at the same time, for the baseline printed next
+//! to EdgeShare's counts.
 
 mod support;
 
@@ -82,6 +86,19 @@ fn known_failures(suite: &str, over: Over) -> BTreeMap<String, String> {
 }
 
 async fn suite_passes(suite: &str, over: Over) {
+    suite_passes_against(suite, over, None).await;
+}
+
+/// [`suite_passes`], and the same suite against Samba's smbd for the baseline printed with it.
+async fn suite_passes_beside_samba(suite: &str) {
+    let samba = tokio::spawn({
+        let suite = suite.to_owned();
+        async move { samba_counts(&suite).await }
+    });
+    suite_passes_against(suite, Over::Tcp, Some(samba)).await;
+}
+
+async fn suite_passes_against(suite: &str, over: Over, samba: Option<tokio::task::JoinHandle<Result<Counts, String>>>) {
     let server = SmbServer::start().await;
     // As Samba by default: SMB 2.0.2 and up, so that the suites' older-dialect cases run.
     server.set("smb_min_dialect", "2.0.2").await;
@@ -102,7 +119,9 @@ async fn suite_passes(suite: &str, over: Over) {
     let mut problems = Vec::new();
     for (name, outcome) in &results {
         match (outcome, known.get(name)) {
-            (Outcome::Failed(detail), None) => problems.push(format!("FAILED {name}\n    {detail}")),
+            (Outcome::Failed(detail), None) => {
+                problems.push(format!("FAILED {name}\n    {detail}\n{}", narration(&stdout, name)))
+            }
             (Outcome::Passed, Some(_)) => {
                 problems.push(format!("PASSED {name}, listed as a known failure: remove it from the list"))
             }
@@ -114,11 +133,119 @@ async fn suite_passes(suite: &str, over: Over) {
             problems.push(format!("{name} is a listed known failure but did not run: is its name right?"));
         }
     }
-    let passed = results.values().filter(|o| **o == Outcome::Passed).count();
-    let failed = results.values().filter(|o| matches!(o, Outcome::Failed(_))).count();
-    let skipped = results.values().filter(|o| **o == Outcome::Skipped).count();
-    println!("{label}: {passed} passed, {failed} failed (all known), {skipped} skipped");
+    let counts = Counts::of(&results);
+    println!("{label}: {} passed, {} failed (all known), {} skipped", counts.passed, counts.failed, counts.skipped);
+    if let Some(samba) = samba {
+        match samba.await.expect("the Samba run") {
+            Ok(baseline) => println!(
+                "{label} baseline, Samba's smbd on this machine: {} passed, {} failed, {} skipped (EdgeShare: {} passed)",
+                baseline.passed, baseline.failed, baseline.skipped, counts.passed
+            ),
+            Err(why) => println!("{label} baseline: Samba's smbd could not run the suite: {why}"),
+        }
+    }
     assert!(problems.is_empty(), "{label}: {} problem(s)\n{}", problems.len(), problems.join("\n"));
+}
+
+/// What smbtorture printed while running `test` (its own comments, not the protocol lines),
+/// indented: the steps before a failure.
+fn narration(output: &str, test: &str) -> String {
+    let start = format!("test: {test}");
+    let mut lines = output.lines().skip_while(|line| *line != start).skip(1);
+    let mut told = Vec::new();
+    for line in lines.by_ref() {
+        if line.starts_with("failure: ") || line.starts_with("error: ") || line.starts_with("test: ") {
+            break;
+        }
+        if !line.starts_with("time: ") {
+            told.push(format!("      | {line}"));
+        }
+    }
+    let skip = told.len().saturating_sub(30);
+    told[skip..].join("\n")
+}
+
+/// Passed, failed and skipped tests of one run.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+struct Counts {
+    passed: usize,
+    failed: usize,
+    skipped: usize,
+}
+
+impl Counts {
+    fn of(results: &BTreeMap<String, Outcome>) -> Counts {
+        Counts {
+            passed: results.values().filter(|o| **o == Outcome::Passed).count(),
+            failed: results.values().filter(|o| matches!(o, Outcome::Failed(_))).count(),
+            skipped: results.values().filter(|o| **o == Outcome::Skipped).count(),
+        }
+    }
+}
+
+/// Samba's smbd, as `scripts/samba-peer.sh` runs it: its own directory, a free loopback port,
+/// the share options durable handles need in Samba (no kernel oplocks, share modes or POSIX
+/// locks). Stopped when dropped.
+struct SambaPeer {
+    dir: tempfile::TempDir,
+    port: u16,
+}
+
+const SAMBA_USER: &str = "edgeshare-torture";
+const SAMBA_PASSWORD: &str = "Torture-Pass-1";
+
+/// One peer starts at a time (they share the Unix user the script creates).
+static SAMBA_STARTS: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
+
+impl SambaPeer {
+    fn script() -> String {
+        format!("{}/../scripts/samba-peer.sh", env!("CARGO_MANIFEST_DIR"))
+    }
+
+    async fn start() -> Result<SambaPeer, String> {
+        let _one_at_a_time = SAMBA_STARTS.lock().await;
+        let dir = tempfile::tempdir().map_err(|e| e.to_string())?;
+        let share = dir.path().join("share");
+        std::fs::create_dir_all(&share).map_err(|e| e.to_string())?;
+        std::fs::set_permissions(&share, std::os::unix::fs::PermissionsExt::from_mode(0o777))
+            .map_err(|e| e.to_string())?;
+        let port = support::kerberos::free_port();
+        let output = tokio::process::Command::new(Self::script())
+            .args(["start", &dir.path().join("peer").to_string_lossy(), &port.to_string(), SAMBA_USER, SAMBA_PASSWORD])
+            .arg(&share)
+            .env("SAMBA_PEER_SHARE_OPTIONS", "kernel oplocks = no\nkernel share modes = no\nposix locking = no")
+            .output()
+            .await
+            .map_err(|e| e.to_string())?;
+        if !output.status.success() {
+            return Err(transcript(&output));
+        }
+        Ok(SambaPeer { dir, port })
+    }
+}
+
+impl Drop for SambaPeer {
+    fn drop(&mut self) {
+        let _ = std::process::Command::new(Self::script())
+            .args(["stop", &self.dir.path().join("peer").to_string_lossy()])
+            .output();
+    }
+}
+
+/// The suite run against Samba's smbd: its counts.
+async fn samba_counts(suite: &str) -> Result<Counts, String> {
+    let peer = SambaPeer::start().await?;
+    let test = format!("smb2.{suite}");
+    let credentials = format!("{SAMBA_USER}%{SAMBA_PASSWORD}");
+    let port = peer.port.to_string();
+    let args =
+        ["//127.0.0.1/share", "-p", &port, "-U", &credentials, "--fullname", "--maximum-runtime=300", test.as_str()];
+    let output = run_tool("smbtorture", &args, Duration::from_secs(600)).await;
+    let results = outcomes(&String::from_utf8_lossy(&output.stdout));
+    if results.is_empty() {
+        return Err(transcript(&output));
+    }
+    Ok(Counts::of(&results))
 }
 
 macro_rules! suites {
@@ -160,8 +287,25 @@ suites! { Over::Tcp;
     smb2_delete_on_close_perms_passes => "delete-on-close-perms",
     smb2_maximum_allowed_passes => "maximum_allowed",
     smb2_secleak_passes => "secleak",
+}
+
+macro_rules! suites_beside_samba {
+    ($($name:ident => $suite:literal,)*) => {
+        $(
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn $name() {
+                suite_passes_beside_samba($suite).await;
+            }
+        )*
+    };
+}
+
+suites_beside_samba! {
     smb2_durable_open_passes => "durable-open",
     smb2_durable_v2_open_passes => "durable-v2-open",
+    smb2_replay_passes => "replay",
+    smb2_lease_passes => "lease",
+    smb2_oplock_passes => "oplock",
 }
 
 suites! { Over::Quic;

@@ -19,7 +19,7 @@ use smb_core::engine::shared::{Control, Shared};
 use smb_core::proto::change_notify::{ChangeNotifyRequest, FileNotifyInformation, action, filter};
 use smb_core::proto::close::CloseRequest;
 use smb_core::proto::create::{
-    CreateContext, CreateRequest, CreateResponse, LeaseContext, context_name, disposition, options,
+    CreateContext, CreateRequest, CreateResponse, DurableContext, LeaseContext, context_name, disposition, options,
 };
 use smb_core::proto::framing;
 use smb_core::proto::header::{Command, HEADER_SIZE, Header, SIGNATURE_OFFSET, flags};
@@ -717,4 +717,86 @@ fn the_same_seed_and_clock_give_the_same_negotiate_answer() {
     assert_eq!(first.contexts, second.contexts, "the same preauthentication salt");
     let shift = second_start.filetime() - first_start.filetime();
     assert_eq!(second.system_time - first.system_time, shift, "the server's time is the clock it was handed");
+}
+
+/// MS-SMB2 2.2.13 RequestedOplockLevel SMB2_OPLOCK_LEVEL_BATCH.
+const BATCH: u8 = 0x09;
+
+impl Client {
+    /// Opens `name` with a batch oplock and a durable handle v2 request (`timeout_ms`, CreateGuid
+    /// `guid`): the open's FileId, after checking durability was granted with that timeout.
+    fn create_durable(&mut self, name: &str, guid: [u8; 16], timeout_ms: u32) -> FileId {
+        let response = self.send_create(CreateRequest {
+            requested_oplock_level: BATCH,
+            contexts: vec![DurableContext::RequestV2 { timeout_ms, flags: 0, create_guid: guid }.encode()],
+            ..create_request(name)
+        });
+        assert_eq!(response.header.status, NtStatus::SUCCESS);
+        let create = CreateResponse::decode(&response.message).unwrap();
+        let granted = create.contexts.iter().find(|c| c.name == context_name::DURABLE_HANDLE_REQUEST_V2);
+        assert_eq!(granted.map(|c| c.data[..4].to_vec()), Some(timeout_ms.to_le_bytes().to_vec()), "durable");
+        create.file_id
+    }
+
+    /// Reclaims a durable open (DH2C): the response's status.
+    fn reconnect(&mut self, name: &str, file_id: FileId, guid: [u8; 16]) -> NtStatus {
+        self.send_create(CreateRequest {
+            requested_oplock_level: BATCH,
+            contexts: vec![DurableContext::ReconnectV2 { file_id, create_guid: guid, flags: 0 }.encode()],
+            ..create_request(name)
+        })
+        .header
+        .status
+    }
+
+    /// The transport is gone (as when the client's network drops).
+    fn lose_connection(&mut self) {
+        self.connection.shutdown(self.clock.get());
+    }
+}
+
+#[test]
+fn a_durable_open_outlives_its_connection_and_is_reclaimed_with_its_data_on_a_new_one() {
+    let server = Server::new();
+    let mut first = Client::ready(&server, "docs");
+    let file_id = first.create_durable("report.txt", [7; 16], 60_000);
+    assert_eq!(first.write(file_id, b"before the drop"), 15);
+    first.lose_connection();
+    let mut second = Client::ready(&server, "docs");
+    assert_eq!(second.reconnect("report.txt", file_id, [9; 16]), NtStatus::OBJECT_NAME_NOT_FOUND, "another guid");
+    assert_eq!(second.reconnect("report.txt", file_id, [7; 16]), NtStatus::SUCCESS);
+    assert_eq!(second.read(file_id, 64), b"before the drop", "the same open, through the same FileId");
+    assert_eq!(second.reconnect("report.txt", file_id, [7; 16]), NtStatus::OBJECT_NAME_NOT_FOUND, "held again");
+}
+
+#[test]
+fn a_durable_open_whose_client_does_not_come_back_is_closed_at_its_timeout_on_virtual_time() {
+    let server = Server::new();
+    let mut first = Client::ready(&server, "docs");
+    let file_id = first.create_durable("lost.txt", [3; 16], 5_000);
+    first.lose_connection();
+    server.advance(Duration::from_secs(4));
+    assert_eq!(server.shared.scavenge(server.clock.get()), 0, "still waiting at 4 s");
+    server.advance(Duration::from_secs(2));
+    assert_eq!(server.shared.scavenge(server.clock.get()), 1, "closed after its 5 s");
+    let mut second = Client::ready(&server, "docs");
+    assert_eq!(second.reconnect("lost.txt", file_id, [3; 16]), NtStatus::OBJECT_NAME_NOT_FOUND);
+}
+
+#[test]
+fn another_clients_open_closes_a_durable_open_waiting_for_its_client_without_waiting_for_a_break() {
+    let server = Server::new();
+    let mut first = Client::ready(&server, "docs");
+    let file_id = first.create_durable("shared.txt", [5; 16], 60_000);
+    first.lose_connection();
+    let mut other = Client::ready(&server, "docs");
+    let opened = other.send_create(CreateRequest {
+        requested_oplock_level: BATCH,
+        create_disposition: disposition::OPEN,
+        ..create_request("shared.txt")
+    });
+    assert_eq!(opened.header.status, NtStatus::SUCCESS, "at once: nobody is left to acknowledge a break");
+    assert_eq!(CreateResponse::decode(&opened.message).unwrap().oplock_level, BATCH, "and with the whole oplock");
+    let mut back = Client::ready(&server, "docs");
+    assert_eq!(back.reconnect("shared.txt", file_id, [5; 16]), NtStatus::OBJECT_NAME_NOT_FOUND);
 }

@@ -2,8 +2,8 @@ use std::time::Duration;
 
 use leptos::prelude::*;
 
-use crate::api::sessions::{CloseFile, CloseSession, get_live_status};
-use crate::components::form::{FormError, action_error};
+use crate::api::sessions::{CloseFile, CloseSession, SetDurableTimeout, get_durable_timeout, get_live_status};
+use crate::components::form::{Field, FormError, Submit, action_error};
 use crate::components::format::duration;
 use crate::components::layout::use_viewer;
 use crate::components::page::PageHeader;
@@ -57,6 +57,44 @@ pub fn SessionsPage() -> impl IntoView {
         <ResourceView resource=live let:status>
             <Tables status can_change asking close_session close_file/>
         </ResourceView>
+        <div class="cards">
+            <DurableCard can_change/>
+        </div>
+    }
+}
+
+/// Durable opens: how long one waits for its client after a lost connection.
+#[component]
+fn DurableCard(can_change: bool) -> impl IntoView {
+    let save = ServerAction::<SetDurableTimeout>::new();
+    let current = Resource::new(move || save.version().get(), |_| get_durable_timeout());
+    let error = action_error(save);
+    view! {
+        <section class="card" aria-labelledby="durable-title">
+            <h2 id="durable-title">"Durable opens"</h2>
+            <p>
+                "A client that loses its connection (a laptop closing its lid, Wi-Fi to LTE) reclaims its durable "
+                "opens on a new one, with their locks and caching, if it comes back in time. Another client that "
+                "needs such a file meanwhile closes the waiting open. Clients may ask for up to 300 seconds; this is "
+                "the wait when they ask for no particular time."
+            </p>
+            <ResourceView resource=current let:seconds>
+                <p data-testid="durable-summary">{format!("Durable opens wait {seconds} seconds for their client.")}</p>
+                {can_change
+                    .then(|| {
+                        view! {
+                            <ActionForm action=save>
+                                <FormError error/>
+                                <Field form="durable" name="seconds" label="Wait for the client (seconds)" error
+                                    value=seconds.clone() hint="1 to 300." required=true inputmode="numeric"/>
+                                <p class="hint">"Command line: "
+                                    <code>"edgeshare settings set durable_timeout_seconds N"</code></p>
+                                <Submit pending=save.pending() label="Save" busy_label="Saving…"/>
+                            </ActionForm>
+                        }
+                    })}
+            </ResourceView>
+        </section>
     }
 }
 

@@ -759,10 +759,28 @@ impl Connection {
                 Some(id) => id,
                 None => FileId::default(),
             };
-            let session = self.sessions.get(&session_id).ok_or(NtStatus::USER_SESSION_DELETED)?;
-            match session.opens.get(&id.volatile) {
+            let session = self.sessions.get_mut(&session_id).ok_or(NtStatus::USER_SESSION_DELETED)?;
+            match session.opens.get_mut(&id.volatile) {
                 Some(open) if open.file_id.persistent == id.persistent && open.tree_id == tree_id => {
                     related.file_id = Some(id);
+                    if open.replayable {
+                        // Used: a replay of its CREATE now opens anew (Open.IsReplayEligible).
+                        open.replayable = false;
+                        lock(&self.shared.durable).settle(id.persistent);
+                    }
+                    // MS-SMB2 3.3.5.2.10: a request from a channel older than the open's latest
+                    // must not change the file (a failover client's late duplicate).
+                    if self.negotiated.as_ref().is_some_and(|n| n.dialect.is_smb3()) {
+                        let sequence = header.channel_sequence();
+                        match sequence.wrapping_sub(open.channel_sequence) {
+                            0 => {}
+                            1..=0x7FFF => open.channel_sequence = sequence,
+                            _ if matches!(header.command, Command::WRITE | Command::SET_INFO | Command::IOCTL) => {
+                                return Err(NtStatus::FILE_NOT_AVAILABLE);
+                            }
+                            _ => {}
+                        }
+                    }
                 }
                 _ if header.is_related() && related.create_error.is_some() => {
                     return Err(related.create_error.unwrap_or(NtStatus::FILE_CLOSED));

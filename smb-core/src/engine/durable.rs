@@ -84,6 +84,16 @@ pub(crate) struct Kept {
 
 pub(crate) struct Entry {
     pub terms: Terms,
+    /// Whether the open is durable; if not, it is here only to answer replays of its CREATE
+    /// (a DH2Q CreateGuid counts even when durability was not granted, MS-SMB2 3.3.5.9.10).
+    pub durable: bool,
+    /// The CREATE response as first sent, while the open is eligible for replay: until a
+    /// request names it (MS-SMB2 3.3.5.2.x, Open.IsReplayEligible).
+    pub original: Option<Box<CreateResponse>>,
+    /// While a reconnect waits for the connection still holding the open to let go: until when.
+    pub reclaim_until: Option<Instant>,
+    /// The reconnects waiting (woken when the open is let go or closed).
+    pub claimants: Vec<crate::engine::ids::Waiter>,
     /// The user who opened it: only that user may reclaim it.
     pub user: String,
     pub share: String,
@@ -126,10 +136,25 @@ impl DurableTable {
     }
 
     /// The open's connection was lost: it waits here for its client.
-    pub(crate) fn disconnect(&mut self, persistent: u64, kept: Kept) {
-        if let Some(entry) = self.entries.get_mut(&persistent) {
-            entry.place = Place::Disconnected(Box::new(kept));
+    /// Returns the reconnects that waited for it, to wake.
+    pub(crate) fn disconnect(&mut self, persistent: u64, kept: Kept) -> Vec<crate::engine::ids::Waiter> {
+        match self.entries.get_mut(&persistent) {
+            Some(entry) => {
+                entry.place = Place::Disconnected(Box::new(kept));
+                entry.reclaim_until = None;
+                std::mem::take(&mut entry.claimants)
+            }
+            None => Vec::new(),
         }
+    }
+
+    /// A reconnect waits for the open `persistent` to be let go.
+    pub(crate) fn claim(&mut self, persistent: u64, waiter: crate::engine::ids::Waiter) -> Option<Instant> {
+        let entry = self.entries.get_mut(&persistent)?;
+        if !entry.claimants.contains(&waiter) {
+            entry.claimants.push(waiter);
+        }
+        entry.reclaim_until
     }
 
     /// A waiting open reclaimed by its client on `connection`: its entry is attached there and
@@ -190,12 +215,22 @@ impl DurableTable {
 
     /// The persistent ids of the durable opens (not those kept only for replays).
     pub(crate) fn durable_ids(&self) -> impl Iterator<Item = u64> + '_ {
-        self.entries.keys().copied()
+        self.entries.iter().filter(|(_, entry)| entry.durable).map(|(id, _)| *id)
+    }
+
+    /// A request used the open: replays of its CREATE are no longer answered with it.
+    pub(crate) fn settle(&mut self, persistent: u64) {
+        if let Some(entry) = self.entries.get_mut(&persistent) {
+            entry.original = None;
+        }
     }
 }
 
 /// How long an open whose client asked for no particular timeout is kept (MS-SMB2 3.3.5.9.10:
 /// implementation-specific; Windows and Samba keep them a minute), unless configured otherwise.
+/// How long a reconnect waits for another connection still holding its open to let go.
+pub(crate) const RECLAIM_WAIT: Duration = Duration::from_secs(2);
+
 pub(crate) const DEFAULT_TIMEOUT: Duration = Duration::from_secs(60);
 
 /// The longest a client may ask for (Windows' and Samba's limit, 300 seconds).
@@ -244,6 +279,48 @@ pub(crate) fn terms_for(
     Some((terms, terms.response()))
 }
 
+/// Records a new open that is durable, or whose CREATE carried a DH2Q CreateGuid (for replays
+/// of that CREATE, durable or not): returns whether a replay is answered with it.
+#[allow(clippy::too_many_arguments)]
+pub(crate) fn register(
+    conn: &Connection,
+    context: Option<DurableContext>,
+    terms: Option<Terms>,
+    app_instance: Option<[u8; 16]>,
+    user: &str,
+    share: &ShareRuntime,
+    session_id: SessionId,
+    response: &CreateResponse,
+) -> bool {
+    let replay_terms = match context {
+        Some(DurableContext::RequestV2 { create_guid, .. }) => Some(Terms {
+            version: Version::V2,
+            create_guid,
+            client_guid: conn.negotiated.as_ref().map(|n| n.client_guid).unwrap_or_default(),
+            timeout: Duration::ZERO,
+            app_instance,
+            persistent: false,
+        }),
+        _ => None,
+    };
+    let Some(entry_terms) = terms.or(replay_terms) else { return false };
+    let replayable = replay_terms.is_some();
+    lock(&conn.shared.durable).attach(
+        response.file_id.persistent,
+        Entry {
+            terms: entry_terms,
+            durable: terms.is_some(),
+            original: replayable.then(|| Box::new(response.clone())),
+            reclaim_until: None,
+            claimants: Vec::new(),
+            user: user.to_owned(),
+            share: share.config.name.clone(),
+            place: Place::Attached { connection: conn.info.id, session_id },
+        },
+    );
+    replayable
+}
+
 /// The connection is lost: a session's durable opens wait for their client (MS-SMB2 3.3.7.1),
 /// the others are left for [`crate::engine::handlers::logoff::end_session`] to close.
 pub(crate) fn keep_opens(conn: &mut Connection, session_id: SessionId, now: Now) {
@@ -271,7 +348,10 @@ pub(crate) fn keep_opens(conn: &mut Connection, session_id: SessionId, now: Now)
             "keeping a durable open for its client"
         );
         let kept = Kept { open, share, owner, until: now.instant + terms.timeout, client: conn.info.client };
-        lock(&conn.shared.durable).disconnect(volatile, kept);
+        let claimants = lock(&conn.shared.durable).disconnect(volatile, kept);
+        for waiter in claimants {
+            conn.shared.control(waiter.connection, Control::Wake { async_id: waiter.async_id });
+        }
     }
 }
 
@@ -300,7 +380,37 @@ pub(crate) fn reconnect(
         request.context(context_name::REQUEST_LEASE).and_then(|c| LeaseContext::decode(&c.data).ok()).map(|l| l.key);
     let persistent = file_id.persistent;
     {
-        let durable = lock(&conn.shared.durable);
+        let mut durable = lock(&conn.shared.durable);
+        let now = conn.now.instant;
+        let entry = durable.entries.get_mut(&persistent).ok_or(NtStatus::OBJECT_NAME_NOT_FOUND)?;
+        if let Place::Attached { connection, .. } = entry.place
+            && connection != conn.info.id
+            && entry.durable
+            && v2.is_none_or(|create_guid| create_guid == entry.terms.create_guid)
+            && same_name(&entry.user, &user)
+        {
+            // Still held by another connection of its user: one that is gone but not yet noticed
+            // by the server, or whose session this client's PreviousSessionId is ending. The
+            // reconnect waits for it to let go, a moment at most (MS-SMB2 3.3.5.5.3).
+            let until = *entry.reclaim_until.get_or_insert(now + RECLAIM_WAIT);
+            if now < until {
+                let key = match &entry.place {
+                    Place::Attached { .. } => {
+                        lock(&conn.shared.files).key_of(OpenRef { connection, volatile: persistent })
+                    }
+                    Place::Disconnected(kept) => kept.open.key,
+                };
+                if let Some(key) = key {
+                    return Ok(Outcome::Pending(crate::engine::connection::PendingKind::Create {
+                        request: req.message.to_vec(),
+                        key,
+                        rest: None,
+                    }));
+                }
+            }
+            entry.reclaim_until = None;
+            return Err(NtStatus::OBJECT_NAME_NOT_FOUND.into());
+        }
         let entry = durable.get(persistent).ok_or(NtStatus::OBJECT_NAME_NOT_FOUND)?;
         let Place::Disconnected(kept) = &entry.place else { return Err(NtStatus::OBJECT_NAME_NOT_FOUND.into()) };
         // DH2C names the open by its CreateGuid too (a v1 open's is zero); DHnC reclaims either.
@@ -346,14 +456,19 @@ pub(crate) fn reconnect(
         client: conn.info.client,
     });
     open.tree_id = req.tree_id();
+    // The client's channel sequence on its new connection starts where that connection's does.
+    open.channel_sequence = req.header.channel_sequence();
     conn.sessions.get_mut(&session_id).expect("checked").opens.insert(file_id.volatile, open);
     // A reclaimed open's response carries no durable context (the tests of Windows' behaviour).
-    describe(conn, session_id, file_id.volatile, false, out)
+    describe(conn, session_id, file_id.volatile, out)
 }
 
-/// A CREATE replayed with the CreateGuid of an open this client made (MS-SMB2 3.3.5.9.10, the
-/// replay flag set): the original open is answered again, not opened twice. `None` when the
-/// CreateGuid names no open of this client: the CREATE is carried out.
+/// A CREATE with DH2Q names a CreateGuid this client used before (MS-SMB2 3.3.5.9.10). Without
+/// the replay flag that is STATUS_DUPLICATE_OBJECTID. With it, the original open is answered
+/// again (its response as first sent, with the lease's current state), not opened twice; an
+/// original that still waits for a break cannot be answered yet (STATUS_FILE_NOT_AVAILABLE, as
+/// Samba). `None` when the CREATE is to be carried out: the CreateGuid is new, or its open is no
+/// longer eligible for replay (a request has used it since).
 pub(crate) fn replay(
     conn: &mut Connection,
     req: &Request<'_>,
@@ -362,8 +477,16 @@ pub(crate) fn replay(
     share: &ShareRuntime,
     out: &mut Writer,
 ) -> Result<Option<Outcome>, Error> {
+    let replaying = req.header.flags & crate::proto::header::flags::REPLAY_OPERATION != 0;
+    // (Not the request itself, when it runs again after waiting for a break.)
+    let message_id = req.header.message_id;
+    if replaying
+        && conn.pending.values().any(|p| p.message_id != message_id && pending_create_guid(p) == Some(create_guid))
+    {
+        return Err(NtStatus::FILE_NOT_AVAILABLE.into());
+    }
     let client_guid = conn.negotiated.as_ref().map(|n| n.client_guid).unwrap_or_default();
-    let (persistent, attached) = {
+    let (persistent, attached, original) = {
         let durable = lock(&conn.shared.durable);
         let Some((persistent, entry)) = durable.by_create_guid(&create_guid) else { return Ok(None) };
         if entry.terms.client_guid != client_guid {
@@ -373,30 +496,87 @@ pub(crate) fn replay(
             Place::Attached { connection, session_id } => Some((connection, session_id)),
             Place::Disconnected(_) => None,
         };
-        (persistent, attached)
+        (persistent, attached, entry.original.clone())
     };
+    if !replaying {
+        return Err(NtStatus::DUPLICATE_OBJECTID.into());
+    }
     let file_id = crate::proto::FileId { persistent, volatile: persistent };
-    match attached {
-        Some((connection, session_id)) if connection == conn.info.id && session_id == req.session_id() => {
-            describe(conn, session_id, persistent, true, out).map(Some)
-        }
-        Some(_) => Err(NtStatus::FILE_NOT_AVAILABLE.into()),
-        None => {
+    match (attached, original) {
+        (None, _) => {
             reconnect(conn, req, request, DurableContext::ReconnectV2 { file_id, create_guid, flags: 0 }, share, out)
                 .map(Some)
         }
+        (Some((connection, session_id)), Some(original))
+            if connection == conn.info.id && session_id == req.session_id() =>
+        {
+            let response = replayed(conn, request, persistent, *original)?;
+            response.encode(out);
+            Ok(Some(Outcome::Done(Done { new_file: Some(file_id), ..Done::default() })))
+        }
+        (Some(_), Some(_)) => Err(NtStatus::FILE_NOT_AVAILABLE.into()),
+        (Some(_), None) => Ok(None),
     }
+}
+
+/// The CreateGuid of a CREATE waiting for breaks, when it asked for DH2Q.
+fn pending_create_guid(pending: &crate::engine::connection::Pending) -> Option<[u8; 16]> {
+    let crate::engine::connection::PendingKind::Create { request, .. } = &pending.kind else { return None };
+    match DurableContext::of(&CreateRequest::decode(request).ok()?).ok()? {
+        Some(DurableContext::RequestV2 { create_guid, .. }) => Some(create_guid),
+        _ => None,
+    }
+}
+
+/// The answer to a replayed CREATE: the original response, with a lease's current state; an
+/// oplock replayed at a lower level is answered at that level (and without the durable context
+/// when that level could not be durable). A replay that changes the kind of caching or the lease
+/// key is refused (what Windows does, smbtorture's replay suite pins it down).
+fn replayed(
+    conn: &Connection,
+    request: &CreateRequest,
+    persistent: u64,
+    mut response: CreateResponse,
+) -> Result<CreateResponse, NtStatus> {
+    let asked_lease = (request.requested_oplock_level == oplock_level::LEASE)
+        .then(|| request.context(context_name::REQUEST_LEASE).and_then(|c| LeaseContext::decode(&c.data).ok()))
+        .flatten();
+    let lease_at = response.contexts.iter().position(|c| c.name == context_name::REQUEST_LEASE);
+    match lease_at {
+        Some(at) => {
+            let mut lease = LeaseContext::decode(&response.contexts[at].data).map_err(|_| NtStatus::INTERNAL_ERROR)?;
+            if asked_lease.as_ref().is_some_and(|asked| asked.key != lease.key) {
+                return Err(NtStatus::ACCESS_DENIED);
+            }
+            let open = conn.open_ref(persistent);
+            let files = lock(&conn.shared.files);
+            let key = conn.sessions.values().find_map(|s| s.opens.get(&persistent)).and_then(|o| o.key);
+            if let Some(Caching::Lease(id)) = key.and_then(|key| files.caching_of(&key, open))
+                && let Some(current) = files.leases.get(&id)
+            {
+                lease.state = current.state;
+                lease.epoch = current.epoch;
+            }
+            response.contexts[at].data = lease.encode();
+        }
+        None => {
+            if asked_lease.is_some() {
+                return Err(NtStatus::ACCESS_DENIED);
+            }
+            if request.requested_oplock_level < response.oplock_level {
+                response.oplock_level = request.requested_oplock_level;
+                if response.oplock_level != oplock_level::BATCH {
+                    response.contexts.retain(|c| c.name != context_name::DURABLE_HANDLE_REQUEST_V2);
+                }
+            }
+        }
+    }
+    Ok(response)
 }
 
 /// The CREATE response for an open the session holds, as its state is now: its caching, its
 /// lease's state and its durability (a reclaimed or replayed open).
-fn describe(
-    conn: &Connection,
-    session_id: SessionId,
-    volatile: u64,
-    durable: bool,
-    out: &mut Writer,
-) -> Result<Outcome, Error> {
+fn describe(conn: &Connection, session_id: SessionId, volatile: u64, out: &mut Writer) -> Result<Outcome, Error> {
     let open = conn.sessions.get(&session_id).and_then(|s| s.opens.get(&volatile)).ok_or(NtStatus::FILE_CLOSED)?;
     let key = open.key.ok_or(NtStatus::INVALID_PARAMETER)?;
     let (caching, lease) = {
@@ -420,9 +600,6 @@ fn describe(
             v2: lease.version >= 2,
         };
         contexts.push(CreateContext::new(context_name::REQUEST_LEASE, context.encode()));
-    }
-    if let Some(terms) = open.durable.filter(|_| durable) {
-        contexts.push(terms.response());
     }
     let oplock = match caching {
         Caching::Oplock { level, .. } => level,

@@ -221,6 +221,11 @@ impl FileTable {
         true
     }
 
+    /// The file `owner` has open.
+    pub(crate) fn key_of(&self, owner: OpenRef) -> Option<FileKey> {
+        self.files.iter().find(|(_, state)| state.opens.iter().any(|o| o.owner == owner)).map(|(key, _)| *key)
+    }
+
     /// The caching `owner` holds on the file now: its oplock level, or its lease's state.
     pub(crate) fn caching_of(&self, key: &FileKey, owner: OpenRef) -> Option<Caching> {
         self.files.get(key)?.opens.iter().find(|o| o.owner == owner).map(|o| o.caching)
@@ -300,6 +305,19 @@ impl FileTable {
                 && other.access & DATA_ACCESS != 0
                 && conflicts(intent.access, intent.share, other.access, other.share)
         };
+        // MS-FSA 2.1.5.1.2: an open that will fail anyway breaks nothing. A file being deleted
+        // fails it, and so does a sharing conflict with an open that caches no handle (only
+        // handle caching, a batch oplock or an H lease, may give way: the client may be keeping
+        // a closed handle open).
+        let leases = &self.leases;
+        let blocked = state.delete_pending
+            || state
+                .opens
+                .iter()
+                .any(|other| other.owner != intent.owner && conflict(other) && !leases.caches_handle(other));
+        if blocked {
+            return (Vec::new(), false);
+        }
         self.leases.break_for_open(&mut state.opens, intent, conflict, now)
     }
 

@@ -126,6 +126,15 @@ pub struct Leases {
 const DATA_ACCESS: u32 =
     access::FILE_READ_DATA | access::FILE_WRITE_DATA | access::FILE_APPEND_DATA | access::FILE_EXECUTE | access::DELETE;
 
+/// What a "stat open" may ask for: attributes and synchronize only. Any other access, even to
+/// extended attributes or the security descriptor, breaks other opens' caching (smbtorture's
+/// oplock.statopen1 pins down Windows' list).
+const STAT_ACCESS: u32 = access::FILE_READ_ATTRIBUTES | access::FILE_WRITE_ATTRIBUTES | access::SYNCHRONIZE;
+
+fn is_stat_open(access: u32) -> bool {
+    access & !STAT_ACCESS == 0
+}
+
 fn oplock_state(level: u8) -> u32 {
     match level {
         oplock_level::BATCH => state::READ | state::HANDLE | state::WRITE,
@@ -174,7 +183,11 @@ impl Leases {
         now: Instant,
     ) -> (Vec<Break>, bool) {
         let mut breaks = Vec::new();
-        if intent.access & DATA_ACCESS != 0 || intent.overwrite {
+        // A stat open breaks nothing; what counts as one differs for leases and for oplocks
+        // (smbtorture's lease.statopen4 and oplock.statopen1 pin Windows' lists down).
+        let breaks_leases = !is_stat_open(intent.access & !access::READ_CONTROL) || intent.overwrite;
+        let breaks_oplocks = !is_stat_open(intent.access) || intent.overwrite;
+        if breaks_leases || breaks_oplocks {
             let mut seen = Vec::new();
             for index in 0..opens.len() {
                 let (owner, caching) = (opens[index].owner, opens[index].caching);
@@ -182,17 +195,23 @@ impl Leases {
                     continue;
                 }
                 match caching {
-                    Caching::Lease(id) if Some(id) != intent.lease && !seen.contains(&id) => {
+                    Caching::Lease(id) if Some(id) != intent.lease && !seen.contains(&id) && breaks_leases => {
                         seen.push(id);
                         let conflict = opens.iter().any(|o| o.caching == Caching::Lease(id) && sharing_conflict(o));
                         if let Some(lease) = self.leases.get_mut(&id) {
-                            let target = target_state(lease.state, intent, conflict);
+                            // An open that conflicts with the holder's sharing first takes only
+                            // its handle caching: until the holder closes, it fails anyway.
+                            let target = if conflict && lease.state & state::HANDLE != 0 && !intent.overwrite {
+                                lease.state & !state::HANDLE
+                            } else {
+                                target_state(lease.state, intent, conflict)
+                            };
                             if let Some(b) = start_lease_break(lease, target, owner, &id, now) {
                                 breaks.push(b);
                             }
                         }
                     }
-                    Caching::Oplock { level, breaking } => {
+                    Caching::Oplock { level, breaking } if breaks_oplocks => {
                         let current = breaking.map_or(level, |(to, _)| to);
                         let conflict = sharing_conflict(&opens[index]);
                         let target = oplock_for(target_state(oplock_state(current), intent, conflict));
@@ -260,18 +279,21 @@ impl Leases {
         })
     }
 
-    /// Ends breaks whose acknowledgment is overdue, as if acknowledged with their target state.
+    /// Ends breaks whose acknowledgment is overdue: an oplock as if acknowledged at its target
+    /// level, a lease with no caching left.
     /// Returns whether any ended.
     pub fn expire(&mut self, opens: &mut [SharedOpen], now: Instant) -> bool {
         let mut ended = false;
         for open in opens.iter_mut() {
             match &mut open.caching {
                 Caching::Lease(id) => {
+                    // A lease whose holder does not acknowledge in time loses all its caching,
+                    // whatever the break was to (Windows; smbtorture's lease.timeout).
                     if let Some(lease) = self.leases.get_mut(id)
-                        && let Some((to, deadline)) = lease.breaking
+                        && let Some((_, deadline)) = lease.breaking
                         && deadline <= now
                     {
-                        lease.state = to;
+                        lease.state = state::NONE;
                         lease.breaking = None;
                         ended = true;
                     }
@@ -318,12 +340,22 @@ impl Leases {
             Request::Lease { id, .. } => Some(id),
             _ => None,
         };
-        // Opens that keep this one from caching writes: any other open with data access.
+        // Opens that keep this one from caching writes: any other open with data access, and
+        // any other open caching reads (a stat open's lease too: smbtorture's lease.statopen).
         let others_with_data = opens.iter().any(|o| {
             o.owner != owner
-                && o.access & DATA_ACCESS != 0
                 && own_lease.is_none_or(|id| o.caching != Caching::Lease(id))
+                && (o.access & DATA_ACCESS != 0
+                    || match o.caching {
+                        Caching::Lease(id) => self.leases.get(&id).is_some_and(|l| l.state != state::NONE),
+                        Caching::Oplock { level, .. } => level != oplock_level::NONE,
+                        Caching::None => false,
+                    })
         });
+        // Opens of the file that are not this lease's: while there are any, a lease that exists
+        // is upgraded only to all it asks for, or not at all (smbtorture's lease.upgrade3).
+        let others_outside =
+            own_lease.is_some_and(|id| opens.iter().any(|o| o.owner != owner && o.caching != Caching::Lease(id)));
         // Another holder still caching writes (its break not yet acknowledged) allows nothing.
         let others_write = opens.iter().any(|o| {
             o.owner != owner
@@ -342,10 +374,21 @@ impl Leases {
         } else {
             state::READ | state::HANDLE | state::WRITE
         };
+        // Oplocks and handle caching by leases do not mix (smbtorture's lease.oplock): beside an
+        // oplock a lease caches no handle, and beside a lease caching handles an oplock is refused.
+        let others_oplock = opens.iter().any(|o| {
+            o.owner != owner && matches!(o.caching, Caching::Oplock { level, .. } if level != oplock_level::NONE)
+        });
+        let others_handle_lease = opens.iter().any(|o| {
+            o.owner != owner
+                && matches!(o.caching, Caching::Lease(id)
+                    if Some(id) != own_lease && self.leases.get(&id).is_some_and(|l| l.state & state::HANDLE != 0))
+        });
         let Some(index) = opens.iter().position(|o| o.owner == owner) else { return Grant::default() };
         match request {
             Request::None => Grant::default(),
             _ if is_directory => Grant::default(),
+            Request::Oplock(_) if others_handle_lease => Grant::default(),
             Request::Oplock(requested) => {
                 let level = match requested {
                     oplock_level::BATCH | oplock_level::EXCLUSIVE if allowed & state::WRITE != 0 => requested,
@@ -372,11 +415,17 @@ impl Leases {
                     parent,
                     holders: Vec::new(),
                 });
+                let existed = !lease.holders.is_empty();
                 lease.holders.push(owner);
                 opens[index].caching = Caching::Lease(id);
+                let allowed = if others_oplock { allowed & !state::HANDLE } else { allowed };
                 let wanted = requested & allowed;
                 // A lease only grows through a create: to a superset of what it holds.
-                if lease.breaking.is_none() && wanted != lease.state && wanted & lease.state == lease.state {
+                if lease.breaking.is_none()
+                    && wanted != lease.state
+                    && wanted & lease.state == lease.state
+                    && !(existed && others_outside && requested & !allowed != 0)
+                {
                     lease.state = wanted;
                     if lease.version >= 2 {
                         lease.epoch = lease.epoch.wrapping_add(1);
@@ -407,6 +456,16 @@ impl Leases {
         lease.state = acknowledged;
         lease.breaking = None;
         Ok((lease.file, lease.state))
+    }
+
+    /// Whether an open caches its handle: a batch oplock, or a lease with handle caching (also
+    /// while breaking, until the break is acknowledged).
+    pub fn caches_handle(&self, open: &SharedOpen) -> bool {
+        match open.caching {
+            Caching::Oplock { level, .. } => level == oplock_level::BATCH,
+            Caching::Lease(id) => self.leases.get(&id).is_some_and(|lease| lease.state & state::HANDLE != 0),
+            Caching::None => false,
+        }
     }
 
     /// An open moves to another owner (see `FileTable::rehome`).

@@ -186,6 +186,11 @@ pub(crate) struct Open {
     pub write_time: WriteTime,
     /// Set when the open is durable: it outlives a lost connection (MS-SMB2 3.3.1.10).
     pub durable: Option<crate::engine::durable::Terms>,
+    /// A replay of the CREATE that made it is still answered with it (MS-SMB2 3.3.1.10,
+    /// Open.IsReplayEligible): until a request names it.
+    pub replayable: bool,
+    /// The newest ChannelSequence of a request on it (MS-SMB2 3.3.1.10, Open.ChannelSequence).
+    pub channel_sequence: u16,
 }
 
 /// Windows' last-write-time rules for one open (MS-FSA 2.1.5.14.2, and NTFS's delayed update

@@ -124,6 +124,11 @@ impl Header {
         self.flags & flags::SIGNED != 0
     }
 
+    /// ChannelSequence of a 3.x request (MS-SMB2 2.2.1.2): the low 16 bits of the Status field.
+    pub fn channel_sequence(&self) -> u16 {
+        (self.status.0 & 0xFFFF) as u16
+    }
+
     pub fn is_response(&self) -> bool {
         self.flags & flags::SERVER_TO_REDIR != 0
     }

@@ -115,6 +115,10 @@ pub async fn engine_config(db: &SqlitePool, server_name: &str) -> AppResult<Engi
             )),
         },
         skip_encryption_on_secure_transport: !flag(get("quic_encrypt_smb").await?, false),
+        durable_timeout: Duration::from_secs(number(
+            get("durable_timeout_seconds").await?,
+            defaults.durable_timeout.as_secs(),
+        )),
         limits: limits(db).await?,
         ..defaults
     };

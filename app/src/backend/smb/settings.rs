@@ -82,6 +82,13 @@ pub const SETTINGS: &[SettingSpec] = &[
         description: "Also encrypt SMB inside QUIC (TLS 1.3 already protects it).",
     },
     SettingSpec {
+        key: "durable_timeout_seconds",
+        kind: SettingKind::Number { min: 1, max: 300 },
+        default: "60",
+        description: "How long a durable open waits for its client after a lost connection, when the client asks for \
+                      no particular time (clients may ask for up to 300 seconds).",
+    },
+    SettingSpec {
         key: "quic_enabled",
         kind: SettingKind::Flag,
         default: "false",

@@ -100,8 +100,12 @@ pub(crate) fn release(
     now: Now,
 ) -> Closed {
     shared.closed();
-    if open.durable.is_some() {
-        lock(&shared.durable).forget(open.file_id.persistent);
+    if open.key.is_some() {
+        // Durable, or known by a CreateGuid for replays; reconnects waiting for it learn it is gone.
+        let forgotten = lock(&shared.durable).forget(open.file_id.persistent);
+        for waiter in forgotten.map(|entry| entry.claimants).unwrap_or_default() {
+            shared.control(waiter.connection, Control::Wake { async_id: waiter.async_id });
+        }
     }
     if let (crate::engine::session::WriteTime::Written { dirty: true, .. }, Some(file)) = (open.write_time, open.file())
     {

@@ -20,7 +20,7 @@ use crate::proto::create::{
     on_disk_id_response, options,
 };
 use crate::proto::fscc::{FileMeta, attributes};
-use crate::proto::header::{Command, HEADER_SIZE, Header, flags};
+use crate::proto::header::{Command, HEADER_SIZE, Header};
 use crate::proto::negotiate::Dialect;
 use crate::proto::{FileId, NtStatus, Writer};
 use crate::vfs::local::{self, write_dos};
@@ -86,7 +86,6 @@ fn open_or_create(conn: &mut Connection, req: &Request<'_>, out: &mut Writer) ->
     let root = share.root.as_ref().map_err(|_| NtStatus::BAD_NETWORK_NAME)?;
     let app_instance = app_instance_id(&request)?;
     if let Some(DurableContext::RequestV2 { create_guid, .. }) = durable_context
-        && req.header.flags & flags::REPLAY_OPERATION != 0
         && let Some(outcome) = durable::replay(conn, req, &request, create_guid, &share, out)?
     {
         return Ok(outcome);
@@ -356,15 +355,6 @@ fn open_or_create(conn: &mut Connection, req: &Request<'_>, out: &mut Writer) ->
     }
     let durable = durable::terms_for(conn, durable_context, &grant, app_instance).map(|(terms, response)| {
         contexts.push(response);
-        lock(&conn.shared.durable).attach(
-            file_id.persistent,
-            durable::Entry {
-                terms,
-                user: user.clone(),
-                share: share.config.name.clone(),
-                place: durable::Place::Attached { connection: conn.info.id, session_id },
-            },
-        );
         terms
     });
     if request.context(context_name::QUERY_MAXIMAL_ACCESS).is_some() {
@@ -373,7 +363,10 @@ fn open_or_create(conn: &mut Connection, req: &Request<'_>, out: &mut Writer) ->
     if request.context(context_name::QUERY_ON_DISK_ID).is_some() {
         contexts.push(on_disk_id_response(meta.file_id, key.device));
     }
-    CreateResponse::of(&meta, grant.oplock_level, action_taken, file_id, contexts).encode(out);
+    let response = CreateResponse::of(&meta, grant.oplock_level, action_taken, file_id, contexts);
+    response.encode(out);
+    let replayable =
+        durable::register(conn, durable_context, durable, app_instance, &user, &share, session_id, &response);
     let kind = if meta.is_directory {
         OpenKind::Directory { handle: file, enumeration: Enumeration::default() }
     } else {
@@ -397,6 +390,8 @@ fn open_or_create(conn: &mut Connection, req: &Request<'_>, out: &mut Writer) ->
         path,
         write_time: Default::default(),
         durable,
+        replayable,
+        channel_sequence: req.header.channel_sequence(),
     };
     conn.sessions.get_mut(&session_id).expect("checked").opens.insert(volatile, open);
     conn.shared.opened();
@@ -428,7 +423,18 @@ fn caching_request(conn: &Connection, request: &CreateRequest) -> leases::Reques
 /// A CREATE waiting for breaks: it is told when they end, and at the latest when they time out.
 pub(crate) fn register(conn: &mut Connection, async_id: AsyncId) {
     let Some(pending) = conn.pending.get(&async_id) else { return };
-    let PendingKind::Create { key, .. } = pending.kind else { return };
+    let PendingKind::Create { key, ref request, .. } = pending.kind else { return };
+    // A reconnect waiting for another connection to let go of its open.
+    if let Some(persistent) = reclaiming(request) {
+        let until = lock(&conn.shared.durable).claim(persistent, Waiter { connection: conn.info.id, async_id });
+        match until {
+            Some(until) => conn.wake_at(async_id, until),
+            None => {
+                conn.shared.control(conn.info.id, crate::engine::shared::Control::Wake { async_id });
+            }
+        }
+        return;
+    }
     let (waiting, deadline) = {
         let mut files = lock(&conn.shared.files);
         (files.add_break_waiter(&key, Waiter { connection: conn.info.id, async_id }), files.break_deadline(&key))
@@ -442,14 +448,28 @@ pub(crate) fn register(conn: &mut Connection, async_id: AsyncId) {
     }
 }
 
+/// The persistent id a waiting CREATE reclaims, if it is a reconnect.
+fn reclaiming(request: &[u8]) -> Option<u64> {
+    match DurableContext::of(&CreateRequest::decode(request).ok()?).ok()? {
+        Some(DurableContext::Reconnect { file_id } | DurableContext::ReconnectV2 { file_id, .. }) => {
+            Some(file_id.persistent)
+        }
+        _ => None,
+    }
+}
+
 /// Runs a waiting CREATE again; completes it unless it must go on waiting. The rest of its
 /// chain, if any, follows it.
 pub(crate) fn retry(conn: &mut Connection, async_id: AsyncId) -> Option<Output> {
     let pending = conn.pending.get_mut(&async_id)?;
     let PendingKind::Create { request, key, rest } = &mut pending.kind else { return None };
     let (message, key, rest) = (request.clone(), *key, rest.take());
+    // The request as it came (its flags and ChannelSequence count: a replay stays one).
+    let original = Header::decode(&mut crate::proto::Reader::new(&message)).unwrap_or_default();
     let header = Header {
         command: Command::CREATE,
+        flags: original.flags,
+        status: original.status,
         message_id: pending.message_id,
         session_id: pending.session_id.0,
         tree_id: pending.tree_id.0,
@@ -604,6 +624,8 @@ fn open_pipe(
         path: SharePath::root(),
         write_time: Default::default(),
         durable: None,
+        replayable: false,
+        channel_sequence: req.header.channel_sequence(),
     };
     conn.sessions.get_mut(&req.session_id()).expect("checked").opens.insert(volatile, open);
     conn.shared.opened();
