@@ -142,7 +142,9 @@ test('an administrator sets how long durable opens wait for their client, checke
   await card.getByRole('button', { name: 'Save' }).click();
   await expect(page.getByTestId('durable-summary')).toHaveText('Durable opens wait 120 seconds for their client.');
   expect(server.cli(['settings', 'list'])).toMatch(/durable_timeout_seconds\s+120 /);
-  await page.goto(`${server.url}/audit?action=smb.settings`);
-  await expect(page.locator('tr[data-action="smb.settings.change"]').first()).toContainText('durable_timeout_seconds');
+  await page.goto(`${server.url}/audit?action=smb.`);
+  await expect(
+    page.locator('tr[data-action="smb.settings.change"]', { hasText: 'durable_timeout_seconds' }).first(),
+  ).toContainText('default -> 120');
   await screenshot(page, 'sessions-durable');
 });
