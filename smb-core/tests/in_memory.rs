@@ -800,3 +800,24 @@ fn another_clients_open_closes_a_durable_open_waiting_for_its_client_without_wai
     let mut back = Client::ready(&server, "docs");
     assert_eq!(back.reconnect("shared.txt", file_id, [5; 16]), NtStatus::OBJECT_NAME_NOT_FOUND);
 }
+
+#[test]
+fn durable_opens_waiting_for_their_client_count_against_the_open_budget_until_their_timeout() {
+    let server = Server::new();
+    let mut config = server.shared.runtime().config.clone();
+    config.server.limits.max_opens = 3;
+    server.shared.apply(config);
+    // A client holds three durable opens and vanishes, again and again: what it leaves behind is
+    // bounded by the budget, and a legitimate client gets its opens back at the timeout.
+    let mut first = Client::ready(&server, "docs");
+    for (i, guid) in [[1; 16], [2; 16], [3; 16]].into_iter().enumerate() {
+        first.create_durable(&format!("held-{i}.txt"), guid, 10_000);
+    }
+    first.lose_connection();
+    let mut other = Client::ready(&server, "docs");
+    let refused = other.send_create(create_request("mine.txt"));
+    assert_eq!(refused.header.status, NtStatus::TOO_MANY_OPENED_FILES, "the waiting opens hold the budget");
+    server.advance(Duration::from_secs(11));
+    assert_eq!(server.shared.scavenge(server.clock.get()), 3);
+    other.create("mine.txt");
+}

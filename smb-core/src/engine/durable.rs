@@ -226,11 +226,11 @@ impl DurableTable {
     }
 }
 
-/// How long an open whose client asked for no particular timeout is kept (MS-SMB2 3.3.5.9.10:
-/// implementation-specific; Windows and Samba keep them a minute), unless configured otherwise.
 /// How long a reconnect waits for another connection still holding its open to let go.
 pub(crate) const RECLAIM_WAIT: Duration = Duration::from_secs(2);
 
+/// How long an open whose client asked for no particular timeout is kept, unless configured
+/// otherwise (MS-SMB2 3.3.5.9.10: implementation-specific; Samba keeps such v2 opens a minute).
 pub(crate) const DEFAULT_TIMEOUT: Duration = Duration::from_secs(60);
 
 /// The longest a client may ask for (Windows' and Samba's limit, 300 seconds).
