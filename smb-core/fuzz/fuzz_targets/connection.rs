@@ -44,5 +44,5 @@ fuzz_target!(|data: &[u8]| {
             break;
         }
     }
-    connection.shutdown();
+    connection.shutdown(now);
 });

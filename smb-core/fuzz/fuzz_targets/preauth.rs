@@ -29,5 +29,5 @@ fuzz_target!(|data: &[u8]| {
             break;
         }
     }
-    connection.shutdown();
+    connection.shutdown(now);
 });
