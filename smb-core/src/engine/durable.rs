@@ -394,12 +394,7 @@ pub(crate) fn reconnect(
             // reconnect waits for it to let go, a moment at most (MS-SMB2 3.3.5.5.3).
             let until = *entry.reclaim_until.get_or_insert(now + RECLAIM_WAIT);
             if now < until {
-                let key = match &entry.place {
-                    Place::Attached { .. } => {
-                        lock(&conn.shared.files).key_of(OpenRef { connection, volatile: persistent })
-                    }
-                    Place::Disconnected(kept) => kept.open.key,
-                };
+                let key = lock(&conn.shared.files).key_of(OpenRef { connection, volatile: persistent });
                 if let Some(key) = key {
                     return Ok(Outcome::Pending(crate::engine::connection::PendingKind::Create {
                         request: req.message.to_vec(),

@@ -735,8 +735,13 @@ impl Shared {
     /// open waiting for its client closes that open instead (see
     /// [`crate::engine::durable::close_unreachable`]).
     pub fn send_breaks(&self, breaks: Vec<crate::engine::leases::Break>, now: Now) {
-        use crate::engine::leases::Break;
         let (breaks, _) = crate::engine::durable::close_unreachable(self, breaks, now);
+        self.deliver_breaks(breaks);
+    }
+
+    /// Sends breaks already sorted by [`crate::engine::durable::close_unreachable`].
+    pub(crate) fn deliver_breaks(&self, breaks: Vec<crate::engine::leases::Break>) {
+        use crate::engine::leases::Break;
         for notification in breaks {
             let connection = match notification {
                 Break::Lease { via, .. } => via.connection,

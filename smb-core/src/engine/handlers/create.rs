@@ -193,7 +193,7 @@ fn open_or_create(conn: &mut Connection, req: &Request<'_>, out: &mut Writer) ->
             let wait = loop {
                 let (breaks, wait) = lock(&conn.shared.files).break_for_open(&key, &intent, conn.now.instant);
                 let (breaks, closed) = durable::close_unreachable(&conn.shared, breaks, conn.now);
-                conn.shared.send_breaks(breaks, conn.now);
+                conn.shared.deliver_breaks(breaks);
                 if !closed {
                     break wait;
                 }
