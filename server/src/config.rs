@@ -358,6 +358,10 @@ pub enum ShareCommand {
         /// Most users connected at once.
         #[arg(long)]
         max_users: Option<u32>,
+        /// Continuously available: clients get persistent handles, which survive a restart of
+        /// the server; every write goes through to the disk.
+        #[arg(long)]
+        continuous_availability: bool,
         #[arg(long, default_value = "")]
         description: String,
     },
@@ -387,6 +391,9 @@ pub enum ShareCommand {
         /// Most users connected at once, or `unlimited`.
         #[arg(long, value_name = "N|unlimited")]
         max_users: Option<String>,
+        /// Continuously available: persistent handles that survive a restart of the server.
+        #[arg(long, value_name = "on|off", value_parser = clap::builder::BoolishValueParser::new())]
+        continuous_availability: Option<bool>,
     },
     /// List shares with their permissions.
     List,

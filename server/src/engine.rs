@@ -10,12 +10,35 @@ use smb_core::{EngineHandle, Event};
 use sqlx::SqlitePool;
 use tokio::task::JoinHandle;
 
-/// Builds the engine from the stored configuration.
+/// Builds the engine from the stored configuration, with the journal of persistent opens:
+/// those a previous run left (a restart, or a crash) are opened again and wait for their
+/// clients; those that cannot be (their file or share is gone) are forgotten.
 pub async fn start(db: &SqlitePool, server_name: &str) -> anyhow::Result<EngineHandle> {
     let config = smb::engine_config(db, server_name)
         .await
         .map_err(|e| anyhow::anyhow!("cannot read the SMB configuration: {e}"))?;
-    Ok(EngineHandle::new(config))
+    let engine = EngineHandle::new(config);
+    let stored = smb::stored_opens(db).await.map_err(|e| anyhow::anyhow!("cannot read the persistent opens: {e}"))?;
+    for (open, outcome) in engine.restore(stored) {
+        match outcome {
+            Ok(()) => tracing::info!(
+                share = %open.share,
+                path = %open.path,
+                user = %open.user,
+                locks = open.locks.len(),
+                timeout_seconds = open.timeout_ms / 1000,
+                "a persistent open waits for its client again"
+            ),
+            Err(reason) => {
+                tracing::warn!(share = %open.share, path = %open.path, %reason, "a persistent open cannot be restored");
+                smb::forget_open(db, open.persistent_id)
+                    .await
+                    .map_err(|e| anyhow::anyhow!("cannot forget a persistent open: {e}"))?;
+            }
+        }
+    }
+    engine.set_journal(Arc::new(smb::DatabaseJournal::new(db.clone())));
+    Ok(engine)
 }
 
 /// Re-applies the configuration whenever its version changes (a console action or the command

@@ -83,7 +83,16 @@ pub async fn shares(data_dir: &Path, command: ShareCommand) -> anyhow::Result<()
     let control = Control::command_line(db.clone());
     let actor = Actor::CommandLine { uid: current_uid() };
     match command {
-        ShareCommand::Add { name, path, grants: given, encrypt, access_based_enumeration, max_users, description } => {
+        ShareCommand::Add {
+            name,
+            path,
+            grants: given,
+            encrypt,
+            access_based_enumeration,
+            max_users,
+            continuous_availability,
+            description,
+        } => {
             let mut permissions = grants(given);
             if permissions.is_empty() {
                 // As on Windows, a new share lets everyone read.
@@ -97,6 +106,7 @@ pub async fn shares(data_dir: &Path, command: ShareCommand) -> anyhow::Result<()
                 encrypt_data: encrypt,
                 access_based_enumeration,
                 max_users: max_users.map(|n| n.to_string()).unwrap_or_default(),
+                continuous_availability,
             };
             let name = service::shares::create(&control, &actor, &form).await.map_err(plain)?;
             println!("shared {} as '{name}'", path.display());
@@ -111,6 +121,7 @@ pub async fn shares(data_dir: &Path, command: ShareCommand) -> anyhow::Result<()
             encrypt,
             access_based_enumeration,
             max_users,
+            continuous_availability,
         } => {
             let edit = ShareEdit {
                 rename,
@@ -122,6 +133,7 @@ pub async fn shares(data_dir: &Path, command: ShareCommand) -> anyhow::Result<()
                 access_based_enumeration,
                 max_users: max_users
                     .map(|n| if n.trim().eq_ignore_ascii_case("unlimited") { String::new() } else { n }),
+                continuous_availability,
             };
             let name = service::shares::edit(&control, &actor, &name, &edit).await.map_err(plain)?;
             let share = service::shares::list(&db).await.map_err(plain)?.into_iter().find(|s| s.name == name);

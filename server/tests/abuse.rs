@@ -394,6 +394,7 @@ async fn a_share_can_neither_contain_nor_sit_inside_the_data_directory() {
             encrypt_data: false,
             access_based_enumeration: false,
             max_users: None,
+            continuous_availability: false,
         };
         let error = app::backend::smb::add_share(&server.db, &share).await.expect_err("refused");
         assert!(error.for_field("path").is_some_and(|m| m.contains("data directory")), "{}: {error}", path.display());

@@ -56,6 +56,7 @@ impl Domain {
             encrypt_data: false,
             access_based_enumeration: false,
             max_users: None,
+            continuous_availability: false,
         };
         let sales = server.share_with(share("sales", vec![("CORP\\Sales".into(), Access::Change)])).await;
         server
@@ -228,6 +229,7 @@ async fn the_smb_crate_gets_its_tickets_through_the_kdc_proxy_and_maps_a_share_o
             encrypt_data: false,
             access_based_enumeration: false,
             max_users: None,
+            continuous_availability: false,
         })
         .await;
     let (quic, ca_der) = server.enable_quic(&[NAME], false).await;

@@ -62,6 +62,7 @@ impl Setup {
                 encrypt_data: false,
                 access_based_enumeration: false,
                 max_users: None,
+                continuous_availability: false,
             })
             .await;
         let (quic, ca_der) = server.enable_quic(&["localhost"], false).await;

@@ -217,6 +217,7 @@ async fn an_encrypted_share_refuses_unencrypted_clients_and_serves_encrypted_one
             encrypt_data: true,
             access_based_enumeration: false,
             max_users: None,
+            continuous_availability: false,
         })
         .await;
     let local = tempfile::tempdir().unwrap();
@@ -279,6 +280,7 @@ async fn a_non_ascii_name_in_another_case_is_the_configured_account_and_cannot_b
             encrypt_data: false,
             access_based_enumeration: false,
             max_users: None,
+            continuous_availability: false,
         })
         .await;
     let mut events = server.engine.subscribe();

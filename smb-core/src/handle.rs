@@ -77,6 +77,18 @@ impl EngineHandle {
         self.sync_quic(&quic);
     }
 
+    /// Where persistent opens (of continuously available shares) are written; without a journal,
+    /// none are granted.
+    pub fn set_journal(&self, journal: Arc<dyn crate::OpenJournal>) {
+        self.shared.set_journal(journal);
+    }
+
+    /// Opens the persistent opens a previous run of the server journaled again: each waits for
+    /// its client for its timeout. Returns what became of each (see [`Shared::restore`]).
+    pub fn restore(&self, opens: Vec<crate::PersistentOpen>) -> Vec<(crate::PersistentOpen, Result<(), String>)> {
+        self.shared.restore(opens, crate::engine::clock::Now::read())
+    }
+
     /// The TGTs served to user-to-user Kerberos clients
     /// ([`crate::auth::kerberos::service_ticket`]); replaced as a whole.
     pub fn set_service_tickets(&self, tickets: Vec<crate::auth::kerberos::service_ticket::ServiceTicket>) {

@@ -59,5 +59,6 @@ pub use engine::config::{
     LockoutPolicy, NtlmPolicy, QuicSettings, ServerSettings, ShareConfig, UserConfig, fold_name, same_name,
 };
 pub use engine::events::{Counters, Event, OpenFileStatus, SessionStatus, Transport};
+pub use engine::persistent::{OpenJournal, PersistedCaching, PersistedLock, PersistentOpen};
 pub use engine::shared::{BudgetUse, Refusal};
 pub use handle::EngineHandle;

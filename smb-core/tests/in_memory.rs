@@ -19,10 +19,12 @@ use smb_core::engine::shared::{Control, Shared};
 use smb_core::proto::change_notify::{ChangeNotifyRequest, FileNotifyInformation, action, filter};
 use smb_core::proto::close::CloseRequest;
 use smb_core::proto::create::{
-    CreateContext, CreateRequest, CreateResponse, DurableContext, LeaseContext, context_name, disposition, options,
+    CreateContext, CreateRequest, CreateResponse, DURABLE_PERSISTENT, DurableContext, LeaseContext, context_name,
+    disposition, options,
 };
 use smb_core::proto::framing;
 use smb_core::proto::header::{Command, HEADER_SIZE, Header, SIGNATURE_OFFSET, flags};
+use smb_core::proto::lock::{LockElement, LockRequest, lock_flags};
 use smb_core::proto::negotiate::{
     Cipher, Dialect, HASH_SHA512, NegotiateContext, NegotiateRequest, NegotiateResponse, SigningAlgorithm,
     capabilities, security_mode,
@@ -35,15 +37,15 @@ use smb_core::proto::transform::{self, TransformHeader};
 use smb_core::proto::tree_connect::TreeConnectRequest;
 use smb_core::proto::write::{WriteRequest, WriteResponse};
 use smb_core::proto::{FileId, Reader, Writer};
-use smb_core::{Access, EngineConfig, ShareConfig, UserConfig};
+use smb_core::{Access, EngineConfig, OpenJournal, PersistedLock, PersistentOpen, ShareConfig, UserConfig};
 
 const USER: &str = "alice";
 const PASSWORD: &str = "Alice-pass-1";
 /// FILE_READ_DATA | FILE_WRITE_DATA | FILE_READ_ATTRIBUTES | DELETE (MS-SMB2 2.2.13.1.1).
 const READ_WRITE: u32 = 0x0001_0083;
 
-/// A server with one user and two shares on a temporary directory: `docs` and `secret`, whose
-/// data must be encrypted.
+/// A server with one user and three shares on a temporary directory: `docs`, `secret`, whose
+/// data must be encrypted, and `ca`, continuously available.
 struct Server {
     dir: tempfile::TempDir,
     shared: std::sync::Arc<Shared>,
@@ -63,6 +65,7 @@ impl Server {
             encrypt_data,
             access_based_enumeration: false,
             max_users: None,
+            continuous_availability: name == "ca",
         };
         let config = EngineConfig {
             users: vec![UserConfig {
@@ -71,7 +74,7 @@ impl Server {
                 enabled: true,
                 locked_until: None,
             }],
-            shares: vec![share("docs", false), share("secret", true)],
+            shares: vec![share("docs", false), share("secret", true), share("ca", false)],
             ..EngineConfig::default()
         };
         let start = Now::read();
@@ -81,6 +84,17 @@ impl Server {
             clock: Rc::new(Cell::new(start)),
             next_connection: Cell::new(1),
         }
+    }
+
+    /// The server process ends (nothing of it is left but its files and `journal`) and starts
+    /// again with the same configuration, reading its persistent opens back from the journal.
+    fn restart(self, journal: std::sync::Arc<MemoryJournal>) -> Server {
+        let config = self.shared.runtime().config.clone();
+        let shared = Shared::seeded(config, 0x5EED + 1);
+        let restored = shared.restore(journal.opens(), self.clock.get());
+        assert!(restored.iter().all(|(_, outcome)| outcome.is_ok()), "{restored:?}");
+        shared.set_journal(journal);
+        Server { shared, dir: self.dir, clock: self.clock, next_connection: self.next_connection }
     }
 
     /// Moves the virtual clock on.
@@ -292,7 +306,7 @@ impl Client {
         let (mut out, _) = self.request(Command::NEGOTIATE, 0);
         NegotiateRequest {
             security_mode: security_mode::SIGNING_ENABLED,
-            capabilities: capabilities::LARGE_MTU | capabilities::ENCRYPTION,
+            capabilities: capabilities::LARGE_MTU | capabilities::ENCRYPTION | capabilities::PERSISTENT_HANDLES,
             client_guid: [7; 16],
             dialects: vec![Dialect::SMB3_0_2, Dialect::SMB3_1_1],
             contexts: vec![
@@ -820,4 +834,126 @@ fn durable_opens_waiting_for_their_client_count_against_the_open_budget_until_th
     server.advance(Duration::from_secs(11));
     assert_eq!(server.shared.scavenge(server.clock.get()), 3);
     other.create("mine.txt");
+}
+
+/// A journal of persistent opens kept in memory (the server keeps it in its database).
+#[derive(Default)]
+struct MemoryJournal(std::sync::Mutex<std::collections::BTreeMap<u64, PersistentOpen>>);
+
+impl MemoryJournal {
+    fn opens(&self) -> Vec<PersistentOpen> {
+        self.0.lock().unwrap().values().cloned().collect()
+    }
+}
+
+impl OpenJournal for MemoryJournal {
+    fn record(&self, open: &PersistentOpen) -> Result<(), String> {
+        self.0.lock().unwrap().insert(open.persistent_id, open.clone());
+        Ok(())
+    }
+
+    fn forget(&self, persistent_id: u64) {
+        self.0.lock().unwrap().remove(&persistent_id);
+    }
+}
+
+impl Client {
+    /// Byte-range lock (exclusive, fail immediately) of `length` bytes at `offset`: the status.
+    fn lock(&mut self, file_id: FileId, offset: u64, length: u64) -> NtStatus {
+        let (mut out, _) = self.request(Command::LOCK, 1);
+        LockRequest {
+            lock_sequence: 0,
+            file_id,
+            locks: vec![LockElement {
+                offset,
+                length,
+                flags: lock_flags::EXCLUSIVE_LOCK | lock_flags::FAIL_IMMEDIATELY,
+            }],
+        }
+        .encode(&mut out);
+        self.call(out.into_vec()).header.status
+    }
+}
+
+#[test]
+fn a_persistent_open_with_its_lock_and_data_survives_a_restart_of_the_server() {
+    let server = Server::new();
+    let journal = std::sync::Arc::new(MemoryJournal::default());
+    server.shared.set_journal(journal.clone());
+    let mut first = Client::ready(&server, "ca");
+    // Persistent: granted on a continuously available share without any caching.
+    let response = first.send_create(CreateRequest {
+        contexts: vec![
+            DurableContext::RequestV2 { timeout_ms: 30_000, flags: DURABLE_PERSISTENT, create_guid: [4; 16] }.encode(),
+        ],
+        ..create_request("ledger.txt")
+    });
+    assert_eq!(response.header.status, NtStatus::SUCCESS);
+    let create = CreateResponse::decode(&response.message).unwrap();
+    let granted = create.contexts.iter().find(|c| c.name == context_name::DURABLE_HANDLE_REQUEST_V2).expect("durable");
+    assert_eq!(u32::from_le_bytes(granted.data[4..8].try_into().unwrap()), DURABLE_PERSISTENT, "persistent");
+    let file_id = create.file_id;
+    assert_eq!(first.write(file_id, b"entry 1"), 7);
+    assert_eq!(first.lock(file_id, 0, 1), NtStatus::SUCCESS);
+    let stored = journal.opens();
+    assert_eq!(stored.len(), 1, "journaled before the client heard of it");
+    assert_eq!(stored[0].locks, [PersistedLock { offset: 0, length: 1, exclusive: true }], "with its lock");
+    // The server dies with the client's connection: nothing is closed, the journal stays.
+    drop(first);
+    let server = server.restart(journal.clone());
+    let mut other = Client::ready(&server, "ca");
+    let contending =
+        other.send_create(CreateRequest { create_disposition: disposition::OPEN, ..create_request("ledger.txt") });
+    assert_eq!(contending.header.status, NtStatus::SUCCESS, "another client opens the file meanwhile");
+    let contending = CreateResponse::decode(&contending.message).unwrap().file_id;
+    assert_eq!(other.lock(contending, 0, 1), NtStatus::LOCK_NOT_GRANTED, "the restored lock still holds");
+    let mut back = Client::ready(&server, "ca");
+    let reclaimed = back.send_create(CreateRequest {
+        contexts: vec![
+            DurableContext::ReconnectV2 { file_id, create_guid: [4; 16], flags: DURABLE_PERSISTENT }.encode(),
+        ],
+        ..create_request("ledger.txt")
+    });
+    assert_eq!(reclaimed.header.status, NtStatus::SUCCESS, "reclaimed after the restart");
+    assert_eq!(back.read(file_id, 64), b"entry 1", "through the same FileId");
+    assert_eq!(back.lock(file_id, 0, 1), NtStatus::LOCK_NOT_GRANTED, "its own lock, still held");
+    let (mut out, _) = back.request(Command::CLOSE, 1);
+    CloseRequest { flags: 0, file_id, ..Default::default() }.encode(&mut out);
+    assert_eq!(back.call(out.into_vec()).header.status, NtStatus::SUCCESS);
+    assert!(journal.opens().is_empty(), "a closed open leaves the journal");
+    assert_eq!(other.lock(contending, 0, 1), NtStatus::SUCCESS, "and its lock with it");
+}
+
+#[test]
+fn without_a_journal_or_on_a_plain_share_no_open_is_persistent() {
+    let server = Server::new();
+    let mut client = Client::ready(&server, "ca");
+    let persistent_flag = |client: &mut Client, name: &str| {
+        let response = client.send_create(CreateRequest {
+            requested_oplock_level: BATCH,
+            contexts: vec![
+                DurableContext::RequestV2 {
+                    timeout_ms: 0,
+                    flags: DURABLE_PERSISTENT,
+                    create_guid: [name.len() as u8; 16],
+                }
+                .encode(),
+            ],
+            ..create_request(name)
+        });
+        assert_eq!(response.header.status, NtStatus::SUCCESS);
+        let create = CreateResponse::decode(&response.message).unwrap();
+        let granted = create
+            .contexts
+            .iter()
+            .find(|c| c.name == context_name::DURABLE_HANDLE_REQUEST_V2)
+            .expect("durable (batch)");
+        u32::from_le_bytes(granted.data[4..8].try_into().unwrap())
+    };
+    assert_eq!(persistent_flag(&mut client, "a.txt"), 0, "no journal: durable only");
+    server.shared.set_journal(std::sync::Arc::new(MemoryJournal::default()));
+    let mut plain = Client::ready(&server, "docs");
+    assert_eq!(persistent_flag(&mut plain, "bb.txt"), 0, "a share that is not continuously available");
+    let mut ca = Client::ready(&server, "ca");
+    assert_eq!(persistent_flag(&mut ca, "ccc.txt"), DURABLE_PERSISTENT);
 }

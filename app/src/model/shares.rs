@@ -66,6 +66,9 @@ pub struct ShareSummary {
     pub encrypt_data: bool,
     pub access_based_enumeration: bool,
     pub max_users: Option<u32>,
+    /// Continuously available: persistent handles that survive a restart of the server.
+    #[serde(default)]
+    pub continuous_availability: bool,
     /// RFC 3339, UTC.
     pub created_at: String,
 }
@@ -82,6 +85,7 @@ pub struct ShareForm {
     pub access_based_enumeration: bool,
     /// Empty for no limit.
     pub max_users: String,
+    pub continuous_availability: bool,
 }
 
 impl ShareForm {
@@ -94,6 +98,7 @@ impl ShareForm {
             encrypt_data: share.encrypt_data,
             access_based_enumeration: share.access_based_enumeration,
             max_users: share.max_users.map(|n| n.to_string()).unwrap_or_default(),
+            continuous_availability: share.continuous_availability,
         }
     }
 
@@ -109,6 +114,9 @@ impl ShareForm {
         }
         if !self.max_users.trim().is_empty() {
             parts.push(format!("at most {} users", self.max_users.trim()));
+        }
+        if self.continuous_availability {
+            parts.push("continuously available".into());
         }
         format!("{}; {}", self.path.trim(), parts.join(", "))
     }
@@ -129,6 +137,8 @@ pub struct ShareEdit {
     pub access_based_enumeration: Option<bool>,
     /// `Some("")`: no limit.
     pub max_users: Option<String>,
+    #[serde(default)]
+    pub continuous_availability: Option<bool>,
 }
 
 impl ShareEdit {
@@ -156,6 +166,8 @@ impl ShareEdit {
             access_based_enumeration: (before.access_based_enumeration != after.access_based_enumeration)
                 .then_some(after.access_based_enumeration),
             max_users: changed(&before.max_users, &after.max_users),
+            continuous_availability: (before.continuous_availability != after.continuous_availability)
+                .then_some(after.continuous_availability),
         }
     }
 
@@ -181,6 +193,7 @@ impl ShareEdit {
         }
         form.encrypt_data = self.encrypt_data.unwrap_or(form.encrypt_data);
         form.access_based_enumeration = self.access_based_enumeration.unwrap_or(form.access_based_enumeration);
+        form.continuous_availability = self.continuous_availability.unwrap_or(form.continuous_availability);
         form
     }
 }
@@ -234,6 +247,9 @@ pub fn add_command(share: &ShareForm) -> String {
     if share.access_based_enumeration {
         words.push("--access-based-enumeration".into());
     }
+    if share.continuous_availability {
+        words.push("--continuous-availability".into());
+    }
     if !share.max_users.trim().is_empty() {
         words.push("--max-users".into());
         words.push(shell_word(share.max_users.trim()));
@@ -273,6 +289,9 @@ pub fn set_command(name: &str, edit: &ShareEdit) -> String {
     if let Some(abe) = edit.access_based_enumeration {
         option("access-based-enumeration", on_off(abe));
     }
+    if let Some(ca) = edit.continuous_availability {
+        option("continuous-availability", on_off(ca));
+    }
     if let Some(max) = &edit.max_users {
         option("max-users", if max.trim().is_empty() { "unlimited" } else { max.trim() });
     }
@@ -304,6 +323,7 @@ mod tests {
             encrypt_data: false,
             access_based_enumeration: true,
             max_users: "5".into(),
+            continuous_availability: false,
         }
     }
 
@@ -321,6 +341,7 @@ mod tests {
             encrypt_data: true,
             access_based_enumeration: true,
             max_users: "5".into(),
+            continuous_availability: false,
         };
         assert_eq!(
             add_command(&form),

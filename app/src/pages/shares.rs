@@ -68,6 +68,7 @@ struct FormState {
     encrypt_data: RwSignal<bool>,
     access_based_enumeration: RwSignal<bool>,
     max_users: RwSignal<String>,
+    continuous_availability: RwSignal<bool>,
 }
 
 impl FormState {
@@ -80,6 +81,7 @@ impl FormState {
             encrypt_data: RwSignal::new(false),
             access_based_enumeration: RwSignal::new(false),
             max_users: RwSignal::new(String::new()),
+            continuous_availability: RwSignal::new(false),
         }
     }
 
@@ -91,6 +93,7 @@ impl FormState {
         self.encrypt_data.set(form.encrypt_data);
         self.access_based_enumeration.set(form.access_based_enumeration);
         self.max_users.set(form.max_users);
+        self.continuous_availability.set(form.continuous_availability);
     }
 
     fn get(&self) -> ShareForm {
@@ -102,6 +105,7 @@ impl FormState {
             encrypt_data: self.encrypt_data.get(),
             access_based_enumeration: self.access_based_enumeration.get(),
             max_users: self.max_users.get(),
+            continuous_availability: self.continuous_availability.get(),
         }
     }
 }
@@ -279,6 +283,9 @@ fn ShareRow(
     if let Some(max) = share.max_users {
         options.push(format!("At most {max} users"));
     }
+    if share.continuous_availability {
+        options.push("Continuously available".to_owned());
+    }
     let options = if options.is_empty() {
         view! { <span class="hint">"—"</span> }.into_any()
     } else {
@@ -430,6 +437,11 @@ fn ShareEditor(
                     <input type="checkbox" name="access_based_enumeration" prop:checked=move || form.access_based_enumeration.get()
                         on:change=move |ev| form.access_based_enumeration.set(event_target_checked(&ev))/>
                     "Access-based enumeration (list only what each user may open)"
+                </label>
+                <label class="checkbox">
+                    <input type="checkbox" name="continuous_availability" prop:checked=move || form.continuous_availability.get()
+                        on:change=move |ev| form.continuous_availability.set(event_target_checked(&ev))/>
+                    "Continuous availability (persistent handles: clients keep their open files and locks across a restart of the server; every write goes to the disk before it is acknowledged)"
                 </label>
                 <div class="command-preview">
                     <p class="hint">"The same from the command line:"</p>
@@ -591,6 +603,7 @@ mod tests {
             encrypt_data: false,
             access_based_enumeration: false,
             max_users: None,
+            continuous_availability: false,
             created_at: created_at.into(),
         }
     }

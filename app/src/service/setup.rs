@@ -94,6 +94,7 @@ pub async fn apply(control: &Control, actor: &Actor, request: &SetupRequest) -> 
             encrypt_data: false,
             access_based_enumeration: false,
             max_users: None,
+            continuous_availability: false,
         },
     )
     .await?;

@@ -44,6 +44,7 @@ fn summary(share: smb::Share) -> ShareSummary {
         encrypt_data: config.encrypt_data,
         access_based_enumeration: config.access_based_enumeration,
         max_users: config.max_users,
+        continuous_availability: config.continuous_availability,
         created_at: rfc3339(share.created_at),
     }
 }
@@ -62,6 +63,7 @@ fn form_of(config: &ShareConfig) -> ShareForm {
         encrypt_data: config.encrypt_data,
         access_based_enumeration: config.access_based_enumeration,
         max_users: config.max_users.map(|n| n.to_string()).unwrap_or_default(),
+        continuous_availability: config.continuous_availability,
     }
 }
 
@@ -87,6 +89,7 @@ async fn checked(db: &SqlitePool, form: &ShareForm) -> AppResult<ShareConfig> {
         encrypt_data: form.encrypt_data,
         access_based_enumeration: form.access_based_enumeration,
         max_users,
+        continuous_availability: form.continuous_availability,
     })
 }
 

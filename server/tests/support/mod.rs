@@ -61,6 +61,7 @@ impl SmbServer {
             encrypt_data: false,
             access_based_enumeration: false,
             max_users: None,
+            continuous_availability: false,
         })
         .await
     }

@@ -100,6 +100,9 @@ pub struct ShareConfig {
     pub access_based_enumeration: bool,
     /// Most users connected at once; `None`: no limit.
     pub max_users: Option<u32>,
+    /// Continuously available (MS-SMB2 Share.IsCA): persistent handles are granted, kept in the
+    /// server's journal across its restarts, and every write goes through to the disk.
+    pub continuous_availability: bool,
 }
 
 impl ShareConfig {
@@ -478,6 +481,7 @@ mod tests {
             encrypt_data: false,
             access_based_enumeration: false,
             max_users: None,
+            continuous_availability: false,
         }
     }
 

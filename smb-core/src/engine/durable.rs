@@ -21,9 +21,10 @@ use crate::engine::leases::{Break, Caching, Grant, oplock_level, state};
 use crate::engine::session::{Open, TreeKind};
 use crate::engine::shared::{Control, ShareRuntime, Shared, lock};
 use crate::proto::create::{
-    CreateContext, CreateRequest, CreateResponse, DurableContext, LeaseContext, context_name, create_action,
-    durable_response, durable_response_v2, lease_flags,
+    CreateContext, CreateRequest, CreateResponse, DURABLE_PERSISTENT, DurableContext, LeaseContext, context_name,
+    create_action, durable_response, durable_response_v2, lease_flags,
 };
+use crate::proto::negotiate::capabilities;
 use crate::proto::{NtStatus, Writer};
 use crate::vfs::local;
 
@@ -258,9 +259,16 @@ pub(crate) fn terms_for(
     context: Option<DurableContext>,
     granted: &Grant,
     app_instance: Option<[u8; 16]>,
+    share: &ShareRuntime,
 ) -> Option<(Terms, CreateContext)> {
     let negotiated = conn.negotiated.as_ref()?;
-    let qualifies = granted.oplock_level == oplock_level::BATCH
+    // A persistent handle on a continuously available share, whatever its caching
+    // (MS-SMB2 3.3.5.9.10), when the connection agreed to them.
+    let persistent = matches!(context, Some(DurableContext::RequestV2 { flags, .. }) if flags & DURABLE_PERSISTENT != 0)
+        && share.config.continuous_availability
+        && negotiated.server_capabilities & capabilities::PERSISTENT_HANDLES != 0;
+    let qualifies = persistent
+        || granted.oplock_level == oplock_level::BATCH
         || granted.lease.is_some_and(|lease| lease.state & state::HANDLE != 0);
     if !qualifies {
         return None;
@@ -274,8 +282,7 @@ pub(crate) fn terms_for(
         }
         _ => return None,
     };
-    let terms =
-        Terms { version, create_guid, client_guid: negotiated.client_guid, timeout, app_instance, persistent: false };
+    let terms = Terms { version, create_guid, client_guid: negotiated.client_guid, timeout, app_instance, persistent };
     Some((terms, terms.response()))
 }
 

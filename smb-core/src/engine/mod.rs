@@ -15,6 +15,7 @@ pub mod ids;
 pub mod leases;
 pub(crate) mod notify;
 pub(crate) mod offenders;
+pub mod persistent;
 pub(crate) mod session;
 pub mod shared;
 

@@ -377,10 +377,12 @@ pub struct Shared {
     pub(crate) watches: Mutex<Watches>,
     /// Durable opens, attached or waiting for their client.
     pub(crate) durable: Mutex<DurableTable>,
+    /// Where persistent opens are written, when the server keeps them ([`Shared::set_journal`]).
+    pub(crate) journal: RwLock<Option<Arc<dyn crate::engine::persistent::OpenJournal>>>,
     pub(crate) connections: Mutex<HashMap<ConnectionId, ConnectionEntry>>,
     lockout: Mutex<Lockouts>,
     events: broadcast::Sender<Event>,
-    next_id: AtomicU64,
+    pub(crate) next_id: AtomicU64,
     next_session_id: AtomicU64,
     counters: [AtomicU64; 6],
     refusals: [AtomicU64; Refusal::ALL.len()],
@@ -445,6 +447,7 @@ impl Shared {
             config: RwLock::new(Arc::new(Runtime::new(config))),
             files: Mutex::default(),
             durable: Mutex::default(),
+            journal: RwLock::default(),
             watches: Mutex::default(),
             connections: Mutex::default(),
             lockout: Mutex::new(lockout),

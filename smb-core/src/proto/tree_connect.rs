@@ -25,6 +25,11 @@ pub mod share_flags {
     pub const ENCRYPT_DATA: u32 = 0x0000_8000;
 }
 
+/// MS-SMB2 2.2.10 `Capabilities`.
+pub mod share_capabilities {
+    pub const CONTINUOUS_AVAILABILITY: u32 = 0x0000_0010;
+}
+
 /// MS-SMB2 2.2.9 SMB2 TREE_CONNECT Request.
 #[derive(Clone, Debug, PartialEq, Eq, Default)]
 pub struct TreeConnectRequest {

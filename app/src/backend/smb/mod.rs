@@ -2,12 +2,14 @@
 //! from them. Every change bumps `config_version`, which a running server watches.
 
 mod engine;
+mod journal;
 mod names;
 mod settings;
 mod shares;
 mod users;
 
 pub use engine::*;
+pub use journal::*;
 use names::*;
 pub use settings::*;
 pub use shares::*;
@@ -64,6 +66,7 @@ mod tests {
             encrypt_data: false,
             access_based_enumeration: false,
             max_users: None,
+            continuous_availability: false,
         }
     }
 

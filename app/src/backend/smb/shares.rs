@@ -103,7 +103,8 @@ pub(super) async fn write_permissions(
 type Query<'q> = sqlx::query::Query<'q, sqlx::Sqlite, sqlx::sqlite::SqliteArguments<'q>>;
 
 /// Binds a share's stored columns, in the order both the INSERT and the UPDATE name them:
-/// name, name_key, path, description, encrypt_data, access_based_enumeration, max_users.
+/// name, name_key, path, description, encrypt_data, access_based_enumeration, max_users,
+/// continuous_availability.
 fn bind_columns<'q>(query: Query<'q>, name: &'q str, path: &Path, share: &'q ShareConfig) -> Query<'q> {
     query
         .bind(name)
@@ -113,6 +114,7 @@ fn bind_columns<'q>(query: Query<'q>, name: &'q str, path: &Path, share: &'q Sha
         .bind(share.encrypt_data)
         .bind(share.access_based_enumeration)
         .bind(share.max_users.map(i64::from))
+        .bind(share.continuous_availability)
 }
 
 pub async fn add_share(db: &SqlitePool, share: &ShareConfig) -> AppResult<()> {
@@ -122,7 +124,7 @@ pub async fn add_share(db: &SqlitePool, share: &ShareConfig) -> AppResult<()> {
     let mut tx = db.begin().await?;
     let insert = sqlx::query(
         "INSERT INTO shares (name, name_key, path, description, encrypt_data, access_based_enumeration, max_users,
-         created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+         continuous_availability, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
     );
     let added = bind_columns(insert, name, &path, share).bind(now()).execute(&mut *tx).await;
     let id = match added {
@@ -177,7 +179,8 @@ pub async fn update_share(
     // IMMEDIATE: take the write lock first, so that reading the old state cannot race a writer.
     let mut tx = db.begin_with("BEGIN IMMEDIATE").await?;
     let row: ShareRow = sqlx::query_as(
-        "SELECT id, name, path, description, encrypt_data, access_based_enumeration, max_users, created_at
+        "SELECT id, name, path, description, encrypt_data, access_based_enumeration, max_users,
+         continuous_availability, created_at
          FROM shares WHERE name_key = ?",
     )
     .bind(fold_name(current.trim()))
@@ -197,7 +200,7 @@ pub async fn update_share(
     }
     let update = sqlx::query(
         "UPDATE shares SET name = ?, name_key = ?, path = ?, description = ?, encrypt_data = ?,
-         access_based_enumeration = ?, max_users = ? WHERE id = ?",
+         access_based_enumeration = ?, max_users = ?, continuous_availability = ? WHERE id = ?",
     );
     let updated = bind_columns(update, name, &path, share).bind(id).execute(&mut *tx).await;
     match updated {
@@ -273,12 +276,14 @@ pub(super) struct ShareRow {
     encrypt_data: bool,
     access_based_enumeration: bool,
     max_users: Option<i64>,
+    continuous_availability: bool,
     created_at: i64,
 }
 
 pub async fn list_shares(db: &SqlitePool) -> AppResult<Vec<Share>> {
     let rows: Vec<ShareRow> = sqlx::query_as(
-        "SELECT id, name, path, description, encrypt_data, access_based_enumeration, max_users, created_at
+        "SELECT id, name, path, description, encrypt_data, access_based_enumeration, max_users,
+         continuous_availability, created_at
          FROM shares ORDER BY name COLLATE NOCASE",
     )
     .fetch_all(db)
@@ -293,8 +298,17 @@ pub async fn list_shares(db: &SqlitePool) -> AppResult<Vec<Share>> {
 impl ShareRow {
     /// The share of this row, with its entries from `permissions` (share id, principal, access).
     fn into_share(self, permissions: &[(i64, String, String)]) -> Share {
-        let ShareRow { id, name, path, description, encrypt_data, access_based_enumeration, max_users, created_at } =
-            self;
+        let ShareRow {
+            id,
+            name,
+            path,
+            description,
+            encrypt_data,
+            access_based_enumeration,
+            max_users,
+            continuous_availability,
+            created_at,
+        } = self;
         Share {
             config: ShareConfig {
                 name,
@@ -308,6 +322,7 @@ impl ShareRow {
                 encrypt_data,
                 access_based_enumeration,
                 max_users: max_users.map(|m| m.clamp(0, i64::from(u32::MAX)) as u32),
+                continuous_availability,
             },
             created_at,
         }

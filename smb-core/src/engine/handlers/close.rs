@@ -100,6 +100,9 @@ pub(crate) fn release(
     now: Now,
 ) -> Closed {
     shared.closed();
+    if open.durable.is_some_and(|terms| terms.persistent) {
+        shared.unjournal(open.file_id.persistent);
+    }
     if open.key.is_some() {
         // Durable, or known by a CreateGuid for replays; reconnects waiting for it learn it is gone.
         let forgotten = lock(&shared.durable).forget(open.file_id.persistent);

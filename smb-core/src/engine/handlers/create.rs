@@ -353,7 +353,7 @@ fn open_or_create(conn: &mut Connection, req: &Request<'_>, out: &mut Writer) ->
         };
         contexts.push(CreateContext::new(context_name::REQUEST_LEASE, context.encode()));
     }
-    let durable = durable::terms_for(conn, durable_context, &grant, app_instance).map(|(terms, response)| {
+    let durable = durable::terms_for(conn, durable_context, &grant, app_instance, &share).map(|(terms, response)| {
         contexts.push(response);
         terms
     });
@@ -393,6 +393,14 @@ fn open_or_create(conn: &mut Connection, req: &Request<'_>, out: &mut Writer) ->
         replayable,
         channel_sequence: req.header.channel_sequence(),
     };
+    // A persistent open is in the journal before its client hears of it; one that cannot be
+    // written there is not granted.
+    if let Err(error) = conn.shared.journal_open(&open, owner, &user, &share.config.name) {
+        tracing::error!(%error, path = %open.path.to_windows(), "cannot write a persistent open to the journal");
+        conn.shared.opened();
+        crate::engine::handlers::close::release(&conn.shared, Some(&share), open, owner, conn.now);
+        return Err(NtStatus::INSUFFICIENT_RESOURCES.into());
+    }
     conn.sessions.get_mut(&session_id).expect("checked").opens.insert(volatile, open);
     conn.shared.opened();
     Ok(Outcome::Done(Done { new_file: Some(file_id), ..Done::default() }))
@@ -565,7 +573,7 @@ pub(crate) fn maximal_access(share_access: u32, meta: &FileMeta) -> u32 {
     }
 }
 
-fn data_mode(granted: u32, overwrite: bool) -> OpenMode {
+pub(crate) fn data_mode(granted: u32, overwrite: bool) -> OpenMode {
     OpenMode::File {
         read: true,
         write: overwrite || granted & (access::FILE_WRITE_DATA | access::FILE_APPEND_DATA) != 0,
@@ -573,7 +581,7 @@ fn data_mode(granted: u32, overwrite: bool) -> OpenMode {
 }
 
 /// Opens for data; a file the server itself cannot read is still opened for metadata.
-fn open_fallback(root: &ShareRoot, path: &SharePath, mode: OpenMode) -> Result<std::fs::File, NtStatus> {
+pub(crate) fn open_fallback(root: &ShareRoot, path: &SharePath, mode: OpenMode) -> Result<std::fs::File, NtStatus> {
     match root.open_existing(path, mode) {
         Err(NtStatus::ACCESS_DENIED) if matches!(mode, OpenMode::File { write: false, .. }) => root.open_path(path),
         other => other,

@@ -26,6 +26,7 @@ pub(crate) fn handle(conn: &mut Connection, req: &Request<'_>, out: &mut Writer)
     match apply(conn, key, owner, &request.locks) {
         Ok(waiters) => {
             wake(conn, waiters);
+            crate::engine::persistent::journal_change(conn, req.session_id(), volatile);
             if request.locks[0].flags & lock_flags::UNLOCK == 0 {
                 // A byte-range lock ends read caching as a write does (MS-FSA 2.1.5.7).
                 crate::engine::handlers::break_readers(&conn.shared, &key, owner, conn.now);
@@ -129,6 +130,7 @@ pub(crate) fn retry(conn: &mut Connection, async_id: AsyncId) -> Option<crate::e
     match apply(conn, key, owner, &request.locks) {
         Ok(_) => {
             lock(&conn.shared.files).remove_waiter(&key, Waiter { connection: conn.info.id, async_id });
+            crate::engine::persistent::journal_change(conn, session_id, volatile);
             Some(conn.complete(async_id, Ok(NtStatus::SUCCESS), |out| LockResponse::default().encode(out)))
         }
         Err(_) => None,

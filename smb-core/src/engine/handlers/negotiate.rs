@@ -108,6 +108,14 @@ pub(crate) fn handle(conn: &mut Connection, req: &Request<'_>, out: &mut Writer)
     if matches!(dialect, Dialect::SMB3_0 | Dialect::SMB3_0_2) && cipher.is_some() {
         server_capabilities |= capabilities::ENCRYPTION;
     }
+    // Persistent handles, for SMB 3 clients that support them, when the server keeps a journal
+    // of them (MS-SMB2 3.3.5.4).
+    if dialect.is_smb3()
+        && request.capabilities & capabilities::PERSISTENT_HANDLES != 0
+        && conn.shared.keeps_persistent_opens()
+    {
+        server_capabilities |= capabilities::PERSISTENT_HANDLES;
+    }
     let server_security_mode =
         security_mode::SIGNING_ENABLED | if settings.signing_required { security_mode::SIGNING_REQUIRED } else { 0 };
     let max_io = if dialect == Dialect::SMB2_0_2 { 65536 } else { settings.max_io };

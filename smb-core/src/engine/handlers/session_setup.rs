@@ -464,6 +464,7 @@ mod tests {
                 encrypt_data: false,
                 access_based_enumeration: false,
                 max_users: None,
+                continuous_availability: false,
             })
             .collect();
         Shared::new(config)

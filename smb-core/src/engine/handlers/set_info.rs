@@ -29,7 +29,11 @@ pub(crate) fn handle(conn: &mut Connection, req: &Request<'_>, out: &mut Writer)
         return Err(NtStatus::INVALID_PARAMETER.into());
     }
     match request.info_type {
-        info_type::FILE => file_info(conn, req, &request)?,
+        info_type::FILE => {
+            file_info(conn, req, &request)?;
+            // A new name or delete-on-close of a persistent open is journaled.
+            crate::engine::persistent::journal_change(conn, req.session_id(), req.file_id.map_or(0, |f| f.volatile));
+        }
         info_type::SECURITY => set_security(conn, req, &request)?,
         info_type::FILESYSTEM => return Err(NtStatus::NOT_SUPPORTED.into()),
         info_type::QUOTA => return Err(NtStatus::NOT_SUPPORTED.into()),

@@ -8,7 +8,9 @@ use crate::engine::events::{Event, Transport};
 use crate::engine::ids::TreeId;
 use crate::engine::session::{Tree, TreeKind};
 use crate::engine::shared::lock;
-use crate::proto::tree_connect::{TreeConnectRequest, TreeConnectResponse, share_flags, share_type};
+use crate::proto::tree_connect::{
+    TreeConnectRequest, TreeConnectResponse, share_capabilities, share_flags, share_type,
+};
 use crate::proto::{NtStatus, Writer};
 
 /// What IPC$ allows: reading and writing pipes.
@@ -79,8 +81,19 @@ pub(crate) fn handle(conn: &mut Connection, req: &Request<'_>, out: &mut Writer)
     let tree_id = session.next_tree_id;
     session.next_tree_id = TreeId(tree_id.0.wrapping_add(1).max(1));
     let share_type = if matches!(kind, TreeKind::Ipc) { share_type::PIPE } else { share_type::DISK };
+    // A continuously available share says so to SMB 3 clients (MS-SMB2 3.3.5.7), which then ask
+    // for persistent handles.
+    let capabilities = match &kind {
+        TreeKind::Disk(share)
+            if share.config.continuous_availability
+                && conn.negotiated.as_ref().is_some_and(|n| n.dialect.is_smb3()) =>
+        {
+            share_capabilities::CONTINUOUS_AVAILABILITY
+        }
+        _ => 0,
+    };
     session.trees.insert(tree_id, Tree { share_name: share_name.clone(), kind, encrypt_data });
-    TreeConnectResponse { share_type, reserved: 0, share_flags: flags, capabilities: 0, maximal_access }.encode(out);
+    TreeConnectResponse { share_type, reserved: 0, share_flags: flags, capabilities, maximal_access }.encode(out);
     conn.shared.emit(Event::TreeConnected {
         connection: conn.info.id.0,
         client: conn.info.client,

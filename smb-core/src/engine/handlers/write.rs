@@ -71,7 +71,10 @@ pub(crate) fn handle(conn: &mut Connection, req: &Request<'_>, out: &mut Writer)
         return Err(NtStatus::FILE_LOCK_CONFLICT.into());
     }
     file.write_all_at(request.data, offset).map_err(|e| status_of(&e))?;
-    if request.flags & write_flags::WRITE_THROUGH != 0 {
+    // A continuously available share writes through to the disk (as Windows does): what the
+    // client was told is written survives a crash of the machine too.
+    let continuously_available = share.as_ref().is_some_and(|s| s.config.continuous_availability);
+    if request.flags & write_flags::WRITE_THROUGH != 0 || continuously_available {
         file.sync_data().map_err(|e| status_of(&e))?;
     }
     open.position = offset + length;
