@@ -20,6 +20,10 @@ use support::{SmbServer, run_tool, transcript};
 const KNOWN_FAILURES: &str = include_str!("smbtorture-known-failures.txt");
 const QUIC_KNOWN_FAILURES: &str = include_str!("smbtorture-quic-known-failures.txt");
 
+/// Suites that run on a continuously available share: the replay suite has tests of persistent
+/// handles, which it skips elsewhere.
+const CONTINUOUSLY_AVAILABLE: &[&str] = &["replay"];
+
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 enum Over {
     Tcp,
@@ -103,7 +107,14 @@ async fn suite_passes_against(suite: &str, over: Over, samba: Option<tokio::task
     // As Samba by default: SMB 2.0.2 and up, so that the suites' older-dialect cases run.
     server.set("smb_min_dialect", "2.0.2").await;
     let share = format!("t_{}", suite.replace(['-', '.'], "_"));
-    server.share(&share, Access::Full).await;
+    let path = server.share(&share, Access::Full).await;
+    if CONTINUOUSLY_AVAILABLE.contains(&suite) {
+        let mut config = app::backend::smb::find_share(&server.db, &share).await.expect("the share");
+        config.continuous_availability = true;
+        config.path = path;
+        app::backend::smb::update_share(&server.db, &share, &config, None).await.expect("continuous availability");
+        server.apply().await;
+    }
     let unc = server.unc(&share);
     let port = if over == Over::Quic { server.quic_bridge(true).await } else { server.port() };
     let credentials = server.credentials();

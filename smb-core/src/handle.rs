@@ -210,7 +210,7 @@ impl EngineHandle {
         let now = std::time::Instant::now();
         // Durable opens: waiting ones by owner (seconds left, the lost connection's client), and
         // the ids of all.
-        let (waiting, durable): (HashMap<OpenRef, (u64, SocketAddr)>, std::collections::HashSet<u64>) = {
+        let (waiting, durable): (HashMap<OpenRef, (u64, SocketAddr)>, HashMap<u64, bool>) = {
             let table = lock(&self.shared.durable);
             let waiting = table
                 .waiting()
@@ -247,7 +247,8 @@ impl EngineHandle {
                     access: granted,
                     locks: state.locks.iter().filter(|l| l.owner == open.owner).count(),
                     is_directory: open.is_directory,
-                    durable: durable.contains(&open.owner.volatile),
+                    durable: durable.contains_key(&open.owner.volatile),
+                    persistent: durable.get(&open.owner.volatile).copied().unwrap_or(false),
                     waiting_seconds: waits.map(|(seconds, _)| *seconds),
                 });
             }

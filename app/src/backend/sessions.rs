@@ -35,6 +35,7 @@ fn file_row(f: OpenFileStatus) -> OpenFileRow {
         locks: f.locks as u64,
         is_directory: f.is_directory,
         durable: f.durable,
+        persistent: f.persistent,
         waiting_seconds: f.waiting_seconds,
     }
 }

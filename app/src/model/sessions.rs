@@ -42,6 +42,9 @@ pub struct OpenFileRow {
     pub is_directory: bool,
     /// A durable open: it outlives a lost connection.
     pub durable: bool,
+    /// A persistent open (continuously available share): it outlives a restart of the server.
+    #[serde(default)]
+    pub persistent: bool,
     /// For a durable open whose connection was lost: the seconds it still waits for its client.
     pub waiting_seconds: Option<u64>,
 }

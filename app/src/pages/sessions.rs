@@ -236,6 +236,20 @@ fn file_row(
                                 .into_any(),
                         )
                     }
+                    None if row.persistent => {
+                        Some(
+                            view! {
+                                " "
+                                <span
+                                    class="badge muted"
+                                    title="Continuously available share: the open outlives a restart of the server"
+                                >
+                                    "persistent"
+                                </span>
+                            }
+                                .into_any(),
+                        )
+                    }
                     None if row.durable => Some(view! { " " <span class="badge muted">"durable"</span> }.into_any()),
                     None => None,
                 }}

@@ -214,9 +214,10 @@ impl DurableTable {
         })
     }
 
-    /// The persistent ids of the durable opens (not those kept only for replays).
-    pub(crate) fn durable_ids(&self) -> impl Iterator<Item = u64> + '_ {
-        self.entries.iter().filter(|(_, entry)| entry.durable).map(|(id, _)| *id)
+    /// The persistent ids of the durable opens (not those kept only for replays), and whether
+    /// each is persistent.
+    pub(crate) fn durable_ids(&self) -> impl Iterator<Item = (u64, bool)> + '_ {
+        self.entries.iter().filter(|(_, entry)| entry.durable).map(|(id, entry)| (*id, entry.terms.persistent))
     }
 
     /// A request used the open: replays of its CREATE are no longer answered with it.
@@ -488,7 +489,7 @@ pub(crate) fn replay(
         return Err(NtStatus::FILE_NOT_AVAILABLE.into());
     }
     let client_guid = conn.negotiated.as_ref().map(|n| n.client_guid).unwrap_or_default();
-    let (persistent, attached, original) = {
+    let (persistent, attached, original, is_persistent) = {
         let durable = lock(&conn.shared.durable);
         let Some((persistent, entry)) = durable.by_create_guid(&create_guid) else { return Ok(None) };
         if entry.terms.client_guid != client_guid {
@@ -498,17 +499,22 @@ pub(crate) fn replay(
             Place::Attached { connection, session_id } => Some((connection, session_id)),
             Place::Disconnected(_) => None,
         };
-        (persistent, attached, entry.original.clone())
+        (persistent, attached, entry.original.clone(), entry.terms.persistent)
     };
     if !replaying {
         return Err(NtStatus::DUPLICATE_OBJECTID.into());
     }
     let file_id = crate::proto::FileId { persistent, volatile: persistent };
+    let context = DurableContext::ReconnectV2 { file_id, create_guid, flags: 0 };
     match (attached, original) {
-        (None, _) => {
-            reconnect(conn, req, request, DurableContext::ReconnectV2 { file_id, create_guid, flags: 0 }, share, out)
-                .map(Some)
+        // A persistent open replayed on a new connection is reclaimed and answered as it was
+        // first (the CREATE's own response, durable context included), as Windows does.
+        (None, Some(original)) if is_persistent => {
+            let outcome = reconnect(conn, req, request, context, share, &mut Writer::new())?;
+            replayed(conn, request, persistent, *original)?.encode(out);
+            Ok(Some(outcome))
         }
+        (None, _) => reconnect(conn, req, request, context, share, out).map(Some),
         (Some((connection, session_id)), Some(original))
             if connection == conn.info.id && session_id == req.session_id() =>
         {

@@ -142,6 +142,8 @@ pub struct OpenFileStatus {
     pub is_directory: bool,
     /// A durable open (it outlives a lost connection).
     pub durable: bool,
+    /// A persistent open (a continuously available share): it outlives a restart of the server.
+    pub persistent: bool,
     /// For a durable open whose connection was lost: the seconds it still waits for its client
     /// to reclaim it (the connection and session named above are gone).
     pub waiting_seconds: Option<u64>,

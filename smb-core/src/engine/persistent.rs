@@ -10,7 +10,7 @@
 //! database). The engine records an open when it is granted and whenever its locks, name or
 //! delete-on-close change, and forgets it when it ends.
 
-use std::net::{Ipv4Addr, SocketAddr};
+use std::net::SocketAddr;
 use std::os::fd::AsFd;
 use std::sync::Arc;
 use std::time::Duration;
@@ -50,6 +50,8 @@ pub struct PersistentOpen {
     pub timeout_ms: u64,
     /// The user who opened it (only that user reclaims it).
     pub user: String,
+    /// The address of the client that holds it, for the console.
+    pub client: SocketAddr,
     pub share: String,
     /// Its current share-relative path, Windows style.
     pub path: String,
@@ -86,7 +88,7 @@ pub(crate) fn snapshot(
     shared: &Shared,
     open: &Open,
     owner: OpenRef,
-    user: &str,
+    (user, client): (&str, SocketAddr),
     share: &str,
 ) -> Option<PersistentOpen> {
     let terms = open.durable.filter(|terms| terms.persistent)?;
@@ -121,6 +123,7 @@ pub(crate) fn snapshot(
         app_instance: terms.app_instance,
         timeout_ms: terms.timeout.as_millis() as u64,
         user: user.to_owned(),
+        client,
         share: share.to_owned(),
         path: state.path.to_windows(),
         access: shared_open.access,
@@ -149,9 +152,15 @@ impl Shared {
 
     /// Writes the state of a persistent open of `owner` to the journal (after a change the
     /// client is about to be told of). An open that is not persistent is left alone.
-    pub(crate) fn journal_open(&self, open: &Open, owner: OpenRef, user: &str, share: &str) -> Result<(), String> {
+    pub(crate) fn journal_open(
+        &self,
+        open: &Open,
+        owner: OpenRef,
+        holder: (&str, SocketAddr),
+        share: &str,
+    ) -> Result<(), String> {
         let Some(journal) = self.journal() else { return Ok(()) };
-        match snapshot(self, open, owner, user, share) {
+        match snapshot(self, open, owner, holder, share) {
             Some(record) => journal.record(&record),
             None => Ok(()),
         }
@@ -280,7 +289,7 @@ impl Shared {
                     share,
                     owner,
                     until: now.instant + timeout,
-                    client: SocketAddr::from((Ipv4Addr::UNSPECIFIED, 0)),
+                    client: record.client,
                 })),
             },
         );
@@ -295,7 +304,8 @@ pub(crate) fn journal_change(conn: &crate::engine::connection::Connection, sessi
     let Some(session) = conn.sessions.get(&session_id) else { return };
     let Some(open) = session.opens.get(&volatile).filter(|o| o.durable.is_some_and(|t| t.persistent)) else { return };
     let Some(tree) = session.trees.get(&open.tree_id) else { return };
-    if let Err(error) = conn.shared.journal_open(open, conn.open_ref(volatile), session.user(), &tree.share_name) {
+    let holder = (session.user(), conn.info.client);
+    if let Err(error) = conn.shared.journal_open(open, conn.open_ref(volatile), holder, &tree.share_name) {
         tracing::error!(%error, path = %open.path.to_windows(), "cannot write a persistent open's change to the journal");
     }
 }

@@ -395,7 +395,7 @@ fn open_or_create(conn: &mut Connection, req: &Request<'_>, out: &mut Writer) ->
     };
     // A persistent open is in the journal before its client hears of it; one that cannot be
     // written there is not granted.
-    if let Err(error) = conn.shared.journal_open(&open, owner, &user, &share.config.name) {
+    if let Err(error) = conn.shared.journal_open(&open, owner, (&user, conn.info.client), &share.config.name) {
         tracing::error!(%error, path = %open.path.to_windows(), "cannot write a persistent open to the journal");
         conn.shared.opened();
         crate::engine::handlers::close::release(&conn.shared, Some(&share), open, owner, conn.now);
