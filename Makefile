@@ -1,5 +1,5 @@
 # The two commands of the README, and the steps they are made of.
-.PHONY: setup build release run test bench-smb bench-quic bench-abuse bench-kerberos
+.PHONY: setup build release run test bench-smb bench-quic bench-abuse bench-kerberos bench-durable
 
 setup:
 	scripts/setup.sh
@@ -33,3 +33,8 @@ bench-abuse:
 # Kerberos and NTLMv2 logons on EdgeShare and Samba side by side; the KDC proxy against direct KDC access.
 bench-kerberos:
 	scripts/bench-kerberos.sh
+
+# Durable and persistent opens: reclaiming after a lost connection, and the cost of persistent
+# handles, beside Samba.
+bench-durable:
+	scripts/bench-durable.sh
