@@ -61,10 +61,7 @@ def context(name, data):
     return ctx
 
 
-def open_durably(tree, name, create_guid):
-    request = SMB2CreateDurableHandleRequestV2()
-    request["timeout"] = 60000
-    request["create_guid"] = create_guid
+def create(tree, name, disposition, context_name, request):
     if persistent:
         request["flags"] = DurableHandleFlags.SMB2_DHANDLE_FLAG_PERSISTENT
     handle = Open(tree, name)
@@ -73,31 +70,28 @@ def open_durably(tree, name, create_guid):
         READ_WRITE,
         0,
         SHARE_ALL,
-        CreateDisposition.FILE_OVERWRITE_IF,
+        disposition,
         0,
-        create_contexts=[context(CreateContextName.SMB2_CREATE_DURABLE_HANDLE_REQUEST_V2, request)],
+        create_contexts=[context(context_name, request)],
         oplock_level=RequestedOplockLevel.SMB2_OPLOCK_LEVEL_BATCH,
     )
     return handle
+
+
+def open_durably(tree, name, create_guid):
+    request = SMB2CreateDurableHandleRequestV2()
+    request["timeout"] = 60000
+    request["create_guid"] = create_guid
+    disposition = CreateDisposition.FILE_OVERWRITE_IF
+    return create(tree, name, disposition, CreateContextName.SMB2_CREATE_DURABLE_HANDLE_REQUEST_V2, request)
 
 
 def reclaim(tree, name, file_id, create_guid):
     request = SMB2CreateDurableHandleReconnectV2()
     request["file_id"] = file_id
     request["create_guid"] = create_guid
-    if persistent:
-        request["flags"] = DurableHandleFlags.SMB2_DHANDLE_FLAG_PERSISTENT
-    handle = Open(tree, name)
-    handle.create(
-        ImpersonationLevel.Impersonation,
-        READ_WRITE,
-        0,
-        SHARE_ALL,
-        CreateDisposition.FILE_OPEN,
-        0,
-        create_contexts=[context(CreateContextName.SMB2_CREATE_DURABLE_HANDLE_RECONNECT_V2, request)],
-        oplock_level=RequestedOplockLevel.SMB2_OPLOCK_LEVEL_BATCH,
-    )
+    reconnect = CreateContextName.SMB2_CREATE_DURABLE_HANDLE_RECONNECT_V2
+    handle = create(tree, name, CreateDisposition.FILE_OPEN, reconnect, request)
     # The same open (its persistent id; Samba gives it a new volatile id).
     assert handle.file_id[:8] == file_id[:8], (name, handle.file_id, file_id)
     return handle

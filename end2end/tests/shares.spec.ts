@@ -158,6 +158,25 @@ test('editing a share changes its description and permissions at once', async ({
   await expect(events.nth(1)).toContainText('Share created');
 });
 
+test('continuous availability is one checkbox: the share then grants persistent handles', async ({ page }) => {
+  await openShares(page);
+  const row = page.locator('tr[data-share="projects"]');
+  await row.getByRole('button', { name: 'Edit projects' }).click();
+  const form = editor(page);
+  await form.getByText('Continuous availability').click();
+  const change = 'edgeshare share set projects --continuous-availability on';
+  await expect(form.getByTestId('share-command')).toHaveText(change);
+  await form.getByRole('button', { name: 'Save changes' }).click();
+
+  await expect(editor(page)).toHaveCount(0);
+  await expect(row).toContainText('Continuously available');
+  await expect(page.getByRole('status')).toContainText(change);
+  // The same setting as the command line sees it, and the audit log's record of the change.
+  expect(server.cli(['share', 'list'])).toMatch(/projects .*continuously available/);
+  await page.goto(`${server.url}/audit?action=smb.share.`);
+  await expect(page.locator('table.events tbody tr').nth(0)).toContainText('continuously available');
+});
+
 test('deleting a share asks first, then stops sharing and keeps the files', async ({ page }) => {
   const oldDir = mkdtempSync(path.join(os.tmpdir(), 'edgeshare-e2e-old-'));
   writeFileSync(path.join(oldDir, 'keep.txt'), 'keep me\n');
