@@ -472,3 +472,56 @@ async fn failed_sign_ins_cannot_flood_the_audit_log_and_long_names_are_cut() {
     assert_eq!(connects, 0, "connections before sign-in are counted, not audited");
     recorder.abort();
 }
+
+/// A client that leaves durable opens behind holds them only until an administrator closes them
+/// from the Sessions page (the same function as the page's Close): the open is gone at once, the
+/// file is free for a sharing-exclusive open, and the audit trail says why.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_administrator_closes_a_durable_open_that_waits_for_its_client() {
+    use smb_core::proto::create::DurableContext;
+    let server = server().await;
+    let mut events = server.engine.subscribe();
+    let mut raw =
+        Raw::signed_in(IpAddr::V4(Ipv4Addr::LOCALHOST), server.address, USER, PASSWORD, "\\\\127.0.0.1\\data")
+            .await
+            .expect("signed in");
+    let exclusive = |name: &str| CreateRequest {
+        desired_access: access::GENERIC_READ | access::GENERIC_WRITE,
+        share_access: 0,
+        create_disposition: disposition::OPEN,
+        name: name.into(),
+        ..Default::default()
+    };
+    raw.create(CreateRequest {
+        requested_oplock_level: 0x09, // batch: the caching a durable open needs
+        contexts: vec![DurableContext::RequestV2 { timeout_ms: 300_000, flags: 0, create_guid: [6; 16] }.encode()],
+        ..exclusive("file.bin")
+    })
+    .await
+    .expect("a durable open");
+    drop(raw);
+    let waiting = || server.engine.open_files().into_iter().find(|f| f.waiting_seconds.is_some());
+    assert!(eventually(Duration::from_secs(5), || waiting().is_some()).await, "{:?}", server.engine.open_files());
+    let open = waiting().unwrap();
+    assert!(open.durable && open.waiting_seconds.unwrap() > 200, "{open:?}");
+
+    let closed = app::backend::sessions::close_file(&server.engine, open.connection, open.file_id).expect("closed");
+    assert_eq!(closed.path, "file.bin");
+    assert!(server.engine.open_files().is_empty(), "{:?}", server.engine.open_files());
+    let reasons: Vec<String> = std::iter::from_fn(|| events.try_recv().ok())
+        .filter_map(|event| match event {
+            smb_core::Event::DurableExpired { reason, .. } => Some(reason),
+            smb_core::Event::ClosedByAdministrator { what } => Some(what),
+            _ => None,
+        })
+        .collect();
+    assert!(reasons.iter().any(|r| r == "an administrator closed it"), "{reasons:?}");
+    assert!(reasons.iter().any(|r| r.contains("waiting for its client")), "{reasons:?}");
+    legitimate_client_works(&server).await;
+    // Nothing of it is left: an open that shares nothing succeeds at once.
+    let mut other =
+        Raw::signed_in(IpAddr::V4(Ipv4Addr::LOCALHOST), server.address, USER, PASSWORD, "\\\\127.0.0.1\\data")
+            .await
+            .expect("signed in");
+    other.create(exclusive("file.bin")).await.expect("the file is free");
+}
