@@ -37,7 +37,9 @@ use smb_core::proto::transform::{self, TransformHeader};
 use smb_core::proto::tree_connect::TreeConnectRequest;
 use smb_core::proto::write::{WriteRequest, WriteResponse};
 use smb_core::proto::{FileId, Reader, Writer};
-use smb_core::{Access, EngineConfig, OpenJournal, PersistedLock, PersistentOpen, ShareConfig, UserConfig};
+use smb_core::{
+    Access, EngineConfig, OpenJournal, PersistedCaching, PersistedLock, PersistentOpen, ShareConfig, UserConfig,
+};
 
 const USER: &str = "alice";
 const PASSWORD: &str = "Alice-pass-1";
@@ -956,4 +958,42 @@ fn without_a_journal_or_on_a_plain_share_no_open_is_persistent() {
     assert_eq!(persistent_flag(&mut plain, "bb.txt"), 0, "a share that is not continuously available");
     let mut ca = Client::ready(&server, "ca");
     assert_eq!(persistent_flag(&mut ca, "ccc.txt"), DURABLE_PERSISTENT);
+}
+
+#[test]
+fn an_acknowledged_lease_break_of_a_persistent_open_is_journaled_with_the_state_the_client_keeps() {
+    let server = Server::new();
+    let journal = std::sync::Arc::new(MemoryJournal::default());
+    server.shared.set_journal(journal.clone());
+    let mut holder = Client::ready(&server, "ca");
+    let lease = LeaseContext {
+        key: [2; 16],
+        state: READ_CACHING | HANDLE_CACHING | WRITE_CACHING,
+        v2: true,
+        ..Default::default()
+    };
+    let leased = holder.send_create(CreateRequest {
+        requested_oplock_level: LEASE,
+        contexts: vec![
+            CreateContext::new(context_name::REQUEST_LEASE, lease.encode()),
+            DurableContext::RequestV2 { timeout_ms: 30_000, flags: DURABLE_PERSISTENT, create_guid: [8; 16] }.encode(),
+        ],
+        ..create_request("shared.txt")
+    });
+    assert_eq!(leased.header.status, NtStatus::SUCCESS);
+    let state = |journal: &MemoryJournal| match journal.opens()[0].caching {
+        PersistedCaching::Lease { state, .. } => state,
+        other => panic!("{other:?}"),
+    };
+    assert_eq!(state(&journal), READ_CACHING | HANDLE_CACHING | WRITE_CACHING);
+    let mut other = Client::ready(&server, "ca");
+    let interim =
+        other.send_create(CreateRequest { create_disposition: disposition::OPEN, ..create_request("shared.txt") });
+    assert_eq!(interim.header.status, NtStatus::PENDING);
+    let (key, _, to) = lease_break(&holder.deliver()[0]);
+    let (mut out, _) = holder.request(Command::OPLOCK_BREAK, 0);
+    OplockBreakAcknowledgment::Lease { flags: 0, lease_key: key, lease_state: to, lease_duration: 0 }.encode(&mut out);
+    assert_eq!(holder.call(out.into_vec()).header.status, NtStatus::SUCCESS);
+    assert_eq!(state(&journal), to, "journaled as acknowledged");
+    assert_eq!(to, READ_CACHING | HANDLE_CACHING);
 }

@@ -24,6 +24,7 @@ pub(crate) fn handle(conn: &mut Connection, req: &Request<'_>, out: &mut Writer)
                 leases::acknowledge_oplock(shared, oplock_level)?
             };
             wake_waiters(conn, &key);
+            crate::engine::persistent::journal_change(conn, req.session_id(), file_id.volatile);
             OplockBreakAcknowledgment::Oplock { oplock_level: level, file_id }.encode(out);
             Outcome::ok()
         }
@@ -33,9 +34,29 @@ pub(crate) fn handle(conn: &mut Connection, req: &Request<'_>, out: &mut Writer)
             let id = LeaseId { client_guid, key: lease_key };
             let (file, state) = lock(&conn.shared.files).leases.acknowledge(&id, lease_state)?;
             wake_waiters(conn, &file);
+            journal_holders(conn, &file);
             OplockBreakAcknowledgment::Lease { flags: 0, lease_key, lease_state: state, lease_duration: 0 }.encode(out);
             Outcome::ok()
         }
+    }
+}
+
+/// A lease acknowledged on `file`: the persistent opens of this connection on it are journaled
+/// with their new state (a restart then restores what the client keeps).
+fn journal_holders(conn: &Connection, file: &FileKey) {
+    let holders: Vec<_> = conn
+        .sessions
+        .iter()
+        .flat_map(|(session_id, session)| {
+            session
+                .opens
+                .iter()
+                .filter(|(_, open)| open.key == Some(*file) && open.durable.is_some_and(|t| t.persistent))
+                .map(|(volatile, _)| (*session_id, *volatile))
+        })
+        .collect();
+    for (session_id, volatile) in holders {
+        crate::engine::persistent::journal_change(conn, session_id, volatile);
     }
 }
 
