@@ -147,7 +147,7 @@ impl Shared {
 
     /// Whether persistent opens can be granted: only with a journal to keep them.
     pub(crate) fn keeps_persistent_opens(&self) -> bool {
-        self.journal.read().unwrap_or_else(|p| p.into_inner()).is_some()
+        self.journal().is_some()
     }
 
     /// Writes the state of a persistent open of `owner` to the journal (after a change the

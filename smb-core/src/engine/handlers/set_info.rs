@@ -31,8 +31,15 @@ pub(crate) fn handle(conn: &mut Connection, req: &Request<'_>, out: &mut Writer)
     match request.info_type {
         info_type::FILE => {
             file_info(conn, req, &request)?;
-            // A new name or delete-on-close of a persistent open is journaled.
-            crate::engine::persistent::journal_change(conn, req.session_id(), req.file_id.map_or(0, |f| f.volatile));
+            // A new name or delete-on-close of a persistent open is journaled (the other classes
+            // change nothing the journal keeps).
+            if matches!(
+                request.file_info_class,
+                file_class::RENAME | file_class::DISPOSITION | file_class::DISPOSITION_EX
+            ) {
+                let volatile = req.file_id.map_or(0, |f| f.volatile);
+                crate::engine::persistent::journal_change(conn, req.session_id(), volatile);
+            }
         }
         info_type::SECURITY => set_security(conn, req, &request)?,
         info_type::FILESYSTEM => return Err(NtStatus::NOT_SUPPORTED.into()),
