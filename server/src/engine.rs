@@ -18,6 +18,7 @@ pub async fn start(db: &SqlitePool, server_name: &str) -> anyhow::Result<EngineH
         .await
         .map_err(|e| anyhow::anyhow!("cannot read the SMB configuration: {e}"))?;
     let engine = EngineHandle::new(config);
+    engine.shared().set_network_interfaces(crate::interfaces::read());
     let stored = smb::stored_opens(db).await.map_err(|e| anyhow::anyhow!("cannot read the persistent opens: {e}"))?;
     for (open, outcome) in engine.restore(stored) {
         match outcome {
@@ -212,6 +213,9 @@ pub fn entry_for(event: &Event) -> Option<audit::Entry> {
                 .detail(format!("SMB {dialect}, signing {signing}, encryption {encryption}"))
                 .source(&client.ip().to_string())
         }
+        Event::ChannelBound { client, user, session_id, .. } => audit::Entry::success(user, Action::SmbLogon, user)
+            .detail(format!("a new channel of session {session_id:#x} (multichannel)"))
+            .source(&client.ip().to_string()),
         Event::LogonFailed { client, user, reason, status, .. } => {
             let name = user.as_deref().unwrap_or("(unknown)");
             audit::Entry::failure(name, Action::SmbLogon, name)

@@ -10,6 +10,7 @@ pub mod console_tls;
 pub mod db;
 pub mod engine;
 pub mod hosts;
+pub mod interfaces;
 pub mod kdc_proxy;
 pub mod kerberos_cli;
 pub mod metrics;
@@ -122,6 +123,7 @@ async fn serve(data_dir: &Path, config: ServeConfig) -> anyhow::Result<()> {
     let config_watcher = engine::watch_config(db.clone(), engine.clone(), info.server_name.clone(), kdc_proxy.clone());
     let event_recorder = engine::record_events(db.clone(), &engine);
     let ticket_keeper = service_tickets::keep(db.clone(), engine.clone());
+    let interface_keeper = interfaces::keep(engine.clone());
     if let Some(address) = config.smb_tcp_addr {
         let bound =
             engine.listen_tcp(address).await.with_context(|| format!("cannot listen on {address} for SMB over TCP"))?;
@@ -192,6 +194,7 @@ async fn serve(data_dir: &Path, config: ServeConfig) -> anyhow::Result<()> {
     engine.shutdown();
     config_watcher.abort();
     ticket_keeper.abort();
+    interface_keeper.abort();
     // Give the engine's last events (disconnects) a moment to reach the audit log.
     tokio::time::sleep(Duration::from_millis(200)).await;
     event_recorder.abort();

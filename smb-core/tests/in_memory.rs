@@ -25,13 +25,14 @@ use smb_core::proto::create::{
 use smb_core::proto::framing;
 use smb_core::proto::header::{Command, HEADER_SIZE, Header, SIGNATURE_OFFSET, flags};
 use smb_core::proto::lock::{LockElement, LockRequest, lock_flags};
+use smb_core::proto::logoff::LogoffRequest;
 use smb_core::proto::negotiate::{
     Cipher, Dialect, HASH_SHA512, NegotiateContext, NegotiateRequest, NegotiateResponse, SigningAlgorithm,
     capabilities, security_mode,
 };
 use smb_core::proto::oplock_break::OplockBreakAcknowledgment;
 use smb_core::proto::read::ReadRequest;
-use smb_core::proto::session_setup::{SessionSetupRequest, SessionSetupResponse};
+use smb_core::proto::session_setup::{SESSION_BINDING, SessionSetupRequest, SessionSetupResponse};
 use smb_core::proto::status::NtStatus;
 use smb_core::proto::transform::{self, TransformHeader};
 use smb_core::proto::tree_connect::TreeConnectRequest;
@@ -43,6 +44,9 @@ use smb_core::{
 
 const USER: &str = "alice";
 const PASSWORD: &str = "Alice-pass-1";
+/// A second account, with no permission on any share.
+const OTHER_USER: &str = "bob";
+const OTHER_PASSWORD: &str = "Bob-pass-2";
 /// FILE_READ_DATA | FILE_WRITE_DATA | FILE_READ_ATTRIBUTES | DELETE (MS-SMB2 2.2.13.1.1).
 const READ_WRITE: u32 = 0x0001_0083;
 
@@ -70,12 +74,14 @@ impl Server {
             continuous_availability: name == "ca",
         };
         let config = EngineConfig {
-            users: vec![UserConfig {
-                name: USER.into(),
-                nt_hash: nt_hash(PASSWORD),
-                enabled: true,
-                locked_until: None,
-            }],
+            users: [(USER, PASSWORD), (OTHER_USER, OTHER_PASSWORD)]
+                .map(|(name, password)| UserConfig {
+                    name: name.into(),
+                    nt_hash: nt_hash(password),
+                    enabled: true,
+                    locked_until: None,
+                })
+                .into(),
             shares: vec![share("docs", false), share("secret", true), share("ca", false)],
             ..EngineConfig::default()
         };
@@ -308,7 +314,10 @@ impl Client {
         let (mut out, _) = self.request(Command::NEGOTIATE, 0);
         NegotiateRequest {
             security_mode: security_mode::SIGNING_ENABLED,
-            capabilities: capabilities::LARGE_MTU | capabilities::ENCRYPTION | capabilities::PERSISTENT_HANDLES,
+            capabilities: capabilities::LARGE_MTU
+                | capabilities::ENCRYPTION
+                | capabilities::PERSISTENT_HANDLES
+                | capabilities::MULTI_CHANNEL,
             client_guid: [7; 16],
             dialects: vec![Dialect::SMB3_0_2, Dialect::SMB3_1_1],
             contexts: vec![
@@ -996,4 +1005,160 @@ fn an_acknowledged_lease_break_of_a_persistent_open_is_journaled_with_the_state_
     assert_eq!(holder.call(out.into_vec()).header.status, NtStatus::SUCCESS);
     assert_eq!(state(&journal), to, "journaled as acknowledged");
     assert_eq!(to, READ_CACHING | HANDLE_CACHING);
+}
+
+// Multichannel: a session bound to a second connection (MS-SMB2 3.3.5.5, 3.3.7.1).
+
+impl Client {
+    /// One leg of a binding SESSION_SETUP for `owner`'s session, signed with the session's key;
+    /// an interim answer is checked against that key.
+    fn bind_leg(&mut self, session_signer: &Signer, preauth: &mut PreauthHash, token: Vec<u8>) -> (Response, Vec<u8>) {
+        let (mut out, _) = self.request(Command::SESSION_SETUP, 0);
+        SessionSetupRequest {
+            flags: SESSION_BINDING,
+            security_mode: security_mode::SIGNING_ENABLED as u8,
+            security_buffer: token,
+            ..Default::default()
+        }
+        .encode(&mut out);
+        let mut message = out.into_vec();
+        let flags_value = u32::from_le_bytes(message[16..20].try_into().unwrap()) | flags::SIGNED;
+        message[16..20].copy_from_slice(&flags_value.to_le_bytes());
+        sign_chain(session_signer, &mut message);
+        preauth.update(&message);
+        let response = self.call(message);
+        if response.header.status == NtStatus::MORE_PROCESSING_REQUIRED {
+            let mut unsigned = response.message.clone();
+            unsigned[SIGNATURE_OFFSET..HEADER_SIZE].fill(0);
+            let expected = session_signer.sign(&unsigned, response.header.message_id, true, false);
+            assert_eq!(
+                expected, response.header.signature,
+                "an interim binding answer is signed with the session's key"
+            );
+            preauth.update(&response.message);
+        }
+        let token = SessionSetupResponse::decode(&response.message).map(|r| r.security_buffer).unwrap_or_default();
+        (response, token)
+    }
+
+    /// Binds `owner`'s session to this new connection, signing in as `user`. On success this
+    /// client signs with the channel's own key, derived from this binding's authentication.
+    fn bind(&mut self, owner: &Client, user: &str, password: &str) -> NtStatus {
+        let (_, mut preauth) = self.negotiate();
+        self.session_id = owner.session_id;
+        self.tree_id = owner.tree_id;
+        let session_signer = owner.signer.as_ref().expect("the owner is signed in");
+        let (sign_in, first) = SpnegoSignIn::start();
+        let (challenge, token) = self.bind_leg(session_signer, &mut preauth, first);
+        if challenge.header.status != NtStatus::MORE_PROCESSING_REQUIRED {
+            return challenge.header.status;
+        }
+        let (second, session_key) = sign_in.answer(&token, user, "", password).expect("an NTLM answer");
+        let (done, _) = self.bind_leg(session_signer, &mut preauth, second);
+        if done.header.status == NtStatus::SUCCESS {
+            let keys = SessionKeys::derive(Dialect::SMB3_1_1, &session_key, &preauth.0, Some(Cipher::AES_128_GCM));
+            self.signer = Signer::new(Dialect::SMB3_1_1, SigningAlgorithm::AES_GMAC, &keys.signing);
+            let mut message = done.message.clone();
+            message[SIGNATURE_OFFSET..HEADER_SIZE].fill(0);
+            let expected = self.signer.as_ref().unwrap().sign(&message, done.header.message_id, true, false);
+            assert_eq!(expected, done.header.signature, "the binding's success is signed with the channel's key");
+            let by_session = session_signer.sign(&message, done.header.message_id, true, false);
+            assert_ne!(by_session, expected, "the channel has a key of its own");
+        }
+        done.header.status
+    }
+
+    fn logoff(&mut self) -> NtStatus {
+        let (mut out, _) = self.request(Command::LOGOFF, 0);
+        LogoffRequest::default().encode(&mut out);
+        self.call(out.into_vec()).header.status
+    }
+}
+
+#[test]
+fn a_second_connection_binds_the_session_and_serves_its_tree_and_open_with_its_own_signing_key() {
+    let server = Server::new();
+    let mut first = Client::ready(&server, "docs");
+    let file = first.create("both.txt");
+    first.write(file, b"written over the first channel");
+    let mut second = server.connect();
+    assert_eq!(second.bind(&first, USER, PASSWORD), NtStatus::SUCCESS);
+    // The tree and the open of the session, through the other connection (smbtorture bind1).
+    assert_eq!(second.read(file, 64), b"written over the first channel");
+    second.write(file, b"WRITTEN");
+    assert_eq!(first.read(file, 7), b"WRITTEN");
+    // Each connection answers with its own key (the responses' signatures are checked).
+    let opened = second.create("second.txt");
+    second.write(opened, b"second");
+    assert_eq!(first.read(opened, 6), b"second");
+}
+
+#[test]
+fn a_binding_by_another_user_a_stranger_or_without_multichannel_is_refused_and_the_session_goes_on() {
+    let server = Server::new();
+    let mut first = Client::ready(&server, "docs");
+    let file = first.create("kept.txt");
+    first.write(file, b"kept");
+    let mut other_user = server.connect();
+    assert_eq!(other_user.bind(&first, OTHER_USER, OTHER_PASSWORD), NtStatus::ACCESS_DENIED);
+    let mut wrong_password = server.connect();
+    assert_eq!(wrong_password.bind(&first, USER, "not the password"), NtStatus::LOGON_FAILURE);
+    // A session that does not exist.
+    let mut stranger = server.connect();
+    let mut ghost = Client::ready(&server, "docs");
+    ghost.session_id += 0x1_0000;
+    assert_eq!(stranger.bind(&ghost, USER, PASSWORD), NtStatus::USER_SESSION_DELETED);
+    // A refused binding leaves no channel: the connection cannot use the session.
+    other_user.signer = None;
+    let (mut out, _) = other_user.request(Command::READ, 1);
+    ReadRequest { length: 4, offset: 0, file_id: file, ..Default::default() }.encode(&mut out);
+    assert_eq!(other_user.call(out.into_vec()).header.status, NtStatus::USER_SESSION_DELETED);
+    assert_eq!(first.read(file, 4), b"kept", "the session is untouched");
+    // A connection that did not negotiate multichannel cannot bind.
+    let mut config = server.shared.runtime().config.clone();
+    config.server.multichannel = false;
+    server.shared.apply(config);
+    let mut without = server.connect();
+    assert_eq!(without.bind(&first, USER, PASSWORD), NtStatus::REQUEST_NOT_ACCEPTED);
+}
+
+#[test]
+fn when_a_channel_is_lost_the_session_goes_on_over_the_other_and_breaks_reach_it_there() {
+    let server = Server::new();
+    let mut first = Client::ready(&server, "docs");
+    let leased = first.create_leased("leased.txt", [9; 16], READ_CACHING | HANDLE_CACHING | WRITE_CACHING);
+    assert_eq!(granted_lease(&leased), READ_CACHING | HANDLE_CACHING | WRITE_CACHING);
+    let file = CreateResponse::decode(&leased.message).unwrap().file_id;
+    first.write(file, b"before the loss");
+    let mut second = server.connect();
+    assert_eq!(second.bind(&first, USER, PASSWORD), NtStatus::SUCCESS);
+    first.lose_connection();
+    assert_eq!(second.read(file, 64), b"before the loss", "the open outlives the channel that made it");
+    // Another client's open breaks the lease: the break goes to the channel left.
+    let mut other = Client::ready(&server, "docs");
+    let interim =
+        other.send_create(CreateRequest { create_disposition: disposition::OPEN, ..create_request("leased.txt") });
+    assert_eq!(interim.header.status, NtStatus::PENDING);
+    let breaks = second.deliver();
+    assert_eq!(breaks.len(), 1, "the lease break arrives over the remaining channel");
+    let (key, _, _) = lease_break(&breaks[0]);
+    assert_eq!(key, [9; 16]);
+}
+
+#[test]
+fn a_logoff_on_one_channel_ends_the_session_on_every_channel() {
+    let server = Server::new();
+    let mut first = Client::ready(&server, "docs");
+    let file = first.create("gone.txt");
+    let mut second = server.connect();
+    assert_eq!(second.bind(&first, USER, PASSWORD), NtStatus::SUCCESS);
+    assert_eq!(second.logoff(), NtStatus::SUCCESS);
+    // (The refusal is flagged signed with no signature: the session and its key are gone.)
+    first.signer = None;
+    let (mut out, _) = first.request(Command::READ, 1);
+    ReadRequest { length: 4, offset: 0, file_id: file, ..Default::default() }.encode(&mut out);
+    assert_eq!(first.call(out.into_vec()).header.status, NtStatus::USER_SESSION_DELETED);
+    // Its open closed with it: an exclusive open of the file succeeds.
+    let mut other = Client::ready(&server, "docs");
+    other.create("gone.txt");
 }

@@ -266,6 +266,9 @@ pub struct ServerSettings {
     /// Skip SMB encryption when the transport already protects the connection (QUIC, MS-SMB2
     /// ACCEPT_TRANSPORT_LEVEL_SECURITY); false forces SMB encryption over QUIC too.
     pub skip_encryption_on_secure_transport: bool,
+    /// Offer multichannel: a client's other connections may bind its sessions (MS-SMB2
+    /// 3.3.5.5), over TCP and QUIC alike.
+    pub multichannel: bool,
     /// How long a durable open waits for its client after a lost connection when the client
     /// asks for no particular time (durable handles v1 always; v2 with a zero timeout).
     pub durable_timeout: Duration,
@@ -300,6 +303,7 @@ impl Default for ServerSettings {
             lockout: LockoutPolicy::default(),
             max_io: 8 << 20,
             skip_encryption_on_secure_transport: true,
+            multichannel: true,
             durable_timeout: crate::engine::durable::DEFAULT_TIMEOUT,
             limits: Limits::default(),
         }

@@ -165,7 +165,18 @@ pub struct Connection {
     pub(crate) info: ConnectionInfo,
     pub(crate) negotiated: Option<Negotiated>,
     pub(crate) credits: Credits,
+    /// The sessions bound to this connection, taken from their slots while a message (or a
+    /// wake-up, a break, a control) is handled ([`Connection::enter`]); empty in between.
     pub(crate) sessions: HashMap<SessionId, Session>,
+    /// Connection.SessionTable: the sessions bound to this connection (its channels).
+    pub(crate) channels: HashMap<SessionId, crate::engine::channels::Channel>,
+    /// Bindings of other connections' sessions still authenticating here.
+    pub(crate) binds: HashMap<SessionId, crate::engine::channels::Bind>,
+    /// The sessions taken from their slots by the current entry, and how deep entries nest.
+    held: Vec<SessionId>,
+    entered: u32,
+    /// Of the bound sessions, those authenticated, as of the last entry.
+    valid_sessions: usize,
     pub(crate) pending: HashMap<AsyncId, Pending>,
     pub(crate) close: bool,
     /// The moment of the message or wake-up being handled, as the caller gave it.
@@ -186,11 +197,14 @@ pub struct Connection {
 }
 
 /// How a response is signed.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone)]
 enum Sign {
     No,
-    /// With this session's signing key.
+    /// With this session's key on this connection (its channel's signing key).
     Key(SessionId),
+    /// With a session's own signing key: the answers to a binding that is not done
+    /// (MS-SMB2 3.3.4.1.1).
+    With(Arc<crate::crypto::Signer>),
     /// Flagged as signed with a zero signature: the answer to a signed request that failed before
     /// its session could be found or trusted (what Windows sends, and what clients accept for
     /// USER_SESSION_DELETED and the like instead of dropping the connection).
@@ -241,6 +255,11 @@ impl Connection {
             negotiated: None,
             credits: Credits::default(),
             sessions: HashMap::new(),
+            channels: HashMap::new(),
+            binds: HashMap::new(),
+            held: Vec::new(),
+            entered: 0,
+            valid_sessions: 0,
             pending: HashMap::new(),
             close: false,
             now,
@@ -255,18 +274,85 @@ impl Connection {
 
     /// Sessions on the connection, signed in or still signing in.
     pub fn session_count(&self) -> usize {
-        self.sessions.len()
+        self.channels.len()
     }
 
     /// Whether some session of the connection has authenticated (and not logged off).
     pub fn has_valid_session(&self) -> bool {
-        self.sessions.values().any(|session| session.identity().is_some())
+        self.valid_sessions > 0
+    }
+
+    /// Takes this connection's sessions from their slots for the work that follows (nested
+    /// calls take nothing more). Sessions another channel has ended are forgotten.
+    pub(crate) fn enter(&mut self) {
+        self.entered += 1;
+        if self.entered > 1 {
+            return;
+        }
+        let mut ids: Vec<SessionId> = self.channels.keys().copied().collect();
+        // One order for every connection: two connections sharing two sessions never wait for
+        // each other in a circle.
+        ids.sort_unstable();
+        for id in ids {
+            match self.channels[&id].slot.take() {
+                Some(session) => {
+                    self.sessions.insert(id, session);
+                    self.held.push(id);
+                }
+                None if self.channels[&id].slot.ended() => {
+                    self.channels.remove(&id);
+                }
+                None => {
+                    tracing::warn!(connection = %self.info.id, session = id.0, "a session stayed busy on another channel")
+                }
+            }
+        }
+    }
+
+    /// Puts the sessions back where other channels find them: new sessions get a slot in the
+    /// GlobalSessionTable, sessions that ended leave it.
+    pub(crate) fn leave(&mut self) {
+        self.entered = self.entered.saturating_sub(1);
+        if self.entered > 0 {
+            return;
+        }
+        let mut valid = self.channels.keys().filter(|id| !self.held.contains(id)).count();
+        let mut held = std::mem::take(&mut self.held);
+        for (id, session) in self.sessions.drain() {
+            held.retain(|h| *h != id);
+            valid += usize::from(session.identity().is_some());
+            let channel = self.channels.entry(id).or_insert_with(|| {
+                let slot = Arc::new(crate::engine::channels::SessionSlot::new(self.info.id));
+                lock(&self.shared.sessions).insert(id, slot.clone());
+                crate::engine::channels::Channel { slot, signer: None }
+            });
+            let negotiated = self.negotiated.as_ref();
+            channel.slot.put(session, |session| {
+                let (negotiated, crypto) = (negotiated?, session.crypto()?);
+                Some(crate::engine::channels::Facts {
+                    dialect: negotiated.dialect,
+                    signing_algorithm: crypto.signing_algorithm,
+                    cipher: crypto.cipher,
+                    signer: crypto.signer.clone(),
+                    user: session.user().to_owned(),
+                })
+            });
+        }
+        for id in held {
+            // Taken and not put back: the session ended here, on every channel.
+            if let Some(channel) = self.channels.remove(&id) {
+                channel.slot.end();
+                lock(&self.shared.sessions).remove(id, &channel.slot);
+            }
+        }
+        self.valid_sessions = valid;
     }
 
     /// Handles one message the transport received (without its Direct-TCP header).
     /// One framed message from the client (decrypted in place when it is encrypted: the caller
     /// may reuse the buffer for the next message).
     pub fn receive(&mut self, message: &mut Vec<u8>, now: Now) -> Output {
+        self.enter();
         self.now = now;
         self.last_activity = now.instant;
         let mut output = Output::default();
@@ -295,7 +381,8 @@ impl Connection {
         }
         output.close = self.close;
         output.timers.append(&mut self.timers);
-        self.publish();
+        self.publish_sessions();
+        self.leave();
         output
     }
 
@@ -480,6 +567,56 @@ impl Connection {
         element: &mut [u8],
         raw_header: &Header,
         related: &mut Related,
+        position: (usize, bool),
+        encrypted: Option<SessionId>,
+        output: &mut Output,
+    ) -> Option<Reply> {
+        let session_id = SessionId(raw_header.session_id);
+        // A SESSION_SETUP naming a session this connection does not have: a binding, or a
+        // mistake answered USER_SESSION_DELETED.
+        let binding = raw_header.command == Command::SESSION_SETUP
+            && session_id != SessionId(0)
+            && !self.sessions.contains_key(&session_id);
+        let mut reply = self.process_request(element, raw_header, related, position, encrypted, output)?;
+        if binding {
+            reply.sign = self.binding_sign(raw_header, &reply);
+            // An interim answer goes into the binding's preauthentication hash as sent: signed
+            // with the session's key (MS-SMB2 3.3.5.5.3).
+            if let Some(bind) = self.binds.get_mut(&session_id)
+                && let Sign::With(signer) = &reply.sign
+            {
+                sign(&mut reply.writer, signer);
+                bind.preauth.update(reply.writer.as_slice());
+                reply.sign = Sign::No;
+            }
+        }
+        Some(reply)
+    }
+
+    /// How the answer to a binding SESSION_SETUP is signed (MS-SMB2 3.3.4.1.1): the final
+    /// success with the new channel's key, the rest with the session's own key.
+    fn binding_sign(&self, request: &Header, reply: &Reply) -> Sign {
+        let session_id = SessionId(request.session_id);
+        let status = NtStatus(u32::from_le_bytes(reply.writer.as_slice()[8..12].try_into().expect("status")));
+        if status == NtStatus::SUCCESS && self.channels.contains_key(&session_id) {
+            return Sign::Key(session_id);
+        }
+        if !request.is_signed() || status == NtStatus::USER_SESSION_DELETED {
+            return if request.is_signed() { Sign::FlagOnly } else { Sign::No };
+        }
+        let facts = match self.binds.get(&session_id) {
+            Some(bind) => Some(bind.facts.clone()),
+            None => lock(&self.shared.sessions).get(session_id).and_then(|slot| slot.facts()),
+        };
+        facts.map_or(Sign::FlagOnly, |facts| Sign::With(facts.signer.clone()))
+    }
+
+    /// One request of a chain: the checks of the dispatch table, then its handler.
+    fn process_request(
+        &mut self,
+        element: &mut [u8],
+        raw_header: &Header,
+        related: &mut Related,
         (index, last): (usize, bool),
         encrypted: Option<SessionId>,
         output: &mut Output,
@@ -641,6 +778,7 @@ impl Connection {
                 writer.truncate(HEADER_SIZE);
                 ErrorResponse::default().encode(&mut writer);
                 write_header(&mut writer, &response);
+                self.note_waiting_create(async_id);
                 self.register_pending(async_id);
                 if !last {
                     self.split = Some(async_id);
@@ -694,14 +832,16 @@ impl Connection {
                         if header.is_signed() && !encrypted {
                             // The signature covers the request with its signature field zeroed:
                             // zeroed in place for the check and put back (MS-SMB2 3.3.5.2.4).
+                            // Each channel has its own key.
+                            let signer = self
+                                .channels
+                                .get(&session_id)
+                                .and_then(|c| c.signer.as_deref())
+                                .unwrap_or(&crypto.signer);
                             let field = header::SIGNATURE_OFFSET..HEADER_SIZE;
                             element[field.clone()].fill(0);
-                            let expected = crypto.signer.sign(
-                                element,
-                                header.message_id,
-                                false,
-                                header.command == Command::CANCEL,
-                            );
+                            let expected =
+                                signer.sign(element, header.message_id, false, header.command == Command::CANCEL);
                             element[field].copy_from_slice(&header.signature);
                             if expected != header.signature {
                                 tracing::info!(connection = %self.info.id, session = header.session_id, command = ?header.command, "bad signature");
@@ -709,7 +849,13 @@ impl Connection {
                                 return Err(NtStatus::ACCESS_DENIED);
                             }
                             signer_session = Some(session_id);
-                        } else if session.signing_required && !encrypted && header.command != Command::SESSION_SETUP {
+                        } else if session.signing_required
+                            && !encrypted
+                            && (header.command != Command::SESSION_SETUP
+                                || self.channels.get(&session_id).is_some_and(|c| c.signer.is_some()))
+                        {
+                            // A re-authentication may come unsigned on the session's first
+                            // channel, never on one bound to it later (what Samba enforces).
                             return Err(NtStatus::ACCESS_DENIED);
                         } else if session.signing_required || encrypted {
                             signer_session = Some(session_id);
@@ -855,8 +1001,13 @@ impl Connection {
                 let next = reply.writer.len() as u32;
                 reply.writer.patch_u32(20, next);
             }
-            match reply.sign {
-                Sign::Key(session_id) => self.sign(&mut reply.writer, session_id),
+            match &reply.sign {
+                Sign::Key(session_id) => {
+                    if let Some(signer) = self.signer_for(*session_id) {
+                        sign(&mut reply.writer, signer);
+                    }
+                }
+                Sign::With(signer) => sign(&mut reply.writer, signer),
                 Sign::FlagOnly => {
                     let message = reply.writer.as_mut_slice();
                     let flags_value = u32::from_le_bytes(message[16..20].try_into().expect("flags")) | flags::SIGNED;
@@ -897,15 +1048,13 @@ impl Connection {
         }
     }
 
-    fn sign(&self, writer: &mut Writer, session_id: SessionId) {
-        let Some(crypto) = self.sessions.get(&session_id).and_then(|s| s.crypto()) else { return };
-        let message = writer.as_mut_slice();
-        let flags_value = u32::from_le_bytes(message[16..20].try_into().expect("flags")) | flags::SIGNED;
-        message[16..20].copy_from_slice(&flags_value.to_le_bytes());
-        message[header::SIGNATURE_OFFSET..HEADER_SIZE].fill(0);
-        let message_id = u64::from_le_bytes(message[24..32].try_into().expect("message id"));
-        let signature = crypto.signer.sign(message, message_id, true, false);
-        message[header::SIGNATURE_OFFSET..HEADER_SIZE].copy_from_slice(&signature);
+    /// Channel.SigningKey of a session on this connection: a bound channel's own key, or the
+    /// session's on the connection that established it.
+    fn signer_for(&self, session_id: SessionId) -> Option<&crate::crypto::Signer> {
+        if let Some(signer) = self.channels.get(&session_id).and_then(|c| c.signer.as_ref()) {
+            return Some(signer);
+        }
+        self.sessions.get(&session_id).and_then(|s| s.crypto()).map(|c| &*c.signer)
     }
 
     /// Wraps a response chain in a transform header and encrypts it (MS-SMB2 3.3.4.1.4).
@@ -938,6 +1087,22 @@ impl Connection {
         Some(Frame { bytes, start: 0 })
     }
 
+    /// A CREATE with a CreateGuid went asynchronous: its session knows, so that a replay on
+    /// any channel finds it.
+    fn note_waiting_create(&mut self, async_id: AsyncId) {
+        let Some(pending) = self.pending.get(&async_id) else { return };
+        let (PendingKind::Create { key, .. }, Some(create_guid)) =
+            (&pending.kind, crate::engine::durable::pending_create_guid(pending))
+        else {
+            return;
+        };
+        let waiting =
+            crate::engine::session::WaitingCreate { create_guid, key: *key, connection: self.info.id, async_id };
+        if let Some(session) = self.sessions.get_mut(&pending.session_id) {
+            session.waiting_creates.push(waiting);
+        }
+    }
+
     /// Lets the waiting operation's source know who waits (a watch, a lock queue).
     fn register_pending(&mut self, async_id: AsyncId) {
         match self.pending.get(&async_id).map(|p| &p.kind) {
@@ -950,6 +1115,7 @@ impl Connection {
 
     /// Something a pending operation waits for happened: complete it if it can.
     pub fn wake(&mut self, async_id: AsyncId, now: Now) -> Output {
+        self.enter();
         self.now = now;
         let output = match self.pending.get(&async_id).map(|p| &p.kind) {
             Some(PendingKind::Notify { .. }) => crate::engine::handlers::change_notify::deliver(self, async_id),
@@ -965,7 +1131,8 @@ impl Connection {
         }
         output.close = self.close;
         output.timers.append(&mut self.timers);
-        self.publish();
+        self.publish_sessions();
+        self.leave();
         output
     }
 
@@ -991,6 +1158,9 @@ impl Connection {
     ) -> Output {
         let mut output = Output::default();
         let Some(pending) = self.pending.remove(&async_id) else { return output };
+        if let Some(session) = self.sessions.get_mut(&pending.session_id) {
+            session.waiting_creates.retain(|w| w.async_id != async_id);
+        }
         let mut writer = Writer::with_prefix(PREFIX, 256);
         writer.zeros(HEADER_SIZE);
         let status = match result {
@@ -1046,6 +1216,13 @@ impl Connection {
     /// connection: unsigned, with no session in its header, encrypted when the open's session
     /// or share encrypts. Nothing is sent when the open has gone meanwhile.
     pub fn send_break(&mut self, notification: crate::engine::leases::Break) -> Output {
+        self.enter();
+        let output = self.break_notification(notification);
+        self.leave();
+        output
+    }
+
+    fn break_notification(&mut self, notification: crate::engine::leases::Break) -> Output {
         use crate::engine::leases::Break;
         use crate::proto::oplock_break::{LeaseBreakNotification, OplockBreakAcknowledgment};
         let mut output = Output::default();
@@ -1088,7 +1265,13 @@ impl Connection {
     }
 
     /// Keeps the registry's view of this connection's sessions current.
-    pub fn publish(&self) {
+    pub fn publish(&mut self) {
+        self.enter();
+        self.publish_sessions();
+        self.leave();
+    }
+
+    fn publish_sessions(&self) {
         let files = lock(&self.shared.files);
         let sessions: Vec<SessionStatus> = self
             .sessions
@@ -1124,19 +1307,125 @@ impl Connection {
 
     /// Closes everything this connection holds (the transport is gone), except the durable
     /// opens, which wait for their client (MS-SMB2 3.3.7.1).
+    /// A session bound to other connections too goes on there (MS-SMB2 3.3.7.1).
     pub fn shutdown(&mut self, now: Now) {
+        self.enter();
         self.now = now;
         let ids: Vec<SessionId> = self.sessions.keys().copied().collect();
         for id in ids {
-            crate::engine::durable::keep_opens(self, id, now);
-            crate::engine::handlers::logoff::end_session(self, id);
+            let others = self.channels.get(&id).map(|c| c.slot.unbind(self.info.id)).unwrap_or_default();
+            match others.first() {
+                Some(next) => self.hand_over(id, *next),
+                None => {
+                    crate::engine::durable::keep_opens(self, id, now);
+                    crate::engine::handlers::logoff::end_session(self, id);
+                }
+            }
         }
         self.pending.clear();
+        self.binds.clear();
+        self.leave();
     }
 
-    pub fn open_ref(&self, volatile: u64) -> OpenRef {
-        OpenRef { connection: self.info.id, volatile }
+    /// Gives a session this connection is leaving to the channel `next`: its opens move there
+    /// in the file table (breaks go to `next`) when this was their home.
+    fn hand_over(&mut self, id: SessionId, next: ConnectionId) {
+        let Some(mut session) = self.sessions.remove(&id) else { return };
+        if session.home == self.info.id {
+            let mut files = lock(&self.shared.files);
+            for (volatile, open) in &session.opens {
+                let from = OpenRef { connection: self.info.id, volatile: *volatile };
+                if let Some(key) = open.key {
+                    files.rehome(&key, from, OpenRef { connection: next, volatile: *volatile }, id);
+                }
+            }
+            drop(files);
+            let mut watches = lock(&self.shared.watches);
+            for volatile in session.opens.keys() {
+                watches.remove(OpenRef { connection: self.info.id, volatile: *volatile });
+            }
+            drop(watches);
+            lock(&self.shared.durable).move_session(id, self.info.id, next);
+            session.home = next;
+        }
+        tracing::info!(connection = %self.info.id, session = id.0, next = %next, "a channel of the session is gone; it goes on over another");
+        if let Some(channel) = self.channels.remove(&id) {
+            channel.slot.put(session, |_| None);
+        }
     }
+
+    /// Who a session of this connection is signed in as.
+    #[cfg(test)]
+    pub(crate) fn identity_of(&mut self, session_id: SessionId) -> Option<crate::engine::session::Identity> {
+        self.enter();
+        let identity = self.sessions.get(&session_id).and_then(|s| s.identity().cloned());
+        self.leave();
+        identity
+    }
+
+    /// The owner of a session's open in the file table: the session's home connection.
+    pub fn open_ref(&self, session_id: SessionId, volatile: u64) -> OpenRef {
+        let connection = self.sessions.get(&session_id).map_or(self.info.id, |s| s.home);
+        OpenRef { connection, volatile }
+    }
+
+    /// An administrator (or a reconnecting client's PreviousSessionId) ends a session here.
+    pub fn close_session(&mut self, session_id: SessionId, keep_durable: bool, now: Now) {
+        self.enter();
+        self.now = now;
+        if keep_durable {
+            crate::engine::durable::keep_opens(self, session_id, now);
+        }
+        crate::engine::handlers::logoff::end_session(self, session_id);
+        self.publish_sessions();
+        self.leave();
+    }
+
+    /// Another connection's request closes an open of this one (an administrator, or an
+    /// application instance opening again).
+    pub fn close_file(&mut self, volatile: u64, now: Now) -> Output {
+        self.enter();
+        self.now = now;
+        let session = self.sessions.iter().find(|(_, s)| s.opens.contains_key(&volatile)).map(|(id, _)| *id);
+        if let Some(session_id) = session {
+            crate::engine::handlers::close::close_open(self, session_id, volatile);
+        }
+        let mut output = Output::default();
+        output.frames.append(&mut self.deferred);
+        self.publish_sessions();
+        self.leave();
+        output
+    }
+}
+
+impl Drop for Connection {
+    /// A connection dropped in the middle of its work (a handler panicked) ends the sessions it
+    /// held, so that other channels stop waiting for them; its other channels are let go.
+    fn drop(&mut self) {
+        for id in std::mem::take(&mut self.held) {
+            if let Some(channel) = self.channels.remove(&id) {
+                channel.slot.end();
+                lock(&self.shared.sessions).remove(id, &channel.slot);
+            }
+        }
+        for (id, channel) in self.channels.drain() {
+            if channel.slot.unbind(self.info.id).is_empty() {
+                channel.slot.end();
+                lock(&self.shared.sessions).remove(id, &channel.slot);
+            }
+        }
+    }
+}
+
+/// Signs a response with `signer` (MS-SMB2 3.3.4.1.1).
+fn sign(writer: &mut Writer, signer: &crate::crypto::Signer) {
+    let message = writer.as_mut_slice();
+    let flags_value = u32::from_le_bytes(message[16..20].try_into().expect("flags")) | flags::SIGNED;
+    message[16..20].copy_from_slice(&flags_value.to_le_bytes());
+    message[header::SIGNATURE_OFFSET..HEADER_SIZE].fill(0);
+    let message_id = u64::from_le_bytes(message[24..32].try_into().expect("message id"));
+    let signature = signer.sign(message, message_id, true, false);
+    message[header::SIGNATURE_OFFSET..HEADER_SIZE].copy_from_slice(&signature);
 }
 
 /// Writes `header` into the first 64 bytes of a response.

@@ -149,6 +149,19 @@ impl DurableTable {
         }
     }
 
+    /// A session's home channel was lost and `to` serves it now (MS-SMB2 3.3.7.1): its durable
+    /// opens are attached there.
+    pub(crate) fn move_session(&mut self, session: SessionId, from: ConnectionId, to: ConnectionId) {
+        for entry in self.entries.values_mut() {
+            if let Place::Attached { connection, session_id } = &mut entry.place
+                && *connection == from
+                && *session_id == session
+            {
+                *connection = to;
+            }
+        }
+    }
+
     /// A reconnect waits for the open `persistent` to be let go.
     pub(crate) fn claim(&mut self, persistent: u64, waiter: crate::engine::ids::Waiter) -> Option<Instant> {
         let entry = self.entries.get_mut(&persistent)?;
@@ -323,7 +336,7 @@ pub(crate) fn register(
             claimants: Vec::new(),
             user: user.to_owned(),
             share: share.config.name.clone(),
-            place: Place::Attached { connection: conn.info.id, session_id },
+            place: Place::Attached { connection: conn.open_ref(session_id, 0).connection, session_id },
         },
     );
     replayable
@@ -336,7 +349,7 @@ pub(crate) fn keep_opens(conn: &mut Connection, session_id: SessionId, now: Now)
     let candidates: Vec<u64> =
         session.opens.iter().filter(|(_, open)| open.durable.is_some()).map(|(volatile, _)| *volatile).collect();
     for volatile in candidates {
-        let owner = conn.open_ref(volatile);
+        let owner = conn.open_ref(session_id, volatile);
         let session = &conn.sessions[&session_id];
         let open = &session.opens[&volatile];
         let (Some(key), Some(terms)) = (open.key, open.durable) else { continue };
@@ -347,7 +360,7 @@ pub(crate) fn keep_opens(conn: &mut Connection, session_id: SessionId, now: Now)
         if !terms.persistent && !caching_qualifies(&lock(&conn.shared.files), &key, owner) {
             continue;
         }
-        crate::engine::handlers::close::end_waits(conn, volatile);
+        crate::engine::handlers::close::end_waits(conn, session_id, volatile);
         let open = conn.sessions.get_mut(&session_id).and_then(|s| s.opens.remove(&volatile)).expect("present");
         tracing::info!(
             connection = %conn.info.id,
@@ -446,11 +459,11 @@ pub(crate) fn reconnect(
         }
     }
     let kept = lock(&conn.shared.durable)
-        .reclaim(persistent, conn.info.id, session_id)
+        .reclaim(persistent, conn.open_ref(session_id, 0).connection, session_id)
         .ok_or(NtStatus::OBJECT_NAME_NOT_FOUND)?;
     let Kept { mut open, owner: old_owner, .. } = kept;
     let key = open.key.expect("durable opens are of files");
-    lock(&conn.shared.files).rehome(&key, old_owner, conn.open_ref(file_id.volatile), session_id);
+    lock(&conn.shared.files).rehome(&key, old_owner, conn.open_ref(session_id, file_id.volatile), session_id);
     tracing::info!(connection = %conn.info.id, path = %open.path.to_windows(), "durable open reclaimed");
     conn.shared.emit(Event::DurableReclaimed {
         user,
@@ -488,6 +501,21 @@ pub(crate) fn replay(
     {
         return Err(NtStatus::FILE_NOT_AVAILABLE.into());
     }
+    // The same CREATE waiting on another channel of the session, or waiting when its channel
+    // was lost: while the breaks it waits for are under way it is still in progress for its
+    // client; after them (its channel gone), a replay opens anew.
+    if replaying && let Some(session) = conn.sessions.get_mut(&req.session_id()) {
+        let connections = lock(&conn.shared.connections);
+        let live: Vec<bool> = session.waiting_creates.iter().map(|w| connections.contains_key(&w.connection)).collect();
+        drop(connections);
+        let files = lock(&conn.shared.files);
+        let mut live = live.into_iter();
+        session.waiting_creates.retain(|w| live.next().unwrap_or(false) || files.break_deadline(&w.key).is_some());
+        drop(files);
+        if session.waiting_creates.iter().any(|w| w.create_guid == create_guid && w.connection != conn.info.id) {
+            return Err(NtStatus::FILE_NOT_AVAILABLE.into());
+        }
+    }
     let client_guid = conn.negotiated.as_ref().map(|n| n.client_guid).unwrap_or_default();
     let (persistent, attached, original, is_persistent) = {
         let durable = lock(&conn.shared.durable);
@@ -516,7 +544,8 @@ pub(crate) fn replay(
         }
         (None, _) => reconnect(conn, req, request, context, share, out).map(Some),
         (Some((connection, session_id)), Some(original))
-            if connection == conn.info.id && session_id == req.session_id() =>
+            if conn.sessions.get(&session_id).is_some_and(|s| s.home == connection)
+                && session_id == req.session_id() =>
         {
             let response = replayed(conn, request, persistent, *original)?;
             response.encode(out);
@@ -528,7 +557,7 @@ pub(crate) fn replay(
 }
 
 /// The CreateGuid of a CREATE waiting for breaks, when it asked for DH2Q.
-fn pending_create_guid(pending: &crate::engine::connection::Pending) -> Option<[u8; 16]> {
+pub(crate) fn pending_create_guid(pending: &crate::engine::connection::Pending) -> Option<[u8; 16]> {
     let crate::engine::connection::PendingKind::Create { request, .. } = &pending.kind else { return None };
     match DurableContext::of(&CreateRequest::decode(request).ok()?).ok()? {
         Some(DurableContext::RequestV2 { create_guid, .. }) => Some(create_guid),
@@ -556,7 +585,8 @@ fn replayed(
             if asked_lease.as_ref().is_some_and(|asked| asked.key != lease.key) {
                 return Err(NtStatus::ACCESS_DENIED);
             }
-            let open = conn.open_ref(persistent);
+            let holder = conn.sessions.iter().find(|(_, s)| s.opens.contains_key(&persistent)).map(|(id, _)| *id);
+            let open = conn.open_ref(holder.unwrap_or(SessionId(0)), persistent);
             let files = lock(&conn.shared.files);
             let key = conn.sessions.values().find_map(|s| s.opens.get(&persistent)).and_then(|o| o.key);
             if let Some(Caching::Lease(id)) = key.and_then(|key| files.caching_of(&key, open))
@@ -589,7 +619,7 @@ fn describe(conn: &Connection, session_id: SessionId, volatile: u64, out: &mut W
     let key = open.key.ok_or(NtStatus::INVALID_PARAMETER)?;
     let (caching, lease) = {
         let files = lock(&conn.shared.files);
-        let caching = files.caching_of(&key, conn.open_ref(volatile)).unwrap_or_default();
+        let caching = files.caching_of(&key, conn.open_ref(session_id, volatile)).unwrap_or_default();
         let lease = match caching {
             Caching::Lease(id) => files.leases.get(&id).map(|lease| (id, lease.clone())),
             _ => None,
@@ -638,7 +668,7 @@ pub(crate) fn close_app_instance(conn: &mut Connection, app_instance: [u8; 16]) 
                     conn.shared.end_wait(kept, "the same application instance opened it again", conn.now);
                 }
             }
-            Some((connection, session_id)) if connection == conn.info.id => {
+            Some((connection, session_id)) if conn.sessions.get(&session_id).is_some_and(|s| s.home == connection) => {
                 crate::engine::handlers::close::close_open(conn, session_id, persistent);
             }
             Some((connection, _)) => {

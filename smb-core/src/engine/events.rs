@@ -41,6 +41,13 @@ pub enum Event {
         signing: String,
         encryption: String,
     },
+    /// A session gained a channel: another connection of its client bound to it (multichannel).
+    ChannelBound {
+        connection: u64,
+        client: SocketAddr,
+        user: String,
+        session_id: u64,
+    },
     LogonFailed {
         connection: u64,
         client: SocketAddr,

@@ -2,6 +2,7 @@
 //! one dispatch table ([`dispatch`]) and one handler per command ([`handlers`]), and the state
 //! connections share ([`shared`]). No sockets here: transports feed it bytes.
 
+pub(crate) mod channels;
 pub mod clock;
 pub(crate) mod config;
 pub mod connection;

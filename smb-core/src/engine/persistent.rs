@@ -305,7 +305,7 @@ pub(crate) fn journal_change(conn: &crate::engine::connection::Connection, sessi
     let Some(open) = session.opens.get(&volatile).filter(|o| o.durable.is_some_and(|t| t.persistent)) else { return };
     let Some(tree) = session.trees.get(&open.tree_id) else { return };
     let holder = (session.user(), conn.info.client);
-    if let Err(error) = conn.shared.journal_open(open, conn.open_ref(volatile), holder, &tree.share_name) {
+    if let Err(error) = conn.shared.journal_open(open, conn.open_ref(session_id, volatile), holder, &tree.share_name) {
         tracing::error!(%error, path = %open.path.to_windows(), "cannot write a persistent open's change to the journal");
     }
 }

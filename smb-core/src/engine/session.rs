@@ -8,7 +8,7 @@ use std::time::Instant;
 use crate::auth::Acceptor;
 use crate::crypto::{Encryptor, PreauthHash, Signer};
 use crate::engine::files::FileKey;
-use crate::engine::ids::{SessionId, TreeId};
+use crate::engine::ids::{ConnectionId, SessionId, TreeId};
 use crate::engine::shared::ShareRuntime;
 use crate::proto::FileId;
 use crate::proto::negotiate::{Cipher, SigningAlgorithm};
@@ -53,7 +53,8 @@ impl Identity {
 
 /// The keys of an established session.
 pub(crate) struct SessionCrypto {
-    pub signer: Signer,
+    /// Session.SigningKey (also the key of the channel that established the session).
+    pub signer: Arc<Signer>,
     pub signing_algorithm: SigningAlgorithm,
     /// Client-to-server (requests).
     pub decryptor: Option<Encryptor>,
@@ -83,26 +84,35 @@ pub(crate) enum SessionState {
 
 pub(crate) struct Session {
     pub id: SessionId,
+    /// Session.Connection: the channel its opens belong to in the file table (where their
+    /// breaks are sent); another channel takes over when it is lost (MS-SMB2 3.3.7.1).
+    pub home: ConnectionId,
     pub state: SessionState,
     pub signing_required: bool,
     pub encrypt_data: bool,
     pub trees: HashMap<TreeId, Tree>,
     pub opens: HashMap<u64, Open>,
     pub next_tree_id: TreeId,
+    /// CREATEs with a CreateGuid waiting for breaks, on any channel: a replay of one is told
+    /// to wait (FILE_NOT_AVAILABLE, MS-SMB2 3.3.5.9.10). One whose channel was lost stays until
+    /// the breaks it waited for are over; a replay after that opens anew.
+    pub waiting_creates: Vec<WaitingCreate>,
     pub created: Instant,
     pub last_activity: Instant,
 }
 
 impl Session {
-    pub(crate) fn new(id: SessionId, preauth: PreauthHash, now: Instant) -> Session {
+    pub(crate) fn new(id: SessionId, preauth: PreauthHash, home: ConnectionId, now: Instant) -> Session {
         Session {
             id,
+            home,
             state: SessionState::InProgress { acceptor: Acceptor::default(), preauth },
             signing_required: false,
             encrypt_data: false,
             trees: HashMap::new(),
             opens: HashMap::new(),
             next_tree_id: TreeId(1),
+            waiting_creates: Vec::new(),
             created: now,
             last_activity: now,
         }
@@ -133,6 +143,15 @@ impl Session {
     pub(crate) fn user(&self) -> &str {
         self.identity().map_or("", |i| i.user.as_str())
     }
+}
+
+/// A CREATE of the session waiting for breaks (see [`Session::waiting_creates`]).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct WaitingCreate {
+    pub create_guid: [u8; 16],
+    pub key: FileKey,
+    pub connection: ConnectionId,
+    pub async_id: crate::engine::ids::AsyncId,
 }
 
 /// What a tree connect reaches.

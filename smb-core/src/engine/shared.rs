@@ -380,6 +380,8 @@ pub struct Shared {
     /// Where persistent opens are written, when the server keeps them ([`Shared::set_journal`]).
     pub(crate) journal: RwLock<Option<Arc<dyn crate::engine::persistent::OpenJournal>>>,
     pub(crate) connections: Mutex<HashMap<ConnectionId, ConnectionEntry>>,
+    /// GlobalSessionTable: every session, whichever connections it is bound to.
+    pub(crate) sessions: Mutex<crate::engine::channels::SessionTable>,
     lockout: Mutex<Lockouts>,
     events: broadcast::Sender<Event>,
     pub(crate) next_id: AtomicU64,
@@ -395,6 +397,9 @@ pub struct Shared {
     /// The TGTs of our service principals, for user-to-user clients; kept current by the
     /// server ([`Shared::set_service_tickets`]), not part of the configuration.
     pub(crate) service_tickets: RwLock<Arc<Vec<ServiceTicket>>>,
+    /// The host's network interfaces, as the server last read them (multichannel clients ask
+    /// for them, MS-SMB2 3.3.5.15.11).
+    interfaces: RwLock<Arc<Vec<crate::proto::ioctl::NetworkInterfaceInfo>>>,
     /// Opens in the whole server.
     opens: AtomicU64,
     /// Descriptors the process may hold (its raised RLIMIT_NOFILE), when known: opens stay
@@ -450,6 +455,7 @@ impl Shared {
             journal: RwLock::default(),
             watches: Mutex::default(),
             connections: Mutex::default(),
+            sessions: Mutex::default(),
             lockout: Mutex::new(lockout),
             events,
             // Ids start high and odd-looking, so that a client's stale or guessed ids do not hit.
@@ -463,6 +469,7 @@ impl Shared {
             offenders: Mutex::default(),
             replay: Mutex::new(replay),
             service_tickets: RwLock::default(),
+            interfaces: RwLock::default(),
             opens: AtomicU64::new(0),
             descriptor_limit: AtomicU64::new(u64::MAX),
             responses: Arc::new(Semaphore::new(response_units)),
@@ -615,6 +622,16 @@ impl Shared {
     /// principal, and a predecessor while tickets issued under it may still arrive).
     pub fn set_service_tickets(&self, tickets: Vec<ServiceTicket>) {
         *self.service_tickets.write().unwrap_or_else(|p| p.into_inner()) = Arc::new(tickets);
+    }
+
+    /// Replaces the list of the host's interface addresses that QUERY_NETWORK_INTERFACE_INFO
+    /// reports.
+    pub fn set_network_interfaces(&self, interfaces: Vec<crate::proto::ioctl::NetworkInterfaceInfo>) {
+        *self.interfaces.write().unwrap_or_else(|p| p.into_inner()) = Arc::new(interfaces);
+    }
+
+    pub(crate) fn network_interfaces(&self) -> Arc<Vec<crate::proto::ioctl::NetworkInterfaceInfo>> {
+        self.interfaces.read().unwrap_or_else(|p| p.into_inner()).clone()
     }
 
     pub(crate) fn service_tickets(&self) -> Arc<Vec<ServiceTicket>> {

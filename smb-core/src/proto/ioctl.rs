@@ -35,6 +35,79 @@ pub mod ctl_code {
 /// MS-SMB2 2.2.31 `Flags`.
 pub const IOCTL_IS_FSCTL: u32 = 0x0000_0001;
 
+/// MS-SMB2 2.2.32.5 NETWORK_INTERFACE_INFO: one address of one of the server's interfaces.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct NetworkInterfaceInfo {
+    /// The interface's index (never 0; the same for every address of one interface).
+    pub if_index: u32,
+    pub rss_capable: bool,
+    /// Bits per second.
+    pub link_speed: u64,
+    pub address: std::net::IpAddr,
+}
+
+/// The speed reported for an interface whose speed the host does not tell (1 Gbit/s, as Samba
+/// does).
+pub const DEFAULT_LINK_SPEED: u64 = 1_000_000_000;
+
+/// MS-SMB2 2.2.32.5 Capability.
+const RSS_CAPABLE: u32 = 0x0000_0001;
+/// One entry: Next, IfIndex, Capability, Reserved, LinkSpeed, then SOCKADDR_STORAGE (128 bytes).
+const INTERFACE_ENTRY: usize = 24 + 128;
+
+impl NetworkInterfaceInfo {
+    /// The entries, chained by their Next offsets (0 on the last), as the IOCTL output.
+    pub fn encode_all(interfaces: &[NetworkInterfaceInfo], out: &mut Writer) {
+        for (index, interface) in interfaces.iter().enumerate() {
+            let next = if index + 1 == interfaces.len() { 0 } else { INTERFACE_ENTRY as u32 };
+            let capability = if interface.rss_capable { RSS_CAPABLE } else { 0 };
+            out.u32(next).u32(interface.if_index).u32(capability).u32(0).u64(interface.link_speed);
+            // 2.2.32.5.1: family (little-endian), then the socket address in network order,
+            // port 0; SOCKADDR_IN (2.2.32.5.1.1) or SOCKADDR_IN6 (2.2.32.5.1.2), zero-padded.
+            match interface.address {
+                std::net::IpAddr::V4(ip) => {
+                    out.u16(0x0002).u16(0).bytes(&ip.octets()).zeros(120);
+                }
+                std::net::IpAddr::V6(ip) => {
+                    out.u16(0x0017).u16(0).u32(0).bytes(&ip.octets()).u32(0).zeros(100);
+                }
+            }
+        }
+    }
+
+    /// Reads entries back (for clients and tests): follows Next until it is 0.
+    pub fn decode_all(data: &[u8]) -> Result<Vec<NetworkInterfaceInfo>, DecodeError> {
+        const WHAT: &str = "NETWORK_INTERFACE_INFO";
+        let mut interfaces = Vec::new();
+        let mut offset = 0;
+        loop {
+            let mut reader = Reader::new(data.get(offset..).ok_or(DecodeError::invalid(WHAT, "Next past the end"))?);
+            let next = reader.u32(WHAT)?;
+            let if_index = reader.u32(WHAT)?;
+            let capability = reader.u32(WHAT)?;
+            reader.skip(4, WHAT)?;
+            let link_speed = reader.u64(WHAT)?;
+            let family = reader.u16(WHAT)?;
+            reader.skip(2, WHAT)?;
+            let address = match family {
+                0x0002 => std::net::IpAddr::from(reader.array::<4>(WHAT)?),
+                0x0017 => {
+                    reader.skip(4, WHAT)?;
+                    std::net::IpAddr::from(reader.array::<16>(WHAT)?)
+                }
+                _ => return Err(DecodeError::invalid(WHAT, "an address family other than IPv4 and IPv6")),
+            };
+            let rss_capable = capability & RSS_CAPABLE != 0;
+            interfaces.push(NetworkInterfaceInfo { if_index, rss_capable, link_speed, address });
+            match next as usize {
+                0 => return Ok(interfaces),
+                n if n < INTERFACE_ENTRY => return Err(DecodeError::invalid(WHAT, "entries overlap")),
+                n => offset += n,
+            }
+        }
+    }
+}
+
 /// MS-SMB2 2.2.31 SMB2 IOCTL Request.
 #[derive(Clone, Debug, PartialEq, Eq, Default)]
 pub struct IoctlRequest<'a> {
@@ -341,5 +414,37 @@ mod tests {
         assert_eq!(CopyChunkCopy::decode(&bytes).unwrap(), copy);
         bytes[24] = 2;
         assert!(CopyChunkCopy::decode(&bytes).is_err());
+    }
+}
+
+#[cfg(test)]
+mod interface_tests {
+    use super::*;
+
+    #[test]
+    fn network_interface_entries_are_152_bytes_chained_by_next_and_read_back() {
+        let interfaces = vec![
+            NetworkInterfaceInfo {
+                if_index: 2,
+                rss_capable: true,
+                link_speed: 10_000_000_000,
+                address: "192.0.2.7".parse().unwrap(),
+            },
+            NetworkInterfaceInfo {
+                if_index: 2,
+                rss_capable: false,
+                link_speed: 1_000_000_000,
+                address: "2001:db8::7".parse().unwrap(),
+            },
+        ];
+        let mut out = Writer::new();
+        NetworkInterfaceInfo::encode_all(&interfaces, &mut out);
+        let bytes = out.into_vec();
+        assert_eq!(bytes.len(), 2 * 152);
+        assert_eq!(&bytes[0..4], &152_u32.to_le_bytes());
+        assert_eq!(&bytes[152..156], &0_u32.to_le_bytes());
+        // The IPv4 address in network order right after the family and the port.
+        assert_eq!(&bytes[24..32], &[0x02, 0x00, 0, 0, 192, 0, 2, 7]);
+        assert_eq!(NetworkInterfaceInfo::decode_all(&bytes).unwrap(), interfaces);
     }
 }

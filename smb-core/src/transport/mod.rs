@@ -191,29 +191,15 @@ pub(crate) async fn drive<R, W>(
             Some(control) = control_rx.recv() => match control {
                 Control::Wake { async_id } => tokio::task::block_in_place(|| connection.wake(async_id, Now::read())),
                 Control::CloseSession { session_id } => {
-                    connection.now = Now::read();
-                    crate::engine::handlers::logoff::end_session(&mut connection, session_id);
-                    connection.publish();
+                    tokio::task::block_in_place(|| connection.close_session(session_id, false, Now::read()));
                     Output::default()
                 }
                 Control::ExpireSession { session_id } => {
-                    let now = Now::read();
-                    connection.now = now;
-                    crate::engine::durable::keep_opens(&mut connection, session_id, now);
-                    crate::engine::handlers::logoff::end_session(&mut connection, session_id);
-                    connection.publish();
+                    tokio::task::block_in_place(|| connection.close_session(session_id, true, Now::read()));
                     Output::default()
                 }
                 Control::CloseFile { volatile } => {
-                    connection.now = Now::read();
-                    let session = connection.sessions.iter().find(|(_, s)| s.opens.contains_key(&volatile)).map(|(id, _)| *id);
-                    if let Some(session_id) = session {
-                        crate::engine::handlers::close::close_open(&mut connection, session_id, volatile);
-                    }
-                    let mut output = Output::default();
-                    output.frames.append(&mut connection.deferred);
-                    connection.publish();
-                    output
+                    tokio::task::block_in_place(|| connection.close_file(volatile, Now::read()))
                 }
                 Control::Break(notification) => tokio::task::block_in_place(|| connection.send_break(notification)),
                 Control::Disconnect => break,

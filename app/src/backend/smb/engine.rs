@@ -115,6 +115,7 @@ pub async fn engine_config(db: &SqlitePool, server_name: &str) -> AppResult<Engi
             )),
         },
         skip_encryption_on_secure_transport: !flag(get("quic_encrypt_smb").await?, false),
+        multichannel: flag(get("smb_multichannel").await?, defaults.multichannel),
         durable_timeout: Duration::from_secs(number(
             get("durable_timeout_seconds").await?,
             defaults.durable_timeout.as_secs(),

@@ -82,6 +82,13 @@ pub const SETTINGS: &[SettingSpec] = &[
         description: "Also encrypt SMB inside QUIC (TLS 1.3 already protects it).",
     },
     SettingSpec {
+        key: "smb_multichannel",
+        kind: SettingKind::Flag,
+        default: "true",
+        description: "Offer SMB 3 multichannel: a client's further connections (over TCP or QUIC) may join its \
+                      session, and a session goes on when one of them is lost.",
+    },
+    SettingSpec {
         key: "durable_timeout_seconds",
         kind: SettingKind::Number { min: 1, max: 300 },
         default: "60",

@@ -31,7 +31,7 @@ pub(crate) fn cancel(conn: &mut Connection, async_id: AsyncId, status: NtStatus)
     let pending = conn.pending.get(&async_id)?;
     match &pending.kind {
         PendingKind::Notify { volatile, .. } => {
-            let owner = conn.open_ref(*volatile);
+            let owner = conn.open_ref(pending.session_id, *volatile);
             if let Some(watch) = lock(&conn.shared.watches).find_mut(owner) {
                 watch.pending = None;
             }

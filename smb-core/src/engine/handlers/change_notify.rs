@@ -17,7 +17,7 @@ pub(crate) fn handle(conn: &mut Connection, req: &Request<'_>, out: &mut Writer)
     check_charge(conn, req, request.output_buffer_length as usize)?;
     let share = share_of(conn, req).ok_or(NtStatus::INVALID_PARAMETER)?;
     let volatile = req.file_id.map_or(0, |f| f.volatile);
-    let owner = conn.open_ref(volatile);
+    let owner = conn.open_ref(req.session_id(), volatile);
     let open = open_of(conn, req)?;
     if !matches!(open.kind, OpenKind::Directory { .. }) {
         return Err(NtStatus::INVALID_PARAMETER.into());
@@ -68,7 +68,7 @@ fn take(watch: &mut Watch, output_buffer_length: u32) -> (NtStatus, Vec<u8>) {
 pub(crate) fn register(conn: &mut Connection, async_id: AsyncId) {
     let Some(pending) = conn.pending.get(&async_id) else { return };
     let PendingKind::Notify { volatile, .. } = pending.kind else { return };
-    if let Some(watch) = lock(&conn.shared.watches).find_mut(conn.open_ref(volatile)) {
+    if let Some(watch) = lock(&conn.shared.watches).find_mut(conn.open_ref(pending.session_id, volatile)) {
         watch.pending = Some(async_id);
     }
 }
@@ -79,7 +79,7 @@ pub(crate) fn deliver(conn: &mut Connection, async_id: AsyncId) -> Option<Output
     let PendingKind::Notify { volatile, output_buffer_length } = pending.kind else { return None };
     let (status, buffer) = {
         let mut watches = lock(&conn.shared.watches);
-        let watch = watches.find_mut(conn.open_ref(volatile))?;
+        let watch = watches.find_mut(conn.open_ref(pending.session_id, volatile))?;
         if watch.changes.is_empty() && !watch.overflowed {
             return None;
         }

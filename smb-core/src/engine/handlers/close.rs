@@ -56,15 +56,15 @@ pub(crate) fn close_open(conn: &mut Connection, session_id: SessionId, volatile:
         TreeKind::Disk(share) => Some(share.clone()),
         TreeKind::Ipc => None,
     });
-    end_waits(conn, volatile);
-    let owner = conn.open_ref(volatile);
+    end_waits(conn, session_id, volatile);
+    let owner = conn.open_ref(session_id, volatile);
     release(&conn.shared, share.as_deref(), open, owner, conn.now)
 }
 
 /// Requests waiting on an open that goes (closed, or kept for its client after the connection
 /// is lost) end now (MS-SMB2 3.3.5.10: STATUS_NOTIFY_CLEANUP for notify), and its change watch
 /// goes with them.
-pub(crate) fn end_waits(conn: &mut Connection, volatile: u64) {
+pub(crate) fn end_waits(conn: &mut Connection, session_id: SessionId, volatile: u64) {
     let waiting: Vec<(AsyncId, bool)> = conn
         .pending
         .values()
@@ -74,7 +74,7 @@ pub(crate) fn end_waits(conn: &mut Connection, volatile: u64) {
             _ => None,
         })
         .collect();
-    lock(&conn.shared.watches).remove(conn.open_ref(volatile));
+    lock(&conn.shared.watches).remove(conn.open_ref(session_id, volatile));
     for (async_id, notify) in waiting {
         let status = if notify { NtStatus::NOTIFY_CLEANUP } else { NtStatus::RANGE_NOT_LOCKED };
         let output = if notify {

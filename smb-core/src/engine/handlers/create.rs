@@ -7,7 +7,7 @@ use std::os::fd::AsFd;
 use crate::engine::connection::{Connection, Output, PendingKind};
 use crate::engine::dispatch::{Done, Error, Outcome, Request};
 use crate::engine::durable;
-use crate::engine::files::{FileKey, OpenRef, SharedOpen, access};
+use crate::engine::files::{FileKey, SharedOpen, access};
 use crate::engine::ids::{AsyncId, Waiter};
 use crate::engine::leases::{self, Caching, Intent, LeaseId, oplock_level};
 use crate::engine::notify::Change;
@@ -120,7 +120,7 @@ fn open_or_create(conn: &mut Connection, req: &Request<'_>, out: &mut Writer) ->
         _ => None,
     };
     let volatile = conn.shared.next_volatile_id();
-    let owner = OpenRef { connection: conn.info.id, volatile };
+    let owner = conn.open_ref(req.session_id(), volatile);
     let path = SharePath::parse(&request.name)?;
     let found = root.resolve(&path)?;
     // A trailing separator names a directory only (MS-FSA 2.1.5.1: "file\" is not a file name).

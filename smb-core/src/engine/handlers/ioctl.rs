@@ -15,9 +15,9 @@ use crate::engine::shared::lock;
 use crate::proto::change_notify::{action, filter};
 use crate::proto::fscc::attributes;
 use crate::proto::ioctl::{
-    CopyChunkCopy, CopyChunkResponse, IOCTL_IS_FSCTL, IoctlRequest, IoctlResponse, PipeWaitRequest,
-    ValidateNegotiateInfoRequest, ValidateNegotiateInfoResponse, ctl_code, encode_empty_snapshot_array,
-    encode_resume_key,
+    CopyChunkCopy, CopyChunkResponse, DEFAULT_LINK_SPEED, IOCTL_IS_FSCTL, IoctlRequest, IoctlResponse,
+    NetworkInterfaceInfo, PipeWaitRequest, ValidateNegotiateInfoRequest, ValidateNegotiateInfoResponse, ctl_code,
+    encode_empty_snapshot_array, encode_resume_key,
 };
 use crate::proto::{FileId, NtStatus, Reader, Writer};
 use crate::vfs::local::{self, status_of};
@@ -174,20 +174,29 @@ fn transceive(
 
 /// MS-SMB2 2.2.32.5 NETWORK_INTERFACE_INFO: the address this connection reached the server on
 /// (multichannel is not offered, so there is nothing else to spread over).
+/// The server's addresses a client may open more channels to (MS-SMB2 3.3.5.15.11): those of
+/// the host's interfaces the server last read, loopback ones only to a client that came over
+/// loopback; the address this connection reached always among them.
 fn network_interfaces(conn: &Connection) -> Vec<u8> {
-    let mut out = Writer::new();
-    let address = conn.info.local;
-    // Next (0: last), IfIndex, Capability (none), Reserved, LinkSpeed (bits per second).
-    out.u32(0).u32(1).u32(0).u32(0).u64(1_000_000_000);
-    // SOCKADDR_STORAGE, 128 bytes: family, port 0, then the address.
-    match address.ip() {
-        std::net::IpAddr::V4(ip) => {
-            out.u16(0x0002).u16(0).bytes(&ip.octets()).zeros(120);
-        }
-        std::net::IpAddr::V6(ip) => {
-            out.u16(0x0017).u16(0).u32(0).bytes(&ip.octets()).u32(0).zeros(100);
-        }
+    let local = conn.info.local.ip();
+    let known = conn.shared.network_interfaces();
+    let mut interfaces: Vec<NetworkInterfaceInfo> =
+        known.iter().filter(|i| i.address.is_loopback() == local.is_loopback()).cloned().collect();
+    if !interfaces.iter().any(|i| i.address == local) {
+        // An address the list does not have (not read yet, or added since): reported as the
+        // interface of the first address of its family, or on its own.
+        let like = known
+            .iter()
+            .find(|i| i.address.is_ipv4() == local.is_ipv4() && i.address.is_loopback() == local.is_loopback());
+        interfaces.push(NetworkInterfaceInfo {
+            if_index: like.map_or(1, |i| i.if_index),
+            rss_capable: like.is_some_and(|i| i.rss_capable),
+            link_speed: like.map_or(DEFAULT_LINK_SPEED, |i| i.link_speed),
+            address: local,
+        });
     }
+    let mut out = Writer::new();
+    NetworkInterfaceInfo::encode_all(&interfaces, &mut out);
     out.into_vec()
 }
 
@@ -248,8 +257,8 @@ fn copychunk(
     }
     let OpenKind::File(source_file) = &source.kind else { return Err(NtStatus::OBJECT_NAME_NOT_FOUND.into()) };
     let source_key = source.key.ok_or(NtStatus::INVALID_HANDLE)?;
-    let source_owner = conn.open_ref(source_volatile);
-    let target_owner = conn.open_ref(req.file_id.expect("file").volatile);
+    let source_owner = conn.open_ref(req.session_id(), source_volatile);
+    let target_owner = conn.open_ref(req.session_id(), req.file_id.expect("file").volatile);
     let mut written = CopyChunkResponse::default();
     let mut buffer = Vec::new();
     for chunk in &copy.chunks {
@@ -319,7 +328,7 @@ fn zero_data(
     if start > end || end > i64::MAX as u64 {
         return Err(NtStatus::INVALID_PARAMETER);
     }
-    let owner = conn.open_ref(req.file_id.ok_or(NtStatus::INVALID_HANDLE)?.volatile);
+    let owner = conn.open_ref(req.session_id(), req.file_id.ok_or(NtStatus::INVALID_HANDLE)?.volatile);
     let shared = conn.shared.clone();
     let open = open_of(conn, req)?;
     if open.granted_access & access::FILE_WRITE_DATA == 0 {

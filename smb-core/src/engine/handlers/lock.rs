@@ -14,7 +14,7 @@ use crate::proto::{NtStatus, Writer};
 pub(crate) fn handle(conn: &mut Connection, req: &Request<'_>, out: &mut Writer) -> Result<Outcome, Error> {
     let request = LockRequest::decode(req.message)?;
     let volatile = req.file_id.map_or(0, |f| f.volatile);
-    let owner = conn.open_ref(volatile);
+    let owner = conn.open_ref(req.session_id(), volatile);
     let open = open_of(conn, req)?;
     match open.kind {
         OpenKind::File(_) => {}
@@ -126,7 +126,7 @@ pub(crate) fn retry(conn: &mut Connection, async_id: AsyncId) -> Option<crate::e
     let (volatile, session_id) = (*volatile, pending.session_id);
     let request = LockRequest::decode(request).ok()?;
     let key = conn.sessions.get(&session_id)?.opens.get(&volatile)?.key?;
-    let owner = conn.open_ref(volatile);
+    let owner = conn.open_ref(session_id, volatile);
     match apply(conn, key, owner, &request.locks) {
         Ok(_) => {
             lock(&conn.shared.files).remove_waiter(&key, Waiter { connection: conn.info.id, async_id });

@@ -116,6 +116,10 @@ pub(crate) fn handle(conn: &mut Connection, req: &Request<'_>, out: &mut Writer)
     {
         server_capabilities |= capabilities::PERSISTENT_HANDLES;
     }
+    // Multichannel: other connections of the client may bind its sessions (MS-SMB2 3.3.5.4).
+    if dialect.is_smb3() && request.capabilities & capabilities::MULTI_CHANNEL != 0 && settings.multichannel {
+        server_capabilities |= capabilities::MULTI_CHANNEL;
+    }
     let server_security_mode =
         security_mode::SIGNING_ENABLED | if settings.signing_required { security_mode::SIGNING_REQUIRED } else { 0 };
     let max_io = if dialect == Dialect::SMB2_0_2 { 65536 } else { settings.max_io };

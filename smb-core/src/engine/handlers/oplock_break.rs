@@ -17,7 +17,7 @@ pub(crate) fn handle(conn: &mut Connection, req: &Request<'_>, out: &mut Writer)
             let session = conn.sessions.get(&req.session_id()).ok_or(NtStatus::USER_SESSION_DELETED)?;
             let open = session.opens.get(&file_id.volatile).filter(|o| o.file_id == file_id);
             let key = open.and_then(|o| o.key).ok_or(NtStatus::FILE_CLOSED)?;
-            let owner = conn.open_ref(file_id.volatile);
+            let owner = conn.open_ref(req.session_id(), file_id.volatile);
             let level = {
                 let mut files = lock(&conn.shared.files);
                 let shared = files.open_mut(&key, owner).ok_or(NtStatus::FILE_CLOSED)?;

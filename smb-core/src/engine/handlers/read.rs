@@ -15,7 +15,7 @@ use crate::vfs::local::status_of;
 pub(crate) fn handle(conn: &mut Connection, req: &Request<'_>, out: &mut Writer) -> Result<Outcome, Error> {
     let request = ReadRequest::decode(req.message)?;
     check_charge(conn, req, request.length as usize)?;
-    let owner = conn.open_ref(req.file_id.map_or(0, |f| f.volatile));
+    let owner = conn.open_ref(req.session_id(), req.file_id.map_or(0, |f| f.volatile));
     let files = conn.shared.clone();
     let open = open_of(conn, req)?;
     if open.granted_access & (access::FILE_READ_DATA | access::FILE_EXECUTE) == 0 {

@@ -1,6 +1,8 @@
 //! SESSION_SETUP (MS-SMB2 3.3.5.5): authentication legs, account lockout, key derivation and
 //! the session's signing and encryption requirements.
 
+use std::sync::Arc;
+
 use rand::rngs::StdRng;
 use rand::{RngCore, SeedableRng};
 
@@ -8,6 +10,7 @@ use crate::auth::kerberos::acceptor::Policy;
 use crate::auth::kerberos::pac::{SidAndAttributes, group_attributes};
 use crate::auth::{self, Step};
 use crate::crypto::{Encryptor, SessionKeys, Signer};
+use crate::engine::channels::{Bind, Channel};
 use crate::engine::config::same_name;
 use crate::engine::connection::Connection;
 use crate::engine::dispatch::{Done, Error, Outcome, Preauth, Request};
@@ -15,15 +18,14 @@ use crate::engine::events::Event;
 use crate::engine::ids::SessionId;
 use crate::engine::session::{Identity, Session, SessionCrypto, SessionState};
 use crate::engine::shared::{Control, Counter, Refusal, Runtime, Users, lock};
-use crate::proto::negotiate::{Dialect, security_mode};
+use crate::proto::negotiate::{Dialect, SigningAlgorithm, capabilities, security_mode};
 use crate::proto::session_setup::{SESSION_BINDING, SessionSetupRequest, SessionSetupResponse, session_flags};
 use crate::proto::{NtStatus, Writer};
 
 pub(crate) fn handle(conn: &mut Connection, req: &Request<'_>, out: &mut Writer) -> Result<Outcome, Error> {
     let request = SessionSetupRequest::decode(req.message)?;
-    if request.flags & SESSION_BINDING != 0 {
-        // Multichannel is not offered, so there is no session to bind to.
-        return Err(NtStatus::REQUEST_NOT_ACCEPTED.into());
+    if request.flags & SESSION_BINDING != 0 && req.session_id() != SessionId(0) {
+        return bind(conn, req, &request, out);
     }
     let negotiated = conn.negotiated.as_ref().ok_or(NtStatus::INVALID_PARAMETER)?;
     let dialect = negotiated.dialect;
@@ -38,7 +40,7 @@ pub(crate) fn handle(conn: &mut Connection, req: &Request<'_>, out: &mut Writer)
             return Err(NtStatus::INSUFFICIENT_RESOURCES.into());
         }
         let id = conn.shared.next_session_id();
-        conn.sessions.insert(id, Session::new(id, negotiated.preauth.clone(), conn.now.instant));
+        conn.sessions.insert(id, Session::new(id, negotiated.preauth.clone(), conn.info.id, conn.now.instant));
         id
     } else {
         let session = conn.sessions.get_mut(&req.session_id()).ok_or(NtStatus::USER_SESSION_DELETED)?;
@@ -61,14 +63,8 @@ pub(crate) fn handle(conn: &mut Connection, req: &Request<'_>, out: &mut Writer)
     };
     let runtime = conn.shared.runtime();
     let settings = &runtime.config.server;
-    let identity = auth::ServerIdentity {
-        computer: settings.computer_name.to_uppercase(),
-        domain: settings.workgroup.to_uppercase(),
-        dns_computer: settings.dns_name.clone(),
-        dns_domain: settings.dns_name.split_once('.').map_or("", |(_, d)| d).to_owned(),
-    };
-    let (now, server_challenge, seed) = (conn.now, conn.random(), conn.random::<[u8; 32]>());
-    let shared = conn.shared.clone();
+    let context = AuthContext::of(conn);
+    let now = context.now;
     let session = conn.sessions.get_mut(&session_id).expect("created or found above");
     if let Some(preauth) = session.preauth_mut() {
         preauth.update(req.message);
@@ -77,28 +73,7 @@ pub(crate) fn handle(conn: &mut Connection, req: &Request<'_>, out: &mut Writer)
         SessionState::InProgress { acceptor, .. } | SessionState::Reauthenticating { acceptor, .. } => acceptor,
         SessionState::Valid { .. } => unreachable!("valid sessions were switched to re-authentication"),
     };
-    let step = if request.security_buffer.is_empty() {
-        Step::Continue(runtime.negotiate_hint())
-    } else {
-        let mut rng = StdRng::from_seed(seed);
-        let mut random = |buffer: &mut [u8]| rng.fill_bytes(buffer);
-        let tgts = shared.service_tickets();
-        let mut inputs = auth::Inputs {
-            identity: &identity,
-            users: &Users(&runtime),
-            now,
-            server_challenge,
-            ntlm: runtime.ntlm_allowed(),
-            kerberos: runtime.kerberos_enabled().then(|| auth::KerberosInputs {
-                keytab: &runtime.keytab,
-                tgts: &tgts,
-                policy: Policy { skew: runtime.config.kerberos.max_skew },
-                replay: &shared.replay,
-            }),
-            random: &mut random,
-        };
-        acceptor.step(&request.security_buffer, &mut inputs)
-    };
+    let step = context.step(acceptor, &request.security_buffer);
     match step {
         Step::Continue(token) => {
             SessionSetupResponse { session_flags: 0, security_buffer: token }.encode(out);
@@ -164,14 +139,10 @@ pub(crate) fn handle(conn: &mut Connection, req: &Request<'_>, out: &mut Writer)
                         ),
                         None => (None, None),
                     };
-                    let signing_algorithm = match dialect {
-                        Dialect::SMB3_1_1 => negotiated.signing_algorithm,
-                        d if d.is_smb3() => crate::proto::negotiate::SigningAlgorithm::AES_CMAC,
-                        _ => crate::proto::negotiate::SigningAlgorithm::HMAC_SHA256,
-                    };
+                    let signing_algorithm = signing_algorithm(dialect, negotiated.signing_algorithm);
                     (
                         Box::new(SessionCrypto {
-                            signer,
+                            signer: std::sync::Arc::new(signer),
                             signing_algorithm,
                             decryptor,
                             encryptor,
@@ -220,6 +191,189 @@ pub(crate) fn handle(conn: &mut Connection, req: &Request<'_>, out: &mut Writer)
             }
             Ok(Outcome::Done(Done { session_id: Some(session_id), ..Done::default() }))
         }
+    }
+}
+
+/// A session of another connection joins this one as a channel (MS-SMB2 3.3.5.5 step 4 and
+/// 3.3.5.5.3): the checks Windows makes, in its order, then an authentication of its own by
+/// the session's user, whose key makes the channel's signing key.
+fn bind(
+    conn: &mut Connection,
+    req: &Request<'_>,
+    request: &SessionSetupRequest,
+    out: &mut Writer,
+) -> Result<Outcome, Error> {
+    let session_id = req.session_id();
+    let negotiated = conn.negotiated.as_ref().ok_or(NtStatus::INVALID_PARAMETER)?;
+    let dialect = negotiated.dialect;
+    let algorithm = signing_algorithm(dialect, negotiated.signing_algorithm);
+    if !conn.binds.contains_key(&session_id) {
+        let slot = lock(&conn.shared.sessions).get(session_id);
+        let Some(slot) = slot else { return Err(NtStatus::USER_SESSION_DELETED.into()) };
+        // A session still signing in cannot take channels.
+        let facts = slot.facts().ok_or(NtStatus::REQUEST_NOT_ACCEPTED)?;
+        let gmac = SigningAlgorithm::AES_GMAC;
+        let status = if facts.signing_algorithm == gmac && algorithm != gmac {
+            Some(NtStatus::REQUEST_OUT_OF_SEQUENCE)
+        } else if algorithm == gmac && facts.signing_algorithm != gmac {
+            Some(NtStatus::NOT_SUPPORTED)
+        } else if !dialect.is_smb3() || negotiated.server_capabilities & capabilities::MULTI_CHANNEL == 0 {
+            Some(NtStatus::REQUEST_NOT_ACCEPTED)
+        } else if facts.dialect != dialect || facts.cipher != negotiated.cipher || !req.header.is_signed() {
+            // One session has one dialect and one cipher key on all its channels.
+            Some(NtStatus::INVALID_PARAMETER)
+        } else if conn.channels.contains_key(&session_id) {
+            Some(NtStatus::REQUEST_NOT_ACCEPTED)
+        } else {
+            None
+        };
+        if let Some(status) = status {
+            tracing::info!(connection = %conn.info.id, session = session_id.0, ?status, "session binding refused");
+            return Err(status.into());
+        }
+        let preauth = negotiated.preauth.clone();
+        conn.binds.insert(session_id, Bind { slot, facts, acceptor: auth::Acceptor::default(), preauth });
+    }
+    // Signed with the session's key (MS-SMB2 3.3.5.2.4), every leg.
+    let bind = conn.binds.get(&session_id).expect("present");
+    if !verifies(&bind.facts.signer, req) {
+        conn.binds.remove(&session_id);
+        tracing::info!(connection = %conn.info.id, session = session_id.0, "session binding with a bad signature");
+        return Err(NtStatus::ACCESS_DENIED.into());
+    }
+    let context = AuthContext::of(conn);
+    let bind = conn.binds.get_mut(&session_id).expect("present");
+    bind.preauth.update(req.message);
+    match context.step(&mut bind.acceptor, &request.security_buffer) {
+        Step::Continue(token) => {
+            SessionSetupResponse { session_flags: 0, security_buffer: token }.encode(out);
+            Ok(Outcome::Done(Done {
+                status: NtStatus::MORE_PROCESSING_REQUIRED,
+                session_id: Some(session_id),
+                ..Done::default()
+            }))
+        }
+        Step::Failed(failure) => {
+            conn.binds.remove(&session_id);
+            let user = failure.user().map(str::to_owned);
+            // The session goes on over its other channels.
+            refuse_bind(conn, user, failure.reason(), failure.status())
+        }
+        Step::Done(authenticated) => {
+            let bind = conn.binds.remove(&session_id).expect("present");
+            let identity = match identity_of(&context.runtime, &authenticated.client) {
+                Ok(identity) => identity,
+                Err((user, reason)) => return refuse_bind(conn, Some(user), reason, NtStatus::LOGON_FAILURE),
+            };
+            if !same_name(&identity.user, &bind.facts.user) {
+                // Windows' answer when another user binds (smbtorture bind_different_user).
+                let reason = format!("binding a session of {} as another user", bind.facts.user);
+                return refuse_bind(conn, Some(identity.user), reason, NtStatus::ACCESS_DENIED);
+            }
+            let cipher = conn.negotiated.as_ref().and_then(|n| n.cipher);
+            let keys = SessionKeys::derive(dialect, authenticated.session_key.as_ref(), &bind.preauth.0, cipher);
+            let signer = Signer::new(dialect, algorithm, &keys.signing).ok_or(NtStatus::INTERNAL_ERROR)?;
+            if !bind.slot.bind(conn.info.id) {
+                conn.shared.refuse_client(Refusal::Sessions, conn.info.client.ip(), conn.last_activity);
+                return Err(NtStatus::INSUFFICIENT_RESOURCES.into());
+            }
+            conn.channels.insert(session_id, Channel { slot: bind.slot, signer: Some(Arc::new(signer)) });
+            SessionSetupResponse { session_flags: 0, security_buffer: authenticated.response_token.clone() }
+                .encode(out);
+            tracing::info!(connection = %conn.info.id, client = %conn.info.client, session = session_id.0, user = %identity.user, "a new channel of the session");
+            conn.shared.emit(Event::ChannelBound {
+                connection: conn.info.id.0,
+                client: conn.info.client,
+                user: identity.user,
+                session_id: session_id.0,
+            });
+            Ok(Outcome::Done(Done { session_id: Some(session_id), ..Done::default() }))
+        }
+    }
+}
+
+/// The signing algorithm a dialect uses (3.1.1 negotiates one; 3.0 and 3.0.2 AES-CMAC; 2.x
+/// HMAC-SHA256).
+fn signing_algorithm(dialect: Dialect, negotiated: SigningAlgorithm) -> SigningAlgorithm {
+    match dialect {
+        Dialect::SMB3_1_1 => negotiated,
+        d if d.is_smb3() => SigningAlgorithm::AES_CMAC,
+        _ => SigningAlgorithm::HMAC_SHA256,
+    }
+}
+
+/// Whether a request's signature is `signer`'s (MS-SMB2 3.3.5.2.4).
+fn verifies(signer: &Signer, req: &Request<'_>) -> bool {
+    let mut message = req.message.to_vec();
+    message[crate::proto::header::SIGNATURE_OFFSET..crate::proto::header::HEADER_SIZE].fill(0);
+    signer.sign(&message, req.header.message_id, false, false) == req.header.signature
+}
+
+/// A failed binding: told and counted like a failed logon; the session is untouched.
+fn refuse_bind(
+    conn: &mut Connection,
+    user: Option<String>,
+    reason: String,
+    status: NtStatus,
+) -> Result<Outcome, Error> {
+    tracing::info!(connection = %conn.info.id, client = %conn.info.client, user = user.as_deref().unwrap_or("-"), %reason, ?status, "session binding failed");
+    conn.shared.count(Counter::LogonFailures, 1);
+    conn.shared.emit(Event::LogonFailed { connection: conn.info.id.0, client: conn.info.client, user, reason, status });
+    Err(status.into())
+}
+
+/// What one authentication leg needs from the connection, taken before the acceptor (kept in a
+/// session or a binding of the connection) is borrowed.
+struct AuthContext {
+    runtime: Arc<Runtime>,
+    shared: Arc<crate::engine::shared::Shared>,
+    now: crate::engine::clock::Now,
+    server_challenge: [u8; 8],
+    seed: [u8; 32],
+}
+
+impl AuthContext {
+    fn of(conn: &mut Connection) -> AuthContext {
+        AuthContext {
+            runtime: conn.shared.runtime(),
+            shared: conn.shared.clone(),
+            now: conn.now,
+            server_challenge: conn.random(),
+            seed: conn.random(),
+        }
+    }
+
+    /// One leg: NTLM or Kerberos through SPNEGO, or the mechanism list for an empty token.
+    fn step(&self, acceptor: &mut auth::Acceptor, security_buffer: &[u8]) -> Step {
+        let runtime = &self.runtime;
+        if security_buffer.is_empty() {
+            return Step::Continue(runtime.negotiate_hint());
+        }
+        let settings = &runtime.config.server;
+        let identity = auth::ServerIdentity {
+            computer: settings.computer_name.to_uppercase(),
+            domain: settings.workgroup.to_uppercase(),
+            dns_computer: settings.dns_name.clone(),
+            dns_domain: settings.dns_name.split_once('.').map_or("", |(_, d)| d).to_owned(),
+        };
+        let mut rng = StdRng::from_seed(self.seed);
+        let mut random = |buffer: &mut [u8]| rng.fill_bytes(buffer);
+        let tgts = self.shared.service_tickets();
+        let mut inputs = auth::Inputs {
+            identity: &identity,
+            users: &Users(runtime),
+            now: self.now,
+            server_challenge: self.server_challenge,
+            ntlm: runtime.ntlm_allowed(),
+            kerberos: runtime.kerberos_enabled().then(|| auth::KerberosInputs {
+                keytab: &runtime.keytab,
+                tgts: &tgts,
+                policy: Policy { skew: runtime.config.kerberos.max_skew },
+                replay: &self.shared.replay,
+            }),
+            random: &mut random,
+        };
+        acceptor.step(security_buffer, &mut inputs)
     }
 }
 
@@ -417,7 +571,7 @@ mod tests {
         let mut client = Client::new(engine());
         let (status, session_id) = client.sign_in("ÉMILE", "correct horse");
         assert_eq!(status, NtStatus::SUCCESS);
-        let identity = client.conn.sessions[&SessionId(session_id)].identity().expect("authenticated").clone();
+        let identity = client.conn.identity_of(SessionId(session_id)).expect("authenticated");
         assert_eq!(identity.user, "Émile");
     }
 
@@ -478,7 +632,7 @@ mod tests {
             let token = spnego::encode_init(&[OID_MS_KRB5, OID_KRB5, OID_NTLMSSP], ap_req);
             let request = SessionSetupRequest { security_mode: 1, security_buffer: token, ..Default::default() };
             let (status, session_id, _) = self.send(Command::SESSION_SETUP, 0, |out| request.encode(out));
-            let identity = self.conn.sessions.get(&SessionId(session_id)).and_then(|s| s.identity().cloned());
+            let identity = self.conn.identity_of(SessionId(session_id));
             (status, identity)
         }
     }

@@ -129,7 +129,7 @@ fn file_info(conn: &mut Connection, req: &Request<'_>, request: &SetInfoRequest)
             }
             crate::engine::handlers::written(open);
             if let Some(key) = open.key {
-                let owner = conn.open_ref(req.file_id.map_or(0, |f| f.volatile));
+                let owner = conn.open_ref(req.session_id(), req.file_id.map_or(0, |f| f.volatile));
                 crate::engine::handlers::break_readers(&conn.shared, &key, owner, conn.now);
             }
             notify(conn, req, &share.config.name, filter::SIZE | filter::LAST_WRITE);

@@ -20,7 +20,7 @@ const MAX_FILE_SIZE: u64 = 0x0000_0FFF_FFFF_0000;
 pub(crate) fn handle(conn: &mut Connection, req: &Request<'_>, out: &mut Writer) -> Result<Outcome, Error> {
     let request = WriteRequest::decode(req.message)?;
     check_charge(conn, req, request.data.len())?;
-    let owner = conn.open_ref(req.file_id.map_or(0, |f| f.volatile));
+    let owner = conn.open_ref(req.session_id(), req.file_id.map_or(0, |f| f.volatile));
     let shared = conn.shared.clone();
     let share = share_of(conn, req);
     // Only a named pipe's RPC server needs the whole identity (its groups decide which shares
