@@ -12,7 +12,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use futures::StreamExt;
-use smb::connection::EncryptionMode;
+use smb::connection::{EncryptionMode, MultiChannelConfig};
 use smb::transport::{QuicCertValidationOptions, QuicConfig, TransportConfig};
 use smb::{
     Client, ClientConfig, ConnectionConfig, CreateOptions, Dialect, DirAccessMask, Directory, FileAccessMask,
@@ -215,19 +215,26 @@ async fn the_smb_crate_lists_shares_through_srvsvc_with_ndr64() {
 
 /// A native SMB over QUIC client: it reaches the server by `name` (its SNI), trusting `ca` alone.
 fn quic_client(port: u16, ca: &Path) -> Client {
-    Client::new(ClientConfig {
-        dfs: false,
-        connection: ConnectionConfig {
-            port: Some(port),
-            timeout: Some(LIMIT),
-            transport: TransportConfig::Quic(QuicConfig {
-                local_address: None,
-                cert_validation: QuicCertValidationOptions::CustomRootCerts(vec![ca.to_string_lossy().into_owned()]),
-            }),
-            ..Default::default()
-        },
+    quic_client_with(port, ca, MultiChannelConfig::Disabled)
+}
+
+/// [`quic_client`], asking for multichannel or not.
+fn quic_client_with(port: u16, ca: &Path, multichannel: MultiChannelConfig) -> Client {
+    Client::new(ClientConfig { dfs: false, connection: quic_connection(port, ca, multichannel), ..Default::default() })
+}
+
+/// How a QUIC client's connections are made.
+fn quic_connection(port: u16, ca: &Path, multichannel: MultiChannelConfig) -> ConnectionConfig {
+    ConnectionConfig {
+        port: Some(port),
+        timeout: Some(LIMIT),
+        transport: TransportConfig::Quic(QuicConfig {
+            local_address: None,
+            cert_validation: QuicCertValidationOptions::CustomRootCerts(vec![ca.to_string_lossy().into_owned()]),
+        }),
+        multichannel,
         ..Default::default()
-    })
+    }
 }
 
 /// The name the QUIC tests connect by: it must resolve to the loopback listener.
@@ -241,10 +248,20 @@ const QUIC_NAME: &str = "localhost";
 /// SignVerify failure of that response. Such attempts, and only those, are retried on a fresh
 /// client, at most five times; any other failure returns at once.
 async fn quic_connect(port: u16, ca: &Path, share: Option<&str>) -> (Client, Result<UncPath, smb::Error>) {
+    quic_connect_with(port, ca, share, MultiChannelConfig::Disabled).await
+}
+
+/// [`quic_connect`], asking for multichannel or not.
+async fn quic_connect_with(
+    port: u16,
+    ca: &Path,
+    share: Option<&str>,
+    multichannel: MultiChannelConfig,
+) -> (Client, Result<UncPath, smb::Error>) {
     let mut attempts = 0;
     loop {
         attempts += 1;
-        let client = quic_client(port, ca);
+        let client = quic_client_with(port, ca, multichannel.clone());
         let unc = UncPath::new(QUIC_NAME).unwrap().with_share(share.unwrap_or("IPC$")).unwrap();
         let result = match share {
             Some(_) => tokio::time::timeout(LIMIT, client.share_connect(&unc, USER, PASSWORD.to_owned())).await,
@@ -338,4 +355,64 @@ async fn smb_encryption_is_skipped_inside_quic_unless_the_setting_forces_it() {
             tokio::time::sleep(Duration::from_millis(100)).await;
         }
     }
+}
+
+/// Multichannel over QUIC: a second QUIC connection of the client binds the session the first
+/// signed in (MS-SMB2 3.3.5.5, its own signing key); the file the session opened is written over
+/// one channel and read over the other; the console lists one session with two channels.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_second_quic_connection_binds_the_session_and_serves_its_open_file() {
+    use smb::resource::{ReadAtChannel, WriteAtChannel};
+    let server = SmbServer::start().await;
+    let share_dir = server.share(SHARE, Access::Full).await;
+    let (address, ca) = server.enable_quic(&[QUIC_NAME], false).await;
+    let (client, share) = quic_connect_with(address.port(), &ca, Some(SHARE), MultiChannelConfig::Always).await;
+    let share = share.expect("connecting over QUIC");
+    let path = share.clone().with_path("both-channels.bin");
+    let args = FileCreateArgs::make_create_new(FileAttributes::new(), CreateOptions::new());
+    let file = open_file(&client, &path, &args, "creating the file").await;
+
+    // A connection of its own (the client keeps one per server address, and the listener has one).
+    let config = quic_connection(address.port(), &ca, MultiChannelConfig::Always);
+    let client_guid = {
+        let primary = within("looking up the connection", client.get_connection(QUIC_NAME)).await;
+        primary.conn_info().expect("negotiated").client_guid
+    };
+    let second = smb::Connection::build(QUIC_NAME, address, client_guid, config).expect("a connection");
+    within("a second QUIC connection", second.connect()).await;
+    let session = within("looking up the session", client.get_session(&share)).await;
+    let identity = sspi::AuthIdentity {
+        username: sspi::Username::parse(USER).expect("a user name"),
+        password: sspi::Secret::from(PASSWORD.to_owned()),
+    };
+    let channel = within("binding the session to the second connection", second.bind_session(&session, identity)).await;
+
+    let first_half = vec![0x5A_u8; 64 * 1024];
+    let second_half = vec![0xA5_u8; 64 * 1024];
+    let written = within("writing over the first channel", file.write_at_channel(&first_half, 0, None)).await;
+    assert_eq!(written, first_half.len());
+    let written =
+        within("writing over the second channel", file.write_at_channel(&second_half, 64 * 1024, Some(channel))).await;
+    assert_eq!(written, second_half.len());
+    within("closing the file", file.close()).await;
+    // Opened again (the crate reads no further than the size it opened the file with), and
+    // read over the second channel.
+    let read_args = FileCreateArgs::make_open_existing(FileAccessMask::new().with_generic_read(true));
+    let file = open_file(&client, &path, &read_args, "opening the file again").await;
+    let mut back = vec![0_u8; 128 * 1024];
+    let read = within("reading over the second channel", file.read_at_channel(&mut back, 0, Some(channel))).await;
+    assert_eq!(read, back.len());
+    assert_eq!(&back[..64 * 1024], &first_half[..], "the first channel's bytes, read over the second");
+    assert_eq!(&back[64 * 1024..], &second_half[..]);
+    assert_eq!(std::fs::read(share_dir.join("both-channels.bin")).unwrap(), back, "on disk, as written");
+
+    let sessions = server.engine.sessions();
+    // (The crate signs in to IPC$ on a session of its own, to ask for the interfaces.)
+    let ours: Vec<_> = sessions.iter().filter(|s| s.shares.iter().any(|share| share == SHARE)).collect();
+    assert_eq!(ours.len(), 1, "one session, listed once: {sessions:?}");
+    assert_eq!(ours[0].channels, 2, "running over two QUIC connections: {sessions:?}");
+    assert_eq!(ours[0].transport, smb_core::Transport::Quic);
+
+    within("closing the file", file.close()).await;
+    within("closing the client", client.close()).await;
 }

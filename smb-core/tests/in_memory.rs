@@ -226,6 +226,10 @@ impl Client {
             let output = match control {
                 Control::Wake { async_id } => self.connection.wake(async_id, self.clock.get()),
                 Control::Break(notification) => self.connection.send_break(notification),
+                Control::Publish => {
+                    self.connection.publish();
+                    Output::default()
+                }
                 other => panic!("unexpected {other:?}"),
             };
             responses.extend(self.responses_of(output));

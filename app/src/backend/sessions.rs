@@ -17,6 +17,7 @@ fn session_row(s: SessionStatus) -> SessionRow {
         encryption: s.encryption,
         shares: s.shares,
         opens: s.opens as u64,
+        channels: s.channels as u64,
         connected_seconds: s.connected_seconds,
         idle_seconds: s.idle_seconds,
     }

@@ -20,6 +20,8 @@ pub struct SessionRow {
     pub encryption: Option<String>,
     pub shares: Vec<String>,
     pub opens: u64,
+    /// Connections the session runs over (multichannel): 1 for most.
+    pub channels: u64,
     pub connected_seconds: u64,
     pub idle_seconds: u64,
 }

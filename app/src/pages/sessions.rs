@@ -177,6 +177,11 @@ fn session_row(
                 <span class=if row.transport == "QUIC" { "badge good" } else { "badge" }>
                     {row.transport.clone()}
                 </span>
+                {(row.channels > 1).then(|| view! {
+                    <span class="badge" title="Multichannel: the session runs over several connections">
+                        {format!("{} channels", row.channels)}
+                    </span>
+                })}
             </td>
             <td>{row.dialect.clone()}</td>
             <td>{protection(row.signing.clone(), "Off")}</td>

@@ -103,6 +103,11 @@ impl SessionSlot {
         if state.ended { None } else { state.facts.clone() }
     }
 
+    /// How many connections it is bound to.
+    pub(crate) fn channel_count(&self) -> usize {
+        lock(&self.inner).channels.len()
+    }
+
     /// Adds a channel; false when the session has [`MAX_CHANNELS`] already or has ended.
     pub(crate) fn bind(&self, connection: ConnectionId) -> bool {
         let mut state = lock(&self.inner);

@@ -1272,17 +1272,19 @@ impl Connection {
     }
 
     fn publish_sessions(&self) {
-        let files = lock(&self.shared.files);
         let sessions: Vec<SessionStatus> = self
             .sessions
             .values()
+            // A session bound to several connections is listed by the one its opens belong to.
+            .filter(|session| session.home == self.info.id)
             .filter_map(|session| {
                 let identity = session.identity()?;
                 let crypto = session.crypto()?;
                 let negotiated = self.negotiated.as_ref()?;
                 let opens = session.opens.len();
-                let _ = &files;
+                let channels = self.channels.get(&session.id).map_or(1, |c| c.slot.channel_count());
                 Some(SessionStatus {
+                    channels,
                     connection: self.info.id.0,
                     session_id: session.id.0,
                     user: identity.user.clone(),
@@ -1299,7 +1301,7 @@ impl Connection {
                 })
             })
             .collect();
-        drop(files);
+
         if let Some(entry) = lock(&self.shared.connections).get_mut(&self.info.id) {
             entry.sessions = sessions;
         }
@@ -1352,6 +1354,7 @@ impl Connection {
         if let Some(channel) = self.channels.remove(&id) {
             channel.slot.put(session, |_| None);
         }
+        self.shared.control(next, crate::engine::shared::Control::Publish);
     }
 
     /// Who a session of this connection is signed in as.

@@ -127,6 +127,9 @@ pub struct SessionStatus {
     pub encryption: Option<String>,
     pub shares: Vec<String>,
     pub opens: usize,
+    /// The connections the session is bound to (multichannel); listed once, under the one
+    /// its opens belong to.
+    pub channels: usize,
     pub connected_seconds: u64,
     pub idle_seconds: u64,
 }

@@ -151,6 +151,9 @@ pub enum Control {
     CloseFile { volatile: u64 },
     /// Send a lease or oplock break notification for one of its opens.
     Break(crate::engine::leases::Break),
+    /// Its sessions changed elsewhere (another channel of one was lost and left it the
+    /// session's opens): list them again.
+    Publish,
     /// Drop the connection (engine stopping, or the client's address was blocked).
     Disconnect,
 }

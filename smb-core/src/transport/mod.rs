@@ -202,6 +202,10 @@ pub(crate) async fn drive<R, W>(
                     tokio::task::block_in_place(|| connection.close_file(volatile, Now::read()))
                 }
                 Control::Break(notification) => tokio::task::block_in_place(|| connection.send_break(notification)),
+                Control::Publish => {
+                    tokio::task::block_in_place(|| connection.publish());
+                    Output::default()
+                }
                 Control::Disconnect => break,
             },
             () = timer => {
