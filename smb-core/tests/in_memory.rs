@@ -875,17 +875,13 @@ impl OpenJournal for MemoryJournal {
 impl Client {
     /// Byte-range lock (exclusive, fail immediately) of `length` bytes at `offset`: the status.
     fn lock(&mut self, file_id: FileId, offset: u64, length: u64) -> NtStatus {
+        self.lock_with(file_id, offset, length, lock_flags::EXCLUSIVE_LOCK | lock_flags::FAIL_IMMEDIATELY, 0)
+    }
+
+    /// A LOCK of one element with `flags`, naming `lock_sequence` (MS-SMB2 2.2.26).
+    fn lock_with(&mut self, file_id: FileId, offset: u64, length: u64, flags: u32, lock_sequence: u32) -> NtStatus {
         let (mut out, _) = self.request(Command::LOCK, 1);
-        LockRequest {
-            lock_sequence: 0,
-            file_id,
-            locks: vec![LockElement {
-                offset,
-                length,
-                flags: lock_flags::EXCLUSIVE_LOCK | lock_flags::FAIL_IMMEDIATELY,
-            }],
-        }
-        .encode(&mut out);
+        LockRequest { lock_sequence, file_id, locks: vec![LockElement { offset, length, flags }] }.encode(&mut out);
         self.call(out.into_vec()).header.status
     }
 }
@@ -1165,4 +1161,21 @@ fn a_logoff_on_one_channel_ends_the_session_on_every_channel() {
     // Its open closed with it: an exclusive open of the file succeeds.
     let mut other = Client::ready(&server, "docs");
     other.create("gone.txt");
+}
+
+#[test]
+fn a_replayed_lock_with_its_lock_sequence_is_answered_as_done_and_taken_once() {
+    let server = Server::new();
+    let mut client = Client::ready(&server, "docs");
+    let file = client.create("sequenced.txt");
+    let exclusive = lock_flags::EXCLUSIVE_LOCK | lock_flags::FAIL_IMMEDIATELY;
+    // LockSequenceIndex 1, number 1: taken; the same again is a replay, answered as done.
+    assert_eq!(client.lock_with(file, 0, 10, exclusive, 0x11), NtStatus::SUCCESS);
+    assert_eq!(client.lock_with(file, 0, 10, exclusive, 0x11), NtStatus::SUCCESS);
+    // Taken once: one unlock frees it, a second finds nothing.
+    assert_eq!(client.lock_with(file, 0, 10, lock_flags::UNLOCK, 0x12), NtStatus::SUCCESS);
+    assert_eq!(client.lock_with(file, 0, 10, lock_flags::UNLOCK, 0x13), NtStatus::RANGE_NOT_LOCKED);
+    // Index 0 names no entry: no replay detection.
+    assert_eq!(client.lock_with(file, 0, 10, exclusive, 0x01), NtStatus::SUCCESS);
+    assert_eq!(client.lock_with(file, 0, 10, exclusive, 0x01), NtStatus::LOCK_NOT_GRANTED);
 }

@@ -272,6 +272,7 @@ impl Shared {
             durable: Some(terms),
             replayable: false,
             channel_sequence: 0,
+            lock_sequences: [crate::engine::session::NO_LOCK_SEQUENCE; 64],
         };
         self.opened();
         lock(&self.durable).attach(

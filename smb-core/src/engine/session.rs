@@ -210,7 +210,13 @@ pub(crate) struct Open {
     pub replayable: bool,
     /// The newest ChannelSequence of a request on it (MS-SMB2 3.3.1.10, Open.ChannelSequence).
     pub channel_sequence: u16,
+    /// Open.LockSequenceArray (MS-SMB2 3.3.1.10): per LockSequenceIndex 1-64, the
+    /// LockSequenceNumber of the last LOCK that succeeded with it, [`NO_LOCK_SEQUENCE`] if none.
+    pub lock_sequences: [u8; 64],
 }
+
+/// An entry of [`Open::lock_sequences`] that holds no sequence number (they have 4 bits).
+pub(crate) const NO_LOCK_SEQUENCE: u8 = 0xFF;
 
 /// Windows' last-write-time rules for one open (MS-FSA 2.1.5.14.2, and NTFS's delayed update
 /// that smbtorture's timestamps tests pin down): the first write sets it, later writes through

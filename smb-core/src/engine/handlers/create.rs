@@ -392,6 +392,7 @@ fn open_or_create(conn: &mut Connection, req: &Request<'_>, out: &mut Writer) ->
         durable,
         replayable,
         channel_sequence: req.header.channel_sequence(),
+        lock_sequences: [crate::engine::session::NO_LOCK_SEQUENCE; 64],
     };
     // A persistent open is in the journal before its client hears of it; one that cannot be
     // written there is not granted.
@@ -634,6 +635,7 @@ fn open_pipe(
         durable: None,
         replayable: false,
         channel_sequence: req.header.channel_sequence(),
+        lock_sequences: [crate::engine::session::NO_LOCK_SEQUENCE; 64],
     };
     conn.sessions.get_mut(&req.session_id()).expect("checked").opens.insert(volatile, open);
     conn.shared.opened();

@@ -6,7 +6,7 @@ use crate::engine::dispatch::{Error, Outcome, Request};
 use crate::engine::files::{ByteLock, FileKey, OpenRef};
 use crate::engine::handlers::open_of;
 use crate::engine::ids::{AsyncId, Waiter};
-use crate::engine::session::OpenKind;
+use crate::engine::session::{NO_LOCK_SEQUENCE, OpenKind};
 use crate::engine::shared::{Control, lock};
 use crate::proto::lock::{LockElement, LockRequest, LockResponse, lock_flags};
 use crate::proto::{NtStatus, Writer};
@@ -22,9 +22,26 @@ pub(crate) fn handle(conn: &mut Connection, req: &Request<'_>, out: &mut Writer)
         OpenKind::Pipe(_) => return Err(NtStatus::NOT_SUPPORTED.into()),
     }
     let key = open.key.ok_or(NtStatus::INVALID_HANDLE)?;
+    let sequence = lock_sequence(conn, req, &request);
+    if let Some((index, number)) = sequence {
+        let open = conn.sessions.get_mut(&req.session_id()).and_then(|s| s.opens.get_mut(&volatile));
+        let open = open.ok_or(NtStatus::FILE_CLOSED)?;
+        if open.lock_sequences[index] == number {
+            // A replay of a LOCK already done (a failover client's, or on another channel):
+            // answered as done, not done twice (MS-SMB2 3.3.5.14).
+            LockResponse::default().encode(out);
+            return Outcome::ok();
+        }
+        open.lock_sequences[index] = NO_LOCK_SEQUENCE;
+    }
     let blocking = request.locks.len() == 1 && request.locks[0].flags & lock_flags::FAIL_IMMEDIATELY == 0;
     match apply(conn, key, owner, &request.locks) {
         Ok(waiters) => {
+            if let Some((index, number)) = sequence
+                && let Some(open) = conn.sessions.get_mut(&req.session_id()).and_then(|s| s.opens.get_mut(&volatile))
+            {
+                open.lock_sequences[index] = number;
+            }
             wake(conn, waiters);
             crate::engine::persistent::journal_change(conn, req.session_id(), volatile);
             if request.locks[0].flags & lock_flags::UNLOCK == 0 {
@@ -42,6 +59,26 @@ pub(crate) fn handle(conn: &mut Connection, req: &Request<'_>, out: &mut Writer)
             Err(status.into())
         }
     }
+}
+
+/// The entry of Open.LockSequenceArray a LOCK names, and its sequence number (MS-SMB2
+/// 3.3.5.14): kept for durable opens (2.1 and later) and on connections that may be one of
+/// several channels (SMB 3 with multichannel); LockSequenceIndex 0 or above 64 names none.
+fn lock_sequence(conn: &Connection, req: &Request<'_>, request: &LockRequest) -> Option<(usize, u8)> {
+    let negotiated = conn.negotiated.as_ref()?;
+    let durable = conn
+        .sessions
+        .get(&req.session_id())
+        .and_then(|s| s.opens.get(&req.file_id?.volatile))
+        .is_some_and(|open| open.durable.is_some());
+    let multichannel = negotiated.dialect.is_smb3()
+        && negotiated.server_capabilities & crate::proto::negotiate::capabilities::MULTI_CHANNEL != 0;
+    if !(durable && negotiated.dialect != crate::proto::negotiate::Dialect::SMB2_0_2 || multichannel) {
+        return None;
+    }
+    let index = (request.lock_sequence >> 4) as usize;
+    let number = (request.lock_sequence & 0xF) as u8;
+    (1..=64).contains(&index).then(|| (index - 1, number))
 }
 
 /// A lock element's range must end within 64 bits (MS-FSA 2.1.5.7).
