@@ -833,11 +833,7 @@ impl Connection {
                             // The signature covers the request with its signature field zeroed:
                             // zeroed in place for the check and put back (MS-SMB2 3.3.5.2.4).
                             // Each channel has its own key.
-                            let signer = self
-                                .channels
-                                .get(&session_id)
-                                .and_then(|c| c.signer.as_deref())
-                                .unwrap_or(&crypto.signer);
+                            let signer = self.signer_for(session_id).unwrap_or(&crypto.signer);
                             let field = header::SIGNATURE_OFFSET..HEADER_SIZE;
                             element[field.clone()].fill(0);
                             let expected =
@@ -1301,15 +1297,14 @@ impl Connection {
                 })
             })
             .collect();
-
         if let Some(entry) = lock(&self.shared.connections).get_mut(&self.info.id) {
             entry.sessions = sessions;
         }
     }
 
     /// Closes everything this connection holds (the transport is gone), except the durable
-    /// opens, which wait for their client (MS-SMB2 3.3.7.1).
-    /// A session bound to other connections too goes on there (MS-SMB2 3.3.7.1).
+    /// opens, which wait for their client, and the sessions bound to other connections too,
+    /// which go on there (MS-SMB2 3.3.7.1).
     pub fn shutdown(&mut self, now: Now) {
         self.enter();
         self.now = now;
@@ -1366,10 +1361,14 @@ impl Connection {
         identity
     }
 
+    /// The connection a session's opens belong to (Session.Connection): its home channel.
+    pub(crate) fn home_of(&self, session_id: SessionId) -> ConnectionId {
+        self.sessions.get(&session_id).map_or(self.info.id, |s| s.home)
+    }
+
     /// The owner of a session's open in the file table: the session's home connection.
     pub fn open_ref(&self, session_id: SessionId, volatile: u64) -> OpenRef {
-        let connection = self.sessions.get(&session_id).map_or(self.info.id, |s| s.home);
-        OpenRef { connection, volatile }
+        OpenRef { connection: self.home_of(session_id), volatile }
     }
 
     /// An administrator (or a reconnecting client's PreviousSessionId) ends a session here.

@@ -336,7 +336,7 @@ pub(crate) fn register(
             claimants: Vec::new(),
             user: user.to_owned(),
             share: share.config.name.clone(),
-            place: Place::Attached { connection: conn.open_ref(session_id, 0).connection, session_id },
+            place: Place::Attached { connection: conn.home_of(session_id), session_id },
         },
     );
     replayable
@@ -459,7 +459,7 @@ pub(crate) fn reconnect(
         }
     }
     let kept = lock(&conn.shared.durable)
-        .reclaim(persistent, conn.open_ref(session_id, 0).connection, session_id)
+        .reclaim(persistent, conn.home_of(session_id), session_id)
         .ok_or(NtStatus::OBJECT_NAME_NOT_FOUND)?;
     let Kept { mut open, owner: old_owner, .. } = kept;
     let key = open.key.expect("durable opens are of files");
